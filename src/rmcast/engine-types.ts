@@ -1,0 +1,74 @@
+import type { Logger } from '../base/logger.js';
+import type { RandomSource } from '../base/random.js';
+
+/**
+ * Contract of the sans-IO rMulticast engine. The engine never touches a socket,
+ * a clock or a timer: a driver feeds it datagrams and the current time (ms, any
+ * monotonic origin), then drains what it produced and arms one timer for
+ * `nextDeadline()`.
+ *
+ *   engine.start(now)                      -> probe for a sender id
+ *   engine.receive(datagram, now)          -> a datagram arrived
+ *   engine.send(streamId, payload, now)    -> originate a message
+ *   engine.tick(now)                       -> a timer deadline passed
+ *   engine.leave(now)                      -> graceful leave (BYE x3), then 'disconnected'
+ *   const { datagrams, events } = engine.drain()
+ *   const deadline = engine.nextDeadline() // absolute ms, or undefined
+ */
+
+export interface EngineOptions {
+  /** Our name (XEP-0174 instance name, `user@host`), bound to our id by WHOIS. < 255 UTF-8 bytes, no NUL. */
+  name: string;
+  random: RandomSource;
+  /** Largest datagram we send (and fragment size): 1440 on UDP (default), 1500 in the original harness. */
+  maxDatagramSize?: number;
+  /** Largest message we send or reassemble; bigger incoming ones fail their sender. Default 16 MiB. */
+  maxMessageSize?: number;
+  /**
+   * Whether the transport hands our own datagrams back to us (multicast loopback).
+   * Id probing counts probes for our candidate; without loopback the engine counts
+   * its own probes itself. Default true (UDP multicast loops back).
+   */
+  loopback?: boolean;
+  logger?: Logger;
+}
+
+export type EngineEvent =
+  /** A sender id was chosen; from now on `send` works (delivery starts once a view is shared). */
+  | { type: 'connected'; senderId: number }
+  /** A whole message from a member, delivered once, in causal order. */
+  | { type: 'message'; sender: string; senderId: number; streamId: number; data: Uint8Array }
+  /** Members that entered our view (names, never our own). */
+  | { type: 'members-joined'; names: string[] }
+  /** Members that left our view: failed, left with BYE, or replaced by a new incarnation. */
+  | { type: 'members-lost'; names: string[] }
+  /** The leave finished (three BYEs sent); the engine is inert afterwards. */
+  | { type: 'disconnected' };
+
+export interface EngineOutput {
+  /** Datagrams to multicast to the group, in order. */
+  datagrams: Uint8Array[];
+  events: EngineEvent[];
+}
+
+export type EngineState = 'idle' | 'connecting' | 'connected' | 'leaving' | 'closed';
+
+/** What drivers (UDP, simulator, stdio) need from an engine. */
+export interface MulticastEngine {
+  readonly state: EngineState;
+  /** Our sender id once connected (changes after a reset). */
+  readonly senderId: number | undefined;
+  readonly name: string;
+  /** Names of the members in our current view (without ourselves). */
+  readonly members: readonly string[];
+  start(now: number): void;
+  receive(datagram: Uint8Array, now: number): void;
+  /** Throws EngineError 'not-connected' or 'message-too-large'. */
+  send(streamId: number, payload: Uint8Array, now: number): void;
+  tick(now: number): void;
+  leave(now: number): void;
+  /** Test hook (harness `FAIL:<name>`): act as if the named sender had failed. */
+  failMember(name: string, now: number): void;
+  drain(): EngineOutput;
+  nextDeadline(): number | undefined;
+}
