@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { CliqueError } from '../base/clique-error.js';
+import { registerCommands } from './commands/index.js';
+import { UsageError } from './usage-error.js';
+
+/**
+ * `clique` entry point. Each command lives in its own file under ./commands and
+ * is registered in ./commands/index.ts. Errors that reach here are printed as
+ * one line; exit status 2 means bad input, 1 means a runtime failure.
+ */
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('clique')
+    .description('Serverless link-local chat rooms (telepathy-salut Clique protocol)')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)');
+  registerCommands(program);
+  return program;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  program.exitOverride();
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander already printed its message; help/version exit 0.
+      process.exitCode = error.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    if (error instanceof UsageError) {
+      process.stderr.write(`clique: ${error.message}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    if (error instanceof CliqueError) {
+      process.stderr.write(`clique: ${error.message} (${error.code})\n`);
+      process.exitCode = 1;
+      return;
+    }
+    process.stderr.write(`clique: unexpected error: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  }
+}
+
+await main(process.argv);
