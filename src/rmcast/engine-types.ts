@@ -30,7 +30,39 @@ export interface EngineOptions {
    * its own probes itself. Default true (UDP multicast loops back).
    */
   loopback?: boolean;
+  /** Override protocol timers (tests shorten failure detection); defaults are the original's. */
+  timing?: Partial<EngineTiming>;
   logger?: Logger;
+}
+
+/** Timer values in ms; ranges are [low, high) drawn uniformly. Defaults: spec rmulticast.md §0.1. */
+export interface EngineTiming {
+  probeListen: number; // 500
+  probeInterval: number; // 250
+  probeCount: number; // 3
+  whoisFirstRequest: [number, number]; // [50, 200)
+  whoisRepeatRequest: [number, number]; // [400, 600)
+  whoisReplyDelay: [number, number]; // [50, 200)
+  nameDiscoveryDeadline: number; // 10 000
+  repairFirstRequest: [number, number]; // [150, 250)
+  repairRepeatRequest: [number, number]; // [500, 800)
+  repairAnswerDelay: [number, number]; // [50, 100); also the repeat interval of a repeating ATTEMPT_JOIN
+  sessionInterval: [number, number]; // [1500, 3000)
+  keepalive: number; // 180 000
+  progressWatchdog: number; // 300 000
+  /**
+   * Ours, not the original's: a member from which nothing at all (not even a
+   * SESSION, sent every 1.5-3 s) arrives for this long is reported failed.
+   * Finds a crashed peer in seconds instead of the 5-minute watchdog, with no
+   * change on the wire. 0 disables it. Default 30 000.
+   */
+  silenceTimeout: number;
+  byeCount: number; // 3
+  byeInterval: number; // 500
+  attemptJoinDelay: [number, number]; // [100, 400)
+  gatheringQuiet: [number, number]; // [4800, 5200)
+  joinTimeout: number; // 30 000
+  failureTimeout: number; // 60 000
 }
 
 export type EngineEvent =
