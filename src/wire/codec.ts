@@ -20,8 +20,11 @@ const TYPE_BY_CODE = new Map<number, PacketTypeName>(
   Object.entries(PacketTypeCode).map(([name, code]) => [code, name as PacketTypeName]),
 );
 
-const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a leading U+FEFF is part of the name, not a marker to strip (the original keeps the bytes).
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const utf8Encoder = new TextEncoder();
+/** With the `u` flag a surrogate range only matches unpaired halves. */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 
 /** Name of a type byte, or undefined when it is not a valid type. For logs. */
 export function packetTypeName(code: number): PacketTypeName | undefined {
@@ -233,6 +236,8 @@ export function encodePacket(packet: Packet, maxSize?: number): Uint8Array {
       throw new PacketError('bad-field', `name is ${nameBytes.length} bytes; names must be under 255 bytes`);
     }
     if (nameBytes.includes(0)) throw new PacketError('bad-field', 'name contains a NUL byte');
+    // TextEncoder would silently turn a lone surrogate into U+FFFD: a different name on the wire.
+    if (LONE_SURROGATE.test(packet.name)) throw new PacketError('bad-field', 'name contains a lone UTF-16 surrogate');
   }
   const size =
     packet.type === 'whois-reply' ? HEADER_SIZE + 1 + nameBytes!.length : encodedSize(packet);
