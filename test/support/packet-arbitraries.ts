@@ -62,7 +62,7 @@ export const packetArbitraries = {
   failure: fc.record({ type: fc.constant('failure' as const), ...reliable, ids: idList }),
   'attempt-join': fc.record({ type: fc.constant('attempt-join' as const), ...reliable, ids: idList }),
   join: fc.record({ type: fc.constant('join' as const), ...reliable, ids: idList }),
-} satisfies { [K in keyof typeof PacketTypeCode]: fc.Arbitrary<Extract<Packet, { type: K }>> };
+} satisfies { [K in keyof typeof PacketTypeCode]: fc.Arbitrary<Packet & { type: K }> };
 
 /** Any valid packet, each type equally likely. */
 export const anyPacket: fc.Arbitrary<Packet> = fc.oneof(...Object.values(packetArbitraries));
