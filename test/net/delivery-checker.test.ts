@@ -95,7 +95,7 @@ describe('delivery checker', () => {
   it('finds corrupted payloads and says where they differ', () => {
     const good = testPayload('a', 0, 64);
     const bad = good.slice();
-    bad[40] ^= 1;
+    bad[40] = bad[40]! ^ 1;
     const history = new Script().group('a', 'b').send('a', 0, 0, good).deliver('b', 'a', 0, bad).history({ a: ['b'], b: ['a'] });
     const violations = checkHistory(history);
     expect(kinds(violations)).toContain('unknown-message');
