@@ -72,8 +72,12 @@ export type EngineEvent =
   | { type: 'message'; sender: string; senderId: number; streamId: number; data: Uint8Array }
   /** Members that entered our view (names, never our own). */
   | { type: 'members-joined'; names: string[] }
-  /** Members that left our view: failed, left with BYE, or replaced by a new incarnation. */
-  | { type: 'members-lost'; names: string[] }
+  /**
+   * Members that left our view: failed, left with BYE, or replaced by a new
+   * incarnation. `reason: 'reset'` when the group declared *us* failed and we
+   * are rejoining under a new id (the original reports nothing in that case).
+   */
+  | { type: 'members-lost'; names: string[]; reason?: 'reset' }
   /** The leave finished (three BYEs sent); the engine is inert afterwards. */
   | { type: 'disconnected' };
 

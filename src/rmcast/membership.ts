@@ -1,0 +1,568 @@
+import { isStart, type IdListPacket, type Packet, type ReliablePacket } from '../wire/packet.js';
+import { seqAdd } from '../wire/sequence.js';
+import { deadlineIn, type EngineContext } from './engine-context.js';
+import type { EngineEvent } from './engine-types.js';
+import { hex, type SenderTable } from './sender-table.js';
+import type { SenderRecord } from './sender-record.js';
+import type { TimerHandle } from './timer-queue.js';
+
+/** Per-member states (spec §8.1); numeric order matters and only ever increases. */
+export const MemberState = {
+  Unknown: 0,
+  AjStarted: 1, // we asked for its start position
+  AjRepeat: 2, // it asked for ours: keep repeating our ATTEMPT_JOIN
+  AjDone: 3, // positions exchanged
+  Joining: 4, // never used (kept for the order)
+  Member: 5,
+  Failing: 6,
+  MemberFailing: 7, // failing, and was a member
+  InstantFailure: 8, // dropped without a failure round
+} as const;
+export type MemberState = (typeof MemberState)[keyof typeof MemberState];
+
+export const MembershipState = { Disconnected: 0, Normal: 1, Gathering: 2, Joining: 3, Resetting: 4 } as const;
+export type MembershipState = (typeof MembershipState)[keyof typeof MembershipState];
+
+class MemberRecord {
+  state: MemberState = MemberState.Unknown;
+  agreed = false;
+  joinPacketId = 0;
+  readonly reported = new Set<number>();
+  failureTimer: TimerHandle | undefined;
+  constructor(readonly id: number) {}
+}
+
+type JoinCheck = 'equal' | 'more-info' | 'less-info' | 'failed';
+
+/** What membership needs from the engine around it. */
+export interface MembershipHost {
+  readonly ownId: number;
+  /** Originate a reliable control packet (next id, current depends) and cache it. */
+  originateControl(type: IdListPacket['type'], ids: number[], repeating: boolean): { packetId: number; bytes: Uint8Array };
+  /** We were declared failed: leave under the old id and come back with a new one (spec §8.9). */
+  reset(): void;
+  emit(event: EngineEvent): void;
+}
+
+/**
+ * The membership layer (spec §8): ATTEMPT_JOIN gathering, JOIN agreement,
+ * FAILURE rounds and view changes. It decides who is in the group and gives
+ * newcomers their start positions; it never sees its own control packets.
+ */
+export class Membership {
+  state: MembershipState = MembershipState.Disconnected;
+  /** Our current view: member id -> name, changed exactly when NEW/LOST events are emitted. */
+  readonly view = new Map<number, string>();
+  private readonly members = new Map<number, MemberRecord>();
+  private ajSendTimer: TimerHandle | undefined;
+  private repeatingAj: { packetId: number; bytes: Uint8Array; timer: TimerHandle | undefined } | undefined;
+  private sendEmpty = false;
+  private gatheringTimer: TimerHandle | undefined;
+  private joinTimer: TimerHandle | undefined;
+  private joinList: number[] = [];
+  private joinFailures: number[] = [];
+  private pendingFailures: number[] = [];
+
+  constructor(
+    private readonly ctx: EngineContext,
+    private readonly table: SenderTable,
+    private readonly host: MembershipHost,
+  ) {}
+
+  onConnected(): void {
+    this.state = MembershipState.Normal;
+  }
+
+  /** Drop everything (leave, reset, close). */
+  clear(next: MembershipState): void {
+    this.stopRepeatingAj();
+    for (const timer of [this.ajSendTimer, this.gatheringTimer, this.joinTimer]) this.ctx.timers.cancel(timer);
+    for (const m of this.members.values()) this.ctx.timers.cancel(m.failureTimer);
+    this.ajSendTimer = this.gatheringTimer = this.joinTimer = undefined;
+    this.members.clear();
+    this.joinList = [];
+    this.joinFailures = [];
+    this.pendingFailures = [];
+    this.sendEmpty = false;
+    this.state = next;
+  }
+
+  /** Names in our view, for a reset: they are all gone from our point of view. */
+  takeView(): string[] {
+    const names = [...this.view.values()];
+    this.view.clear();
+    return names;
+  }
+
+  private get active(): boolean {
+    return this.state !== MembershipState.Disconnected && this.state !== MembershipState.Resetting;
+  }
+
+  // ---- helpers (spec §8.1) -----------------------------------------------------------
+
+  private updateMember(id: number, newState: MemberState, start: number): boolean {
+    if (id === this.host.ownId) return false;
+    const record = this.table.ensure(id);
+    if (record === undefined) return false;
+    let member = this.members.get(id);
+    if (member === undefined) {
+      member = new MemberRecord(id);
+      this.members.set(id, member);
+    }
+    if (newState <= member.state) return false;
+    member.state = newState;
+    if (newState === MemberState.AjRepeat || newState === MemberState.AjDone) this.table.setStart(record, start);
+    return true;
+  }
+
+  private updateFromPacket(packet: Packet, newState: MemberState): boolean {
+    let changed = false;
+    if ('packetId' in packet && packet.type !== 'repair-request') {
+      changed = this.updateMember(packet.sender, newState, seqAdd(packet.packetId, 1));
+      for (const d of packet.depends) changed = this.updateMember(d.senderId, newState, d.packetId) || changed;
+    } else if (packet.type === 'session') {
+      changed = this.updateMember(packet.sender, newState, 0);
+      for (const d of packet.positions) changed = this.updateMember(d.senderId, newState, 0) || changed;
+    }
+    return changed;
+  }
+
+  private nameOf(id: number): string | undefined {
+    return this.table.get(id)?.name;
+  }
+
+  // ---- foreign packets (spec §8.2) ---------------------------------------------------
+
+  onForeignPacket(packet: Packet): void {
+    if (!this.active || this.state === MembershipState.Joining || packet.type === 'bye') return;
+    if (this.table.ensure(packet.sender) === undefined) return;
+    const reliable = 'depends' in packet;
+    if (!reliable && packet.type !== 'session') return;
+    const own = this.host.ownId;
+    if (packet.type === 'attempt-join') {
+      if (packet.ids.includes(own)) {
+        this.updateFromPacket(packet, MemberState.AjRepeat);
+        this.sendAttemptJoin(true);
+        return;
+      }
+      if (packet.depends.some((d) => d.senderId === own)) {
+        if (this.members.get(packet.sender)?.state === MemberState.AjStarted) {
+          this.updateFromPacket(packet, MemberState.AjDone);
+          this.sendAttemptJoin(true);
+        }
+        return;
+      }
+    }
+    if (packet.type === 'data' && !isStart(packet)) return;
+    this.updateFromPacket(packet, MemberState.Unknown);
+    this.sendAttemptJoin(false);
+  }
+
+  // ---- gathering (spec §8.3) ---------------------------------------------------------
+
+  private sendAttemptJoin(empty: boolean): void {
+    if (!this.active || this.state === MembershipState.Joining) return;
+    this.state = MembershipState.Gathering;
+    this.restartGatheringTimer();
+    this.sendEmpty ||= empty;
+    if (!this.ajSendTimer?.active) {
+      this.ajSendTimer = this.ctx.timers.schedule(deadlineIn(this.ctx, this.ctx.timing.attemptJoinDelay), () => {
+        this.ajSendTimer = undefined;
+        this.onAttemptJoinTimer();
+      });
+    }
+  }
+
+  private restartGatheringTimer(): void {
+    this.ctx.timers.cancel(this.gatheringTimer);
+    this.gatheringTimer = this.ctx.timers.schedule(deadlineIn(this.ctx, this.ctx.timing.gatheringQuiet), () => {
+      this.gatheringTimer = undefined;
+      if (this.state !== MembershipState.Gathering) return;
+      this.ctx.log.debug('gathering quiet: join phase');
+      this.prepareJoin();
+      this.restartJoinPhase();
+      this.agreementCheck();
+    });
+  }
+
+  private onAttemptJoinTimer(): void {
+    if (this.state !== MembershipState.Gathering) return;
+    this.stopRepeatingAj();
+    const list: number[] = [];
+    let anyRepeat = false;
+    for (const m of this.members.values()) {
+      if (m.state === MemberState.Unknown) m.state = MemberState.AjStarted;
+      if (m.state === MemberState.AjStarted) list.push(m.id);
+      if (m.state === MemberState.AjRepeat) anyRepeat = true;
+    }
+    const repeat = list.length > 0 || anyRepeat;
+    if (!repeat && !this.sendEmpty) return;
+    this.sendEmpty = false;
+    const { packetId, bytes } = this.host.originateControl('attempt-join', list, repeat);
+    this.ctx.log.debug('sent ATTEMPT_JOIN', { packetId, list: list.map(hex), repeat });
+    if (repeat) {
+      this.repeatingAj = { packetId, bytes, timer: undefined };
+      this.scheduleAjRepeat();
+    }
+  }
+
+  private scheduleAjRepeat(): void {
+    const aj = this.repeatingAj;
+    if (aj === undefined) return;
+    aj.timer = this.ctx.timers.schedule(deadlineIn(this.ctx, this.ctx.timing.repairAnswerDelay), () => {
+      aj.timer = undefined;
+      if (this.repeatingAj !== aj) return;
+      // Ours: stop as soon as nobody is left to exchange positions with.
+      const needed = [...this.members.values()].some(
+        (m) => m.state === MemberState.AjStarted || m.state === MemberState.AjRepeat,
+      );
+      if (!needed) {
+        this.stopRepeatingAj();
+        return;
+      }
+      this.ctx.transmit(aj.bytes);
+      this.scheduleAjRepeat();
+    });
+  }
+
+  private stopRepeatingAj(): void {
+    const aj = this.repeatingAj;
+    if (aj === undefined) return;
+    this.ctx.timers.cancel(aj.timer);
+    this.repeatingAj = undefined;
+    this.table.stopRepeating(aj.packetId);
+  }
+
+  private onAttemptJoin(packet: IdListPacket): void {
+    if (this.state === MembershipState.Joining) return;
+    const own = this.host.ownId;
+    let ourIdListed = false;
+    let changed = false;
+    for (const id of packet.ids) {
+      if (id === own) ourIdListed = true;
+      changed = this.updateMember(id, MemberState.AjStarted, 0) || changed;
+    }
+    changed = this.updateFromPacket(packet, ourIdListed ? MemberState.AjRepeat : MemberState.AjDone) || changed;
+    this.state = MembershipState.Gathering;
+    this.restartGatheringTimer();
+    // The original's suppression test always yields -1 (Q11): answer when anything changed.
+    if (changed) this.sendAttemptJoin(false);
+  }
+
+  // ---- join phase (spec §8.4-§8.6) ---------------------------------------------------
+
+  private prepareJoin(): void {
+    this.stopRepeatingAj();
+    this.ctx.timers.cancel(this.ajSendTimer);
+    this.ctx.timers.cancel(this.gatheringTimer);
+    this.ajSendTimer = this.gatheringTimer = undefined;
+    for (const m of [...this.members.values()]) {
+      if (m.state < MemberState.AjRepeat) {
+        m.state = MemberState.InstantFailure;
+        this.table.removeSender(m.id);
+      } else if (m.state >= MemberState.Failing) {
+        continue;
+      } else if (this.nameOf(m.id) === undefined) {
+        this.startFailing(m);
+      } else if (m.state < MemberState.Member) {
+        // A newcomer beats an older incarnation with the same name.
+        const name = this.nameOf(m.id);
+        for (const o of this.members.values()) {
+          if (o !== m && o.state >= MemberState.AjRepeat && o.state < MemberState.Failing && this.nameOf(o.id) === name) {
+            this.ctx.log.debug('newcomer replaces an older incarnation', { name, old: hex(o.id), new: hex(m.id) });
+            this.startFailing(o);
+          }
+        }
+      }
+    }
+  }
+
+  /** Mark failing (MEMBER_FAILING if it was a member, so it is reported LOST) and queue it. */
+  private startFailing(m: MemberRecord): void {
+    m.state = m.state === MemberState.Member ? MemberState.MemberFailing : MemberState.Failing;
+    this.pendingFailures.push(m.id);
+  }
+
+  private restartJoinPhase(): void {
+    this.state = MembershipState.Joining;
+    this.joinList = [];
+    this.joinFailures = [];
+    for (const m of this.members.values()) {
+      m.agreed = false;
+      (m.state < MemberState.Failing ? this.joinList : this.joinFailures).push(m.id);
+    }
+    const own = this.table.own;
+    if (own !== undefined) this.table.setHold(own, own.nextInput);
+    const { packetId } = this.host.originateControl('join', this.joinFailures, false);
+    this.ctx.log.debug('sent JOIN', { packetId, members: this.joinList.map(hex), failures: this.joinFailures.map(hex) });
+    this.markPendingFailed();
+    this.ctx.timers.cancel(this.joinTimer);
+    this.joinTimer = this.ctx.timers.schedule(this.ctx.now() + this.ctx.timing.joinTimeout, () => {
+      this.joinTimer = undefined;
+      if (this.state !== MembershipState.Joining) return;
+      for (const id of this.joinList) {
+        const m = this.members.get(id);
+        if (m !== undefined && !m.agreed && m.state < MemberState.Failing) this.failMember(undefined, id);
+      }
+    });
+  }
+
+  private markPendingFailed(): void {
+    for (const id of this.pendingFailures) {
+      const record = this.table.get(id);
+      if (record !== undefined) this.table.markFailed(record);
+    }
+    this.pendingFailures = [];
+  }
+
+  private onJoin(x: SenderRecord, packet: IdListPacket): void {
+    if (this.state === MembershipState.Normal || !this.active) return;
+    const m = this.members.get(x.id);
+    if (m === undefined) return;
+    this.table.setHold(x, packet.packetId);
+    m.joinPacketId = packet.packetId;
+    if (this.state === MembershipState.Gathering) {
+      this.prepareJoin();
+      if (this.checkJoin(packet) === 'failed') return;
+      this.restartJoinPhase();
+    }
+    switch (this.checkJoin(packet)) {
+      case 'equal':
+        m.agreed = true;
+        this.agreementCheck();
+        break;
+      case 'more-info':
+        this.table.releaseHold(x);
+        break;
+      case 'less-info':
+        this.restartJoinPhase();
+        if (this.checkJoin(packet) === 'equal') m.agreed = true;
+        this.agreementCheck();
+        break;
+      case 'failed':
+        break;
+    }
+  }
+
+  private checkJoin(packet: IdListPacket): JoinCheck {
+    const own = this.host.ownId;
+    let result: JoinCheck = 'equal';
+    for (const f of packet.ids) {
+      if (f === own) {
+        this.host.reset();
+        return 'failed';
+      }
+      let m = this.members.get(f);
+      if (m === undefined) {
+        m = new MemberRecord(f);
+        this.members.set(f, m);
+      }
+      if (m.state < MemberState.AjRepeat) {
+        m.state = MemberState.InstantFailure;
+        this.table.removeSender(f);
+        result = 'less-info';
+      } else if (m.state < MemberState.Failing) {
+        this.startFailing(m);
+        result = 'less-info';
+      }
+    }
+    if (result === 'less-info') return result;
+    if (this.joinFailures.length !== packet.ids.length) result = 'more-info';
+    if (!packet.depends.some((d) => d.senderId === own)) {
+      this.host.reset();
+      return 'failed';
+    }
+    let counted = 0;
+    for (const { senderId } of packet.depends) {
+      if (senderId === own || this.joinList.includes(senderId)) {
+        counted++;
+      } else if (!this.joinFailures.includes(senderId)) {
+        let m = this.members.get(senderId);
+        if (m === undefined) {
+          m = new MemberRecord(senderId);
+          this.members.set(senderId, m);
+        }
+        if (m.state < MemberState.Failing) {
+          m.state = MemberState.InstantFailure;
+          this.table.removeSender(senderId);
+        }
+        result = 'less-info';
+      }
+    }
+    if (result === 'equal' && counted !== this.joinList.length) result = 'more-info';
+    return result;
+  }
+
+  private agreementCheck(): void {
+    if (this.state !== MembershipState.Joining) return;
+    for (const id of this.joinList) {
+      const m = this.members.get(id);
+      if (m !== undefined && m.state < MemberState.InstantFailure && !m.agreed) return;
+    }
+    this.installView();
+  }
+
+  private installView(): void {
+    const lost: string[] = [];
+    const joined: string[] = [];
+    for (const id of this.joinFailures) {
+      const m = this.members.get(id);
+      if (m === undefined) continue;
+      if (m.state === MemberState.MemberFailing || m.state === MemberState.Failing) {
+        this.noteLost(id, lost);
+        for (const o of this.members.values()) o.reported.delete(id);
+        this.table.removeSender(id);
+      }
+      this.ctx.timers.cancel(m.failureTimer);
+      this.members.delete(id);
+    }
+    for (const id of this.joinList) {
+      const m = this.members.get(id);
+      if (m === undefined) continue;
+      if (m.state < MemberState.Failing) {
+        if (m.state !== MemberState.Member) {
+          m.state = MemberState.Member;
+          const record = this.table.get(id);
+          const name = record?.name;
+          if (record !== undefined && name !== undefined) {
+            this.table.setDataStart(record, m.joinPacketId);
+            this.view.set(id, name);
+            joined.push(name);
+          }
+        }
+      } else {
+        // Failed during the join phase after agreeing: it leaves our view too (ours).
+        this.noteLost(id, lost);
+        this.table.removeSender(id);
+        this.ctx.timers.cancel(m.failureTimer);
+        this.members.delete(id);
+      }
+    }
+    this.joinList = [];
+    this.joinFailures = [];
+    this.state = MembershipState.Normal;
+    this.ctx.timers.cancel(this.joinTimer);
+    this.joinTimer = undefined;
+    this.ctx.log.debug('view installed', { joined, lost, view: [...this.view.values()] });
+    if (lost.length > 0) this.host.emit({ type: 'members-lost', names: lost });
+    if (joined.length > 0) this.host.emit({ type: 'members-joined', names: joined });
+    const own = this.table.own;
+    if (own !== undefined) this.table.releaseHold(own);
+    for (const m of this.members.values()) {
+      const record = this.table.get(m.id);
+      if (record !== undefined) this.table.releaseHold(record);
+    }
+  }
+
+  /** Remove a member from the view, collecting its name for a LOST event. */
+  private noteLost(id: number, lost: string[]): void {
+    const name = this.view.get(id);
+    if (name !== undefined) {
+      this.view.delete(id);
+      lost.push(name);
+    }
+  }
+
+  // ---- failures and leaving (spec §8.7, §8.8) ----------------------------------------
+
+  /** The sender table reports a sender failed (no name, no progress, silence, bad acks, bad message). */
+  onSenderFailed(id: number): void {
+    if (!this.active) return;
+    this.failMember(undefined, id);
+  }
+
+  private failMember(reporter: number | undefined, id: number): void {
+    if (!this.active) return;
+    if (id === this.host.ownId) {
+      this.host.reset();
+      return;
+    }
+    const m = this.members.get(id);
+    if (m === undefined || m.state < MemberState.AjRepeat) {
+      this.table.removeSender(id);
+      if (m !== undefined) m.state = MemberState.InstantFailure;
+      return;
+    }
+    if (m.state < MemberState.Failing) {
+      this.startFailing(m);
+      m.failureTimer = this.ctx.timers.schedule(this.ctx.now() + this.ctx.timing.failureTimeout, () => {
+        m.failureTimer = undefined;
+        this.onFailureTimeout(id);
+      });
+      const failures = [...this.pendingFailures];
+      this.host.originateControl('failure', failures, false);
+      this.ctx.log.debug('sent FAILURE', { failed: failures.map(hex) });
+      this.markPendingFailed();
+    }
+    if (reporter !== undefined && reporter !== this.host.ownId) {
+      this.updateMember(reporter, MemberState.Unknown, 0);
+      this.members.get(reporter)?.reported.add(id);
+    }
+    this.completionCheck(id);
+  }
+
+  private completionCheck(id: number): void {
+    const m = this.members.get(id);
+    if (m === undefined || (m.state !== MemberState.Failing && m.state !== MemberState.MemberFailing)) return;
+    for (const o of this.members.values()) {
+      if (o.id === id) continue;
+      const confirming = o.state === MemberState.AjDone || o.state === MemberState.Joining || o.state === MemberState.Member;
+      if (confirming && !o.reported.has(id)) return;
+    }
+    for (const o of this.members.values()) o.reported.delete(id);
+    if (m.state === MemberState.MemberFailing) {
+      const lost: string[] = [];
+      this.noteLost(id, lost);
+      if (lost.length > 0) this.host.emit({ type: 'members-lost', names: lost });
+    }
+    this.table.removeSender(id);
+    this.ctx.timers.cancel(m.failureTimer);
+    m.failureTimer = undefined;
+    if (this.state === MembershipState.Joining) {
+      m.state = MemberState.InstantFailure;
+      this.agreementCheck();
+    } else {
+      this.members.delete(id);
+    }
+    for (const other of [...this.members.values()]) {
+      if (other.id !== id && (other.state === MemberState.Failing || other.state === MemberState.MemberFailing)) {
+        this.completionCheck(other.id);
+      }
+    }
+  }
+
+  private onFailureTimeout(id: number): void {
+    const m = this.members.get(id);
+    if (m === undefined || (m.state !== MemberState.Failing && m.state !== MemberState.MemberFailing)) return;
+    for (;;) {
+      const silent = [...this.members.values()].find(
+        (o) => o.id !== id && o.state >= MemberState.AjDone && o.state <= MemberState.Member && !o.reported.has(id),
+      );
+      if (silent === undefined || !this.active) return;
+      this.failMember(undefined, silent.id);
+    }
+  }
+
+  // ---- control packets in causal order ------------------------------------------------
+
+  onControlPacket(record: SenderRecord, packet: ReliablePacket): void {
+    if (!this.active) return;
+    switch (packet.type) {
+      case 'attempt-join':
+        this.onAttemptJoin(packet);
+        break;
+      case 'join':
+        this.onJoin(record, packet);
+        break;
+      case 'failure':
+        for (const id of packet.ids) this.failMember(packet.sender, id);
+        break;
+      case 'bye':
+        this.ctx.log.debug('BYE processed', { sender: hex(packet.sender), name: record.name });
+        this.failMember(undefined, packet.sender);
+        break;
+      default:
+        break;
+    }
+  }
+}

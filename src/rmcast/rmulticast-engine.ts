@@ -1,0 +1,534 @@
+import { Logger, silentLogger } from '../base/logger.js';
+import { decodePacket, encodePacket, packetTypeName } from '../wire/codec.js';
+import {
+  DATA_HEADER_SIZE,
+  DEFAULT_MAX_DATAGRAM,
+  DataFlags,
+  MAX_NAME_BYTES,
+  SENDER_POSITION_SIZE,
+  type DataPacket,
+  type IdListPacket,
+  type Packet,
+  type ReliablePacket,
+} from '../wire/packet.js';
+import { PacketError } from '../wire/packet-error.js';
+import { deadlineIn, type EngineContext } from './engine-context.js';
+import { DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_TIMING } from './engine-defaults.js';
+import { EngineError } from './engine-error.js';
+import type {
+  EngineEvent,
+  EngineOptions,
+  EngineOutput,
+  EngineState,
+  EngineTiming,
+  MulticastEngine,
+} from './engine-types.js';
+import { Membership, MembershipState } from './membership.js';
+import { SenderState } from './sender-record.js';
+import { hex, SenderTable } from './sender-table.js';
+import { TimerQueue, type TimerHandle } from './timer-queue.js';
+
+type Phase = 'idle' | 'probing' | 'connected' | 'leaving' | 'resetting' | 'closed';
+
+/** Counters for diagnostics and benchmarks. */
+export interface EngineStats {
+  datagramsIn: number;
+  datagramsOut: number;
+  malformed: number;
+  messagesSent: number;
+  messagesDelivered: number;
+}
+
+/**
+ * Ours: a receiver that only listens would otherwise acknowledge nothing until
+ * its 180 s keepalive, so senders keep every packet cached. After delivering
+ * messages we send a NO_DATA (an ordinary reliable packet, understood by the
+ * original) within this delay, or at once after this many deliveries.
+ */
+const ACK_DELAY_MS = 1000;
+const ACK_AFTER_MESSAGES = 64;
+
+/**
+ * The sans-IO rMulticast engine: one state machine per local node, wire
+ * compatible with telepathy-salut's gibber implementation (spec rmulticast.md).
+ * Time and randomness are injected; see engine-types.ts for the driving contract.
+ */
+export class RMulticastEngine implements MulticastEngine {
+  readonly name: string;
+  readonly stats: EngineStats = { datagramsIn: 0, datagramsOut: 0, malformed: 0, messagesSent: 0, messagesDelivered: 0 };
+  private phase: Phase = 'idle';
+  private id: number | undefined;
+  private clock = 0;
+  private readonly timers = new TimerQueue();
+  private readonly ctx: EngineContext;
+  private readonly table: SenderTable;
+  private readonly membership: Membership;
+  private readonly loopback: boolean;
+  private readonly log: Logger;
+  private output: EngineOutput = { datagrams: [], events: [] };
+  private initialPacketId: number;
+  // Probing (spec §4.1).
+  private candidate = 0;
+  private probesSent = 0;
+  private probesSeen = 0;
+  private probeTimer: TimerHandle | undefined;
+  // Periodic work.
+  private sessionTimer: TimerHandle | undefined;
+  private keepaliveTimer: TimerHandle | undefined;
+  private sweepTimer: TimerHandle | undefined;
+  private ackTimer: TimerHandle | undefined;
+  private unackedDeliveries = 0;
+  private readonly foreignSessionSeen = new Set<number>();
+
+  constructor(options: EngineOptions) {
+    const nameBytes = new TextEncoder().encode(options.name);
+    if (options.name.length === 0 || nameBytes.length > MAX_NAME_BYTES || nameBytes.includes(0)) {
+      throw new EngineError('bad-name', `node name must be 1..254 UTF-8 bytes without NUL: ${JSON.stringify(options.name)}`);
+    }
+    this.name = options.name;
+    this.loopback = options.loopback ?? true;
+    this.log = (options.logger ?? silentLogger).child(`rmcast:${options.name}`);
+    const timing: EngineTiming = { ...DEFAULT_TIMING, ...options.timing };
+    const maxDatagramSize = options.maxDatagramSize ?? DEFAULT_MAX_DATAGRAM;
+    if (maxDatagramSize <= 128) throw new RangeError('maxDatagramSize must be larger than 128');
+    const random = options.random;
+    this.ctx = {
+      timing,
+      random,
+      timers: this.timers,
+      log: this.log,
+      maxDatagramSize,
+      maxMessageSize: options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE,
+      now: () => this.clock,
+      transmit: (datagram) => {
+        this.stats.datagramsOut++;
+        this.output.datagrams.push(datagram);
+      },
+    };
+    this.table = new SenderTable(this.ctx, {
+      onControlPacket: (record, packet) => this.membership.onControlPacket(record, packet),
+      onSenderFailed: (id) => this.membership.onSenderFailed(id),
+      onMessage: (record, streamId, data) => this.deliver(record.name ?? hex(record.id), record.id, streamId, data),
+      onReliableRetransmit: () => this.restartKeepalive(),
+    });
+    const engine = this;
+    this.membership = new Membership(this.ctx, this.table, {
+      get ownId() {
+        return engine.id ?? 0;
+      },
+      originateControl: (type, ids, repeating) => this.originateControl(type, ids, repeating),
+      reset: () => this.reset(),
+      emit: (event) => this.emit(event),
+    });
+    this.initialPacketId = random.nextUint32();
+  }
+
+  get state(): EngineState {
+    switch (this.phase) {
+      case 'idle':
+        return 'idle';
+      case 'probing':
+      case 'resetting':
+        return 'connecting';
+      case 'connected':
+        return 'connected';
+      case 'leaving':
+        return 'leaving';
+      case 'closed':
+        return 'closed';
+    }
+  }
+
+  get senderId(): number | undefined {
+    return this.phase === 'connected' || this.phase === 'leaving' ? this.id : undefined;
+  }
+
+  get members(): readonly string[] {
+    return [...this.membership.view.values()];
+  }
+
+  /** True while the group is agreeing on a new view (diagnostics and tests). */
+  get stable(): boolean {
+    return this.membership.state === MembershipState.Normal;
+  }
+
+  // ---- driving interface ------------------------------------------------------------
+
+  start(now: number): void {
+    this.advance(now);
+    if (this.phase !== 'idle') return;
+    this.startProbing();
+  }
+
+  receive(datagram: Uint8Array, now: number): void {
+    this.advance(now);
+    this.stats.datagramsIn++;
+    let packet: Packet;
+    try {
+      packet = decodePacket(datagram);
+    } catch (error) {
+      if (!(error instanceof PacketError)) throw error;
+      this.stats.malformed++;
+      this.log.debug('dropped malformed datagram', { code: error.code, bytes: datagram.length, why: error.message });
+      return;
+    }
+    if (this.log.isEnabled('debug')) {
+      this.log.debug('recv', { type: packet.type, sender: hex(packet.sender), ...('packetId' in packet ? { packetId: packet.packetId } : {}) });
+    }
+    switch (this.phase) {
+      case 'probing':
+        this.checkProbeConflict(packet);
+        return;
+      case 'connected':
+        this.dispatch(packet, datagram);
+        return;
+      case 'leaving':
+      case 'resetting':
+        this.dispatchWhileLeaving(packet, datagram);
+        return;
+      default:
+        return;
+    }
+  }
+
+  send(streamId: number, payload: Uint8Array, now: number): void {
+    this.advance(now);
+    if (this.phase !== 'connected' || this.id === undefined) {
+      throw new EngineError('not-connected', `cannot send while ${this.state}`);
+    }
+    if (!Number.isInteger(streamId) || streamId < 0 || streamId > 0xffff) {
+      throw new EngineError('bad-stream-id', `stream id must be 0..65535, got ${streamId}`);
+    }
+    if (payload.length > this.ctx.maxMessageSize) {
+      throw new EngineError(
+        'message-too-large',
+        `message of ${payload.length} bytes exceeds the maximum of ${this.ctx.maxMessageSize} bytes`,
+      );
+    }
+    const depends = this.table.depends();
+    const max = this.ctx.maxDatagramSize;
+    const firstCapacity = max - DATA_HEADER_SIZE - SENDER_POSITION_SIZE * depends.length;
+    if (firstCapacity < 1 || depends.length > 255) {
+      throw new EngineError('too-many-senders', `${depends.length} senders do not fit in one ${max}-byte datagram`);
+    }
+    const total = payload.length;
+    if (total <= firstCapacity) {
+      this.originateData(DataFlags.START | DataFlags.END, streamId, total, payload, depends);
+    } else {
+      this.originateData(DataFlags.START, streamId, total, payload.subarray(0, firstCapacity), depends);
+      const capacity = max - DATA_HEADER_SIZE;
+      for (let offset = firstCapacity; offset < total; offset += capacity) {
+        const last = offset + capacity >= total;
+        this.originateData(last ? DataFlags.END : 0, streamId, total, payload.subarray(offset, offset + capacity), []);
+      }
+    }
+    this.stats.messagesSent++;
+  }
+
+  tick(now: number): void {
+    this.advance(now);
+  }
+
+  leave(now: number): void {
+    this.advance(now);
+    if (this.phase === 'idle' || this.phase === 'probing') {
+      this.close();
+      return;
+    }
+    if (this.phase !== 'connected') return;
+    this.membership.clear(MembershipState.Disconnected);
+    this.sendByes(() => this.close());
+  }
+
+  failMember(name: string, now: number): void {
+    this.advance(now);
+    const record = this.table.findByName(name);
+    if (record === undefined || record.isOwn) {
+      this.log.warn('FAIL: no such sender', { name });
+      return;
+    }
+    this.table.reportFailed(record, 'forced by FAIL');
+  }
+
+  drain(): EngineOutput {
+    const out = this.output;
+    this.output = { datagrams: [], events: [] };
+    return out;
+  }
+
+  nextDeadline(): number | undefined {
+    return this.timers.nextDeadline();
+  }
+
+  // ---- internals ------------------------------------------------------------------------
+
+  private advance(now: number): void {
+    if (now > this.clock) this.clock = now;
+    this.timers.runDue(this.clock);
+  }
+
+  private emit(event: EngineEvent): void {
+    this.output.events.push(event);
+  }
+
+  private deliver(sender: string, senderId: number, streamId: number, data: Uint8Array): void {
+    this.stats.messagesDelivered++;
+    this.emit({ type: 'message', sender, senderId, streamId, data });
+    if (++this.unackedDeliveries >= ACK_AFTER_MESSAGES) {
+      this.sendAck();
+    } else if (!this.ackTimer?.active) {
+      this.ackTimer = this.timers.schedule(this.clock + ACK_DELAY_MS, () => {
+        this.ackTimer = undefined;
+        if (this.unackedDeliveries > 0) this.sendAck();
+      });
+    }
+  }
+
+  private sendAck(): void {
+    if (this.phase !== 'connected') return;
+    this.unackedDeliveries = 0;
+    this.originate({ type: 'no-data' });
+  }
+
+  // Identity (spec §4.1, §4.2).
+
+  private startProbing(): void {
+    this.phase = 'probing';
+    do this.candidate = this.ctx.random.nextUint32();
+    while (this.candidate === 0);
+    this.probesSent = 0;
+    this.probesSeen = 0;
+    this.timers.cancel(this.probeTimer);
+    this.probeTimer = this.timers.schedule(this.clock + this.ctx.timing.probeListen, () => this.sendProbe());
+  }
+
+  private sendProbe(): void {
+    this.ctx.transmit(encodePacket({ type: 'whois-request', sender: 0, queriedId: this.candidate }));
+    this.probesSent++;
+    if (!this.loopback) this.probesSeen++;
+    const next = this.probesSent < this.ctx.timing.probeCount ? () => this.sendProbe() : () => this.becomeConnected();
+    this.probeTimer = this.timers.schedule(this.clock + this.ctx.timing.probeInterval, next);
+  }
+
+  private checkProbeConflict(packet: Packet): void {
+    let conflict = packet.sender === this.candidate;
+    if (!conflict && packet.type === 'whois-request' && packet.queriedId === this.candidate) {
+      if (packet.sender !== 0) conflict = true;
+      else conflict = ++this.probesSeen > this.probesSent;
+    }
+    if (conflict) {
+      this.log.debug('sender id taken while probing; trying another', { candidate: hex(this.candidate) });
+      this.startProbing();
+    }
+  }
+
+  private becomeConnected(): void {
+    this.probeTimer = undefined;
+    this.id = this.candidate;
+    this.phase = 'connected';
+    this.foreignSessionSeen.clear();
+    this.table.createOwn(this.id, this.name, this.initialPacketId);
+    this.ctx.transmit(encodePacket({ type: 'whois-reply', sender: this.id, name: this.name }));
+    this.scheduleSession();
+    this.restartKeepalive();
+    this.scheduleSweep();
+    this.membership.onConnected();
+    this.log.info('connected', { sender: hex(this.id) });
+    this.emit({ type: 'connected', senderId: this.id });
+  }
+
+  // Receive path (spec §3.2).
+
+  private push(packet: Packet, datagram: Uint8Array): boolean {
+    switch (packet.type) {
+      case 'whois-request':
+        return this.table.pushWhoisRequest(packet);
+      case 'whois-reply':
+        return this.table.pushWhoisReply(packet, this.name);
+      case 'repair-request':
+        return this.table.pushRepairRequest(packet);
+      case 'session':
+        return this.table.pushSession(packet);
+      default:
+        return this.table.pushReliable(packet, datagram);
+    }
+  }
+
+  private dispatch(packet: Packet, datagram: Uint8Array): void {
+    if (packet.sender === 0) {
+      if (packet.type === 'whois-request') this.table.pushWhoisRequest(packet);
+      return;
+    }
+    if (packet.sender === this.id) return;
+    this.table.heard(packet.sender);
+    let accepted = this.push(packet, datagram);
+    if (!accepted) {
+      this.membership.onForeignPacket(packet);
+      accepted = this.push(packet, datagram);
+      if (!accepted) return;
+    } else if (packet.type === 'session' && this.table.get(packet.sender)?.state === SenderState.New) {
+      // Ours (spec Q8): nodes that met only through WHOIS would not gather until a
+      // keepalive minutes later; a SESSION from a sender we cannot place starts
+      // gathering once per sender, exactly as if the record had not existed.
+      if (!this.foreignSessionSeen.has(packet.sender)) {
+        this.foreignSessionSeen.add(packet.sender);
+        this.membership.onForeignPacket(packet);
+      }
+    }
+    if (packet.type === 'session') {
+      if (this.table.handleSession(packet)) this.scheduleSession();
+    } else if ('depends' in packet) {
+      this.table.afterReliableAccepted(packet);
+    }
+  }
+
+  private dispatchWhileLeaving(packet: Packet, datagram: Uint8Array): void {
+    if (packet.sender === 0 || packet.sender === this.id || this.table.get(packet.sender) === undefined) return;
+    if (packet.type === 'repair-request') this.table.pushRepairRequest(packet, true);
+    else if ('depends' in packet) this.table.pushReliable(packet, datagram);
+  }
+
+  // Sending (spec §3.4, §7).
+
+  private originate(fields: { type: 'no-data' } | { type: IdListPacket['type']; ids: number[] }, repeating = false): {
+    packetId: number;
+    bytes: Uint8Array;
+  } {
+    const own = this.table.own;
+    if (own === undefined || this.id === undefined) throw new EngineError('not-connected', 'no own sender record');
+    const packet = { ...fields, sender: this.id, packetId: own.nextInput, depends: this.table.depends() } as ReliablePacket;
+    const bytes = this.encodeOwn(packet);
+    this.afterOriginate(packet, bytes, repeating);
+    return { packetId: packet.packetId, bytes };
+  }
+
+  private originateControl(type: IdListPacket['type'], ids: number[], repeating: boolean): { packetId: number; bytes: Uint8Array } {
+    return this.originate({ type, ids }, repeating);
+  }
+
+  private originateData(flags: number, streamId: number, totalSize: number, payload: Uint8Array, depends: DataPacket['depends']): void {
+    const own = this.table.own!;
+    const packet: DataPacket = {
+      type: 'data',
+      sender: this.id!,
+      packetId: own.nextInput,
+      depends,
+      flags,
+      streamId,
+      totalSize,
+      payload,
+    };
+    const bytes = this.encodeOwn(packet);
+    // Keep the cached copy independent of the caller's buffer.
+    packet.payload = bytes.subarray(bytes.length - payload.length);
+    this.afterOriginate(packet, bytes, false);
+  }
+
+  private encodeOwn(packet: ReliablePacket): Uint8Array {
+    try {
+      return encodePacket(packet, this.ctx.maxDatagramSize);
+    } catch (error) {
+      if (error instanceof PacketError) throw new EngineError('too-many-senders', error.message);
+      throw error;
+    }
+  }
+
+  private afterOriginate(packet: ReliablePacket, bytes: Uint8Array, repeating: boolean): void {
+    if (this.log.isEnabled('debug')) {
+      this.log.debug('send', { type: packetTypeName(bytes[7]!), packetId: packet.packetId, depends: packet.depends.length });
+    }
+    this.unackedDeliveries = 0;
+    this.ctx.transmit(bytes);
+    if (packet.depends.length > 0) this.restartKeepalive();
+    this.table.storeOwn(packet, bytes, repeating);
+  }
+
+  // Periodic packets (spec §5.5, §5.6) and liveness sweeps.
+
+  private scheduleSession(): void {
+    this.timers.cancel(this.sessionTimer);
+    this.sessionTimer = this.timers.schedule(deadlineIn(this.ctx, this.ctx.timing.sessionInterval), () => {
+      this.sessionTimer = undefined;
+      if (this.phase !== 'connected' || this.id === undefined) return;
+      const limit = Math.min(255, Math.floor((this.ctx.maxDatagramSize - 13) / SENDER_POSITION_SIZE));
+      this.ctx.transmit(encodePacket({ type: 'session', sender: this.id, positions: this.table.sessionPositions(limit) }));
+      this.scheduleSession();
+    });
+  }
+
+  private restartKeepalive(): void {
+    if (this.phase !== 'connected') return;
+    this.timers.cancel(this.keepaliveTimer);
+    this.keepaliveTimer = this.timers.schedule(this.clock + this.ctx.timing.keepalive, () => {
+      this.keepaliveTimer = undefined;
+      if (this.phase !== 'connected') return;
+      this.originate({ type: 'no-data' });
+      // A node alone has no depends, so nothing else would re-arm it.
+      if (!this.keepaliveTimer) this.restartKeepalive();
+    });
+  }
+
+  private scheduleSweep(): void {
+    const t = this.ctx.timing;
+    const candidates = [1000, t.nameDiscoveryDeadline / 4, t.progressWatchdog / 4];
+    if (t.silenceTimeout > 0) candidates.push(t.silenceTimeout / 4);
+    const period = Math.max(10, Math.min(...candidates));
+    this.sweepTimer = this.timers.schedule(this.clock + period, () => {
+      this.sweepTimer = undefined;
+      if (this.phase !== 'connected') return;
+      this.table.sweep();
+      this.scheduleSweep();
+    });
+  }
+
+  private stopPeriodic(): void {
+    for (const timer of [this.sessionTimer, this.keepaliveTimer, this.sweepTimer, this.ackTimer, this.probeTimer]) {
+      this.timers.cancel(timer);
+    }
+    this.sessionTimer = this.keepaliveTimer = this.sweepTimer = this.ackTimer = this.probeTimer = undefined;
+  }
+
+  // Leaving and resetting (spec §8.8, §8.9).
+
+  private sendByes(then: () => void): void {
+    this.stopPeriodic();
+    this.table.stopAll();
+    this.phase = this.phase === 'resetting' ? 'resetting' : 'leaving';
+    const own = this.table.own;
+    const bye = encodePacket({ type: 'bye', sender: this.id!, packetId: own?.nextInput ?? 0, depends: [] });
+    const count = Math.max(1, this.ctx.timing.byeCount);
+    let sent = 0;
+    const sendOne = (): void => {
+      this.ctx.transmit(bye);
+      if (++sent < count) this.timers.schedule(this.clock + this.ctx.timing.byeInterval, sendOne);
+      else then();
+    };
+    sendOne();
+  }
+
+  private close(): void {
+    this.stopPeriodic();
+    this.table.clear();
+    this.membership.clear(MembershipState.Disconnected);
+    this.membership.view.clear();
+    this.timers.clear();
+    this.phase = 'closed';
+    this.log.info('disconnected');
+    this.emit({ type: 'disconnected' });
+  }
+
+  /** We were declared failed: BYE under the old id, forget everything, come back with a new id. */
+  private reset(): void {
+    if (this.phase !== 'connected') return;
+    this.log.warn('declared failed by the group; rejoining with a new sender id', { sender: hex(this.id ?? 0) });
+    const lost = this.membership.takeView();
+    this.membership.clear(MembershipState.Resetting);
+    if (lost.length > 0) this.emit({ type: 'members-lost', names: lost, reason: 'reset' });
+    this.phase = 'resetting';
+    this.sendByes(() => {
+      this.table.clear();
+      this.initialPacketId = this.ctx.random.nextUint32();
+      this.startProbing();
+    });
+  }
+}

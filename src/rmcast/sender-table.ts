@@ -1,0 +1,792 @@
+import { encodePacket } from '../wire/codec.js';
+import {
+  isEnd,
+  isStart,
+  type DataPacket,
+  type ReliablePacket,
+  type RepairRequestPacket,
+  type SenderPosition,
+  type SessionPacket,
+  type WhoisReplyPacket,
+  type WhoisRequestPacket,
+} from '../wire/packet.js';
+import { seqAdd, seqDiff } from '../wire/sequence.js';
+import { deadlineIn, type EngineContext } from './engine-context.js';
+import { MAX_SENDER_RECORDS, PACKET_CACHE_SIZE } from './engine-defaults.js';
+import { SenderRecord, SenderState, type CacheEntry } from './sender-record.js';
+
+/** What the sender table reports upward (to membership and the application). */
+export interface SenderTableHooks {
+  /** A control packet (FAILURE, ATTEMPT_JOIN, JOIN, BYE) of a remote sender, in causal order. */
+  onControlPacket(record: SenderRecord, packet: ReliablePacket): void;
+  /** A sender must be considered failed (deferred until the current processing pass ends). */
+  onSenderFailed(id: number, reason: string): void;
+  /** A complete data message from a remote sender, in causal order. */
+  onMessage(record: SenderRecord, streamId: number, data: Uint8Array): void;
+  /** We re-sent a reliable packet with depends (restarts the keepalive, spec Q23). */
+  onReliableRetransmit(): void;
+}
+
+type DeliveryResult = 'delivered' | 'skipped' | 'blocked';
+
+/**
+ * The causal layer's per-sender machinery (spec §5-§7): receive windows, NAKs
+ * and repairs, in-order and causal processing, reassembly, implicit acks and
+ * garbage collection, WHOIS names and sender-level failure detection.
+ */
+export class SenderTable {
+  readonly records = new Map<number, SenderRecord>();
+  readonly pendingRemoval = new Map<number, SenderRecord>();
+  private processing = false;
+  private processAgain = false;
+  private gcNeeded = false;
+  private readonly failedQueue: Array<{ id: number; reason: string }> = [];
+  private drainingFailures = false;
+  /** Ids of the own record; set by the engine at connect. */
+  ownId = 0;
+  /** Set while leaving: nothing is processed any more. */
+  leaving = false;
+
+  constructor(
+    private readonly ctx: EngineContext,
+    private readonly hooks: SenderTableHooks,
+  ) {}
+
+  get(id: number): SenderRecord | undefined {
+    return this.records.get(id);
+  }
+
+  get own(): SenderRecord | undefined {
+    return this.records.get(this.ownId);
+  }
+
+  findByName(name: string): SenderRecord | undefined {
+    for (const record of this.records.values()) if (record.name === name) return record;
+    return undefined;
+  }
+
+  /** Create the own record at connect (spec §4.2). */
+  createOwn(id: number, name: string, initialPacketId: number): SenderRecord {
+    const record = new SenderRecord(id, this.ctx.now(), true);
+    record.name = name;
+    this.records.set(id, record);
+    this.ownId = id;
+    this.setStart(record, initialPacketId);
+    record.dataStart = initialPacketId;
+    return record;
+  }
+
+  /**
+   * Make sure a record exists for `id`; a new one starts name discovery.
+   * Returns undefined when the table is full (forged-id floods) or for id 0.
+   */
+  ensure(id: number): SenderRecord | undefined {
+    const existing = this.records.get(id);
+    if (existing !== undefined) return existing;
+    if (id === 0) return undefined;
+    if (this.records.size >= MAX_SENDER_RECORDS) {
+      this.ctx.log.warn('sender table full; ignoring new sender', { sender: hex(id) });
+      return undefined;
+    }
+    const record = new SenderRecord(id, this.ctx.now(), false);
+    this.records.set(id, record);
+    this.scheduleWhoisRequest(record, this.ctx.timing.whoisFirstRequest);
+    this.ctx.log.debug('new sender record', { sender: hex(id) });
+    return record;
+  }
+
+  /** Set (or move forward) a record's start position (spec §5.1). */
+  setStart(record: SenderRecord, start: number): void {
+    if (record.state === SenderState.New) {
+      record.state = SenderState.Preparing;
+      record.firstPacket = record.nextInput = record.nextOutput = record.nextOutputData = start;
+      record.stableUpTo = start;
+      record.lastProgress = this.ctx.now();
+      this.processAll();
+      return;
+    }
+    if (!record.hasStart || record.state >= SenderState.Failed) return;
+    if (seqDiff(record.nextInput, start) > 0) {
+      for (const [id, entry] of record.cache) {
+        if (seqDiff(start, id) < 0) {
+          this.dropEntry(entry);
+          record.cache.delete(id);
+        }
+      }
+      record.firstPacket = record.nextInput = record.nextOutput = record.nextOutputData = start;
+      record.stableUpTo = start;
+      this.processAll();
+    }
+  }
+
+  setHold(record: SenderRecord, point: number): void {
+    record.holdPoint = point;
+  }
+
+  releaseHold(record: SenderRecord): void {
+    if (record.holdPoint === undefined) return;
+    record.holdPoint = undefined;
+    this.processAll();
+  }
+
+  setDataStart(record: SenderRecord, start: number): void {
+    record.dataStart = start;
+    this.processAll();
+  }
+
+  /** Mark a sender failed at the causal layer: processed only up to its end point (spec §6.5). */
+  markFailed(record: SenderRecord): void {
+    if (record.state >= SenderState.Failed) return;
+    if (record.state === SenderState.New) {
+      record.state = SenderState.UnknownFailed;
+      return;
+    }
+    record.state = SenderState.Failed;
+    record.endPoint = record.nextOutput;
+  }
+
+  /** Remove a sender (spec §5.8): keep it for repairs while its cache still spans packets. */
+  removeSender(id: number): void {
+    const record = this.records.get(id);
+    if (record === undefined || record.isOwn) return;
+    this.records.delete(id);
+    this.cancelWhois(record);
+    const end = record.state === SenderState.Failed ? record.endPoint : record.nextInput;
+    const spans = record.hasStart && record.firstPacket !== end && hasStoredPackets(record);
+    for (const entry of record.cache.values()) {
+      this.ctx.timers.cancel(entry.nakTimer);
+      entry.nakTimer = undefined;
+    }
+    if (spans) {
+      record.state = SenderState.PendingRemoval;
+      record.pendingSince = this.ctx.now();
+      if (record.nextOutput !== end && seqDiff(record.nextOutput, end) < 0) record.nextOutput = end;
+      this.pendingRemoval.set(id, record);
+      this.ctx.log.debug('sender pending removal', { sender: hex(id), name: record.name });
+    } else {
+      this.deleteForever(record);
+    }
+    this.gcNeeded = true;
+    this.processAll();
+  }
+
+  /** Leaving: stop every record (cancel NAK and whois timers); cached packets stay repairable. */
+  stopAll(): void {
+    this.leaving = true;
+    for (const record of this.records.values()) {
+      this.cancelWhois(record);
+      for (const entry of record.cache.values()) {
+        this.ctx.timers.cancel(entry.nakTimer);
+        entry.nakTimer = undefined;
+      }
+      if (record.state < SenderState.Stopped) record.state = SenderState.Stopped;
+    }
+  }
+
+  /** Drop every record and timer (reset or close). */
+  clear(): void {
+    for (const record of [...this.records.values(), ...this.pendingRemoval.values()]) {
+      this.cancelWhois(record);
+      for (const entry of record.cache.values()) this.dropEntry(entry);
+    }
+    this.records.clear();
+    this.pendingRemoval.clear();
+    this.failedQueue.length = 0;
+    this.leaving = false;
+  }
+
+  /** Depends list for a packet we originate: our processing position for every active sender (spec §2.3). */
+  depends(): SenderPosition[] {
+    const list: SenderPosition[] = [];
+    for (const record of this.records.values()) {
+      if (!record.isOwn && record.isActive) list.push({ senderId: record.id, packetId: record.nextOutput });
+    }
+    return list;
+  }
+
+  /** SESSION body: our receive position for every active sender, ourselves included (spec §5.5). */
+  sessionPositions(limit: number): SenderPosition[] {
+    const list: SenderPosition[] = [];
+    const own = this.own;
+    if (own !== undefined) list.push({ senderId: own.id, packetId: own.nextInput });
+    for (const record of this.records.values()) {
+      if (list.length >= limit) break;
+      if (!record.isOwn && record.isActive) list.push({ senderId: record.id, packetId: record.nextInput });
+    }
+    return list;
+  }
+
+  /** Insert a packet we originated into our own record (cached for repairs, acked like any other). */
+  storeOwn(packet: ReliablePacket, bytes: Uint8Array, repeating: boolean): void {
+    const own = this.own;
+    if (own === undefined) return;
+    own.cache.set(packet.packetId, { packet, bytes, processed: false, repeating });
+    own.nextInput = seqAdd(packet.packetId, 1);
+    this.processAll();
+  }
+
+  /** Stop treating a cached packet of ours as repeating (a stopped ATTEMPT_JOIN), so it can be freed. */
+  stopRepeating(packetId: number): void {
+    const entry = this.own?.cache.get(packetId);
+    if (entry !== undefined) {
+      entry.repeating = false;
+      this.gcNeeded = true;
+    }
+  }
+
+  // ---- receive path (spec §3.2) -------------------------------------------------
+
+  /** WHOIS_REQUEST: answered by whoever knows the queried id's name. */
+  pushWhoisRequest(packet: WhoisRequestPacket): boolean {
+    const record = this.records.get(packet.queriedId) ?? this.pendingRemoval.get(packet.queriedId);
+    if (record === undefined) return false;
+    if (record.name !== undefined) {
+      if (!(record.whoisTimerIsReply && record.whoisTimer?.active)) this.scheduleWhoisReply(record);
+    } else if (record.whoisTimer?.active && !this.leaving) {
+      // Somebody else asked already: suppress our own request for a while.
+      this.scheduleWhoisRequest(record, this.ctx.timing.whoisRepeatRequest);
+    }
+    return true;
+  }
+
+  /** WHOIS_REPLY: names a sender; a second reply only cancels our pending timer (spec §4.3, Q14/Q15). */
+  pushWhoisReply(packet: WhoisReplyPacket, ownName: string): boolean {
+    const record = this.records.get(packet.sender) ?? this.pendingRemoval.get(packet.sender);
+    if (record === undefined) return false;
+    if (record.name === undefined) {
+      // Safety (ours): never let another id take our own name.
+      if (packet.name === ownName && !record.isOwn) {
+        this.ctx.log.warn('ignoring WHOIS_REPLY binding our own name to another id', { sender: hex(packet.sender) });
+        return true;
+      }
+      record.name = packet.name;
+      this.cancelWhois(record);
+      record.lastProgress = this.ctx.now();
+      this.ctx.log.debug('learned sender name', { sender: hex(record.id), name: record.name });
+      this.processAll();
+    } else {
+      this.cancelWhois(record);
+    }
+    return true;
+  }
+
+  /** REPAIR_REQUEST(S, x): answered from the cache of S, or turned into our own NAKs (spec §5.4). */
+  pushRepairRequest(packet: RepairRequestPacket, mainTableOnly = false): boolean {
+    const record =
+      this.records.get(packet.originalSender) ??
+      (mainTableOnly ? undefined : this.pendingRemoval.get(packet.originalSender));
+    if (record === undefined || record.state === SenderState.New || record.state === SenderState.UnknownFailed) {
+      return false;
+    }
+    const x = packet.packetId;
+    const entry = record.cache.get(x);
+    if (entry?.packet !== undefined) {
+      if (!entry.resendTimer?.active) {
+        entry.resendTimer = this.ctx.timers.schedule(deadlineIn(this.ctx, this.ctx.timing.repairAnswerDelay), () => {
+          entry.resendTimer = undefined;
+          if (entry.bytes === undefined || entry.packet === undefined) return;
+          this.ctx.log.debug('repair send', { type: entry.packet.type, sender: hex(record.id), packetId: x });
+          this.ctx.transmit(entry.bytes);
+          if (entry.packet.depends.length > 0) this.hooks.onReliableRetransmit();
+        });
+      }
+      return true;
+    }
+    const d = seqDiff(record.nextOutput, x);
+    if (d >= 0 && d < PACKET_CACHE_SIZE) {
+      if (record.state >= SenderState.Stopped || record.isOwn) return false;
+      if (entry === undefined) {
+        for (let i = 0; i <= d; i++) this.scheduleRepair(record, seqAdd(record.nextOutput, i));
+      } else {
+        this.armNak(record, x, entry, this.ctx.timing.repairRepeatRequest);
+      }
+      return true;
+    }
+    return false;
+  }
+
+  /** SESSION: accepted iff the sender has a record, whatever its state (Q8). */
+  pushSession(packet: SessionPacket): boolean {
+    return this.records.has(packet.sender);
+  }
+
+  /** Returns whether the SESSION told us nothing new, so our own SESSION can wait (spec §5.5). */
+  handleSession(packet: SessionPacket): boolean {
+    let behind = false;
+    for (const position of packet.positions) {
+      const record = this.records.get(position.senderId);
+      if (record === undefined) continue;
+      this.seen(record, position.packetId);
+      if (record.hasStart && seqDiff(position.packetId, record.nextInput) > 0) behind = true;
+    }
+    return !behind && packet.positions.length === this.records.size;
+  }
+
+  /** Reliable packet: stored if its sender has a start (spec §5.2). */
+  pushReliable(packet: ReliablePacket, bytes: Uint8Array): boolean {
+    const record = this.records.get(packet.sender);
+    if (record === undefined) return this.pendingRemoval.has(packet.sender);
+    if (record.state === SenderState.New) return false;
+    record.lastHeard = this.ctx.now();
+    if (record.state === SenderState.UnknownFailed) return true;
+    const i = packet.packetId;
+    const d = seqDiff(record.nextOutput, i);
+    if (d >= 0 && d < PACKET_CACHE_SIZE) {
+      const entry = record.cache.get(i);
+      if (entry?.packet !== undefined) return true; // duplicate
+      if (entry !== undefined) {
+        this.ctx.timers.cancel(entry.nakTimer);
+        entry.nakTimer = undefined;
+        entry.packet = packet;
+        entry.bytes = bytes;
+      } else {
+        record.cache.set(i, { packet, bytes, processed: false, repeating: false });
+      }
+      if (seqDiff(record.nextInput, i) >= 0) {
+        if (record.state < SenderState.Stopped) {
+          for (let id = record.nextInput; id !== i; id = seqAdd(id, 1)) this.scheduleRepair(record, id);
+        }
+        record.nextInput = seqAdd(i, 1);
+      }
+      if (record.state < SenderState.Stopped) this.processAll();
+    }
+    return true;
+  }
+
+  /** Post-processing of an accepted reliable packet: its depends reveal packets we miss. */
+  afterReliableAccepted(packet: ReliablePacket): void {
+    for (const position of packet.depends) {
+      const record = this.records.get(position.senderId);
+      if (record !== undefined) this.seen(record, position.packetId);
+    }
+  }
+
+  /** Note traffic from a sender (for the silence detector). */
+  heard(senderId: number): void {
+    const record = this.records.get(senderId);
+    if (record !== undefined) record.lastHeard = this.ctx.now();
+  }
+
+  /** Periodic liveness checks (name discovery deadline, progress watchdog, silence, pending-removal cap). */
+  sweep(): void {
+    const now = this.ctx.now();
+    const t = this.ctx.timing;
+    for (const record of this.records.values()) {
+      if (record.isOwn || record.failureReported || record.state >= SenderState.Failed) continue;
+      if (record.name === undefined) {
+        if (now - record.createdAt >= t.nameDiscoveryDeadline) this.reportFailed(record, 'name unknown');
+      } else if (record.hasStart && now - record.lastProgress >= t.progressWatchdog) {
+        this.reportFailed(record, 'no progress');
+      } else if (t.silenceTimeout > 0 && record.hasStart && now - record.lastHeard >= t.silenceTimeout) {
+        this.reportFailed(record, 'silent');
+      }
+    }
+    // Ours: a departed sender's packets are kept for repairs, but not forever.
+    for (const record of this.pendingRemoval.values()) {
+      if (now - record.pendingSince >= t.failureTimeout) this.deleteForever(record);
+    }
+    this.drainFailures();
+  }
+
+  /** Test hook / membership: a sender must be failed. */
+  reportFailed(record: SenderRecord, reason: string): void {
+    if (record.failureReported || record.state >= SenderState.Failed || record.isOwn) return;
+    record.failureReported = true;
+    this.ctx.log.debug('sender failed', { sender: hex(record.id), name: record.name, reason });
+    this.failedQueue.push({ id: record.id, reason });
+    if (!this.processing) this.drainFailures();
+  }
+
+  // ---- processing (spec §6) -------------------------------------------------------
+
+  /** Process every record until a full pass makes no progress (fixed point). Re-entrant calls are folded in. */
+  processAll(): void {
+    if (this.processing) {
+      this.processAgain = true;
+      return;
+    }
+    this.processing = true;
+    try {
+      do {
+        this.processAgain = false;
+        let progress = true;
+        while (progress) {
+          progress = false;
+          if (this.leaving) break;
+          for (const record of [...this.records.values()]) {
+            if (this.records.get(record.id) === record && this.processRecord(record)) progress = true;
+          }
+        }
+        if (this.gcNeeded) this.collectGarbage();
+      } while (this.processAgain);
+    } finally {
+      this.processing = false;
+    }
+    this.drainFailures();
+  }
+
+  private drainFailures(): void {
+    if (this.drainingFailures) return;
+    this.drainingFailures = true;
+    try {
+      while (this.failedQueue.length > 0) {
+        const { id, reason } = this.failedQueue.shift()!;
+        this.hooks.onSenderFailed(id, reason);
+      }
+    } finally {
+      this.drainingFailures = false;
+    }
+  }
+
+  private processRecord(x: SenderRecord): boolean {
+    if (x.state < SenderState.Preparing || x.state > SenderState.Failed) return false;
+    let progressed = false;
+    for (;;) {
+      if (this.records.get(x.id) !== x || x.state > SenderState.Failed) return progressed;
+      if (x.nextOutputData !== x.nextOutput) {
+        const result = this.deliverAtDataPointer(x);
+        if (result !== 'blocked') {
+          progressed = true;
+          continue;
+        }
+      }
+      if (x.state === SenderState.Failed && seqDiff(x.nextOutput, x.endPoint) <= 0) return progressed;
+      const entry = x.cache.get(x.nextOutput);
+      const packet = entry?.packet;
+      if (entry === undefined || packet === undefined) return progressed;
+      this.recordAcks(x, packet);
+      if (!this.causallyReady(packet.depends, false)) return progressed;
+      this.processPacket(x, entry, packet);
+      progressed = true;
+    }
+  }
+
+  private processPacket(x: SenderRecord, entry: CacheEntry, packet: ReliablePacket): void {
+    x.lastProgress = this.ctx.now();
+    if (packet.type === 'data') {
+      if (!this.trackMessageBytes(x, packet)) return;
+      if (x.nextOutputData === x.nextOutput) {
+        x.nextOutput = seqAdd(x.nextOutput, 1);
+        if (isEnd(packet)) {
+          this.deliverAtDataPointer(x);
+        } else {
+          x.nextOutputData = x.nextOutput;
+        }
+      } else {
+        x.nextOutput = seqAdd(x.nextOutput, 1);
+      }
+      return;
+    }
+    if (x.nextOutputData === x.nextOutput) x.nextOutputData = seqAdd(x.nextOutputData, 1);
+    x.nextOutput = seqAdd(x.nextOutput, 1);
+    entry.processed = true;
+    this.gcNeeded = true;
+    if (x.state < SenderState.Running) x.state = SenderState.Running;
+    if (!x.isOwn && packet.type !== 'no-data') this.hooks.onControlPacket(x, packet);
+  }
+
+  /**
+   * Ours: bound what one sender can make us hold for a message in progress. The
+   * original trusts total_size; we fail a sender whose message exceeds our limit.
+   */
+  private trackMessageBytes(x: SenderRecord, packet: DataPacket): boolean {
+    const limit = this.ctx.maxMessageSize;
+    let bytes = isStart(packet) ? 0 : (x.openMessageBytes.get(packet.streamId) ?? 0);
+    bytes += packet.payload.length;
+    if (isEnd(packet)) x.openMessageBytes.delete(packet.streamId);
+    else x.openMessageBytes.set(packet.streamId, bytes);
+    if (x.isOwn || (packet.totalSize <= limit && bytes <= limit)) return true;
+    this.ctx.log.warn('sender exceeds the maximum message size', {
+      sender: hex(x.id),
+      name: x.name,
+      totalSize: packet.totalSize,
+      limit,
+    });
+    this.reportFailed(x, 'message too large');
+    // Stop here; a failed sender is processed no further than its end point.
+    if (x.state < SenderState.Failed) {
+      x.state = SenderState.Failed;
+      x.endPoint = x.nextOutput;
+    }
+    return false;
+  }
+
+  /** Causal check (spec §6.2 step 5 / §6.3 step 4). Raises end points of failed senders we must still process. */
+  private causallyReady(depends: SenderPosition[], againstData: boolean): boolean {
+    let ready = true;
+    for (const { senderId, packetId } of depends) {
+      const s = this.records.get(senderId);
+      if (s === undefined || !s.hasStart || s.state >= SenderState.Stopped) continue;
+      const position = againstData ? s.nextOutputData : s.nextOutput;
+      if (seqDiff(packetId, position) < 0) {
+        ready = false;
+        if (s.state === SenderState.Failed && seqDiff(s.endPoint, packetId) > 0) {
+          s.endPoint = packetId;
+          this.processAgain = true;
+        }
+      }
+    }
+    return ready;
+  }
+
+  /** Deliver (or skip) the data message whose END fragment is at the data pointer (spec §6.3). */
+  private deliverAtDataPointer(x: SenderRecord): DeliveryResult {
+    const end = x.cache.get(x.nextOutputData)?.packet;
+    if (end === undefined || end.type !== 'data' || !isEnd(end)) {
+      this.advancePastMessage(x);
+      return 'skipped';
+    }
+    if (x.holdPoint !== undefined && seqDiff(x.holdPoint, end.packetId) >= 0) return 'blocked';
+    const first = this.findMessageStart(x, end);
+    if (first === undefined) {
+      this.finishMessage(x, end, end);
+      return 'skipped';
+    }
+    if (
+      (x.state < SenderState.DataRunning && x.dataStart === undefined) ||
+      (x.dataStart !== undefined && seqDiff(x.dataStart, first.packetId) < 0)
+    ) {
+      this.finishMessage(x, first, end);
+      return 'skipped';
+    }
+    if (!this.causallyReady(first.depends, true)) return 'blocked';
+    const data = this.reassemble(x, first, end);
+    if (data === undefined) {
+      this.reportFailed(x, 'reassembled size differs from total_size');
+      return 'blocked';
+    }
+    if (x.state < SenderState.DataRunning) x.state = SenderState.DataRunning;
+    this.finishMessage(x, first, end);
+    if (!x.isOwn) this.hooks.onMessage(x, first.streamId, data);
+    return 'delivered';
+  }
+
+  private findMessageStart(x: SenderRecord, end: DataPacket): DataPacket | undefined {
+    if (isStart(end)) return end;
+    for (let id = seqAdd(end.packetId, -1 >>> 0); ; id = seqAdd(id, 0xffffffff)) {
+      const p = x.cache.get(id)?.packet;
+      if (p !== undefined && p.type === 'data' && p.streamId === end.streamId) {
+        if (isStart(p)) return p;
+        // Ours: an END of the same stream first means this message's START is gone.
+        if (isEnd(p)) return undefined;
+      }
+      if (id === x.firstPacket || seqDiff(x.firstPacket, id) <= 0) return undefined;
+    }
+  }
+
+  private reassemble(x: SenderRecord, first: DataPacket, end: DataPacket): Uint8Array | undefined {
+    if (first === end) {
+      return end.payload.length === first.totalSize ? end.payload.slice() : undefined;
+    }
+    // Sum first: never trust total_size for an allocation.
+    let total = 0;
+    const parts: Uint8Array[] = [];
+    for (let id = first.packetId; ; id = seqAdd(id, 1)) {
+      const p = x.cache.get(id)?.packet;
+      if (p !== undefined && p.type === 'data' && p.streamId === first.streamId) {
+        total += p.payload.length;
+        parts.push(p.payload);
+      }
+      if (id === end.packetId) break;
+    }
+    if (total !== first.totalSize || total > this.ctx.maxMessageSize) return undefined;
+    const out = new Uint8Array(total);
+    let offset = 0;
+    for (const part of parts) {
+      out.set(part, offset);
+      offset += part.length;
+    }
+    return out;
+  }
+
+  /** Mark a message's fragments processed (delivered or skipped) and move the data pointer past it. */
+  private finishMessage(x: SenderRecord, first: DataPacket, end: DataPacket): void {
+    for (let id = first.packetId; ; id = seqAdd(id, 1)) {
+      const entry = x.cache.get(id);
+      const p = entry?.packet;
+      if (entry !== undefined && p !== undefined && p.type === 'data' && p.streamId === first.streamId) {
+        entry.processed = true;
+      }
+      if (id === end.packetId) break;
+    }
+    this.gcNeeded = true;
+    this.advancePastMessage(x);
+  }
+
+  private advancePastMessage(x: SenderRecord): void {
+    x.nextOutputData = seqAdd(x.nextOutputData, 1);
+    while (x.nextOutputData !== x.nextOutput) {
+      const p = x.cache.get(x.nextOutputData)?.packet;
+      if (p !== undefined && p.type === 'data' && isEnd(p)) return;
+      x.nextOutputData = seqAdd(x.nextOutputData, 1);
+    }
+  }
+
+  // ---- acknowledgements and garbage collection (spec §5.7, §5.8) -------------
+
+  private recordAcks(x: SenderRecord, packet: ReliablePacket): void {
+    for (const { senderId, packetId } of packet.depends) {
+      const ack = x.acks.get(senderId);
+      if (ack === undefined) {
+        x.acks.set(senderId, { value: packetId, packetId: packet.packetId });
+        this.gcNeeded = true;
+      } else {
+        const d = seqDiff(ack.value, packetId);
+        if (d > 0) {
+          ack.value = packetId;
+          ack.packetId = packet.packetId;
+          this.gcNeeded = true;
+        } else if (d < 0 && ack.packetId !== packet.packetId) {
+          this.reportFailed(x, 'acknowledgements went backwards');
+        }
+      }
+    }
+  }
+
+  private collectGarbage(): void {
+    this.gcNeeded = false;
+    const live = [...this.records.values()].filter((r) => r.state < SenderState.Stopped);
+    for (const x of live) {
+      if (!x.hasStart) continue;
+      let stable = x.nextInput;
+      let complete = true;
+      for (const s of live) {
+        if (s === x) continue;
+        const ack = s.acks.get(x.id);
+        if (ack === undefined) {
+          complete = false;
+          break;
+        }
+        if (seqDiff(stable, ack.value) < 0) stable = ack.value;
+      }
+      if (!complete) continue;
+      if (seqDiff(x.stableUpTo, stable) > 0) x.stableUpTo = stable;
+      this.freeFront(x);
+    }
+    for (const record of this.records.values()) {
+      if (record.state === SenderState.Stopped) this.freeFront(record);
+    }
+    for (const r of [...this.pendingRemoval.values()]) {
+      if (this.everybodyHas(r, live)) this.deleteForever(r);
+    }
+  }
+
+  /** Free cache entries from the window start that are acked by all, processed and not repeating. */
+  private freeFront(x: SenderRecord): void {
+    while (x.firstPacket !== x.nextOutputData && seqDiff(x.firstPacket, x.stableUpTo) > 0) {
+      const entry = x.cache.get(x.firstPacket);
+      if (entry !== undefined) {
+        if (!entry.processed || entry.repeating || entry.resendTimer?.active) return;
+        this.dropEntry(entry);
+        x.cache.delete(x.firstPacket);
+      }
+      x.firstPacket = seqAdd(x.firstPacket, 1);
+    }
+  }
+
+  private everybodyHas(r: SenderRecord, live: SenderRecord[]): boolean {
+    const end = r.nextOutput;
+    for (const s of live) {
+      const direct = s.acks.get(r.id);
+      if (direct !== undefined && seqDiff(end, direct.value) >= 0) continue;
+      let indirect = false;
+      for (const t of live) {
+        const tAck = t.acks.get(r.id);
+        if (tAck === undefined || seqDiff(end, tAck.value) < 0) continue;
+        const sOfT = s.acks.get(t.id);
+        if (sOfT !== undefined && seqDiff(tAck.packetId, sOfT.value) > 0) {
+          indirect = true;
+          break;
+        }
+      }
+      if (!indirect) return false;
+    }
+    return true;
+  }
+
+  private deleteForever(record: SenderRecord): void {
+    for (const entry of record.cache.values()) this.dropEntry(entry);
+    record.cache.clear();
+    this.pendingRemoval.delete(record.id);
+    if (this.records.get(record.id) === record) this.records.delete(record.id);
+    for (const other of this.records.values()) other.acks.delete(record.id);
+  }
+
+  private dropEntry(entry: CacheEntry): void {
+    this.ctx.timers.cancel(entry.nakTimer);
+    this.ctx.timers.cancel(entry.resendTimer);
+    entry.nakTimer = entry.resendTimer = undefined;
+  }
+
+  // ---- NAKs and names --------------------------------------------------------------
+
+  /** The "seen" rule (spec §5.3): a position beyond what we received means packets we miss. */
+  private seen(record: SenderRecord, position: number): void {
+    if (record.isOwn || !record.hasStart || record.state > SenderState.Failed) return;
+    const ahead = seqDiff(record.nextInput, position);
+    if (ahead <= 0) return;
+    const windowEnd = seqAdd(record.nextOutput, PACKET_CACHE_SIZE);
+    const count = Math.min(ahead, Math.max(0, seqDiff(record.nextInput, windowEnd)));
+    for (let i = 0; i < count; i++) this.scheduleRepair(record, seqAdd(record.nextInput, i));
+  }
+
+  private scheduleRepair(record: SenderRecord, id: number): void {
+    if (record.state >= SenderState.Stopped || record.isOwn) return;
+    let entry = record.cache.get(id);
+    if (entry?.packet !== undefined || entry?.nakTimer?.active) return;
+    if (entry === undefined) {
+      entry = { processed: false, repeating: false };
+      record.cache.set(id, entry);
+    }
+    this.armNak(record, id, entry, this.ctx.timing.repairFirstRequest);
+  }
+
+  private armNak(record: SenderRecord, id: number, entry: CacheEntry, range: readonly [number, number]): void {
+    this.ctx.timers.cancel(entry.nakTimer);
+    entry.nakTimer = this.ctx.timers.schedule(deadlineIn(this.ctx, range), () => {
+      entry.nakTimer = undefined;
+      if (entry.packet !== undefined || this.records.get(record.id) !== record) return;
+      if (record.state >= SenderState.Stopped) return;
+      this.ctx.log.debug('repair request', { sender: hex(record.id), packetId: id });
+      this.ctx.transmit(
+        encodePacket({ type: 'repair-request', sender: this.ownId, originalSender: record.id, packetId: id }),
+      );
+      this.armNak(record, id, entry, this.ctx.timing.repairRepeatRequest);
+    });
+  }
+
+  private scheduleWhoisRequest(record: SenderRecord, range: readonly [number, number]): void {
+    this.ctx.timers.cancel(record.whoisTimer);
+    record.whoisTimerIsReply = false;
+    record.whoisTimer = this.ctx.timers.schedule(deadlineIn(this.ctx, range), () => {
+      record.whoisTimer = undefined;
+      if (record.name !== undefined || this.leaving || this.records.get(record.id) !== record) return;
+      this.ctx.transmit(encodePacket({ type: 'whois-request', sender: this.ownId, queriedId: record.id }));
+      this.scheduleWhoisRequest(record, this.ctx.timing.whoisRepeatRequest);
+    });
+  }
+
+  private scheduleWhoisReply(record: SenderRecord): void {
+    this.ctx.timers.cancel(record.whoisTimer);
+    record.whoisTimerIsReply = true;
+    record.whoisTimer = this.ctx.timers.schedule(deadlineIn(this.ctx, this.ctx.timing.whoisReplyDelay), () => {
+      record.whoisTimer = undefined;
+      if (record.name === undefined) return;
+      this.ctx.transmit(encodePacket({ type: 'whois-reply', sender: record.id, name: record.name }));
+    });
+  }
+
+  private cancelWhois(record: SenderRecord): void {
+    this.ctx.timers.cancel(record.whoisTimer);
+    record.whoisTimer = undefined;
+  }
+}
+
+function hasStoredPackets(record: SenderRecord): boolean {
+  for (const entry of record.cache.values()) if (entry.packet !== undefined) return true;
+  return false;
+}
+
+export function hex(id: number): string {
+  return '0x' + id.toString(16).padStart(8, '0');
+}
