@@ -146,11 +146,21 @@ function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function describe(value: unknown): string {
+/** Short description of a JSON value for error messages; never calls the value's own methods. */
+function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return `string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
-  return `${typeof value} ${String(value)}`;
+  switch (typeof value) {
+    case 'string':
+      return `string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+    case 'number':
+    case 'boolean':
+      return `${typeof value} ${String(value)}`;
+    case 'object':
+      return 'an object';
+    default:
+      return typeof value;
+  }
 }
 
 const HEX_INTEGER = /^0[xX][0-9a-fA-F]{1,8}$/;
@@ -164,10 +174,10 @@ function integerValue(value: unknown, max: number, path: string): number {
   } else if (typeof value === 'string' && HEX_INTEGER.test(value)) {
     n = Number.parseInt(value.slice(2), 16);
   } else {
-    throw new PacketJsonError('bad-value', `${path} must be an integer or a "0x…" hex string, got ${describe(value)}`);
+    throw new PacketJsonError('bad-value', `${path} must be an integer or a "0x…" hex string, got ${describeValue(value)}`);
   }
   if (!Number.isInteger(n) || n < 0 || n > max) {
-    throw new PacketJsonError('bad-value', `${path} must be an integer in 0..${max}, got ${describe(value)}`);
+    throw new PacketJsonError('bad-value', `${path} must be an integer in 0..${max}, got ${describeValue(value)}`);
   }
   return n + 0; // turns -0 into 0
 }
@@ -200,23 +210,23 @@ class FieldReader {
   }
   boolean(key: string): boolean {
     const value = this.required(key);
-    if (typeof value !== 'boolean') throw new PacketJsonError('bad-value', `${this.path}${key} must be true or false, got ${describe(value)}`);
+    if (typeof value !== 'boolean') throw new PacketJsonError('bad-value', `${this.path}${key} must be true or false, got ${describeValue(value)}`);
     return value;
   }
   string(key: string): string {
     const value = this.required(key);
-    if (typeof value !== 'string') throw new PacketJsonError('bad-value', `${this.path}${key} must be a string, got ${describe(value)}`);
+    if (typeof value !== 'string') throw new PacketJsonError('bad-value', `${this.path}${key} must be a string, got ${describeValue(value)}`);
     return value;
   }
   array(key: string): unknown[] {
     const value = this.required(key);
-    if (!Array.isArray(value)) throw new PacketJsonError('bad-value', `${this.path}${key} must be an array, got ${describe(value)}`);
+    if (!Array.isArray(value)) throw new PacketJsonError('bad-value', `${this.path}${key} must be an array, got ${describeValue(value)}`);
     return value;
   }
   positions(key: string): SenderPosition[] {
     return this.array(key).map((entry, i) => {
       const path = `${this.path}${key}[${i}]`;
-      if (!isObject(entry)) throw new PacketJsonError('bad-value', `${path} must be an object {senderId, packetId}, got ${describe(entry)}`);
+      if (!isObject(entry)) throw new PacketJsonError('bad-value', `${path} must be an object {senderId, packetId}, got ${describeValue(entry)}`);
       rejectUnknownKeys(entry, ['senderId', 'packetId'], `${path}.`);
       const reader = new FieldReader(entry, `${path}.`);
       return { senderId: reader.u32('senderId'), packetId: reader.u32('packetId') };
@@ -266,7 +276,7 @@ function dataFlags(r: FieldReader): number {
 
 /** Build a Packet from a parsed JSON value (as produced by packetToJson). Throws PacketJsonError. */
 export function packetFromJson(value: unknown): Packet {
-  if (!isObject(value)) throw new PacketJsonError('bad-json', `a packet must be a JSON object, got ${describe(value)}`);
+  if (!isObject(value)) throw new PacketJsonError('bad-json', `a packet must be a JSON object, got ${describeValue(value)}`);
   const r = new FieldReader(value, '');
   const type = r.string('type');
   if (!isTypeName(type)) {

@@ -144,6 +144,8 @@ describe('malformed JSON input', () => {
     ['decimal string id', '{"type":"bye","sender":"17","packetId":1,"depends":[]}', 'bad-value', /"0x…" hex string/],
     ['hex id with 9 digits', '{"type":"bye","sender":"0x100000000","packetId":1,"depends":[]}', 'bad-value', /sender/],
     ['empty hex id', '{"type":"bye","sender":"0x","packetId":1,"depends":[]}', 'bad-value', /sender/],
+    ['id as an object with its own toString', '{"type":"bye","sender":{"toString":0},"packetId":1,"depends":[]}', 'bad-value', /got an object/],
+    ['type as an object', '{"type":{"valueOf":1}}', 'bad-value', /type must be a string, got an object/],
     ['id as boolean', '{"type":"bye","sender":true,"packetId":1,"depends":[]}', 'bad-value', /boolean true/],
     ['null id', '{"type":"bye","sender":null,"packetId":1,"depends":[]}', 'bad-value', /got null/],
     ['depends not an array', '{"type":"bye","sender":1,"packetId":1,"depends":{}}', 'bad-value', /depends must be an array/],
