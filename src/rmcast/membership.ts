@@ -256,6 +256,11 @@ export class Membership {
     this.ctx.timers.cancel(this.ajSendTimer);
     this.ctx.timers.cancel(this.gatheringTimer);
     this.ajSendTimer = this.gatheringTimer = undefined;
+    if (this.ctx.log.isEnabled('debug')) {
+      this.ctx.log.debug('preparing join', {
+        members: [...this.members.values()].map((m) => `${hex(m.id)}:${m.state}:${this.nameOf(m.id) ?? '?'}`),
+      });
+    }
     for (const m of [...this.members.values()]) {
       if (m.state < MemberState.AjRepeat) {
         m.state = MemberState.InstantFailure;
@@ -283,14 +288,18 @@ export class Membership {
     this.pendingFailures.push(m.id);
   }
 
-  private restartJoinPhase(): void {
-    this.state = MembershipState.Joining;
+  private computeJoinLists(): void {
     this.joinList = [];
     this.joinFailures = [];
     for (const m of this.members.values()) {
       m.agreed = false;
       (m.state < MemberState.Failing ? this.joinList : this.joinFailures).push(m.id);
     }
+  }
+
+  private restartJoinPhase(): void {
+    this.state = MembershipState.Joining;
+    this.computeJoinLists();
     const own = this.table.own;
     if (own !== undefined) this.table.setHold(own, own.nextInput);
     const { packetId } = this.host.originateControl('join', this.joinFailures, false);
@@ -323,6 +332,9 @@ export class Membership {
     m.joinPacketId = packet.packetId;
     if (this.state === MembershipState.Gathering) {
       this.prepareJoin();
+      // The lists must describe the members we just prepared, or every entry of
+      // the JOIN's depends would look unknown to check_join.
+      this.computeJoinLists();
       if (this.checkJoin(packet) === 'failed') return;
       this.restartJoinPhase();
     }

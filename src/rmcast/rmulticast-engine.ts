@@ -376,7 +376,7 @@ export class RMulticastEngine implements MulticastEngine {
       }
     }
     if (packet.type === 'session') {
-      if (this.table.handleSession(packet)) this.scheduleSession();
+      this.table.handleSession(packet);
     } else if ('depends' in packet) {
       this.table.afterReliableAccepted(packet);
     }

@@ -204,17 +204,31 @@ export class SenderTable {
     return list;
   }
 
-  /** SESSION body: our receive position for every active sender, ourselves included (spec §5.5). */
+  /**
+   * SESSION body: our receive position for every active sender, ourselves
+   * included (spec §5.5) -- but one entry for another sender, rotating, is left
+   * out. A receiver suppresses its own SESSION only when ours lists as many
+   * senders as its table holds; leaving one out keeps every member (original
+   * peers too) sending SESSIONs, which is what lets us notice a silent crash in
+   * seconds (EngineTiming.silenceTimeout). The omitted position is announced in
+   * the next SESSION, so gap detection loses at most one interval.
+   */
   sessionPositions(limit: number): SenderPosition[] {
     const list: SenderPosition[] = [];
     const own = this.own;
     if (own !== undefined) list.push({ senderId: own.id, packetId: own.nextInput });
+    const others: SenderPosition[] = [];
     for (const record of this.records.values()) {
+      if (!record.isOwn && record.isActive) others.push({ senderId: record.id, packetId: record.nextInput });
+    }
+    if (others.length > 0) others.splice(this.sessionRotation++ % others.length, 1);
+    for (const position of others) {
       if (list.length >= limit) break;
-      if (!record.isOwn && record.isActive) list.push({ senderId: record.id, packetId: record.nextInput });
+      list.push(position);
     }
     return list;
   }
+  private sessionRotation = 0;
 
   /** Insert a packet we originated into our own record (cached for repairs, acked like any other). */
   storeOwn(packet: ReliablePacket, bytes: Uint8Array, repeating: boolean): void {
@@ -310,16 +324,16 @@ export class SenderTable {
     return this.records.has(packet.sender);
   }
 
-  /** Returns whether the SESSION told us nothing new, so our own SESSION can wait (spec §5.5). */
-  handleSession(packet: SessionPacket): boolean {
-    let behind = false;
+  /**
+   * A SESSION's positions reveal packets we miss (spec §5.5). The original
+   * would also postpone its own SESSION when this one told nothing new; we
+   * never do (see sessionPositions).
+   */
+  handleSession(packet: SessionPacket): void {
     for (const position of packet.positions) {
       const record = this.records.get(position.senderId);
-      if (record === undefined) continue;
-      this.seen(record, position.packetId);
-      if (record.hasStart && seqDiff(position.packetId, record.nextInput) > 0) behind = true;
+      if (record !== undefined) this.seen(record, position.packetId);
     }
-    return !behind && packet.positions.length === this.records.size;
   }
 
   /** Reliable packet: stored if its sender has a start (spec §5.2). */
