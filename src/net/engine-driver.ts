@@ -1,0 +1,344 @@
+import { EventEmitter } from 'node:events';
+import { CliqueError } from '../base/clique-error.js';
+import { silentLogger, type Logger } from '../base/logger.js';
+import type { EngineEvent, EngineState, MulticastEngine } from '../rmcast/engine-types.js';
+import { decodePacket, peekHeader } from '../wire/codec.js';
+import { PacketError } from '../wire/packet-error.js';
+import type { DatagramTransport, TransportError } from './datagram-transport.js';
+
+/**
+ * Runs a sans-IO engine in real time over a datagram transport: feeds it every
+ * datagram, keeps one timer armed for its `nextDeadline()`, sends what it
+ * produces after every call, and re-emits its events. Nothing thrown by the
+ * engine or the socket escapes an event handler: it becomes an 'error' event
+ * (or a warning in the log when nobody listens).
+ */
+
+export interface DriverMessage {
+  sender: string;
+  senderId: number;
+  streamId: number;
+  data: Uint8Array;
+}
+
+export interface EngineDriverEvents {
+  connected: [senderId: number];
+  message: [message: DriverMessage];
+  'members-joined': [names: string[]];
+  'members-lost': [names: string[]];
+  disconnected: [];
+  error: [error: CliqueError];
+}
+
+export type DriverErrorCode = 'engine-failed' | 'backlog-overflow' | 'closed';
+
+export class DriverError extends CliqueError {
+  declare readonly code: DriverErrorCode;
+
+  constructor(code: DriverErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}
+
+export interface EngineDriverOptions {
+  logger?: Logger;
+  /** Milliseconds on a monotonic clock. Default `performance.now()`. */
+  clock?: () => number;
+  /**
+   * 'clique' (default): decode each datagram first; a malformed one is logged
+   * at debug, counted and not fed to the engine. 'none': feed everything (for
+   * engines that speak something else, e.g. in driver tests).
+   */
+  datagramCheck?: 'clique' | 'none';
+  /** Messages buffered per `messages()` iterator before it fails with 'backlog-overflow'. Default 10 000. */
+  maxBufferedMessages?: number;
+}
+
+export interface DriverStats {
+  datagramsIn: number;
+  datagramsOut: number;
+  malformed: number;
+  engineErrors: number;
+}
+
+export class EngineDriver extends EventEmitter<EngineDriverEvents> {
+  readonly stats: DriverStats = { datagramsIn: 0, datagramsOut: 0, malformed: 0, engineErrors: 0 };
+
+  private readonly logger: Logger;
+  private readonly clock: () => number;
+  private readonly check: 'clique' | 'none';
+  private readonly maxBuffered: number;
+  private timer: NodeJS.Timeout | undefined;
+  private timerDeadline: number | undefined;
+  private started = false;
+  private closed = false;
+  private disconnected = false;
+  private readonly iterators = new Set<MessageIterator>();
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    readonly engine: MulticastEngine,
+    private readonly transport: DatagramTransport,
+    options: EngineDriverOptions = {},
+  ) {
+    super();
+    this.logger = (options.logger ?? silentLogger).child('driver');
+    this.clock = options.clock ?? (() => performance.now());
+    this.check = options.datagramCheck ?? 'clique';
+    this.maxBuffered = options.maxBufferedMessages ?? 10_000;
+    transport.onDatagram((bytes) => this.onDatagram(bytes));
+    transport.onError((error) => this.reportError(error));
+  }
+
+  get name(): string {
+    return this.engine.name;
+  }
+
+  get state(): EngineState {
+    return this.engine.state;
+  }
+
+  get senderId(): number | undefined {
+    return this.engine.senderId;
+  }
+
+  get members(): readonly string[] {
+    return this.engine.members;
+  }
+
+  /** Start probing for a sender id ('connected' follows). */
+  start(): void {
+    if (this.started || this.closed) return;
+    this.started = true;
+    this.call('start', (now) => this.engine.start(now));
+  }
+
+  /** Originate a message. Throws EngineError (not connected, too large, bad stream id). */
+  send(streamId: number, data: Uint8Array): void {
+    if (this.closed) throw new DriverError('closed', 'the node is closed');
+    this.engine.send(streamId, data, this.clock());
+    this.flush();
+  }
+
+  /** Harness `FAIL:<name>`: act as if that member had failed. */
+  failMember(name: string): void {
+    if (this.closed) return;
+    this.call('failMember', (now) => this.engine.failMember(name, now));
+  }
+
+  /** Leave gracefully (BYEs), then close the transport. Resolves once disconnected. */
+  async leave(): Promise<void> {
+    if (this.closed) return this.closing;
+    if (!this.disconnected && (this.engine.state === 'connecting' || this.engine.state === 'connected')) {
+      const done = new Promise<void>((resolve) => this.once('disconnected', () => resolve()));
+      this.call('leave', (now) => this.engine.leave(now));
+      // Wait only if the engine is actually sending its BYEs; otherwise no 'disconnected' will come.
+      if (this.disconnected || (this.engine.state as EngineState) === 'leaving') await done;
+    }
+    return this.close();
+  }
+
+  /** Stop at once (no BYE): timer off, transport closed, iterators ended. */
+  close(): Promise<void> {
+    if (this.closing !== undefined) return this.closing;
+    this.closed = true;
+    this.clearTimer();
+    for (const iterator of this.iterators) iterator.end();
+    this.iterators.clear();
+    this.closing = this.transport.close();
+    return this.closing;
+  }
+
+  /** Messages delivered from now on, until the node disconnects or closes. */
+  messages(): AsyncIterableIterator<DriverMessage> {
+    const iterator = new MessageIterator(this.maxBuffered, () => this.iterators.delete(iterator));
+    if (this.closed || this.disconnected) iterator.end();
+    else this.iterators.add(iterator);
+    return iterator;
+  }
+
+  private onDatagram(bytes: Uint8Array): void {
+    if (this.closed || !this.started) return;
+    this.stats.datagramsIn++;
+    if (this.check === 'clique') {
+      try {
+        decodePacket(bytes);
+      } catch (error) {
+        this.stats.malformed++;
+        if (this.logger.isEnabled('debug')) {
+          const header = peekHeader(bytes);
+          this.logger.debug('dropped malformed datagram', {
+            type: header?.type ?? 'not a Clique packet',
+            sender: header?.sender,
+            bytes: bytes.length,
+            reason: error instanceof PacketError ? error.code : String(error),
+          });
+        }
+        if (!(error instanceof PacketError)) this.reportError(new DriverError('engine-failed', `decoder threw: ${String(error)}`, { cause: error }));
+        return;
+      }
+    }
+    this.call('receive', (now) => this.engine.receive(bytes, now));
+  }
+
+  private onTimer(): void {
+    this.timer = undefined;
+    this.timerDeadline = undefined;
+    if (this.closed) return;
+    const deadline = this.engine.nextDeadline();
+    if (deadline === undefined) return;
+    if (deadline > this.clock()) {
+      this.arm();
+      return;
+    }
+    this.call('tick', (now) => this.engine.tick(now));
+  }
+
+  /** One engine call, then route its output. Engine exceptions become 'error' events. */
+  private call(what: string, body: (now: number) => void): void {
+    try {
+      body(this.clock());
+    } catch (error) {
+      this.stats.engineErrors++;
+      this.reportError(
+        new DriverError('engine-failed', `engine failed in ${what}: ${error instanceof Error ? error.message : String(error)}`, { cause: error }),
+      );
+    }
+    this.flush();
+  }
+
+  private flush(): void {
+    const { datagrams, events } = this.engine.drain();
+    for (const datagram of datagrams) {
+      this.stats.datagramsOut++;
+      this.transport.send(datagram);
+    }
+    for (const event of events) this.dispatch(event);
+    if (!this.closed) this.arm();
+  }
+
+  private dispatch(event: EngineEvent): void {
+    // Listener exceptions are the application's; keep them from unwinding into the socket callback.
+    try {
+      switch (event.type) {
+        case 'connected':
+          this.logger.debug('connected', { senderId: event.senderId });
+          this.emit('connected', event.senderId);
+          return;
+        case 'message': {
+          const message: DriverMessage = { sender: event.sender, senderId: event.senderId, streamId: event.streamId, data: event.data };
+          for (const iterator of this.iterators) {
+            if (!iterator.push(message)) {
+              this.iterators.delete(iterator);
+              this.reportError(new DriverError('backlog-overflow', `a messages() reader fell more than ${this.maxBuffered} messages behind`));
+            }
+          }
+          this.emit('message', message);
+          return;
+        }
+        case 'members-joined':
+          this.emit('members-joined', [...event.names]);
+          return;
+        case 'members-lost':
+          this.emit('members-lost', [...event.names]);
+          return;
+        case 'disconnected':
+          this.disconnected = true;
+          this.clearTimer();
+          for (const iterator of this.iterators) iterator.end();
+          this.iterators.clear();
+          this.emit('disconnected');
+          return;
+      }
+    } catch (error) {
+      this.logger.error(`a '${event.type}' listener threw`, { error: error instanceof Error ? error.message : String(error) });
+    }
+  }
+
+  private arm(): void {
+    const deadline = this.engine.nextDeadline();
+    if (deadline === undefined) {
+      this.clearTimer();
+      return;
+    }
+    if (this.timer !== undefined && this.timerDeadline === deadline) return;
+    this.clearTimer();
+    const delay = Math.min(Math.max(0, deadline - this.clock()), 0x7fffffff);
+    this.timerDeadline = deadline;
+    // Timers can fire a little early relative to the clock; onTimer re-arms when the deadline is not yet due.
+    this.timer = setTimeout(() => this.onTimer(), Math.ceil(delay));
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerDeadline = undefined;
+  }
+
+  private reportError(error: CliqueError | TransportError): void {
+    if (this.listenerCount('error') > 0) {
+      try {
+        this.emit('error', error);
+      } catch (listenerError) {
+        this.logger.error("an 'error' listener threw", { error: String(listenerError) });
+      }
+    } else {
+      this.logger.warn(error.message, { code: error.code });
+    }
+  }
+}
+
+/** Buffered async iterator over delivered messages; bounded so a stalled reader cannot grow memory forever. */
+class MessageIterator implements AsyncIterableIterator<DriverMessage> {
+  private readonly buffer: DriverMessage[] = [];
+  private readonly waiting: Array<{ resolve: (r: IteratorResult<DriverMessage>) => void; reject: (e: unknown) => void }> = [];
+  private done = false;
+  private failure: DriverError | undefined;
+
+  constructor(
+    private readonly limit: number,
+    private readonly detach: () => void,
+  ) {}
+
+  /** False when the reader is too far behind (the iterator then fails). */
+  push(message: DriverMessage): boolean {
+    if (this.done) return true;
+    const waiter = this.waiting.shift();
+    if (waiter !== undefined) {
+      waiter.resolve({ value: message, done: false });
+      return true;
+    }
+    if (this.buffer.length >= this.limit) {
+      this.failure = new DriverError('backlog-overflow', `messages() reader fell more than ${this.limit} messages behind`);
+      this.done = true;
+      this.buffer.length = 0;
+      return false;
+    }
+    this.buffer.push(message);
+    return true;
+  }
+
+  end(): void {
+    this.done = true;
+    for (const waiter of this.waiting.splice(0)) waiter.resolve({ value: undefined, done: true });
+  }
+
+  next(): Promise<IteratorResult<DriverMessage>> {
+    const message = this.buffer.shift();
+    if (message !== undefined) return Promise.resolve({ value: message, done: false });
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (this.done) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
+  }
+
+  return(): Promise<IteratorResult<DriverMessage>> {
+    this.end();
+    this.buffer.length = 0;
+    this.detach();
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<DriverMessage> {
+    return this;
+  }
+}

@@ -1,0 +1,198 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { Logger, type LogRecord } from '../../src/base/logger.js';
+import { SeededRandom } from '../../src/base/random.js';
+import { DriverError, EngineDriver, type DriverMessage, type EngineDriverOptions } from '../../src/net/engine-driver.js';
+import { UdpMulticastTransport } from '../../src/net/udp-multicast-transport.js';
+import type { MulticastEngine } from '../../src/rmcast/engine-types.js';
+import { encodePacket } from '../../src/wire/codec.js';
+import { FloodingEngine, type FloodingEngineOptions } from '../support/flooding-engine.js';
+import { LOOPBACK, rawSender, sleep, testGroup, waitFor } from '../support/multicast-helpers.js';
+
+const text = (s: string): Uint8Array => new TextEncoder().encode(s);
+const decode = (b: Uint8Array): string => new TextDecoder().decode(b);
+
+const drivers: EngineDriver[] = [];
+let seed = 1;
+
+async function node(
+  name: string,
+  where: { group: string; port: number },
+  engineOptions: Partial<FloodingEngineOptions> = {},
+  driverOptions: EngineDriverOptions = {},
+  engine: MulticastEngine = new FloodingEngine({ name, random: new SeededRandom(seed++), heartbeatMs: 100, ...engineOptions }),
+): Promise<EngineDriver> {
+  const transport = await UdpMulticastTransport.open({ ...where, interfaceAddress: LOOPBACK });
+  const driver = new EngineDriver(engine, transport, { datagramCheck: 'none', ...driverOptions });
+  drivers.push(driver);
+  driver.start();
+  return driver;
+}
+
+afterEach(async () => {
+  await Promise.all(drivers.splice(0).map((d) => d.close()));
+});
+
+describe('EngineDriver over UDP loopback multicast', () => {
+  it('connects, exchanges messages in both directions and reports members', async () => {
+    const where = testGroup();
+    const alice = await node('alice', where);
+    expect(alice.state).toBe('connected');
+    const bob = await node('bob', where);
+    const joined: string[][] = [];
+    alice.on('members-joined', (names) => joined.push(names));
+    const atAlice: DriverMessage[] = [];
+    const atBob: DriverMessage[] = [];
+    alice.on('message', (m) => atAlice.push(m));
+    bob.on('message', (m) => atBob.push(m));
+    await waitFor(() => bob.members.includes('alice') && alice.members.includes('bob'), 'alice and bob to see each other');
+    alice.send(0, text('hello bob'));
+    bob.send(7, text('hello alice'));
+    await waitFor(() => atAlice.length === 1 && atBob.length === 1, 'one message each way');
+    expect(atBob[0]).toMatchObject({ sender: 'alice', streamId: 0 });
+    expect(decode(atBob[0]!.data)).toBe('hello bob');
+    expect(atAlice[0]).toMatchObject({ sender: 'bob', streamId: 7 });
+    expect(joined).toEqual([['bob']]);
+    expect(alice.stats.datagramsOut).toBeGreaterThanOrEqual(2);
+  });
+
+  it('offers messages as an async iterator that ends when the node leaves', async () => {
+    const where = testGroup();
+    const alice = await node('alice', where);
+    const bob = await node('bob', where);
+    const received: string[] = [];
+    const reading = (async () => {
+      for await (const message of bob.messages()) received.push(decode(message.data));
+    })();
+    await waitFor(() => alice.members.includes('bob'), 'alice to see bob');
+    for (const word of ['one', 'two', 'three']) alice.send(0, text(word));
+    await waitFor(() => received.length === 3, 'three messages through the iterator');
+    const lost = new Promise<string[]>((resolve) => alice.once('members-lost', resolve));
+    let disconnected = false;
+    bob.on('disconnected', () => (disconnected = true));
+    await bob.leave();
+    expect(disconnected).toBe(true);
+    await reading; // ended by the leave
+    expect(received).toEqual(['one', 'two', 'three']);
+    expect(await lost).toEqual(['bob']);
+    expect(() => bob.send(0, text('late'))).toThrow(DriverError);
+  });
+
+  it('runs the engine timer in real time (heartbeats, silence detection)', async () => {
+    const where = testGroup();
+    const fast = { heartbeatMs: 40, silenceMs: 400 };
+    const alice = await node('alice', where, fast);
+    const bob = await node('bob', where, fast);
+    await waitFor(() => alice.members.includes('bob'), 'alice to see bob');
+    await sleep(300);
+    expect(alice.members).toEqual(['bob']); // heartbeats keep bob alive
+    const lost = new Promise<string[]>((resolve) => alice.once('members-lost', resolve));
+    await bob.close(); // no goodbye: only silence tells
+    expect(await lost).toEqual(['bob']);
+  });
+
+  it('counts and logs malformed datagrams without feeding or failing the engine', async () => {
+    const where = testGroup();
+    const records: LogRecord[] = [];
+    const logger = new Logger({ level: 'debug', sink: (r) => records.push(r) });
+    const engine = new RecordingEngine();
+    const alice = await node('alice', where, {}, { datagramCheck: 'clique', logger }, engine);
+    const errors: unknown[] = [];
+    alice.on('error', (e) => errors.push(e));
+    const raw = await rawSender();
+    const whois = encodePacket({ type: 'whois-request', sender: 0x01020304, queriedId: 5 });
+    const truncatedSession = encodePacket({ type: 'session', sender: 0xabcdef01, positions: [{ senderId: 1, packetId: 2 }] }).subarray(0, 15);
+    try {
+      await raw.send(text('not clique at all'), where.group, where.port);
+      await raw.send(truncatedSession, where.group, where.port);
+      await raw.send(whois, where.group, where.port);
+      await waitFor(() => engine.received.length >= 1 && alice.stats.malformed === 2, 'two malformed datagrams and one good one');
+    } finally {
+      raw.close();
+    }
+    expect(engine.received.map((b) => b.length)).toEqual([whois.length]);
+    expect(errors).toEqual([]);
+    const dropped = records.filter((r) => r.message === 'dropped malformed datagram').map((r) => r.fields);
+    expect(dropped).toEqual([
+      expect.objectContaining({ type: 'not a Clique packet' }),
+      expect.objectContaining({ type: 'session', sender: 0xabcdef01, reason: 'truncated' }),
+    ]);
+  });
+
+  it('turns an engine exception into an error event and keeps running', async () => {
+    const where = testGroup();
+    const engine = new FloodingEngine({ name: 'alice', random: new SeededRandom(2) });
+    const realReceive = engine.receive.bind(engine);
+    let calls = 0;
+    engine.receive = (bytes, now) => {
+      if (++calls === 2) throw new Error('engine bug');
+      realReceive(bytes, now);
+    };
+    const alice = await node('alice', where, {}, {}, engine);
+    const errors: DriverError[] = [];
+    alice.on('error', (e) => errors.push(e as DriverError));
+    const bob = await node('bob', where);
+    await waitFor(() => errors.length === 1, 'the engine error');
+    expect(errors[0]).toBeInstanceOf(DriverError);
+    expect(errors[0]!.code).toBe('engine-failed');
+    expect(errors[0]!.message).toMatch(/engine failed in receive: engine bug/);
+    bob.send(0, text('still alive?'));
+    const got: string[] = [];
+    alice.on('message', (m) => got.push(decode(m.data)));
+    await waitFor(() => got.length === 1, 'a message after the failure');
+  });
+
+  it('keeps a throwing listener from breaking the driver', async () => {
+    const where = testGroup();
+    const alice = await node('alice', where);
+    const bob = await node('bob', where);
+    bob.on('message', () => {
+      throw new Error('listener bug');
+    });
+    const reader = bob.messages();
+    await waitFor(() => alice.members.includes('bob'), 'alice to see bob');
+    alice.send(0, text('first'));
+    alice.send(0, text('second'));
+    expect(decode((await reader.next()).value!.data)).toBe('first');
+    expect(decode((await reader.next()).value!.data)).toBe('second');
+    expect(bob.state).toBe('connected');
+  });
+
+  it('fails a stalled messages() reader with a typed error instead of buffering forever', async () => {
+    const where = testGroup();
+    const alice = await node('alice', where);
+    const bob = await node('bob', where, {}, { maxBufferedMessages: 3 });
+    const errors: DriverError[] = [];
+    bob.on('error', (e) => errors.push(e as DriverError));
+    const stalled = bob.messages();
+    const got: string[] = [];
+    bob.on('message', (m) => got.push(decode(m.data)));
+    await waitFor(() => alice.members.includes('bob'), 'alice to see bob');
+    for (let i = 0; i < 5; i++) alice.send(0, text(`m${i}`));
+    await waitFor(() => got.length === 5, 'all five messages at the listener');
+    expect(errors.map((e) => e.code)).toEqual(['backlog-overflow']);
+    await expect(stalled.next()).rejects.toMatchObject({ code: 'backlog-overflow' });
+  });
+});
+
+/** Sends nothing, records what it is fed. */
+class RecordingEngine implements MulticastEngine {
+  readonly name = 'recorder';
+  readonly state = 'connected' as const;
+  readonly senderId = 1;
+  readonly members: string[] = [];
+  readonly received: Uint8Array[] = [];
+  start(): void {}
+  receive(bytes: Uint8Array): void {
+    this.received.push(bytes);
+  }
+  send(): void {}
+  tick(): void {}
+  leave(): void {}
+  failMember(): void {}
+  drain(): { datagrams: Uint8Array[]; events: [] } {
+    return { datagrams: [], events: [] };
+  }
+  nextDeadline(): undefined {
+    return undefined;
+  }
+}

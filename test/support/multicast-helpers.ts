@@ -1,0 +1,36 @@
+import { randomInt } from 'node:crypto';
+import { createSocket, type Socket } from 'node:dgram';
+
+/** Loopback only (NETWORK SAFETY): every test socket joins and sends on 127.0.0.1. */
+export const LOOPBACK = '127.0.0.1';
+
+/** A random group 239.255.71.X and high port, so parallel test files do not hear each other. */
+export function testGroup(): { group: string; port: number } {
+  return { group: `239.255.71.${randomInt(1, 254)}`, port: randomInt(20_000, 60_000) };
+}
+
+/** A plain socket that can inject raw datagrams into a group over loopback. */
+export async function rawSender(): Promise<{ send(bytes: Uint8Array, group: string, port: number): Promise<void>; close(): void }> {
+  const socket: Socket = createSocket({ type: 'udp4', reuseAddr: true });
+  await new Promise<void>((resolve) => socket.bind({ port: 0, address: '0.0.0.0' }, () => resolve()));
+  socket.setMulticastInterface(LOOPBACK);
+  socket.setMulticastTTL(1);
+  return {
+    send: (bytes, group, port) =>
+      new Promise<void>((resolve, reject) => socket.send(bytes, port, group, (error) => (error ? reject(error) : resolve()))),
+    close: () => socket.close(),
+  };
+}
+
+/** Poll `condition` every 10 ms until it holds; reject after a generous timeout naming what we waited for. */
+export async function waitFor(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const start = Date.now();
+  while (!condition()) {
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
