@@ -1,0 +1,551 @@
+import { EventEmitter } from 'node:events';
+import { Logger, silentLogger } from '../base/logger.js';
+import { MdnsCache } from './mdns-cache.js';
+import { MdnsError } from './mdns-error.js';
+import {
+  compareProbeSets,
+  nameKey,
+  recordKey,
+  rrsetKey,
+  withTtl,
+  type MdnsMessage,
+  type MdnsQuestion,
+  type MdnsRecord,
+} from './mdns-records.js';
+import { MdnsServiceBrowser, type BrowserHost } from './mdns-service-browser.js';
+import { openMdnsTransport, type MdnsEndpoint, type MdnsTransport, type MdnsTransportStats } from './mdns-transport.js';
+
+/**
+ * Our mDNS responder (RFC 6762) on top of the transport adapter: probing,
+ * announcing, answering, goodbyes, conflict detection, the record cache and
+ * DNS-SD browsing. Several registrations share one socket.
+ *
+ * Cooperative records (Clique rooms, §2.2 of the spec): a record identical to
+ * ours, from anyone, is never a conflict; a goodbye or low-TTL copy of a record
+ * we still publish makes us announce it again at once.
+ */
+export interface PublishedRecord {
+  record: MdnsRecord;
+  /** Unique RRset (probed, cache-flush bit, conflicts detected) vs shared (PTRs, room A records). */
+  unique: boolean;
+}
+
+export type RegistrationState = 'probing' | 'established' | 'conflict' | 'withdrawn';
+
+export interface RegistrationEvents {
+  established: [];
+  /** Another host claims one of our unique RRsets with different data. The registration is dead. */
+  conflict: [theirs: MdnsRecord];
+}
+
+export interface MdnsResponderOptions {
+  /** IPv4 address of the interface to pin to ('127.0.0.1' in tests). */
+  interface: string;
+  port?: number;
+  group?: string;
+  logger?: Logger;
+  maxCacheRecords?: number;
+  /** For tests that need a different transport; normally opened from `interface`. */
+  transport?: MdnsTransport;
+}
+
+const PROBE_INTERVAL_MS = 250;
+const PROBE_COUNT = 3;
+/** RFC 6762 §8.2: a host that loses a simultaneous-probe tie-break waits one second and probes again. */
+const PROBE_DEFER_MS = 1000;
+const ANNOUNCE_REPEAT_MS = 1000;
+/** RFC 6762 §6: a record is multicast at most once per second (probe defence: 250 ms). */
+const MULTICAST_RATE_MS = 1000;
+const PROBE_DEFENCE_RATE_MS = 250;
+/** Our own superseded data (after an update) may still be in flight on the wire; it is not a conflict. */
+const SUPERSEDED_GRACE_MS = 10_000;
+const LEGACY_UNICAST_MAX_TTL = 10;
+const TICK_MS = 250;
+
+export class MdnsRegistration extends EventEmitter<RegistrationEvents> {
+  state: RegistrationState = 'probing';
+  /** @internal */ probesSent = 0;
+  /** @internal */ timer: NodeJS.Timeout | undefined;
+  /** @internal */ readonly superseded = new Map<string, number>();
+  private readonly settled: Promise<void>;
+
+  constructor(
+    private readonly responder: MdnsResponder,
+    /** @internal */ public records: PublishedRecord[],
+    readonly probe: boolean,
+  ) {
+    super();
+    this.settled = new Promise<void>((resolve, reject) => {
+      this.once('established', resolve);
+      this.once('conflict', (theirs) =>
+        reject(new MdnsError('mdns-conflict', `${theirs.name} (${theirs.type}) is already in use on the network`)),
+      );
+    });
+    // Callers that never await must not see an unhandled rejection.
+    this.settled.catch(() => undefined);
+  }
+
+  /** Resolves when probing succeeded and the records were announced; rejects on conflict. */
+  established(): Promise<void> {
+    return this.settled;
+  }
+
+  /** Unique records' data we published before an update; ignored as conflicts for a while. */
+  /** @internal */ isSuperseded(record: MdnsRecord, now: number): boolean {
+    const until = this.superseded.get(recordKey(record));
+    return until !== undefined && until > now;
+  }
+
+  /**
+   * Replaces the record set (e.g. a new TXT after a status change) without
+   * probing again, announces the new data and says goodbye to records that
+   * are gone.
+   */
+  update(records: PublishedRecord[]): void {
+    this.responder.updateRegistration(this, records);
+  }
+
+  /** Sends goodbyes (TTL 0) for our records and stops answering for them. */
+  withdraw(options: { goodbye?: boolean } = {}): Promise<void> {
+    return this.responder.withdrawRegistration(this, options.goodbye ?? true);
+  }
+}
+
+export class MdnsResponder implements BrowserHost {
+  readonly cache: MdnsCache;
+  private readonly registrations = new Set<MdnsRegistration>();
+  private readonly browsers = new Set<MdnsServiceBrowser>();
+  private readonly lastMulticast = new Map<string, number>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly ticker: NodeJS.Timeout;
+  private closed = false;
+  private readonly logger: Logger;
+
+  private constructor(
+    private readonly transport: MdnsTransport,
+    logger: Logger,
+    maxCacheRecords: number | undefined,
+  ) {
+    this.logger = logger;
+    this.cache = new MdnsCache({
+      ...(maxCacheRecords !== undefined ? { maxRecords: maxCacheRecords } : {}),
+      onChange: (record) => {
+        for (const browser of [...this.browsers]) browser.onCacheChange(record);
+      },
+    });
+    transport.onMessage((message, from) => this.onMessage(message, from));
+    this.ticker = setInterval(() => this.tick(), TICK_MS);
+    this.ticker.unref();
+  }
+
+  static async open(options: MdnsResponderOptions): Promise<MdnsResponder> {
+    const logger = (options.logger ?? silentLogger).child('mdns');
+    const transport =
+      options.transport ??
+      (await openMdnsTransport({
+        interface: options.interface,
+        ...(options.port !== undefined ? { port: options.port } : {}),
+        ...(options.group !== undefined ? { group: options.group } : {}),
+        logger,
+      }));
+    return new MdnsResponder(transport, logger, options.maxCacheRecords);
+  }
+
+  get interfaceAddress(): string {
+    return this.transport.interfaceAddress;
+  }
+
+  get stats(): MdnsTransportStats {
+    return this.transport.stats;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  now(): number {
+    return Date.now();
+  }
+
+  random(): number {
+    return Math.random();
+  }
+
+  /**
+   * Publishes a record set. With `probe` (default) the unique records are
+   * probed three times 250 ms apart before being announced; the returned
+   * registration reports `established` or `conflict`.
+   */
+  register(records: PublishedRecord[], options: { probe?: boolean } = {}): MdnsRegistration {
+    if (this.closed) throw new MdnsError('mdns-closed', 'mDNS responder is closed');
+    const registration = new MdnsRegistration(this, normalise(records), options.probe ?? true);
+    this.registrations.add(registration);
+    const uniqueNames = probeNames(registration);
+    if (!registration.probe || uniqueNames.length === 0) {
+      this.later(0, () => this.announce(registration));
+    } else {
+      registration.timer = this.later(this.random() * PROBE_INTERVAL_MS, () => this.sendProbe(registration));
+    }
+    return registration;
+  }
+
+  /** Starts browsing a service type (`_presence._tcp`); close the browser to stop. */
+  browse(serviceType: string): MdnsServiceBrowser {
+    if (this.closed) throw new MdnsError('mdns-closed', 'mDNS responder is closed');
+    const browser = new MdnsServiceBrowser(this, serviceType, (b) => this.browsers.delete(b));
+    this.browsers.add(browser);
+    return browser;
+  }
+
+  /** One-shot query; answers land in the cache (and in browsers). */
+  sendQuery(questions: MdnsQuestion[]): void {
+    if (this.closed || questions.length === 0) return;
+    const now = this.now();
+    // Known-answer suppression (RFC 6762 §7.1): list what we hold with more than half its TTL left.
+    const knownAnswers: MdnsRecord[] = [];
+    for (const q of questions) {
+      if (q.type === 'ANY') continue;
+      for (const entry of this.cache.lookup(q.name, q.type)) {
+        const left = this.cache.remainingTtl(entry.record, now);
+        if (left !== undefined && left.remaining > left.original / 2) knownAnswers.push(withTtl(entry.record, Math.floor(left.remaining)));
+      }
+    }
+    void this.transport.send({ id: 0, response: false, truncated: false, questions, answers: knownAnswers, authorities: [], additionals: [] });
+  }
+
+  /** Withdraws everything (goodbyes unless told otherwise) and closes the socket. */
+  async close(options: { goodbye?: boolean } = {}): Promise<void> {
+    if (this.closed) return;
+    const goodbye = options.goodbye ?? true;
+    const live = [...this.registrations];
+    if (goodbye) {
+      const records = live.filter((r) => r.state === 'established').flatMap((r) => r.records.map((p) => withTtl(p.record, 0)));
+      await this.sendResponse(dedupe(records));
+    }
+    for (const r of live) this.retire(r, 'withdrawn');
+    this.closed = true;
+    clearInterval(this.ticker);
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    for (const b of [...this.browsers]) b.close();
+    this.cache.clear();
+    await this.transport.close();
+  }
+
+  // --- registrations (called by MdnsRegistration) ---
+
+  /** @internal */
+  updateRegistration(registration: MdnsRegistration, records: PublishedRecord[]): void {
+    if (registration.state === 'withdrawn' || registration.state === 'conflict') return;
+    const previous = registration.records;
+    const next = normalise(records);
+    const nextKeys = new Set(next.map((p) => recordKey(p.record)));
+    const previousKeys = new Set(previous.map((p) => recordKey(p.record)));
+    const now = this.now();
+    const gone = previous.filter((p) => !nextKeys.has(recordKey(p.record)));
+    for (const p of gone) if (p.unique) registration.superseded.set(recordKey(p.record), now + SUPERSEDED_GRACE_MS);
+    registration.records = next;
+    // While probing, the new set is simply what gets announced.
+    if (registration.state !== 'established') return;
+    // Replaced data in a unique RRset is flushed from caches by the cache-flush bit of the new data;
+    // an RRset that vanished entirely needs a goodbye.
+    const nextSets = new Set(next.map((p) => rrsetKey(p.record)));
+    const goodbyes = gone.filter((p) => !nextSets.has(rrsetKey(p.record)) && !this.publishedElsewhere(p.record, registration));
+    const fresh = next.filter((p) => !previousKeys.has(recordKey(p.record))).map((p) => p.record);
+    void this.sendResponse([...fresh, ...goodbyes.map((p) => withTtl(p.record, 0))]);
+    this.later(ANNOUNCE_REPEAT_MS, () => {
+      if (registration.state !== 'established') return;
+      const current = new Set(registration.records.map((p) => recordKey(p.record)));
+      void this.sendResponse(fresh.filter((r) => current.has(recordKey(r))));
+    });
+  }
+
+  /** @internal */
+  async withdrawRegistration(registration: MdnsRegistration, goodbye: boolean): Promise<void> {
+    if (registration.state === 'withdrawn') return;
+    const wasEstablished = registration.state === 'established';
+    this.retire(registration, 'withdrawn');
+    if (!goodbye || !wasEstablished || this.closed) return;
+    // A record another of our registrations still publishes (e.g. the `_services._dns-sd._udp` PTR) stays.
+    const records = registration.records.filter((p) => !this.publishedElsewhere(p.record, undefined)).map((p) => withTtl(p.record, 0));
+    await this.sendResponse(records);
+  }
+
+  private retire(registration: MdnsRegistration, state: 'withdrawn' | 'conflict'): void {
+    registration.state = state;
+    if (registration.timer !== undefined) this.clearLater(registration.timer);
+    registration.timer = undefined;
+    this.registrations.delete(registration);
+  }
+
+  private isOwnSuperseded(record: MdnsRecord, now: number): boolean {
+    for (const r of this.registrations) if (r.isSuperseded(record, now)) return true;
+    return false;
+  }
+
+  private publishedElsewhere(record: MdnsRecord, except: MdnsRegistration | undefined): boolean {
+    const key = recordKey(record);
+    for (const r of this.registrations) {
+      if (r === except || r.state !== 'established') continue;
+      if (r.records.some((p) => recordKey(p.record) === key)) return true;
+    }
+    return false;
+  }
+
+  private sendProbe(registration: MdnsRegistration): void {
+    if (registration.state !== 'probing' || this.closed) return;
+    if (registration.probesSent >= PROBE_COUNT) {
+      this.announce(registration);
+      return;
+    }
+    const names = probeNames(registration);
+    const unique = registration.records.filter((p) => p.unique).map((p) => p.record);
+    registration.probesSent++;
+    void this.transport.send({
+      id: 0,
+      response: false,
+      truncated: false,
+      questions: names.map((name) => ({ name, type: 'ANY' as const })),
+      answers: [],
+      authorities: unique,
+      additionals: [],
+    });
+    registration.timer = this.later(PROBE_INTERVAL_MS, () => this.sendProbe(registration));
+  }
+
+  private announce(registration: MdnsRegistration): void {
+    if (registration.state !== 'probing' || this.closed) return;
+    registration.state = 'established';
+    const records = registration.records.map((p) => p.record);
+    void this.sendResponse(records);
+    registration.timer = this.later(ANNOUNCE_REPEAT_MS, () => {
+      if (registration.state === 'established') void this.sendResponse(registration.records.map((p) => p.record));
+    });
+    this.logger.debug('announced', { records: records.map((r) => `${r.type} ${r.name}`) });
+    registration.emit('established');
+  }
+
+  private conflict(registration: MdnsRegistration, theirs: MdnsRecord): void {
+    this.logger.info('name conflict', { name: theirs.name, type: theirs.type });
+    this.retire(registration, 'conflict');
+    registration.emit('conflict', theirs);
+  }
+
+  /** Multicasts a response and applies it to our own cache (our browsers list what we publish). */
+  private async sendResponse(records: MdnsRecord[]): Promise<void> {
+    if (records.length === 0 || this.closed) return;
+    const now = this.now();
+    for (const r of records) {
+      this.lastMulticast.set(recordKey(r), now);
+      this.cache.add(r, now);
+    }
+    await this.transport.send({ id: 0, response: true, truncated: false, questions: [], answers: records, authorities: [], additionals: [] });
+  }
+
+  // --- incoming ---
+
+  private onMessage(message: MdnsMessage, from: MdnsEndpoint): void {
+    if (this.closed) return;
+    if (message.response) this.onResponse(message);
+    else this.onQuery(message, from);
+  }
+
+  private onResponse(message: MdnsMessage): void {
+    const now = this.now();
+    const records = [...message.answers, ...message.additionals];
+    const reannounce = new Map<MdnsRegistration, MdnsRecord[]>();
+    for (const theirs of records) {
+      const theirKey = recordKey(theirs);
+      const theirSet = rrsetKey(theirs);
+      let ours = false;
+      for (const registration of [...this.registrations]) {
+        if (registration.state !== 'probing' && registration.state !== 'established') continue;
+        const mine = registration.records.find((p) => recordKey(p.record) === theirKey);
+        if (mine !== undefined) {
+          ours ||= registration.state === 'established';
+          // Someone said goodbye to, or let nearly expire, a record we still publish: put it back (§2.2).
+          if (ours && (theirs.ttl === 0 || theirs.ttl < mine.record.ttl / 2)) {
+            const list = reannounce.get(registration) ?? [];
+            list.push(mine.record);
+            reannounce.set(registration, list);
+          }
+          continue;
+        }
+        if (theirs.ttl === 0) continue;
+        const clash = registration.records.some((p) => p.unique && rrsetKey(p.record) === theirSet);
+        if (clash && !registration.isSuperseded(theirs, now)) this.conflict(registration, theirs);
+      }
+      // Our own published records never expire from our cache because of someone else's goodbye,
+      // and our own data from before an update, looping back late, must not look newer than the update.
+      if (ours && theirs.ttl === 0) continue;
+      if (this.isOwnSuperseded(theirs, now)) continue;
+      this.cache.add(theirs, now);
+    }
+    for (const [registration, list] of reannounce) this.reannounce(registration, list);
+  }
+
+  private reannounce(registration: MdnsRegistration, records: MdnsRecord[]): void {
+    void this.sendResponse(records);
+    // Receivers apply the goodbye and our answer in arrival order; a second copy covers a reordering.
+    this.later(500, () => {
+      if (registration.state !== 'established') return;
+      const keys = new Set(records.map(recordKey));
+      void this.sendResponse(registration.records.map((p) => p.record).filter((r) => keys.has(recordKey(r))));
+    });
+  }
+
+  private onQuery(message: MdnsMessage, from: MdnsEndpoint): void {
+    const now = this.now();
+    const isProbe = message.authorities.length > 0;
+    if (isProbe) this.tieBreak(message);
+    const legacy = from.port !== this.transport.port;
+    const answers = new Map<string, MdnsRecord>();
+    let allUnique = true;
+    for (const q of message.questions) {
+      const qKey = nameKey(q.name);
+      for (const registration of this.registrations) {
+        if (registration.state !== 'established') continue;
+        for (const p of registration.records) {
+          if (nameKey(p.record.name) !== qKey || (q.type !== 'ANY' && q.type !== p.record.type)) continue;
+          answers.set(recordKey(p.record), p.record);
+          if (!p.unique) allUnique = false;
+        }
+      }
+    }
+    if (answers.size === 0) return;
+    if (!legacy) {
+      for (const known of message.answers) {
+        const mine = answers.get(recordKey(known));
+        if (mine !== undefined && known.ttl >= mine.ttl / 2) answers.delete(recordKey(known));
+      }
+    }
+    const additionals = this.additionalsFor([...answers.values()], answers);
+    if (legacy) {
+      // RFC 6762 §6.7: a one-shot resolver on another port gets a unicast DNS answer.
+      const cap = (r: MdnsRecord): MdnsRecord => ({ ...withTtl(r, Math.min(r.ttl, LEGACY_UNICAST_MAX_TTL)), cacheFlush: false }) as MdnsRecord;
+      void this.transport.send(
+        {
+          id: message.id,
+          response: true,
+          truncated: false,
+          questions: message.questions,
+          answers: [...answers.values()].map(cap),
+          authorities: [],
+          additionals: additionals.map(cap),
+        },
+        from,
+      );
+      return;
+    }
+    const rate = isProbe ? PROBE_DEFENCE_RATE_MS : MULTICAST_RATE_MS;
+    const due = [...answers.values()].filter((r) => now - (this.lastMulticast.get(recordKey(r)) ?? -Infinity) >= rate);
+    if (due.length === 0) return;
+    for (const r of due) this.lastMulticast.set(recordKey(r), now);
+    // Unique answers (and probe defence) go at once; shared ones after 20–120 ms so responders do not collide.
+    const delay = isProbe || allUnique ? 0 : 20 + this.random() * 100;
+    this.later(delay, () => {
+      void this.transport.send({
+        id: 0,
+        response: true,
+        truncated: false,
+        questions: [],
+        answers: due,
+        authorities: [],
+        additionals: additionals.filter((r) => !due.some((d) => recordKey(d) === recordKey(r))),
+      });
+    });
+  }
+
+  /** RFC 6763 §12: with a PTR send its SRV and TXT, with an SRV the target's addresses. */
+  private additionalsFor(answers: MdnsRecord[], exclude: Map<string, MdnsRecord>): MdnsRecord[] {
+    const out = new Map<string, MdnsRecord>();
+    const published = [...this.registrations].filter((r) => r.state === 'established').flatMap((r) => r.records.map((p) => p.record));
+    const addNamed = (name: string, types: string[]): void => {
+      for (const r of published) {
+        if (nameKey(r.name) === nameKey(name) && types.includes(r.type) && !exclude.has(recordKey(r))) out.set(recordKey(r), r);
+      }
+    };
+    for (const a of answers) {
+      if (a.type === 'PTR') addNamed(a.data, ['SRV', 'TXT']);
+    }
+    for (const r of [...answers, ...out.values()]) {
+      if (r.type === 'SRV') addNamed(r.data.target, ['A', 'AAAA']);
+    }
+    return [...out.values()];
+  }
+
+  /** RFC 6762 §8.2: simultaneous probes for the same name; the lexicographically later data wins. */
+  private tieBreak(message: MdnsMessage): void {
+    for (const registration of this.registrations) {
+      if (registration.state !== 'probing') continue;
+      for (const name of probeNames(registration)) {
+        if (!message.questions.some((q) => nameKey(q.name) === nameKey(name))) continue;
+        const theirs = message.authorities.filter((r) => nameKey(r.name) === nameKey(name));
+        if (theirs.length === 0) continue;
+        const ours = registration.records.filter((p) => p.unique && nameKey(p.record.name) === nameKey(name)).map((p) => p.record);
+        // Identical sets: our own probe looped back, or a cooperating host.
+        if (compareProbeSets(ours, theirs) >= 0) continue;
+        this.logger.debug('lost probe tie-break, deferring', { name });
+        if (registration.timer !== undefined) this.clearLater(registration.timer);
+        registration.probesSent = 0;
+        registration.timer = this.later(PROBE_DEFER_MS, () => this.sendProbe(registration));
+        break;
+      }
+    }
+  }
+
+  // --- periodic work ---
+
+  private tick(): void {
+    if (this.closed) return;
+    const now = this.now();
+    this.cache.expire(now);
+    const refresh = this.cache.dueForRefresh(now, (r) => [...this.browsers].some((b) => b.interestedIn(r)));
+    if (refresh.length > 0) {
+      const seen = new Set<string>();
+      const questions: MdnsQuestion[] = [];
+      for (const r of refresh) {
+        const key = rrsetKey(r);
+        if (seen.has(key)) continue;
+        seen.add(key);
+        questions.push({ name: r.name, type: r.type });
+      }
+      this.sendQuery(questions);
+    }
+    for (const browser of [...this.browsers]) browser.tick(now);
+    for (const [key, at] of this.lastMulticast) if (now - at > MULTICAST_RATE_MS) this.lastMulticast.delete(key);
+    for (const registration of this.registrations) {
+      for (const [key, until] of registration.superseded) if (until <= now) registration.superseded.delete(key);
+    }
+  }
+
+  private later(ms: number, fn: () => void): NodeJS.Timeout {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      if (!this.closed) fn();
+    }, ms);
+    this.timers.add(timer);
+    return timer;
+  }
+
+  private clearLater(timer: NodeJS.Timeout): void {
+    clearTimeout(timer);
+    this.timers.delete(timer);
+  }
+}
+
+function normalise(records: PublishedRecord[]): PublishedRecord[] {
+  return records.map((p) => ({ unique: p.unique, record: { ...p.record, cacheFlush: p.unique } as MdnsRecord }));
+}
+
+function probeNames(registration: MdnsRegistration): string[] {
+  const names = new Map<string, string>();
+  for (const p of registration.records) if (p.unique) names.set(nameKey(p.record.name), p.record.name);
+  return [...names.values()];
+}
+
+function dedupe(records: MdnsRecord[]): MdnsRecord[] {
+  const out = new Map<string, MdnsRecord>();
+  for (const r of records) out.set(recordKey(r), r);
+  return [...out.values()];
+}
