@@ -263,8 +263,10 @@ export class RMulticastEngine implements MulticastEngine {
   // ---- internals ------------------------------------------------------------------------
 
   private advance(now: number): void {
+    this.timers.runDue(now, (time) => {
+      if (time > this.clock) this.clock = time;
+    });
     if (now > this.clock) this.clock = now;
-    this.timers.runDue(this.clock);
   }
 
   private emit(event: EngineEvent): void {

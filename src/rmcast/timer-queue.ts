@@ -46,14 +46,20 @@ export class TimerQueue {
     return this.heap.length - this.cancelled;
   }
 
-  /** Fire every timer whose deadline is <= now, in deadline order (ties: scheduling order). */
-  runDue(now: number): void {
+  /**
+   * Fire every timer whose deadline is <= now, in deadline order (ties:
+   * scheduling order). `setTime` is told each timer's deadline before it fires,
+   * so follow-up timers are scheduled relative to when the timer was due, not
+   * to the (possibly much later) call that ran it.
+   */
+  runDue(now: number, setTime: (time: number) => void): void {
     for (;;) {
       this.dropCancelledTop();
       const top = this.heap[0];
       if (top === undefined || top.deadline > now) return;
       this.pop();
       top.active = false;
+      setTime(top.deadline);
       top.callback();
     }
   }

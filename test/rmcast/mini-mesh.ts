@@ -27,6 +27,10 @@ export class MiniMesh {
   delay: [number, number] = [1, 5];
   /** Per receiver extra loss (e.g. causal ordering test's lossy node). */
   lossTo = new Map<string, number>();
+  /** Return false to drop a datagram on one link (test hooks). */
+  filter: (from: MiniNode, to: MiniNode, bytes: Uint8Array) => boolean = () => true;
+  /** Probability that a datagram is delivered twice. */
+  duplicate = 0;
 
   constructor(readonly seed: number, private readonly timing: Partial<EngineTiming> = {}, private readonly debug = false) {
     this.random = new SeededRandom(seed);
@@ -57,9 +61,13 @@ export class MiniMesh {
         if (!to.alive) continue;
         const loss = to === node ? 0 : Math.max(this.loss, this.lossTo.get(to.name) ?? 0, this.lossTo.get(node.name) ?? 0);
         if (loss > 0 && randomFraction(this.random) < loss) continue;
-        const [lo, hi] = this.delay;
-        const at = this.now + lo + randomFraction(this.random) * (hi - lo);
-        this.queue.push({ at, seq: this.seq++, to, bytes });
+        if (!this.filter(node, to, bytes)) continue;
+        const copies = to !== node && this.duplicate > 0 && randomFraction(this.random) < this.duplicate ? 2 : 1;
+        for (let c = 0; c < copies; c++) {
+          const [lo, hi] = this.delay;
+          const at = this.now + lo + randomFraction(this.random) * (hi - lo);
+          this.queue.push({ at, seq: this.seq++, to, bytes });
+        }
       }
     }
   }
