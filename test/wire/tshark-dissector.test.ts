@@ -123,12 +123,16 @@ type View = Partial<Record<Field, Array<number | string>>>;
 
 const STRING_FIELDS = new Set<Field>(['clique_rm.data.data', 'clique_rm.whois_reply.name']);
 
-const workDir = mkdtempSync(join(tmpdir(), 'clique-tshark-'));
-afterAll(() => rmSync(workDir, { recursive: true, force: true }));
+// Created on first use, so a skipped run leaves nothing behind.
+let workDir: string | undefined;
+afterAll(() => {
+  if (workDir) rmSync(workDir, { recursive: true, force: true });
+});
 let fileCounter = 0;
 
 /** Decode datagrams with tshark; one View per frame (fields it did not show are absent). */
 function tsharkViews(datagrams: Uint8Array[]): Promise<View[]> {
+  workDir ??= mkdtempSync(join(tmpdir(), 'clique-tshark-'));
   const file = join(workDir, `packets-${fileCounter++}.pcap`);
   writeFileSync(file, pcapFile(datagrams));
   const args = ['-n', '-r', file, '-o', 'udp.try_heuristic_first:TRUE', '-T', 'fields', '-E', 'occurrence=a', '-E', 'aggregator=,'];
