@@ -15,14 +15,15 @@ export function buildProgram(): Command {
     .name('clique')
     .description('Serverless link-local chat rooms (telepathy-salut Clique protocol)')
     .version('0.1.0')
-    .showHelpAfterError('(run with --help for usage)');
+    .showHelpAfterError('(run with --help for usage)')
+    // Before registering: subcommands inherit it only when created afterwards.
+    .exitOverride();
   registerCommands(program);
   return program;
 }
 
 async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
-  program.exitOverride();
   try {
     await program.parseAsync(argv);
   } catch (error) {

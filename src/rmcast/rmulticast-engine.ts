@@ -147,6 +147,15 @@ export class RMulticastEngine implements MulticastEngine {
     return [...this.membership.view.values()];
   }
 
+  /**
+   * Our own packets still held for possible repair (not yet acknowledged by
+   * every member). A sender that keeps this bounded cannot outrun its slowest
+   * receiver by more than that many datagrams: the basis of flow control.
+   */
+  get unacknowledgedPackets(): number {
+    return this.table.own?.cache.size ?? 0;
+  }
+
   /** True while the group is agreeing on a new view (diagnostics and tests). */
   get stable(): boolean {
     return this.membership.state === MembershipState.Normal;

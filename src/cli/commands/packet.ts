@@ -13,10 +13,7 @@ import { UsageError } from '../usage-error.js';
 export function registerPacketCommand(program: Command): void {
   const packet = program
     .command('packet')
-    .description('decode or encode one rMulticast packet (hex <-> JSON)')
-    // Subcommands copy settings when created; main.ts sets exitOverride only after
-    // registration, so set it here to get exit status 2 for commander's usage errors too.
-    .exitOverride();
+    .description('decode or encode one rMulticast packet (hex <-> JSON)');
 
   packet
     .command('decode')
