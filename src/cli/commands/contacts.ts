@@ -1,0 +1,64 @@
+import type { Command } from 'commander';
+import type { Contact } from '../../linklocal/contact.js';
+import { PresenceBrowser } from '../../linklocal/presence-browser.js';
+import { openCliResponder, parseTimeoutMs, untilTimeoutOrSignal } from '../discovery-options.js';
+import { interfaceOption } from '../interface-option.js';
+
+const DEFAULT_BROWSE_MS = 3000;
+
+interface ContactsOptions {
+  interface?: string;
+  json?: boolean;
+  watch?: boolean;
+  timeout?: number;
+}
+
+function contactJson(c: Contact): Record<string, unknown> {
+  return { name: c.name, alias: c.alias ?? null, status: c.status, message: c.message ?? null, addresses: c.addresses, port: c.port, txt: { ...c.txt } };
+}
+
+function contactLine(c: Contact): string {
+  const where = `${c.addresses[0] ?? '?'}:${c.port}`;
+  const alias = c.alias !== undefined ? ` (${c.alias})` : '';
+  const message = c.message !== undefined ? ` "${c.message}"` : '';
+  return `${c.name}${alias}  ${c.status}${message}  ${where}`;
+}
+
+/**
+ * `clique contacts`: who is on the LAN (XEP-0174 `_presence._tcp`), after a
+ * short browse; `--watch` follows arrivals, changes and departures.
+ */
+export function registerContactsCommand(program: Command): void {
+  program
+    .command('contacts')
+    .description('list people on the local network (XEP-0174 link-local presence)')
+    .addOption(interfaceOption())
+    .option('--json', 'print JSON (with --watch: one event object per line)')
+    .option('-w, --watch', 'keep running and print contacts as they appear, change and leave')
+    .option('-t, --timeout <ms>', `how long to browse (default ${DEFAULT_BROWSE_MS}; with --watch: stop after this long)`, parseTimeoutMs)
+    .action(async (options: ContactsOptions) => {
+      const responder = await openCliResponder(options.interface);
+      const browser = new PresenceBrowser(responder);
+      try {
+        if (options.watch) {
+          const print = (event: string, c: Contact): void => {
+            const sign = event === 'added' ? '+' : event === 'updated' ? '~' : '-';
+            process.stdout.write(options.json ? `${JSON.stringify({ event, contact: contactJson(c) })}\n` : `${sign} ${contactLine(c)}\n`);
+          };
+          browser.on('contact-added', (c) => print('added', c));
+          browser.on('contact-updated', (c) => print('updated', c));
+          browser.on('contact-removed', (c) => print('removed', c));
+          await untilTimeoutOrSignal(options.timeout);
+          return;
+        }
+        await untilTimeoutOrSignal(options.timeout ?? DEFAULT_BROWSE_MS);
+        const contacts = browser.list().sort((a, b) => a.name.localeCompare(b.name));
+        if (options.json) process.stdout.write(`${JSON.stringify(contacts.map(contactJson), null, 2)}\n`);
+        else if (contacts.length === 0) process.stdout.write('nobody found\n');
+        else for (const c of contacts) process.stdout.write(`${contactLine(c)}\n`);
+      } finally {
+        browser.close();
+        await responder.close();
+      }
+    });
+}

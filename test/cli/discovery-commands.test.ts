@@ -1,0 +1,105 @@
+import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { LinkLocalPresence } from '../../src/linklocal/presence-service.js';
+import { RoomDirectory } from '../../src/linklocal/room-directory.js';
+import { waitFor } from '../linklocal/mdns-test-helpers.js';
+
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function clique(...args: string[]): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli/main.ts', ...args],
+      { cwd: repoRoot, timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } },
+      (error, stdout, stderr) => {
+        if (error && typeof error.code !== 'number') return reject(error);
+        resolve({ code: error ? (error.code as number) : 0, stdout, stderr });
+      },
+    );
+  });
+}
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0)) await c();
+});
+
+const id = (): string => randomBytes(4).toString('hex');
+
+describe('clique rooms / clique contacts over loopback mDNS', () => {
+  it('clique rooms --json lists a room a test responder advertises', async () => {
+    const rooms = await RoomDirectory.open({ interface: '127.0.0.1' });
+    cleanups.push(() => rooms.close());
+    const room = { name: `cli-room-${id()}`, address: '239.255.71.42', port: 40400 };
+    expect(await rooms.advertise(room)).toBe('advertised');
+    const run = await clique('rooms', '--json', '--interface', '127.0.0.1', '--timeout', '3000');
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const listed = JSON.parse(run.stdout) as unknown[];
+    expect(listed).toContainEqual(room);
+  });
+
+  it('clique contacts --json lists a published presence with status, alias and message', async () => {
+    const user = `cli${id()}`;
+    const presence = await LinkLocalPresence.start({ interface: '127.0.0.1', user, host: 'clihost', port: 5300, info: { nick: 'Cli', status: 'away', message: 'brb' } });
+    cleanups.push(() => presence.stop());
+    const run = await clique('contacts', '--json', '-i', '127.0.0.1', '--timeout', '3000');
+    expect(run.code).toBe(0);
+    const listed = JSON.parse(run.stdout) as Array<Record<string, unknown>>;
+    expect(listed.find((c) => c['name'] === presence.name)).toMatchObject({
+      alias: 'Cli',
+      status: 'away',
+      message: 'brb',
+      addresses: ['127.0.0.1'],
+      port: 5300,
+    });
+  });
+
+  it('clique contacts --watch --json follows a contact arriving, changing and leaving', async () => {
+    const user = `watch${id()}`;
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'contacts', '--watch', '--json', '-i', '127.0.0.1', '--timeout', '60000'], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    cleanups.push(async () => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const events: Array<{ event: string; contact: { name: string; status: string; message: string | null } }> = [];
+    createInterface({ input: child.stdout }).on('line', (line) => events.push(JSON.parse(line) as (typeof events)[number]));
+    const mine = (): typeof events => events.filter((e) => e.contact.name === `${user}@clihost`);
+
+    const presence = await LinkLocalPresence.start({ interface: '127.0.0.1', user, host: 'clihost', port: 5301 });
+    // Whether the CLI browses before or after our announcement, it reports us as added.
+    await waitFor('added', () => mine().length === 1);
+    presence.setStatus('dnd', 'coding');
+    await waitFor('updated', () => mine().length === 2);
+    await presence.stop();
+    await waitFor('removed', () => mine().length === 3);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(stderr).toBe('');
+    expect(mine().map((e) => e.event)).toEqual(['added', 'updated', 'removed']);
+    expect(mine()[0]?.contact).toMatchObject({ status: 'avail', message: null });
+    expect(mine()[1]?.contact).toMatchObject({ status: 'dnd', message: 'coding' });
+  });
+
+  it('a bad --interface is a one-line usage error (exit 2)', async () => {
+    const run = await clique('rooms', '--interface', '192.0.2.123', '--timeout', '100');
+    expect(run.code).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr.trim().split('\n')).toEqual(['clique: --interface: no local IPv4 interface has address 192.0.2.123']);
+  });
+});
