@@ -353,7 +353,8 @@ export class SimulatedNetwork {
       finalNodes: this.nodes.map((n) => ({
         name: n.name,
         incarnation: n.incarnation,
-        live: n.alive,
+        // A node still sending its BYEs has left the group already.
+        live: n.alive && n.engineRef.state !== 'leaving' && n.engineRef.state !== 'closed',
         members: [...n.engineRef.members],
       })),
     };

@@ -19,15 +19,15 @@ interface Case {
 }
 
 const cases: Case[] = [
-  { nodes: 2, loss: 0, messagesEach: 20, runs: 2 },
-  { nodes: 2, loss: 0.1, messagesEach: 20, runs: 2 },
-  { nodes: 2, loss: 0.3, messagesEach: 20, runs: 2 },
-  { nodes: 5, loss: 0, messagesEach: 8, runs: 2 },
-  { nodes: 5, loss: 0.1, messagesEach: 8, runs: 2 },
-  { nodes: 5, loss: 0.3, messagesEach: 8, runs: 2 },
-  { nodes: 20, loss: 0, messagesEach: 3, runs: 1 },
-  { nodes: 20, loss: 0.1, messagesEach: 3, runs: 1 },
-  { nodes: 20, loss: 0.3, messagesEach: 3, runs: 1 },
+  { nodes: 2, loss: 0, messagesEach: 20, runs: 4 },
+  { nodes: 2, loss: 0.1, messagesEach: 20, runs: 4 },
+  { nodes: 2, loss: 0.3, messagesEach: 20, runs: 4 },
+  { nodes: 5, loss: 0, messagesEach: 8, runs: 3 },
+  { nodes: 5, loss: 0.1, messagesEach: 8, runs: 3 },
+  { nodes: 5, loss: 0.3, messagesEach: 8, runs: 3 },
+  { nodes: 20, loss: 0, messagesEach: 3, runs: 2 },
+  { nodes: 20, loss: 0.1, messagesEach: 3, runs: 2 },
+  { nodes: 20, loss: 0.3, messagesEach: 3, runs: 2 },
 ];
 
 describe('scenarios: group size and loss', () => {

@@ -22,7 +22,7 @@ function deliveredFrom(node: SimNode, sender: string): string[] {
 }
 
 describe('scenarios: faults and churn', () => {
-  for (const seed of scenarioSeeds(2)) {
+  for (const seed of scenarioSeeds(4)) {
     it(`a node crashing mid-stream is reported lost; survivors agree on what it sent (seed ${seed})`, () => {
       withSeed(seed, () => {
         const net = new SimulatedNetwork({ seed, link: lossy });
@@ -47,7 +47,7 @@ describe('scenarios: faults and churn', () => {
     });
   }
 
-  for (const seed of scenarioSeeds(2)) {
+  for (const seed of scenarioSeeds(4)) {
     it(`a long partition splits the group, both sides go on, and the healed group merges without duplicates (seed ${seed})`, () => {
       withSeed(seed, () => {
         const net = new SimulatedNetwork({ seed, link: lossy });
@@ -83,7 +83,7 @@ describe('scenarios: faults and churn', () => {
     });
   }
 
-  for (const seed of scenarioSeeds(2)) {
+  for (const seed of scenarioSeeds(4)) {
     it(`a short partition (below the failure timeout) loses nobody and repairs everything after healing (seed ${seed})`, () => {
       withSeed(seed, () => {
         const net = new SimulatedNetwork({ seed, link: lossy });
@@ -101,7 +101,7 @@ describe('scenarios: faults and churn', () => {
     });
   }
 
-  for (const seed of scenarioSeeds(2)) {
+  for (const seed of scenarioSeeds(4)) {
     it(`a node joins while the others are sending (seed ${seed})`, () => {
       withSeed(seed, () => {
         const net = new SimulatedNetwork({ seed, link: lossy });
@@ -130,7 +130,7 @@ describe('scenarios: faults and churn', () => {
     });
   }
 
-  for (const seed of scenarioSeeds(1)) {
+  for (const seed of scenarioSeeds(2)) {
     it(`a 1 MB message crosses a lossy link intact (seed ${seed})`, () => {
       withSeed(seed, () => {
         const net = new SimulatedNetwork({ seed, link: { ...lossy, loss: 0.2 } });
@@ -146,7 +146,7 @@ describe('scenarios: faults and churn', () => {
     });
   }
 
-  for (const seed of scenarioSeeds(2)) {
+  for (const seed of scenarioSeeds(4)) {
     it(`nodes started at the same instant find each other (seed ${seed})`, () => {
       withSeed(seed, () => {
         const net = new SimulatedNetwork({ seed, link: lossy });
@@ -175,7 +175,7 @@ describe('scenarios: faults and churn', () => {
     });
   }
 
-  for (const seed of scenarioSeeds(2)) {
+  for (const seed of scenarioSeeds(4)) {
     it(`a graceful leave: the others report it lost and keep everything it sent (seed ${seed})`, () => {
       withSeed(seed, () => {
         const net = new SimulatedNetwork({ seed, link: lossy });
