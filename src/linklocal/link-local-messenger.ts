@@ -207,14 +207,14 @@ export class LinkLocalMessenger extends EventEmitter<LinkLocalMessengerEvents> {
   async sendStanza(contact: string | Contact, stanza: XmlElement): Promise<void> {
     if (this.state !== 'running') throw new LinkError(this.state === 'stopped' ? 'stopped' : 'not-started', `link-local messenger is ${this.state}`);
     const to = contactName(contact);
-    if (stanza.getAttr('from') === undefined) stanza.setAttr('from', this.selfName);
-    if (stanza.getAttr('to') === undefined) stanza.setAttr('to', to);
+    const stamped = stanza.clone(); // the caller's element is left as it was
+    if (stamped.getAttr('from') === undefined) stamped.setAttr('from', this.selfName);
+    if (stamped.getAttr('to') === undefined) stamped.setAttr('to', to);
     if (to === this.selfName) {
-      const copy = stanza.clone();
-      setImmediate(() => this.handleStanza(to, copy));
+      setImmediate(() => this.handleStanza(to, stamped));
       return;
     }
-    await this.pool.send(to, serializeElement(stanza, { parentNamespace: NS_CLIENT }), stanza.name);
+    await this.pool.send(to, serializeElement(stamped, { parentNamespace: NS_CLIENT }), stamped.name);
   }
 
   /**

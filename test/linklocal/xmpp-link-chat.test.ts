@@ -221,6 +221,20 @@ describe('XEP-0174 send failures are typed', () => {
     expect(silent.accepted[0]?.text).toContain('to="silent@box" from="alice@laptop"');
   });
 
+  it('refuses with queue-full once too many bytes wait for a stream', async () => {
+    const directory = new StaticDirectory();
+    const alice = await start(directory, 'alice@laptop', '127.0.0.1', { timeouts: { headerMs: 500, idleMs: 60_000 }, maxBufferedBytes: 256 * 1024 });
+    const silent = await rawServer('127.0.0.8');
+    cleanups.push(() => silent.close());
+    directory.add('silent@box', '127.0.0.8', silent.port);
+    const big = 'x'.repeat(16 * 1024); // about 32 KiB on the wire: the body and its XHTML-IM copy
+    // All queued synchronously while the stream is still connecting: 256 KiB hold fewer than 8 of them.
+    const results = await Promise.allSettled(Array.from({ length: 20 }, () => alice.link.sendMessage('silent@box', big)));
+    const codes = results.map((r) => (r.status === 'rejected' ? (r.reason as LinkError).code : 'sent'));
+    expect(codes.slice(0, 7)).toEqual(Array(7).fill('connect-timeout')); // queued, then the peer never answered
+    expect(codes.slice(7)).toEqual(Array(13).fill('queue-full'));
+  });
+
   it('tries the next address when the first one refuses', async () => {
     const directory = new StaticDirectory();
     const alice = await start(directory, 'alice@laptop', '127.0.0.1');
