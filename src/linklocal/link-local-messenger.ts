@@ -131,8 +131,8 @@ export class LinkLocalMessenger extends EventEmitter<LinkLocalMessengerEvents> {
       maxBufferedBytes: options.maxBufferedBytes ?? 4 * 1024 * 1024,
       logger: this.logger,
       onStanza: (peer, stanza, stream) => this.onStanza(peer, stanza, stream),
-      onStreamOpened: (contact, direction) => this.emit('stream-opened', { contact, direction }),
-      onStreamClosed: (contact, direction, reason) => this.emit('stream-closed', reason === undefined ? { contact, direction } : { contact, direction, reason }),
+      onStreamOpened: (contact, direction) => this.safeEmit('stream-opened', { contact, direction }),
+      onStreamClosed: (contact, direction, reason) => this.safeEmit('stream-closed', reason === undefined ? { contact, direction } : { contact, direction, reason }),
     });
   }
 
@@ -326,6 +326,15 @@ export class LinkLocalMessenger extends EventEmitter<LinkLocalMessengerEvents> {
     }
     if (reply === undefined) return;
     this.sendStanza(peer, reply).catch((error: unknown) => this.report(error, 'iq reply failed'));
+  }
+
+  /** Emits without letting a throwing listener break the stream that caused the event. */
+  private safeEmit<K extends 'stream-opened' | 'stream-closed'>(event: K, value: StreamEvent): void {
+    try {
+      (this.emit as (name: K, arg: StreamEvent) => boolean)(event, value);
+    } catch (error) {
+      this.logger.warn(`${event} listener failed`, { error: error instanceof Error ? error.message : String(error) });
+    }
   }
 
   private report(error: unknown, what: string): void {

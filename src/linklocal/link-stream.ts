@@ -220,7 +220,15 @@ export class LinkStream {
     this.remoteAddress = socket.remoteAddress === undefined ? undefined : normalizeAddress(socket.remoteAddress);
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 60_000);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        this.onData(chunk);
+      } catch (error) {
+        // Our own bug or a throwing callback: lose this stream, never the process.
+        this.logger.warn('stream handler failed', { peer: this.peer, error: error instanceof Error ? error.message : String(error) });
+        this.destroy(new LinkError('stream-closed', 'internal error while handling the stream', { cause: error }), 'handler failure');
+      }
+    });
     socket.on('end', () => this.onEnd());
     socket.on('error', (error) => {
       this.logger.debug('socket error', { peer: this.peer, error: error.message });

@@ -165,6 +165,23 @@ describe('XEP-0174 1-1 chat between our own peers over TCP', () => {
     await waitFor(() => alice.closed.length === 3, 'released stream idles out');
   });
 
+  it('a throwing listener does not break the stream or the process', async () => {
+    const directory = new StaticDirectory();
+    const alice = await start(directory, 'alice@laptop', '127.0.0.1');
+    const bob = await start(directory, 'bob@desk', '127.0.0.2');
+    bob.link.on('message', (m) => {
+      if (m.text === 'boom') throw new Error('listener bug');
+    });
+    bob.link.on('stream-opened', () => {
+      throw new Error('listener bug');
+    });
+    await alice.link.sendMessage('bob@desk', 'boom');
+    await alice.link.sendMessage('bob@desk', 'fine');
+    await waitFor(() => bob.messages.length === 2, 'both messages reach the other listener');
+    expect(bob.texts()).toEqual(['boom', 'fine']);
+    expect(alice.link.streamsOf('bob@desk')).toHaveLength(1);
+  });
+
   it('sends to ourselves are delivered locally', async () => {
     const directory = new StaticDirectory();
     const alice = await start(directory, 'alice@laptop', '127.0.0.1');
