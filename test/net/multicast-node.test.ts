@@ -1,0 +1,48 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { DriverMessage, EngineDriver } from '../../src/net/engine-driver.js';
+import { openMulticastNode } from '../../src/net/multicast-node.js';
+import { LOOPBACK, testGroup, waitFor } from '../support/multicast-helpers.js';
+
+/** Two real rMulticast nodes in one process over loopback multicast (real sockets, real timers). */
+const nodes: EngineDriver[] = [];
+
+afterEach(async () => {
+  await Promise.all(nodes.splice(0).map((n) => n.close()));
+});
+
+describe('openMulticastNode over loopback multicast', () => {
+  it('two nodes join, exchange messages in both directions, and one leaves', async () => {
+    const where = testGroup();
+    const alice = await openMulticastNode({ name: 'alice@test', ...where, interface: LOOPBACK });
+    nodes.push(alice);
+    await new Promise<void>((resolve) => alice.once('connected', () => resolve()));
+    const bob = await openMulticastNode({ name: 'bob@test', ...where, interface: LOOPBACK });
+    nodes.push(bob);
+
+    await waitFor(() => alice.members.includes('bob@test') && bob.members.includes('alice@test'), 'a shared view', 40_000);
+    const atBob: DriverMessage[] = [];
+    const atAlice: DriverMessage[] = [];
+    bob.on('message', (m) => atBob.push(m));
+    alice.on('message', (m) => atAlice.push(m));
+    const big = new Uint8Array(5000).map((_, i) => i & 0xff); // four fragments at 1440 bytes
+    alice.send(0, new TextEncoder().encode('hello bob'));
+    alice.send(3, big);
+    bob.send(0, new TextEncoder().encode('hello alice'));
+    await waitFor(() => atBob.length === 2 && atAlice.length === 1, 'three messages');
+    expect(atBob[0]).toMatchObject({ sender: 'alice@test', streamId: 0 });
+    expect(new TextDecoder().decode(atBob[0]!.data)).toBe('hello bob');
+    expect(atBob[1]!.streamId).toBe(3);
+    expect(Buffer.from(atBob[1]!.data).equals(Buffer.from(big))).toBe(true);
+    expect(new TextDecoder().decode(atAlice[0]!.data)).toBe('hello alice');
+
+    const lost = new Promise<string[]>((resolve) => alice.once('members-lost', resolve));
+    await bob.leave();
+    expect(await lost).toEqual(['bob@test']);
+    expect(alice.members).toEqual([]);
+    expect(alice.stats.malformed).toBe(0);
+  });
+
+  it('rejects a name the protocol cannot carry, without leaking the socket', async () => {
+    await expect(openMulticastNode({ name: 'x'.repeat(300), ...testGroup(), interface: LOOPBACK })).rejects.toMatchObject({ code: 'bad-name' });
+  });
+});

@@ -1,0 +1,94 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { afterEach, describe, expect, it } from 'vitest';
+import { LOOPBACK, testGroup, waitFor } from '../support/multicast-helpers.js';
+
+/**
+ * Three `clique node NAME --group G --port P --interface 127.0.0.1` processes
+ * chat over real loopback multicast; one leaves with /quit, one is SIGKILLed
+ * and the survivor reports it lost after the (shortened) failure timeout.
+ */
+interface ChatProcess {
+  name: string;
+  child: ChildProcessWithoutNullStreams;
+  lines: string[];
+  stderr: string;
+  exitCode: number | null | undefined;
+}
+
+const processes: ChatProcess[] = [];
+
+function startChat(name: string, where: { group: string; port: number }): ChatProcess {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'src/cli/main.ts', 'node', name, '--group', where.group, '--port', String(where.port), '--interface', LOOPBACK, '--failure-timeout-ms', '4000'],
+    { cwd: process.cwd() },
+  );
+  const chat: ChatProcess = { name, child, lines: [], stderr: '', exitCode: undefined };
+  createInterface({ input: child.stdout }).on('line', (line) => chat.lines.push(line));
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (chunk: string) => (chat.stderr += chunk));
+  child.on('exit', (code) => (chat.exitCode = code));
+  processes.push(chat);
+  return chat;
+}
+
+const has = (chat: ChatProcess, line: string) => (): boolean => chat.lines.includes(line);
+
+afterEach(async () => {
+  await Promise.all(
+    processes.splice(0).map(
+      (p) =>
+        new Promise<void>((resolve) => {
+          if (p.exitCode !== undefined) return resolve();
+          p.child.once('exit', () => resolve());
+          p.child.kill('SIGKILL');
+        }),
+    ),
+  );
+});
+
+describe('clique node over UDP multicast, three processes', () => {
+  it('join, chat, a graceful leave and a killed process', async () => {
+    const where = testGroup();
+    const alice = startChat('alice', where);
+    await waitFor(has(alice, '* connected'), 'alice to connect');
+    const bob = startChat('bob', where);
+    const carol = startChat('carol', where);
+    const all = [alice, bob, carol];
+    await waitFor(
+      () => all.every((p) => all.every((q) => q === p || p.lines.includes(`* ${q.name} joined`))),
+      'everybody to see everybody join',
+      60_000,
+    );
+
+    alice.child.stdin.write('hello from alice\n');
+    bob.child.stdin.write('and bob\n');
+    await waitFor(() => has(bob, 'alice: hello from alice')() && has(carol, 'alice: hello from alice')(), 'alice’s line at bob and carol');
+    await waitFor(() => has(alice, 'bob: and bob')() && has(carol, 'bob: and bob')(), 'bob’s line at alice and carol');
+    expect(alice.lines.some((l) => l.startsWith('alice:'))).toBe(false);
+
+    carol.child.stdin.write('/quit\n');
+    await waitFor(() => carol.exitCode !== undefined, 'carol to exit');
+    expect(carol.exitCode).toBe(0);
+    expect(carol.lines[carol.lines.length - 1]).toBe('* left');
+    await waitFor(() => has(alice, '* carol left')() && has(bob, '* carol left')(), 'carol’s leave at alice and bob');
+
+    bob.child.kill('SIGKILL');
+    await waitFor(has(alice, '* bob left'), 'alice to report the killed bob lost', 60_000);
+    alice.child.stdin.write('anyone?\n');
+    alice.child.stdin.end(); // EOF: leave and exit
+    await waitFor(() => alice.exitCode !== undefined, 'alice to exit');
+    expect(alice.exitCode).toBe(0);
+    for (const p of [alice, carol]) expect(p.stderr, `${p.name} stderr`).toBe('');
+  });
+
+  it('refuses to run without a group and port', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'node', 'nobody'], { cwd: process.cwd() });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/--group and --port are required/);
+  });
+});
