@@ -38,11 +38,34 @@ export class MdnsCache {
   private readonly maxRecords: number;
   private readonly random: () => number;
   private readonly onChange: (record: MdnsRecord, change: CacheChange) => void;
+  private pending: Array<[MdnsRecord, CacheChange]> | undefined;
 
   constructor(options: MdnsCacheOptions = {}) {
     this.maxRecords = options.maxRecords ?? 4096;
     this.random = options.random ?? Math.random;
     this.onChange = options.onChange ?? (() => undefined);
+  }
+
+  /**
+   * Applies several records (one packet) and only then reports the changes,
+   * so observers never see half a packet (e.g. an SRV without the TXT that
+   * came with it).
+   */
+  batch(apply: () => void): void {
+    if (this.pending !== undefined) return apply();
+    this.pending = [];
+    try {
+      apply();
+    } finally {
+      const changes = this.pending;
+      this.pending = undefined;
+      for (const [record, change] of changes) this.onChange(record, change);
+    }
+  }
+
+  private changed(record: MdnsRecord, change: CacheChange): void {
+    if (this.pending !== undefined) this.pending.push([record, change]);
+    else this.onChange(record, change);
   }
 
   get size(): number {
@@ -84,7 +107,7 @@ export class MdnsCache {
     }
     rrset.set(key, { record, receivedAt: now, expiresAt: now + ttlMs, ttlMs, refreshStep: 0, jitter: this.random() * 0.02 });
     this.count++;
-    this.onChange(record, 'added');
+    this.changed(record, 'added');
   }
 
   /** Live records of one RRset, most recently received first. */
@@ -107,7 +130,7 @@ export class MdnsCache {
       }
       if (rrset.size === 0) this.rrsets.delete(setKey);
     }
-    for (const record of removed) this.onChange(record, 'removed');
+    for (const record of removed) this.changed(record, 'removed');
     return removed;
   }
 
@@ -156,6 +179,6 @@ export class MdnsCache {
     rrset?.delete(victim.key);
     if (rrset?.size === 0) this.rrsets.delete(victim.setKey);
     this.count--;
-    this.onChange(victim.entry.record, 'removed');
+    this.changed(victim.entry.record, 'removed');
   }
 }

@@ -189,10 +189,13 @@ export class MdnsResponder implements BrowserHost {
     return registration;
   }
 
-  /** Starts browsing a service type (`_presence._tcp`); close the browser to stop. */
-  browse(serviceType: string): MdnsServiceBrowser {
+  /**
+   * Starts browsing a service type (`_presence._tcp`); close the browser to
+   * stop. With `requireTxt` an instance is only reported once its TXT is known.
+   */
+  browse(serviceType: string, options: { requireTxt?: boolean } = {}): MdnsServiceBrowser {
     if (this.closed) throw new MdnsError('mdns-closed', 'mDNS responder is closed');
-    const browser = new MdnsServiceBrowser(this, serviceType, (b) => this.browsers.delete(b));
+    const browser = new MdnsServiceBrowser(this, serviceType, (b) => this.browsers.delete(b), options.requireTxt ?? false);
     this.browsers.add(browser);
     return browser;
   }
@@ -278,6 +281,12 @@ export class MdnsResponder implements BrowserHost {
     this.registrations.delete(registration);
   }
 
+  private publishedKeys(): Set<string> {
+    const keys = new Set<string>();
+    for (const r of this.registrations) if (r.state === 'established') for (const p of r.records) keys.add(recordKey(p.record));
+    return keys;
+  }
+
   private isOwnSuperseded(record: MdnsRecord, now: number): boolean {
     for (const r of this.registrations) if (r.isSuperseded(record, now)) return true;
     return false;
@@ -335,10 +344,12 @@ export class MdnsResponder implements BrowserHost {
   private async sendResponse(records: MdnsRecord[]): Promise<void> {
     if (records.length === 0 || this.closed) return;
     const now = this.now();
-    for (const r of records) {
-      this.lastMulticast.set(recordKey(r), now);
-      this.cache.add(r, now);
-    }
+    this.cache.batch(() => {
+      for (const r of records) {
+        this.lastMulticast.set(recordKey(r), now);
+        this.cache.add(r, now);
+      }
+    });
     await this.transport.send({ id: 0, response: true, truncated: false, questions: [], answers: records, authorities: [], additionals: [] });
   }
 
@@ -351,6 +362,10 @@ export class MdnsResponder implements BrowserHost {
   }
 
   private onResponse(message: MdnsMessage): void {
+    this.cache.batch(() => this.applyResponse(message));
+  }
+
+  private applyResponse(message: MdnsMessage): void {
     const now = this.now();
     const records = [...message.answers, ...message.additionals];
     const reannounce = new Map<MdnsRegistration, MdnsRecord[]>();
@@ -444,14 +459,18 @@ export class MdnsResponder implements BrowserHost {
     // Unique answers (and probe defence) go at once; shared ones after 20–120 ms so responders do not collide.
     const delay = isProbe || allUnique ? 0 : 20 + this.random() * 100;
     this.later(delay, () => {
+      // Records may have been updated or withdrawn during the delay: never send stale data.
+      const current = this.publishedKeys();
+      const answersNow = due.filter((r) => current.has(recordKey(r)));
+      if (answersNow.length === 0) return;
       void this.transport.send({
         id: 0,
         response: true,
         truncated: false,
         questions: [],
-        answers: due,
+        answers: answersNow,
         authorities: [],
-        additionals: additionals.filter((r) => !due.some((d) => recordKey(d) === recordKey(r))),
+        additionals: additionals.filter((r) => current.has(recordKey(r)) && !due.some((d) => recordKey(d) === recordKey(r))),
       });
     });
   }

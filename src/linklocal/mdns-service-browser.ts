@@ -57,8 +57,9 @@ const MAX_RESOLVE_ATTEMPTS = 6;
 /**
  * Browses one service type over the shared cache: PTR → instances, SRV/TXT
  * → port and metadata, A/AAAA of the SRV target → addresses. An instance is
- * "up" once it has a PTR, an SRV and at least one address, and goes "down"
- * when any of them expires or is said goodbye to.
+ * "up" once it has a PTR, an SRV, at least one address (and a TXT, if the
+ * browser requires one), and goes "down" when any of them expires or is said
+ * goodbye to.
  */
 export class MdnsServiceBrowser extends EventEmitter<ServiceBrowserEvents> {
   readonly typeName: string;
@@ -73,6 +74,7 @@ export class MdnsServiceBrowser extends EventEmitter<ServiceBrowserEvents> {
     private readonly host: BrowserHost,
     readonly serviceType: string,
     private readonly onClose: (browser: MdnsServiceBrowser) => void,
+    private readonly requireTxt: boolean,
   ) {
     super();
     this.typeName = `${serviceType}.${MDNS_DOMAIN}`;
@@ -136,9 +138,11 @@ export class MdnsServiceBrowser extends EventEmitter<ServiceBrowserEvents> {
       if (instance.service !== undefined || now < instance.nextResolveAt) continue;
       if (instance.resolveAttempts >= MAX_RESOLVE_ATTEMPTS) continue;
       const srv = this.host.cache.lookup(instance.fqdn, 'SRV')[0];
-      if (srv === undefined) {
-        questions.push({ name: instance.fqdn, type: 'SRV' }, { name: instance.fqdn, type: 'TXT' });
-      } else if (srv.record.type === 'SRV') {
+      if (srv === undefined) questions.push({ name: instance.fqdn, type: 'SRV' });
+      if (srv === undefined || (this.requireTxt && this.host.cache.lookup(instance.fqdn, 'TXT').length === 0)) {
+        questions.push({ name: instance.fqdn, type: 'TXT' });
+      }
+      if (srv?.record.type === 'SRV' && this.host.cache.lookup(srv.record.data.target, 'A').length + this.host.cache.lookup(srv.record.data.target, 'AAAA').length === 0) {
         questions.push({ name: srv.record.data.target, type: 'A' });
       }
       instance.resolveAttempts++;
@@ -168,7 +172,7 @@ export class MdnsServiceBrowser extends EventEmitter<ServiceBrowserEvents> {
     const srv = srvEntry?.record.type === 'SRV' ? srvEntry.record.data : undefined;
     this.setTarget(key, instance, srv?.target);
     const txtEntry = this.host.cache.lookup(fqdn, 'TXT')[0];
-    const txt = txtEntry?.record.type === 'TXT' ? txtEntry.record.data : [];
+    const txt = txtEntry?.record.type === 'TXT' ? txtEntry.record.data : undefined;
     const addresses =
       srv === undefined
         ? []
@@ -178,7 +182,7 @@ export class MdnsServiceBrowser extends EventEmitter<ServiceBrowserEvents> {
             ...this.host.cache.lookup(srv.target, 'AAAA').map((e) => e.record.data as string).sort(),
           ];
     const previous = instance.service;
-    if (srv === undefined || addresses.length === 0) {
+    if (srv === undefined || addresses.length === 0 || (this.requireTxt && txt === undefined)) {
       if (previous !== undefined) {
         instance.service = undefined;
         instance.resolveAttempts = 0;
@@ -193,7 +197,7 @@ export class MdnsServiceBrowser extends EventEmitter<ServiceBrowserEvents> {
       serviceType: this.serviceType,
       host: srv.target,
       port: srv.port,
-      txt,
+      txt: txt ?? [],
       addresses: [...new Set(addresses)],
     };
     instance.service = service;

@@ -40,7 +40,8 @@ export class PresenceBrowser extends EventEmitter<PresenceBrowserEvents> impleme
   constructor(responder: MdnsResponder, options: PresenceBrowserOptions = {}) {
     super();
     this.ignore = options.ignore ?? (() => false);
-    this.browser = responder.browse(options.serviceType ?? PRESENCE_SERVICE_TYPE);
+    // Like salut's resolver, a contact only appears once its TXT (status, names) is known.
+    this.browser = responder.browse(options.serviceType ?? PRESENCE_SERVICE_TYPE, { requireTxt: true });
     this.browser.on('up', (s) => this.onService(s));
     this.browser.on('update', (s) => this.onService(s));
     this.browser.on('down', (s) => {

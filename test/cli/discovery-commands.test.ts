@@ -80,14 +80,15 @@ describe('clique rooms / clique contacts over loopback mDNS', () => {
     const events: Array<{ event: string; contact: { name: string; status: string; message: string | null } }> = [];
     createInterface({ input: child.stdout }).on('line', (line) => events.push(JSON.parse(line) as (typeof events)[number]));
     const mine = (): typeof events => events.filter((e) => e.contact.name === `${user}@clihost`);
+    const seen = (): string => `\nevents: ${JSON.stringify(mine())}\nstderr: ${stderr}`;
 
     const presence = await LinkLocalPresence.start({ interface: '127.0.0.1', user, host: 'clihost', port: 5301 });
     // Whether the CLI browses before or after our announcement, it reports us as added.
-    await waitFor('added', () => mine().length === 1);
+    await waitFor(() => `added${seen()}`, () => mine().length === 1);
     presence.setStatus('dnd', 'coding');
-    await waitFor('updated', () => mine().length === 2);
+    await waitFor(() => `updated${seen()}`, () => mine().length === 2);
     await presence.stop();
-    await waitFor('removed', () => mine().length === 3);
+    await waitFor(() => `removed${seen()}`, () => mine().length === 3);
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(stderr).toBe('');

@@ -6,10 +6,10 @@ export function runId(): string {
 }
 
 /** Polls `condition` until it holds; fails with `what` after a generous timeout (no timing assertions). */
-export async function waitFor(what: string, condition: () => boolean, timeoutMs = 20_000): Promise<void> {
+export async function waitFor(what: string | (() => string), condition: () => boolean, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${typeof what === 'string' ? what : what()}`);
     await new Promise((r) => setTimeout(r, 25));
   }
 }
