@@ -48,6 +48,36 @@ describe('scenarios: faults and churn', () => {
   }
 
   for (const seed of scenarioSeeds(4)) {
+    it(`a node that crashes and restarts under the same name replaces its old incarnation (seed ${seed})`, () => {
+      withSeed(seed, () => {
+        const net = new SimulatedNetwork({ seed, link: lossy });
+        const nodes = addStaggered(net, ['n0', 'n1', 'n2', 'n3'], factory, 300);
+        net.runUntil(viewIs(nodes), { timeoutMs: 120_000, what: 'the 4-node view' });
+        sendRounds(net, nodes, 3, 100);
+        const phoenix = nodes[3]!;
+        net.crash(phoenix);
+        net.runFor(2000); // well below the silence timeout: the others still count the old incarnation in
+        net.restart(phoenix);
+        net.runUntil(() => viewIs(nodes)() && nodes.slice(0, 3).every((n) => n.eventsOf('members-joined').flatMap((e) => e.names).filter((x) => x === 'n3').length === 2), {
+          timeoutMs: 120_000,
+          what: 'the new n3 in everybody’s view',
+        });
+        for (const node of nodes.slice(0, 3)) expect(lostEvents(node), node.name).toEqual(['n3']);
+        const before = new Map(nodes.map((n) => [n, n.sent.length]));
+        sendRounds(net, nodes, 3, 100);
+        const newMessagesFrom = (receiver: SimNode, sender: SimNode): number =>
+          receiver.deliveredNow.filter((d) => d.sender === sender.name && d.seq > sender.sent[before.get(sender)!]!.seq - 1).length;
+        net.runUntil(() => nodes.every((r) => nodes.every((s) => s === r || newMessagesFrom(r, s) >= 3)), {
+          timeoutMs: 60_000,
+          what: 'every message of the new view',
+        });
+        net.runFor(2000);
+        assertHistory(net.history());
+      });
+    });
+  }
+
+  for (const seed of scenarioSeeds(4)) {
     it(`a long partition splits the group, both sides go on, and the healed group merges without duplicates (seed ${seed})`, () => {
       withSeed(seed, () => {
         const net = new SimulatedNetwork({ seed, link: lossy });
