@@ -12,6 +12,19 @@ import { TransportError, type DatagramTransport } from './datagram-transport.js'
  * original reads into a 1500-byte buffer, so it could never parse them).
  */
 
+/** Requested SO_RCVBUF/SO_SNDBUF (the kernel may grant less). */
+const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
+
+function trySetBufferSizes(socket: Socket, bytes: number): void {
+  for (const set of [(n: number) => socket.setRecvBufferSize(n), (n: number) => socket.setSendBufferSize(n)]) {
+    try {
+      set(bytes);
+    } catch {
+      // Not fatal: some systems refuse; the default buffers still work, just drop more under bursts.
+    }
+  }
+}
+
 /** The original's receive buffer: anything longer is truncated there, dropped here. */
 export const RECEIVE_LIMIT = 1500;
 
@@ -95,6 +108,10 @@ export class UdpMulticastTransport implements DatagramTransport {
       if (options.interfaceAddress !== undefined) socket.setMulticastInterface(options.interfaceAddress);
       socket.setMulticastTTL(1);
       socket.setMulticastLoopback(true);
+      // A burst larger than the default ~200 KiB receive buffer is dropped by the
+      // kernel and costs a NAK round (>= 200 ms). Ask for more; the kernel caps
+      // it at net.core.rmem_max, which is fine.
+      trySetBufferSizes(socket, SOCKET_BUFFER_BYTES);
     } catch (error) {
       socket.close();
       const where = options.interfaceAddress ?? 'the default interface';

@@ -29,3 +29,11 @@ export const PACKET_CACHE_SIZE = 256;
 export const DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024;
 /** Bound on sender records so a flood of forged sender ids cannot exhaust memory. */
 export const MAX_SENDER_RECORDS = 1024;
+
+/**
+ * Flow control: a sender should keep at most this many of its own packets
+ * unacknowledged. It must stay below PACKET_CACHE_SIZE, or receivers that fall
+ * behind drop packets beyond their window and recover only through repair
+ * rounds paced by SESSION packets (seconds).
+ */
+export const SEND_WINDOW = 192;

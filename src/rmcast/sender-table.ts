@@ -296,7 +296,11 @@ export class SenderTable {
     const entry = record.cache.get(x);
     if (entry?.packet !== undefined) {
       if (!entry.resendTimer?.active) {
-        entry.resendTimer = this.ctx.timers.schedule(deadlineIn(this.ctx, this.ctx.timing.repairAnswerDelay), () => {
+        // Ours: the originator answers in the usual [50, 100) ms; other holders
+        // wait one window longer and stay quiet if its repair arrives first.
+        const [low, high] = this.ctx.timing.repairAnswerDelay;
+        const delay: [number, number] = record.isOwn ? [low, high] : [high, 2 * high];
+        entry.resendTimer = this.ctx.timers.schedule(deadlineIn(this.ctx, delay), () => {
           entry.resendTimer = undefined;
           if (entry.bytes === undefined || entry.packet === undefined) return;
           this.ctx.log.debug('repair send', { type: entry.packet.type, sender: hex(record.id), packetId: x });
@@ -344,10 +348,19 @@ export class SenderTable {
     record.lastHeard = this.ctx.now();
     if (record.state === SenderState.UnknownFailed) return true;
     const i = packet.packetId;
+    const entry = record.cache.get(i);
+    if (entry?.packet !== undefined) {
+      // A duplicate is usually somebody's repair: it reached everybody who
+      // asked, so ours is no longer needed (ours; the original answers every
+      // repair request from every holder, Q9).
+      if (entry.resendTimer?.active) {
+        this.ctx.timers.cancel(entry.resendTimer);
+        entry.resendTimer = undefined;
+      }
+      return true;
+    }
     const d = seqDiff(record.nextOutput, i);
     if (d >= 0 && d < PACKET_CACHE_SIZE) {
-      const entry = record.cache.get(i);
-      if (entry?.packet !== undefined) return true; // duplicate
       if (entry !== undefined) {
         this.ctx.timers.cancel(entry.nakTimer);
         entry.nakTimer = undefined;

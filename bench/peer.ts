@@ -1,0 +1,189 @@
+import { createSocket } from 'node:dgram';
+import { CryptoRandom } from '../src/base/random.js';
+import { RMulticastEngine } from '../src/rmcast/rmulticast-engine.js';
+import { SEND_WINDOW } from '../src/rmcast/engine-defaults.js';
+import { EngineDriver } from '../src/net/engine-driver.js';
+import { UdpMulticastTransport } from '../src/net/udp-multicast-transport.js';
+import { absoluteNow, type FromPeer, type PeerSetup, type RunCommand, type RunReport, type ToPeer } from './bench-protocol.js';
+
+/**
+ * One benchmark peer process. 'raw': a bare UDP multicast socket, no
+ * reliability (the baseline). 'clique': our engine over the same kind of
+ * socket. Everything is pinned to 127.0.0.1 (never the real network).
+ */
+const INTERFACE = '127.0.0.1';
+
+function reply(message: FromPeer): void {
+  process.send?.(message);
+}
+
+function waitForCommand(): Promise<ToPeer> {
+  return new Promise((resolve) => process.once('message', (m) => resolve(m as ToPeer)));
+}
+
+function yieldToIo(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+function stamp(seq: number, size: number): Uint8Array {
+  const payload = new Uint8Array(Math.max(size, 16));
+  const view = new DataView(payload.buffer);
+  view.setFloat64(0, absoluteNow());
+  view.setUint32(8, seq);
+  return payload.subarray(0, Math.max(size, 16));
+}
+
+function emptyReport(setup: PeerSetup): RunReport {
+  return {
+    kind: 'report', name: setup.name, role: setup.role, received: 0, bytes: 0, first: 0, last: 0,
+    latencies: [], rssBytes: 0, heapUsedBytes: 0, datagramsOut: 0,
+  };
+}
+
+function finish(report: RunReport): void {
+  const memory = process.memoryUsage();
+  report.rssBytes = memory.rss;
+  report.heapUsedBytes = memory.heapUsed;
+  reply(report);
+}
+
+async function runRaw(setup: PeerSetup): Promise<void> {
+  const socket = createSocket({ type: 'udp4', reuseAddr: true });
+  await new Promise<void>((resolve) => socket.bind(setup.port, '0.0.0.0', resolve));
+  socket.addMembership(setup.group, INTERFACE);
+  socket.setMulticastInterface(INTERFACE);
+  socket.setMulticastTTL(1);
+  socket.setMulticastLoopback(true);
+  // The same buffer sizes as our transport asks for, so the baseline is fair.
+  socket.setRecvBufferSize(4 * 1024 * 1024);
+  socket.setSendBufferSize(4 * 1024 * 1024);
+  let report = emptyReport(setup);
+  let expected = 0;
+  let done: (() => void) | undefined;
+  socket.on('message', (msg) => {
+    if (setup.role !== 'receiver' || msg.length < 16 || msg[12] !== 0x42) return;
+    const now = absoluteNow();
+    if (report.received === 0) report.first = now;
+    report.last = now;
+    report.received++;
+    report.bytes += msg.length;
+    if (report.received <= 5000) report.latencies.push(now - new DataView(msg.buffer, msg.byteOffset).getFloat64(0));
+    if (report.received >= expected) done?.();
+  });
+  reply({ kind: 'ready', name: setup.name });
+  for (;;) {
+    const command = await waitForCommand();
+    if (command.cmd === 'stop') break;
+    if (command.cmd !== 'run') continue;
+    report = emptyReport(setup);
+    if (setup.role === 'receiver') {
+      expected = command.count;
+      // Raw UDP loses datagrams under load: stop at the expected count or when traffic stops.
+      await new Promise<void>((resolve) => {
+        done = resolve;
+        let lastCount = -1;
+        const idle = setInterval(() => {
+          if (report.received === lastCount && report.received > 0) resolve();
+          lastCount = report.received;
+        }, 500);
+        done = () => {
+          clearInterval(idle);
+          resolve();
+        };
+      });
+      finish(report);
+    } else {
+      await sendRaw(socket, command, setup.group, setup.port, report);
+      finish(report);
+    }
+  }
+  socket.close();
+}
+
+async function sendRaw(
+  socket: ReturnType<typeof createSocket>,
+  command: RunCommand,
+  group: string,
+  port: number,
+  report: RunReport,
+): Promise<void> {
+  report.first = absoluteNow();
+  let inFlight = 0;
+  for (let seq = 0; seq < command.count; seq++) {
+    const payload = Buffer.from(stamp(seq, command.size));
+    payload[12] = 0x42; // marks benchmark data
+    while (inFlight >= 64) await yieldToIo();
+    inFlight++;
+    socket.send(payload, port, group, () => inFlight--);
+    report.datagramsOut++;
+    if (command.intervalMs > 0) await new Promise((r) => setTimeout(r, command.intervalMs));
+  }
+  while (inFlight > 0) await yieldToIo();
+  report.last = absoluteNow();
+}
+
+async function runClique(setup: PeerSetup): Promise<void> {
+  const transport = await UdpMulticastTransport.open({ group: setup.group, port: setup.port, interfaceAddress: INTERFACE });
+  const engine = new RMulticastEngine({ name: setup.name, random: new CryptoRandom() });
+  const driver = new EngineDriver(engine, transport);
+  driver.on('error', (error) => reply({ kind: 'error', name: setup.name, message: error.message }));
+  let report = emptyReport(setup);
+  let expected = Infinity;
+  let done: (() => void) | undefined;
+  driver.on('message', (message) => {
+    if (message.sender !== 'sender') return;
+    const now = absoluteNow();
+    if (report.received === 0) report.first = now;
+    report.last = now;
+    report.received++;
+    report.bytes += message.data.length;
+    if (report.received <= 20000) {
+      report.latencies.push(now - new DataView(message.data.buffer, message.data.byteOffset).getFloat64(0));
+    }
+    if (report.received >= expected) done?.();
+  });
+  driver.start();
+  // Ready once every peer is in our view (2 others).
+  await new Promise<void>((resolve) => {
+    const check = (): void => {
+      if (driver.members.length >= 2) resolve();
+      else setTimeout(check, 50);
+    };
+    check();
+  });
+  reply({ kind: 'ready', name: setup.name });
+  for (;;) {
+    const command = await waitForCommand();
+    if (command.cmd === 'stop') break;
+    if (command.cmd !== 'run') continue;
+    report = emptyReport(setup);
+    if (setup.role === 'receiver') {
+      expected = command.count;
+      await new Promise<void>((resolve) => (done = resolve));
+      done = undefined;
+      finish(report);
+    } else {
+      const before = transport.stats.sent;
+      report.first = absoluteNow();
+      for (let seq = 0; seq < command.count; seq++) {
+        while (engine.unacknowledgedPackets > SEND_WINDOW) await yieldToIo();
+        driver.send(1, stamp(seq, command.size));
+        if (command.intervalMs > 0) await new Promise((r) => setTimeout(r, command.intervalMs));
+        else if (seq % 32 === 31) await yieldToIo();
+      }
+      report.last = absoluteNow();
+      report.datagramsOut = transport.stats.sent - before;
+      finish(report);
+    }
+  }
+  await driver.leave();
+}
+
+const setup = (await waitForCommand()) as PeerSetup;
+try {
+  if (setup.mode === 'raw') await runRaw(setup);
+  else await runClique(setup);
+} catch (error) {
+  reply({ kind: 'error', name: setup.name, message: error instanceof Error ? error.stack ?? error.message : String(error) });
+}
+process.exit(0);

@@ -1,0 +1,179 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { randomInt } from 'node:crypto';
+import type { FromPeer, PeerSetup, RunCommand, RunReport } from './bench-protocol.js';
+import { runSimulation, type SimFigures } from './sim-bench.js';
+
+/**
+ * `npm run bench`: rMulticast throughput and latency for 3 members on real
+ * loopback multicast, as ratios against raw UDP multicast measured in the same
+ * run, plus simulator figures. Everything is pinned to 127.0.0.1. The last line
+ * is machine-readable (SUMMARY ...).
+ */
+const PEER_SCRIPT = fileURLToPath(new URL('./peer.js', import.meta.url));
+const THROUGHPUT = { count: 20_000, size: 1000 };
+const SMALL = { count: 100_000, size: 64 };
+const LATENCY = { count: 2000, size: 64, intervalMs: 1 };
+
+interface Peer {
+  child: ChildProcess;
+  name: string;
+  inbox: FromPeer[];
+  waiters: Array<() => void>;
+}
+
+function startPeer(setup: PeerSetup): Peer {
+  const child = fork(PEER_SCRIPT, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const peer: Peer = { child, name: setup.name, inbox: [], waiters: [] };
+  child.on('message', (m) => {
+    const message = m as FromPeer;
+    if (message.kind === 'error') console.error(`peer ${message.name}: ${message.message}`);
+    peer.inbox.push(message);
+    for (const w of peer.waiters.splice(0)) w();
+  });
+  child.send(setup);
+  return peer;
+}
+
+async function next<K extends FromPeer['kind']>(peer: Peer, kind: K, timeoutMs: number): Promise<Extract<FromPeer, { kind: K }>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const index = peer.inbox.findIndex((m) => m.kind === kind);
+    if (index >= 0) return peer.inbox.splice(index, 1)[0] as Extract<FromPeer, { kind: K }>;
+    const left = deadline - Date.now();
+    if (left <= 0) throw new Error(`peer ${peer.name}: no ${kind} within ${timeoutMs} ms`);
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, left);
+      peer.waiters.push(() => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+  }
+}
+
+async function withGroup<T>(mode: 'raw' | 'clique', body: (sender: Peer, receivers: Peer[]) => Promise<T>): Promise<T> {
+  const group = `239.255.71.${randomInt(1, 254)}`;
+  const port = randomInt(20000, 60000);
+  const peers = [
+    startPeer({ cmd: 'setup', mode, role: 'sender', name: 'sender', group, port }),
+    startPeer({ cmd: 'setup', mode, role: 'receiver', name: 'receiver1', group, port }),
+    startPeer({ cmd: 'setup', mode, role: 'receiver', name: 'receiver2', group, port }),
+  ];
+  try {
+    await Promise.all(peers.map((p) => next(p, 'ready', 60_000)));
+    return await body(peers[0]!, peers.slice(1));
+  } finally {
+    for (const p of peers) p.child.send({ cmd: 'stop' });
+    await Promise.all(
+      peers.map((p) => new Promise<void>((resolve) => {
+        const t = setTimeout(() => { p.child.kill('SIGKILL'); resolve(); }, 5000);
+        p.child.once('exit', () => { clearTimeout(t); resolve(); });
+      })),
+    );
+  }
+}
+
+async function measure(sender: Peer, receivers: Peer[], run: Omit<RunCommand, 'cmd'>, timeoutMs: number) {
+  for (const r of receivers) r.child.send({ cmd: 'run', ...run });
+  await new Promise((r) => setTimeout(r, 100));
+  sender.child.send({ cmd: 'run', ...run });
+  const senderReport = await next(sender, 'report', timeoutMs);
+  const receiverReports = await Promise.all(receivers.map((r) => next(r, 'report', timeoutMs)));
+  return { senderReport, receiverReports };
+}
+
+interface Throughput {
+  mbPerS: number;
+  msgsPerS: number;
+  deliveredFraction: number;
+}
+
+/** Goodput to every member: the slowest receiver's bytes over the time from the first send to its last delivery. */
+function throughput(senderReport: RunReport, receiverReports: RunReport[], count: number): Throughput {
+  let worst = Infinity;
+  let worstMsgs = Infinity;
+  let fraction = 1;
+  for (const r of receiverReports) {
+    const seconds = (r.last - senderReport.first) / 1000;
+    worst = Math.min(worst, r.bytes / seconds / 1e6);
+    worstMsgs = Math.min(worstMsgs, r.received / seconds);
+    fraction = Math.min(fraction, r.received / count);
+  }
+  return { mbPerS: worst, msgsPerS: worstMsgs, deliveredFraction: fraction };
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+function fmt(n: number, digits = 2): string {
+  return Number.isFinite(n) ? n.toFixed(digits) : String(n);
+}
+
+async function main(): Promise<void> {
+  console.log('clique benchmark: 3 processes on loopback multicast (127.0.0.1), Node', process.version);
+  console.log('');
+
+  const raw = await withGroup('raw', async (sender, receivers) => {
+    const big = await measure(sender, receivers, { ...THROUGHPUT, intervalMs: 0 }, 120_000);
+    const small = await measure(sender, receivers, { ...SMALL, intervalMs: 0 }, 120_000);
+    const lat = await measure(sender, receivers, LATENCY, 120_000);
+    return {
+      big: throughput(big.senderReport, big.receiverReports, THROUGHPUT.count),
+      small: throughput(small.senderReport, small.receiverReports, SMALL.count),
+      latencies: lat.receiverReports.flatMap((r) => r.latencies),
+    };
+  });
+
+  const clique = await withGroup('clique', async (sender, receivers) => {
+    const big = await measure(sender, receivers, { ...THROUGHPUT, intervalMs: 0 }, 300_000);
+    const small = await measure(sender, receivers, { ...SMALL, intervalMs: 0 }, 300_000);
+    const lat = await measure(sender, receivers, LATENCY, 120_000);
+    return {
+      big: throughput(big.senderReport, big.receiverReports, THROUGHPUT.count),
+      small: throughput(small.senderReport, small.receiverReports, SMALL.count),
+      latencies: lat.receiverReports.flatMap((r) => r.latencies),
+      rss: [big.senderReport, ...lat.receiverReports].map((r) => r.rssBytes),
+      heap: [lat.senderReport, ...lat.receiverReports].map((r) => r.heapUsedBytes),
+      datagramsPerMessage: big.senderReport.datagramsOut / THROUGHPUT.count,
+    };
+  });
+
+  const ratio = clique.big.mbPerS / raw.big.mbPerS;
+  const ratioSmall = clique.small.msgsPerS / raw.small.msgsPerS;
+  console.log(`throughput, ${THROUGHPUT.count} x ${THROUGHPUT.size} B messages, delivered to every member:`);
+  console.log(`  raw UDP multicast  ${fmt(raw.big.mbPerS)} MB/s  (${fmt(raw.big.deliveredFraction * 100, 1)}% of datagrams arrived, no reliability)`);
+  console.log(`  clique rMulticast  ${fmt(clique.big.mbPerS)} MB/s  (100% delivered, causally ordered)  ratio ${fmt(ratio, 3)}`);
+  console.log(`small messages, ${SMALL.count} x ${SMALL.size} B from one sender:`);
+  console.log(`  raw UDP multicast  ${fmt(raw.small.msgsPerS, 0)} msg/s  (${fmt(raw.small.deliveredFraction * 100, 1)}% arrived)`);
+  console.log(`  clique rMulticast  ${fmt(clique.small.msgsPerS, 0)} msg/s  ratio ${fmt(ratioSmall, 3)}`);
+  console.log(`latency, ${LATENCY.count} messages at ~${1000 / LATENCY.intervalMs}/s, one way:`);
+  console.log(`  raw UDP multicast  p50 ${fmt(percentile(raw.latencies, 50), 3)} ms  p99 ${fmt(percentile(raw.latencies, 99), 3)} ms`);
+  const p99 = percentile(clique.latencies, 99);
+  console.log(`  clique rMulticast  p50 ${fmt(percentile(clique.latencies, 50), 3)} ms  p99 ${fmt(p99, 3)} ms`);
+  console.log(`memory: clique peer processes RSS ${clique.rss.map((b) => fmt(b / 2 ** 20, 1)).join(' / ')} MiB; heap ${clique.heap.map((b) => fmt(b / 2 ** 20, 1)).join(' / ')} MiB`);
+  console.log(`datagrams per 1000-byte message at the sender: ${fmt(clique.datagramsPerMessage, 3)}`);
+  console.log('');
+
+  const seed = 20261125;
+  const sims: SimFigures[] = [runSimulation(20, 0, 10, seed), runSimulation(20, 0.1, 10, seed)];
+  for (const s of sims) {
+    console.log(
+      `simulator: ${s.nodes} members, ${s.loss * 100}% loss, ${s.messages} messages: ${s.datagrams} datagrams ` +
+        `(${s.dataDatagrams} DATA), ${fmt(s.virtualMs / 1000, 1)} s virtual in ${fmt(s.wallMs, 0)} ms, ` +
+        `~${fmt(s.heapPerMemberBytes / 1024, 0)} KiB heap per member`,
+    );
+  }
+  const overhead = sims[1]!.datagrams / sims[0]!.datagrams;
+  console.log(`  cost of 10% loss: ${fmt(overhead, 3)}x the datagrams of the lossless run`);
+  console.log('');
+  console.log(
+    `SUMMARY throughput_vs_udp=${fmt(ratio, 3)} msgs_per_s=${fmt(clique.small.msgsPerS, 0)} p99_ms=${fmt(p99, 3)} sim20_loss10_overhead=${fmt(overhead, 3)}`,
+  );
+}
+
+await main();
+process.exit(0);
