@@ -155,6 +155,10 @@ export class MdnsResponder implements BrowserHost {
     return this.transport.interfaceAddress;
   }
 
+  get interfaceName(): string {
+    return this.transport.interfaceName;
+  }
+
   get stats(): MdnsTransportStats {
     return this.transport.stats;
   }

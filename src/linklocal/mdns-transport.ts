@@ -31,6 +31,8 @@ export interface MdnsEndpoint {
 export interface MdnsTransport {
   /** The IPv4 address the socket is pinned to. */
   readonly interfaceAddress: string;
+  /** The name of that interface (`eth0`, `lo`): the scope of IPv6 link-local addresses learnt on it. */
+  readonly interfaceName: string;
   /** The port mDNS runs on (5353); senders from other ports are legacy unicast resolvers. */
   readonly port: number;
   onMessage(handler: (message: MdnsMessage, from: MdnsEndpoint) => void): void;
@@ -68,6 +70,7 @@ const FLAG_TRUNCATED = 1 << 9;
 const MODELLED_TYPES: ReadonlySet<string> = new Set<MdnsRecordType>(['A', 'AAAA', 'PTR', 'SRV', 'TXT']);
 
 interface LocalInterface {
+  name: string;
   address: string;
   netmask: string;
   internal: boolean;
@@ -75,9 +78,9 @@ interface LocalInterface {
 
 function localIPv4Interfaces(): LocalInterface[] {
   const out: LocalInterface[] = [];
-  for (const list of Object.values(networkInterfaces())) {
+  for (const [name, list] of Object.entries(networkInterfaces())) {
     for (const info of list ?? []) {
-      if (info.family === 'IPv4') out.push({ address: info.address, netmask: info.netmask, internal: info.internal });
+      if (info.family === 'IPv4') out.push({ name, address: info.address, netmask: info.netmask, internal: info.internal });
     }
   }
   return out;
@@ -118,7 +121,7 @@ export async function openMdnsTransport(options: MdnsTransportOptions): Promise<
     loopback: true,
     ttl: loopback ? 1 : 255,
   });
-  const transport = new MulticastDnsTransport(mdns, options.interface, iface.netmask, port, group, logger);
+  const transport = new MulticastDnsTransport(mdns, options.interface, iface.name, iface.netmask, port, group, logger);
   await transport.ready();
   return transport;
 }
@@ -136,6 +139,7 @@ class MulticastDnsTransport implements MdnsTransport {
   constructor(
     private readonly mdns: MulticastDns,
     readonly interfaceAddress: string,
+    readonly interfaceName: string,
     netmask: string,
     readonly port: number,
     private readonly group: string,

@@ -19,9 +19,9 @@ export interface PresenceBrowserOptions {
   serviceType?: string;
 }
 
-/** `::ffff:10.0.0.1` → `10.0.0.1`, lower-case hex for IPv6. */
+/** `::ffff:10.0.0.1` → `10.0.0.1`, lower-case hex for IPv6, no `%scope`. */
 export function normaliseAddress(address: string): string {
-  const lower = address.toLowerCase();
+  const lower = address.toLowerCase().replace(/%.*$/, '');
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(lower);
   return mapped?.[1] ?? lower;
 }
@@ -36,9 +36,11 @@ export class PresenceBrowser extends EventEmitter<PresenceBrowserEvents> impleme
   private readonly services = new Map<string, ResolvedService>();
   private readonly contacts = new Map<string, Contact>();
   private readonly ignore: (name: string) => boolean;
+  private readonly scope: string;
 
   constructor(responder: MdnsResponder, options: PresenceBrowserOptions = {}) {
     super();
+    this.scope = responder.interfaceName;
     this.ignore = options.ignore ?? (() => false);
     // Like salut's resolver, a contact only appears once its TXT (status, names) is known.
     this.browser = responder.browse(options.serviceType ?? PRESENCE_SERVICE_TYPE, { requireTxt: true });
@@ -84,7 +86,7 @@ export class PresenceBrowser extends EventEmitter<PresenceBrowserEvents> impleme
     this.services.set(service.instance, service);
     if (this.ignore(service.instance)) return;
     const previous = this.contacts.get(service.instance);
-    const contact = contactFromService(service, previous);
+    const contact = contactFromService(service, previous, this.scope);
     this.contacts.set(contact.name, contact);
     if (previous === undefined) this.emit('contact-added', contact);
     else this.emit('contact-updated', contact, previous);

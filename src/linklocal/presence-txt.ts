@@ -58,15 +58,16 @@ export function aliasFromTxt(txt: Record<string, string>): string | undefined {
 /**
  * A resolved `_presence._tcp` service as a contact. `status` values we do
  * not know keep the previous status (default `avail`); `port.p2pj` is ignored
- * in favour of the SRV port, as salut does.
+ * in favour of the SRV port, as salut does. IPv6 link-local addresses get the
+ * `%scope` of the interface they were learnt on, or they could not be connected to.
  */
-export function contactFromService(service: ResolvedService, previous: Contact | undefined): Contact {
+export function contactFromService(service: ResolvedService, previous: Contact | undefined, scope?: string): Contact {
   const txt = decodeTxt(service.txt);
   const raw = txt['status'];
   const status: PresenceStatus = raw !== undefined && STATUSES.has(raw) ? (raw as PresenceStatus) : (previous?.status ?? 'avail');
   const contact: Contact = {
     name: service.instance,
-    addresses: [...service.addresses],
+    addresses: service.addresses.map((a) => (scope !== undefined && /^fe80:/i.test(a) && !a.includes('%') ? `${a}%${scope}` : a)),
     port: service.port,
     status,
     txt,
