@@ -3,8 +3,13 @@ import type { DriverMessage, EngineDriver } from '../../src/net/engine-driver.js
 import { openMulticastNode } from '../../src/net/multicast-node.js';
 import { LOOPBACK, testGroup, waitFor } from '../support/multicast-helpers.js';
 
-/** Two real rMulticast nodes in one process over loopback multicast (real sockets, real timers). */
+/**
+ * Two real rMulticast nodes in one process over loopback multicast (real sockets, real timers).
+ * The gathering pause is shortened to keep the test quick; protocol timing itself is covered by
+ * the simulator scenarios and the spawned-process tests, which use the defaults.
+ */
 const nodes: EngineDriver[] = [];
+const timing = { gatheringQuiet: [600, 800] as [number, number] };
 
 afterEach(async () => {
   await Promise.all(nodes.splice(0).map((n) => n.close()));
@@ -13,10 +18,10 @@ afterEach(async () => {
 describe('openMulticastNode over loopback multicast', () => {
   it('two nodes join, exchange messages in both directions, and one leaves', async () => {
     const where = testGroup();
-    const alice = await openMulticastNode({ name: 'alice@test', ...where, interface: LOOPBACK });
+    const alice = await openMulticastNode({ name: 'alice@test', ...where, interface: LOOPBACK, timing });
     nodes.push(alice);
     await new Promise<void>((resolve) => alice.once('connected', () => resolve()));
-    const bob = await openMulticastNode({ name: 'bob@test', ...where, interface: LOOPBACK });
+    const bob = await openMulticastNode({ name: 'bob@test', ...where, interface: LOOPBACK, timing });
     nodes.push(bob);
 
     await waitFor(() => alice.members.includes('bob@test') && bob.members.includes('alice@test'), 'a shared view', 40_000);
