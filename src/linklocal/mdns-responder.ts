@@ -34,6 +34,8 @@ export type RegistrationState = 'probing' | 'established' | 'conflict' | 'withdr
 
 export interface RegistrationEvents {
   established: [];
+  /** Withdrawn (by us, or because the responder closed) before or after being established. */
+  withdrawn: [];
   /** Another host claims one of our unique RRsets with different data. The registration is dead. */
   conflict: [theirs: MdnsRecord];
 }
@@ -80,6 +82,7 @@ export class MdnsRegistration extends EventEmitter<RegistrationEvents> {
       this.once('conflict', (theirs) =>
         reject(new MdnsError('mdns-conflict', `${theirs.name} (${theirs.type}) is already in use on the network`)),
       );
+      this.once('withdrawn', () => reject(new MdnsError('mdns-closed', 'withdrawn before it was established')));
     });
     // Callers that never await must not see an unhandled rejection.
     this.settled.catch(() => undefined);
@@ -283,6 +286,7 @@ export class MdnsResponder implements BrowserHost {
     if (registration.timer !== undefined) this.clearLater(registration.timer);
     registration.timer = undefined;
     this.registrations.delete(registration);
+    if (state === 'withdrawn') registration.emit('withdrawn');
   }
 
   private publishedKeys(): Set<string> {

@@ -46,7 +46,8 @@ export function roomRecords(room: RoomAddress, ttls: MdnsTtls = DEFAULT_TTLS): P
   ];
 }
 
-export type AdvertiseResult = 'advertised' | 'conflict';
+/** 'withdrawn': withdraw() or close() came before probing finished. */
+export type AdvertiseResult = 'advertised' | 'conflict' | 'withdrawn';
 
 export interface RoomAdvertiserEvents {
   /**
@@ -93,23 +94,24 @@ export class RoomAdvertiser extends EventEmitter<RoomAdvertiserEvents> {
       return 'advertised';
     } catch (error) {
       if (error instanceof MdnsError && error.code === 'mdns-conflict') return 'conflict';
+      if (error instanceof MdnsError && error.code === 'mdns-closed') return 'withdrawn';
       throw error;
     }
   }
 
   /** Goodbyes for the room's records (other members' re-announcements keep it listed). */
-  async withdraw(name: string): Promise<void> {
+  async withdraw(name: string, options: { goodbye?: boolean } = {}): Promise<void> {
     const entry = this.rooms.get(name);
     if (entry === undefined) return;
     this.rooms.delete(name);
-    await entry.registration.withdraw();
+    await entry.registration.withdraw(options);
   }
 
   advertised(): RoomAddress[] {
     return [...this.rooms.values()].filter((e) => e.registration.state === 'established').map((e) => ({ ...e.room }));
   }
 
-  async withdrawAll(): Promise<void> {
-    await Promise.all([...this.rooms.keys()].map((name) => this.withdraw(name)));
+  async withdrawAll(options: { goodbye?: boolean } = {}): Promise<void> {
+    await Promise.all([...this.rooms.keys()].map((name) => this.withdraw(name, options)));
   }
 }

@@ -82,7 +82,7 @@ export class RoomDirectory extends EventEmitter<RoomDirectoryEvents> {
 
   async close(options: { goodbye?: boolean } = {}): Promise<void> {
     this.browser.close();
-    if (options.goodbye ?? true) await this.advertiser.withdrawAll();
+    await this.advertiser.withdrawAll(options);
     if (this.ownsResponder) await this.responder.close(options);
     this.removeAllListeners();
   }

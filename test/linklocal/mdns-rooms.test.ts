@@ -1,3 +1,4 @@
+import { createSocket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeTxt } from '../../src/linklocal/mdns-records.js';
 import { MdnsResponder } from '../../src/linklocal/mdns-responder.js';
@@ -129,5 +130,36 @@ describe('rooms on _clique._udp over real mDNS on loopback', () => {
     expect(await a.advertise(room)).toBe('advertised');
     await waitFor('observer lists room', () => observer.get(room.name) !== undefined);
     expect(observer.get(room.name)).toEqual(room);
+  });
+
+  it('answers a one-shot query from another port (legacy unicast, RFC 6762 §6.7) by unicast with the query id', async () => {
+    const advertiser = await directory();
+    const room = randomRoom('legacy');
+    expect(await advertiser.advertise(room)).toBe('advertised');
+    const socket = createSocket({ type: 'udp4' });
+    open.push({ close: () => new Promise<void>((r) => socket.close(() => r())) });
+    await new Promise<void>((r) => socket.bind(0, '0.0.0.0', () => r()));
+    socket.setMulticastInterface(LOOPBACK);
+    socket.setMulticastTTL(1);
+    const replies: Buffer[] = [];
+    socket.on('message', (m) => replies.push(m));
+    const labels = [room.name, '_clique', '_udp', 'local'];
+    const question = Buffer.concat([
+      ...labels.map((l) => Buffer.concat([Buffer.of(Buffer.byteLength(l)), Buffer.from(l)])),
+      Buffer.of(0, 0, 33, 0, 1), // SRV, IN
+    ]);
+    const header = Buffer.from([0x12, 0x34, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0]);
+    const portBytes = Buffer.from([room.port >> 8, room.port & 0xff]);
+    // A one-shot resolver retries; so do we (the query may hit a rate limit after our own announcement).
+    for (let attempt = 0; attempt < 10 && !replies.some((r) => r.includes(portBytes)); attempt++) {
+      socket.send(Buffer.concat([header, question]), 5353, '224.0.0.251');
+      await sleep(1000);
+    }
+    const reply = replies.find((r) => r.includes(portBytes));
+    expect(reply).toBeDefined();
+    expect(reply!.readUInt16BE(0)).toBe(0x1234);
+    expect(reply!.readUInt16BE(2) & 0x8000).toBe(0x8000);
+    expect(reply!.readUInt16BE(4)).toBe(1); // the question is echoed
+    expect(reply!.readUInt16BE(6)).toBeGreaterThanOrEqual(1);
   });
 });
