@@ -28,7 +28,8 @@ import { SenderState } from './sender-record.js';
 import { hex, SenderTable } from './sender-table.js';
 import { TimerQueue, type TimerHandle } from './timer-queue.js';
 
-type Phase = 'idle' | 'probing' | 'connected' | 'leaving' | 'resetting' | 'closed';
+/** 'draining': leave() was called; we still run normally (answer repairs) until our packets are acknowledged. */
+type Phase = 'idle' | 'probing' | 'connected' | 'draining' | 'leaving' | 'resetting' | 'closed';
 
 /** Counters for diagnostics and benchmarks. */
 export interface EngineStats {
@@ -46,6 +47,9 @@ export interface EngineStats {
  * original) within this delay, or at once after this many deliveries.
  */
 const ACK_DELAY_MS = 1000;
+/** How long leave() waits for our last packets to be acknowledged before the BYEs. */
+const LEAVE_LINGER_MS = 3000;
+const LEAVE_POLL_MS = 20;
 const ACK_AFTER_MESSAGES = 64;
 
 /**
@@ -132,6 +136,7 @@ export class RMulticastEngine implements MulticastEngine {
         return 'connecting';
       case 'connected':
         return 'connected';
+      case 'draining':
       case 'leaving':
         return 'leaving';
       case 'closed':
@@ -140,7 +145,7 @@ export class RMulticastEngine implements MulticastEngine {
   }
 
   get senderId(): number | undefined {
-    return this.phase === 'connected' || this.phase === 'leaving' ? this.id : undefined;
+    return this.running || this.phase === 'leaving' ? this.id : undefined;
   }
 
   get members(): readonly string[] {
@@ -189,6 +194,7 @@ export class RMulticastEngine implements MulticastEngine {
         this.checkProbeConflict(packet);
         return;
       case 'connected':
+      case 'draining':
         this.dispatch(packet, datagram);
         return;
       case 'leaving':
@@ -245,8 +251,25 @@ export class RMulticastEngine implements MulticastEngine {
       return;
     }
     if (this.phase !== 'connected') return;
-    this.membership.clear(MembershipState.Disconnected);
-    this.sendByes(() => this.close());
+    // Ours: the original sends its BYEs at once, so a last message that nobody
+    // received yet can never be repaired. We first keep running (answering
+    // repairs, taking acks) until every member has our packets, for a while.
+    this.phase = 'draining';
+    const giveUpAt = this.clock + LEAVE_LINGER_MS;
+    const check = (): void => {
+      if (this.phase !== 'draining') return;
+      if (this.unacknowledgedPackets === 0 || this.clock >= giveUpAt) {
+        this.membership.clear(MembershipState.Disconnected);
+        this.sendByes(() => this.close());
+      } else {
+        this.timers.schedule(this.clock + LEAVE_POLL_MS, check);
+      }
+    };
+    check();
+  }
+
+  private get running(): boolean {
+    return this.phase === 'connected' || this.phase === 'draining';
   }
 
   failMember(name: string, now: number): void {
@@ -296,7 +319,7 @@ export class RMulticastEngine implements MulticastEngine {
   }
 
   private sendAck(): void {
-    if (this.phase !== 'connected') return;
+    if (!this.running) return;
     this.unackedDeliveries = 0;
     this.originate({ type: 'no-data' });
   }
@@ -460,7 +483,7 @@ export class RMulticastEngine implements MulticastEngine {
     this.timers.cancel(this.sessionTimer);
     this.sessionTimer = this.timers.schedule(deadlineIn(this.ctx, this.ctx.timing.sessionInterval), () => {
       this.sessionTimer = undefined;
-      if (this.phase !== 'connected' || this.id === undefined) return;
+      if (!this.running || this.id === undefined) return;
       const limit = Math.min(255, Math.floor((this.ctx.maxDatagramSize - 13) / SENDER_POSITION_SIZE));
       this.ctx.transmit(encodePacket({ type: 'session', sender: this.id, positions: this.table.sessionPositions(limit) }));
       this.scheduleSession();
@@ -468,11 +491,11 @@ export class RMulticastEngine implements MulticastEngine {
   }
 
   private restartKeepalive(): void {
-    if (this.phase !== 'connected') return;
+    if (!this.running) return;
     this.timers.cancel(this.keepaliveTimer);
     this.keepaliveTimer = this.timers.schedule(this.clock + this.ctx.timing.keepalive, () => {
       this.keepaliveTimer = undefined;
-      if (this.phase !== 'connected') return;
+      if (!this.running) return;
       this.originate({ type: 'no-data' });
       // A node alone has no depends, so nothing else would re-arm it.
       if (!this.keepaliveTimer) this.restartKeepalive();
@@ -486,7 +509,7 @@ export class RMulticastEngine implements MulticastEngine {
     const period = Math.max(10, Math.min(...candidates));
     this.sweepTimer = this.timers.schedule(this.clock + period, () => {
       this.sweepTimer = undefined;
-      if (this.phase !== 'connected') return;
+      if (!this.running) return;
       this.table.sweep();
       this.scheduleSweep();
     });
@@ -530,7 +553,13 @@ export class RMulticastEngine implements MulticastEngine {
 
   /** We were declared failed: BYE under the old id, forget everything, come back with a new id. */
   private reset(): void {
-    if (this.phase !== 'connected') return;
+    if (this.phase === 'draining') {
+      // Declared failed while leaving anyway: just go.
+      this.membership.clear(MembershipState.Disconnected);
+      this.sendByes(() => this.close());
+      return;
+    }
+    if (!this.running) return;
     this.log.warn('declared failed by the group; rejoining with a new sender id', { sender: hex(this.id ?? 0) });
     const lost = this.membership.takeView();
     this.membership.clear(MembershipState.Resetting);
