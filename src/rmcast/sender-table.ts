@@ -14,6 +14,10 @@ import { seqAdd, seqDiff } from '../wire/sequence.js';
 import { deadlineIn, type EngineContext } from './engine-context.js';
 import { MAX_SENDER_RECORDS, PACKET_CACHE_SIZE } from './engine-defaults.js';
 import { SenderRecord, SenderState, type CacheEntry } from './sender-record.js';
+import type { TimerHandle } from './timer-queue.js';
+
+const GC_BATCH = 16;
+const GC_DELAY_MS = 5;
 
 /** What the sender table reports upward (to membership and the application). */
 export interface SenderTableHooks {
@@ -440,11 +444,12 @@ export class SenderTable {
         while (progress) {
           progress = false;
           if (this.leaving) break;
-          for (const record of [...this.records.values()]) {
-            if (this.records.get(record.id) === record && this.processRecord(record)) progress = true;
+          // Map iteration tolerates records added or removed on the way.
+          for (const record of this.records.values()) {
+            if (this.processRecord(record)) progress = true;
           }
         }
-        if (this.gcNeeded) this.collectGarbage();
+        if (this.gcNeeded) this.maybeCollectGarbage();
       } while (this.processAgain);
     } finally {
       this.processing = false;
@@ -670,8 +675,28 @@ export class SenderTable {
     }
   }
 
-  private collectGarbage(): void {
+  /**
+   * GC is O(senders^2); under load run it every GC_BATCH acknowledgement
+   * changes, and otherwise soon after the last one, so freeing lags by at most
+   * a few milliseconds.
+   */
+  private maybeCollectGarbage(): void {
+    if (++this.gcPending >= GC_BATCH) {
+      this.collectGarbage();
+    } else if (!this.gcTimer?.active) {
+      this.gcTimer = this.ctx.timers.schedule(this.ctx.now() + GC_DELAY_MS, () => {
+        this.gcTimer = undefined;
+        if (this.gcNeeded) this.collectGarbage();
+      });
+    }
+  }
+  private gcPending = 0;
+  private gcTimer: TimerHandle | undefined;
+
+  /** Run the garbage collection now (also used by tests and at leave). */
+  collectGarbage(): void {
     this.gcNeeded = false;
+    this.gcPending = 0;
     const live = [...this.records.values()].filter((r) => r.state < SenderState.Stopped);
     for (const x of live) {
       if (!x.hasStart) continue;
