@@ -261,7 +261,10 @@ export class EngineDriver extends EventEmitter<EngineDriverEvents> {
       this.clearTimer();
       return;
     }
-    if (this.timer !== undefined && this.timerDeadline === deadline) return;
+    // A timer that fires no later than needed can stay: onTimer re-arms if it is
+    // early. Re-arming only for earlier deadlines keeps setTimeout churn off the
+    // per-datagram path.
+    if (this.timer !== undefined && this.timerDeadline !== undefined && this.timerDeadline <= deadline) return;
     this.clearTimer();
     const delay = Math.min(Math.max(0, deadline - this.clock()), 0x7fffffff);
     this.timerDeadline = deadline;
