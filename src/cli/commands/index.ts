@@ -1,13 +1,19 @@
 import type { Command } from 'commander';
 import { registerContactsCommand } from './contacts.js';
+import { registerInviteCommand } from './invite.js';
 import { registerNodeCommand } from './node.js';
+import { registerOnlineCommand } from './online.js';
 import { registerPacketCommand } from './packet.js';
 import { registerRoomsCommand } from './rooms.js';
+import { registerSayCommand } from './say.js';
 
 /** One line per command file; keep alphabetical to avoid merge conflicts. */
 export function registerCommands(program: Command): void {
   registerContactsCommand(program);
+  registerInviteCommand(program);
   registerNodeCommand(program);
+  registerOnlineCommand(program);
   registerPacketCommand(program);
   registerRoomsCommand(program);
+  registerSayCommand(program);
 }

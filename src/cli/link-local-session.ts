@@ -1,0 +1,81 @@
+import { InvalidArgumentError } from 'commander';
+import { levelFromEnv, Logger } from '../base/logger.js';
+import type { Contact, PresenceStatus } from '../linklocal/contact.js';
+import { LinkLocalService } from '../linklocal/link-local-service.js';
+import { MdnsError } from '../linklocal/mdns-error.js';
+import { UsageError } from './usage-error.js';
+
+/** Options shared by `say`, `invite` and `online`. */
+export interface PresenceCliOptions {
+  interface?: string;
+  name?: string;
+  nick?: string;
+  status?: PresenceStatus;
+  message?: string;
+  /** TCP listener port; undefined = 5298, else 5299, else any. */
+  tcpPort?: number;
+}
+
+/**
+ * Comes online for a CLI command. The user's own mistakes (an unknown
+ * interface, a name that cannot be published) are usage errors (exit 2).
+ */
+export async function startCliService(options: PresenceCliOptions): Promise<LinkLocalService> {
+  try {
+    return await LinkLocalService.start({
+      ...(options.name !== undefined ? { name: options.name } : {}),
+      ...(options.nick !== undefined ? { nick: options.nick } : {}),
+      ...(options.status !== undefined ? { status: options.status } : {}),
+      ...(options.message !== undefined ? { message: options.message } : {}),
+      ...(options.interface !== undefined ? { interface: options.interface } : {}),
+      ...(options.tcpPort !== undefined ? { port: options.tcpPort } : {}),
+      logger: new Logger({ level: levelFromEnv() }),
+    });
+  } catch (error) {
+    if (error instanceof MdnsError && error.code === 'mdns-interface') throw new UsageError(`--interface: ${error.message}`);
+    if (error instanceof MdnsError && error.code === 'mdns-name') throw new UsageError(`--name: ${error.message}`);
+    throw error;
+  }
+}
+
+/** A port number 1..65535 (or 0 when `allowAny`). */
+export function portParser(allowAny: boolean): (value: string) => number {
+  return (value) => {
+    const port = Number(value);
+    const min = allowAny ? 0 : 1;
+    if (!/^\d+$/.test(value) || port < min || port > 65535) throw new InvalidArgumentError(`not a port number (${min}-65535)`);
+    return port;
+  };
+}
+
+/** Terminal safety: a peer's name or text must not carry control sequences to our screen. */
+export function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/g, '\ufffd');
+}
+
+/** `239.255.71.23:40123`, `[ff02::1]:40123`. */
+export function hostPort(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+/** The contact object of `clique contacts --json`. */
+export function contactJson(c: Contact): Record<string, unknown> {
+  return { name: c.name, alias: c.alias ?? null, status: c.status, message: c.message ?? null, addresses: c.addresses, port: c.port, txt: { ...c.txt } };
+}
+
+/** The contact line of `clique contacts`. */
+export function contactLine(c: Contact): string {
+  const where = hostPort(c.addresses[0] ?? '?', c.port);
+  const alias = c.alias !== undefined ? ` (${printable(c.alias)})` : '';
+  const message = c.message !== undefined ? ` "${printable(c.message)}"` : '';
+  return `${printable(c.name)}${alias}  ${c.status}${message}  ${where}`;
+}
+
+export function writeLine(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+export function writeJson(value: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify(value)}\n`);
+}
