@@ -1,9 +1,6 @@
 import { createSocket } from 'node:dgram';
-import { CryptoRandom } from '../src/base/random.js';
-import { RMulticastEngine } from '../src/rmcast/rmulticast-engine.js';
 import { SEND_WINDOW } from '../src/rmcast/engine-defaults.js';
-import { EngineDriver } from '../src/net/engine-driver.js';
-import { UdpMulticastTransport } from '../src/net/udp-multicast-transport.js';
+import { openMulticastNode } from '../src/net/multicast-node.js';
 import { absoluteNow, type FromPeer, type PeerSetup, type RunCommand, type RunReport, type ToPeer } from './bench-protocol.js';
 
 /**
@@ -12,6 +9,7 @@ import { absoluteNow, type FromPeer, type PeerSetup, type RunCommand, type RunRe
  * socket. Everything is pinned to 127.0.0.1 (never the real network).
  */
 const INTERFACE = '127.0.0.1';
+const LATENCY_SAMPLES = 20_000;
 
 function reply(message: FromPeer): void {
   process.send?.(message);
@@ -40,6 +38,18 @@ function emptyReport(setup: PeerSetup): RunReport {
   };
 }
 
+/** Count one arrival; its first 8 bytes carry the send time, for latency. */
+function recordArrival(report: RunReport, data: Uint8Array): void {
+  const now = absoluteNow();
+  if (report.received === 0) report.first = now;
+  report.last = now;
+  report.received++;
+  report.bytes += data.length;
+  if (report.latencies.length < LATENCY_SAMPLES) {
+    report.latencies.push(now - new DataView(data.buffer, data.byteOffset).getFloat64(0));
+  }
+}
+
 function finish(report: RunReport): void {
   const memory = process.memoryUsage();
   report.rssBytes = memory.rss;
@@ -62,12 +72,7 @@ async function runRaw(setup: PeerSetup): Promise<void> {
   let done: (() => void) | undefined;
   socket.on('message', (msg) => {
     if (setup.role !== 'receiver' || msg.length < 16 || msg[12] !== 0x42) return;
-    const now = absoluteNow();
-    if (report.received === 0) report.first = now;
-    report.last = now;
-    report.received++;
-    report.bytes += msg.length;
-    if (report.received <= 5000) report.latencies.push(now - new DataView(msg.buffer, msg.byteOffset).getFloat64(0));
+    recordArrival(report, msg);
     if (report.received >= expected) done?.();
   });
   reply({ kind: 'ready', name: setup.name });
@@ -123,26 +128,17 @@ async function sendRaw(
 }
 
 async function runClique(setup: PeerSetup): Promise<void> {
-  const transport = await UdpMulticastTransport.open({ group: setup.group, port: setup.port, interfaceAddress: INTERFACE });
-  const engine = new RMulticastEngine({ name: setup.name, random: new CryptoRandom() });
-  const driver = new EngineDriver(engine, transport);
+  const driver = await openMulticastNode({ name: setup.name, group: setup.group, port: setup.port, interface: INTERFACE });
+  const engine = driver.engine;
   driver.on('error', (error) => reply({ kind: 'error', name: setup.name, message: error.message }));
   let report = emptyReport(setup);
   let expected = Infinity;
   let done: (() => void) | undefined;
   driver.on('message', (message) => {
     if (message.sender !== 'sender') return;
-    const now = absoluteNow();
-    if (report.received === 0) report.first = now;
-    report.last = now;
-    report.received++;
-    report.bytes += message.data.length;
-    if (report.received <= 20000) {
-      report.latencies.push(now - new DataView(message.data.buffer, message.data.byteOffset).getFloat64(0));
-    }
+    recordArrival(report, message.data);
     if (report.received >= expected) done?.();
   });
-  driver.start();
   // Ready once every peer is in our view (2 others).
   await new Promise<void>((resolve) => {
     const check = (): void => {
@@ -163,7 +159,7 @@ async function runClique(setup: PeerSetup): Promise<void> {
       done = undefined;
       finish(report);
     } else {
-      const before = transport.stats.sent;
+      const before = driver.stats.datagramsOut;
       report.first = absoluteNow();
       for (let seq = 0; seq < command.count; seq++) {
         while (engine.unacknowledgedPackets > SEND_WINDOW) await yieldToIo();
@@ -172,7 +168,7 @@ async function runClique(setup: PeerSetup): Promise<void> {
         else if (seq % 32 === 31) await yieldToIo();
       }
       report.last = absoluteNow();
-      report.datagramsOut = transport.stats.sent - before;
+      report.datagramsOut = driver.stats.datagramsOut - before;
       finish(report);
     }
   }

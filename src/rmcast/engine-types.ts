@@ -97,6 +97,11 @@ export interface MulticastEngine {
   readonly name: string;
   /** Names of the members in our current view (without ourselves). */
   readonly members: readonly string[];
+  /**
+   * Our own packets not yet acknowledged by every member. Flow control: keep it
+   * under SEND_WINDOW (engine-defaults.ts) so receivers never fall out of their window.
+   */
+  readonly unacknowledgedPackets: number;
   start(now: number): void;
   receive(datagram: Uint8Array, now: number): void;
   /** Throws EngineError 'not-connected' or 'message-too-large'. */

@@ -176,6 +176,7 @@ describe('EngineDriver over UDP loopback multicast', () => {
 
 /** Sends nothing, records what it is fed. */
 class RecordingEngine implements MulticastEngine {
+  readonly unacknowledgedPackets = 0;
   readonly name = 'recorder';
   readonly state = 'connected' as const;
   readonly senderId = 1;

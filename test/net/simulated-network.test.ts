@@ -238,6 +238,7 @@ function busyEngine(): MulticastEngine {
     state: 'connected',
     senderId: 1,
     name: 'busy',
+    unacknowledgedPackets: 0,
     members: [],
     start() {},
     receive() {},

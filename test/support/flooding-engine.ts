@@ -31,6 +31,7 @@ export interface FloodingEngineOptions {
 }
 
 export class FloodingEngine implements MulticastEngine {
+  readonly unacknowledgedPackets = 0;
   readonly name: string;
   state: EngineState = 'idle';
   senderId: number | undefined;
