@@ -21,6 +21,31 @@ export type { CliqueInvitation } from './xml/invitation.js';
 export { RoomDirectory, type RoomDirectoryEvents } from './linklocal/room-directory.js';
 export type { RoomAddress, AdvertiseResult } from './linklocal/room-advertiser.js';
 
+// Rooms: join, chat, topic, members, invitations, local history.
+export {
+  Clique,
+  Room,
+  HistoryStore,
+  defaultHistoryPath,
+  type CliqueOptions,
+  type CliqueEvents,
+  type JoinOptions,
+  type RoomInvitation,
+  type SendOptions,
+  type RoomEvents,
+  type RoomMember,
+  type RoomMessage,
+  type RoomState,
+  type LeaveReason,
+  type TopicChange,
+  type TypingEvent,
+  type ChatState,
+  type ReplyReference,
+  type HistoryEntry,
+  type HistoryKind,
+  type HistoryStoreOptions,
+} from './rooms/index.js';
+
 // Reliable multicast.
 export { RMulticastEngine } from './rmcast/rmulticast-engine.js';
 export type { EngineOptions, EngineTiming, EngineState } from './rmcast/engine-types.js';
@@ -29,6 +54,7 @@ export type { EngineDriver, EngineDriverEvents, DriverMessage } from './net/engi
 
 // Errors: branch on `code`.
 export { CliqueError } from './base/clique-error.js';
+export { RoomError, type RoomErrorCode } from './rooms/room-error.js';
 export { LinkLocalServiceError, type LinkLocalServiceErrorCode } from './linklocal/link-local-service-error.js';
 export { LinkError, type LinkErrorCode } from './linklocal/link-error.js';
 export { MdnsError, type MdnsErrorCode } from './linklocal/mdns-error.js';

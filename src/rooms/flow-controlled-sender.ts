@@ -1,0 +1,138 @@
+import type { EngineDriver } from '../net/engine-driver.js';
+import { SEND_WINDOW } from '../rmcast/engine-defaults.js';
+import { RMulticastEngine } from '../rmcast/rmulticast-engine.js';
+import { RoomError } from './room-error.js';
+
+/** Payload bytes per datagram, rounded down (1440-byte datagrams minus headers and a few depends). */
+const FRAGMENT_PAYLOAD_ESTIMATE = 1380;
+/** How often a blocked sender looks at the window again. The engine has no "acked" event to wait on. */
+const POLL_MS = 10;
+
+interface Pending {
+  streamId: number;
+  data: Uint8Array;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Sends messages in order, each only when the engine's flow-control window
+ * has room for all its fragments (spec: keep fewer than SEND_WINDOW own
+ * packets unacknowledged, or slow receivers drop what is beyond their
+ * 256-packet window and recover only through slow repair rounds). A message
+ * bigger than the whole window goes out when nothing is outstanding. While
+ * the engine is reconnecting after a reset, sends wait instead of failing.
+ */
+export class FlowControlledSender {
+  private readonly queue: Pending[] = [];
+  private pumping = false;
+  private closedWith: RoomError | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly idleWaiters = new Set<() => void>();
+
+  constructor(
+    private readonly driver: EngineDriver,
+    private readonly maxQueued: number,
+    private readonly window: number = SEND_WINDOW,
+  ) {}
+
+  /** Sends waiting for the window. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  /** Our packets the members have not all acknowledged yet. */
+  get unacknowledged(): number {
+    const engine = this.driver.engine;
+    return engine instanceof RMulticastEngine ? engine.unacknowledgedPackets : 0;
+  }
+
+  /** Resolves once handed to the engine; rejects with RoomError ('queue-full', 'not-joined', 'send-failed'). */
+  send(streamId: number, data: Uint8Array): Promise<void> {
+    if (this.closedWith !== undefined) return Promise.reject(this.closedWith);
+    if (this.queue.length >= this.maxQueued) {
+      return Promise.reject(new RoomError('queue-full', `${this.queue.length} messages are already waiting for the flow-control window`));
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ streamId, data, resolve, reject });
+      this.pump();
+    });
+  }
+
+  /**
+   * Resolves when nothing is queued any more (everything was handed to the
+   * engine) and, with `acknowledged`, every member has also acknowledged all
+   * we sent. Acknowledgements ride on the members' own next packets, so in a
+   * quiet room they can take until their next keepalive (minutes). Rejects
+   * with RoomError 'timeout'.
+   */
+  whenIdle(options: { acknowledged: boolean; timeoutMs: number }): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const check = (): boolean =>
+        this.closedWith !== undefined || (this.queue.length === 0 && (!options.acknowledged || this.unacknowledged === 0));
+      if (check()) return resolve();
+      const waiter = (): void => {
+        if (!check()) return;
+        cleanup();
+        resolve();
+      };
+      const timeout = setTimeout(() => {
+        cleanup();
+        reject(new RoomError('timeout', `after ${options.timeoutMs} ms, ${this.queue.length} messages are still queued and ${this.unacknowledged} packets unacknowledged`));
+      }, options.timeoutMs);
+      const poll = setInterval(waiter, POLL_MS);
+      const cleanup = (): void => {
+        clearTimeout(timeout);
+        clearInterval(poll);
+        this.idleWaiters.delete(waiter);
+      };
+      this.idleWaiters.add(waiter);
+    });
+  }
+
+  /** Rejects everything queued and every later send with `reason`. */
+  close(reason: RoomError): void {
+    if (this.closedWith !== undefined) return;
+    this.closedWith = reason;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    for (const pending of this.queue.splice(0)) pending.reject(reason);
+    for (const waiter of [...this.idleWaiters]) waiter();
+  }
+
+  private pump(): void {
+    if (this.pumping || this.timer !== undefined) return;
+    this.pumping = true;
+    try {
+      for (;;) {
+        const next = this.queue[0];
+        if (next === undefined || this.closedWith !== undefined) return;
+        const state = this.driver.state;
+        if (state === 'leaving' || state === 'closed') {
+          this.close(new RoomError('not-joined', 'the room is being left'));
+          return;
+        }
+        const fragments = Math.max(1, Math.ceil(next.data.length / FRAGMENT_PAYLOAD_ESTIMATE));
+        const outstanding = this.unacknowledged;
+        const fits = outstanding === 0 || outstanding + fragments <= this.window;
+        if (state !== 'connected' || !fits) {
+          this.timer = setTimeout(() => {
+            this.timer = undefined;
+            this.pump();
+          }, POLL_MS);
+          return;
+        }
+        this.queue.shift();
+        try {
+          this.driver.send(next.streamId, next.data);
+          next.resolve();
+        } catch (error) {
+          next.reject(new RoomError('send-failed', `rMulticast refused the message: ${error instanceof Error ? error.message : String(error)}`, { cause: error }));
+        }
+      }
+    } finally {
+      this.pumping = false;
+      for (const waiter of [...this.idleWaiters]) waiter();
+    }
+  }
+}

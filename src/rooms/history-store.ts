@@ -1,0 +1,225 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { silentLogger, type Logger } from '../base/logger.js';
+import type { TextMessageKind } from '../xml/stanzas.js';
+import { RoomError } from './room-error.js';
+
+/**
+ * Local history of the rooms we joined, in an embedded SQLite database
+ * (better-sqlite3). Nothing here is ever sent to anyone: a member sees only
+ * what it received (or sent) while it was in the room.
+ *
+ *   const store = HistoryStore.open({ path: ':memory:', maxPerRoom: 1000 });
+ *   store.add({ room: 'lunch', id: 'a1', sender: 'bob@desk', kind: 'normal', text: 'hi', time: new Date(), outgoing: false });
+ *   store.recent('lunch', 50);     // oldest first
+ *   store.close();
+ */
+
+export type HistoryKind = TextMessageKind | 'topic';
+
+export interface HistoryEntry {
+  room: string;
+  /** The sender's message id, or one we made up for messages without (salut's). */
+  id: string;
+  /** rMulticast name of the author (us for outgoing entries). */
+  sender: string;
+  kind: HistoryKind;
+  /** Message text; for 'topic', the new topic ('' = cleared). */
+  text: string;
+  /** When we sent or received it (the protocol carries no timestamps). */
+  time: Date;
+  /** True for what we sent ourselves. */
+  outgoing: boolean;
+  /** Id of the message this one replies to (XEP-0461). */
+  replyTo?: string;
+}
+
+export interface HistoryStoreOptions {
+  /** Database file, or ':memory:'. Default: `defaultHistoryPath()`. */
+  path?: string;
+  /** Entries kept per room; older ones are deleted as new ones arrive. Default 10 000. */
+  maxPerRoom?: number;
+  logger?: Logger;
+}
+
+export const DEFAULT_HISTORY_PER_ROOM = 10_000;
+const SCHEMA_VERSION = 1;
+/** How long a write waits for another process holding the database (ms); it blocks the event loop meanwhile. */
+const BUSY_TIMEOUT_MS = 2000;
+
+/** `$XDG_DATA_HOME/clique/history.sqlite`, else `~/.local/share/clique/history.sqlite`. */
+export function defaultHistoryPath(env: NodeJS.ProcessEnv = process.env): string {
+  const xdg = env['XDG_DATA_HOME'];
+  const base = xdg !== undefined && xdg.startsWith('/') ? xdg : join(homedir(), '.local', 'share');
+  return join(base, 'clique', 'history.sqlite');
+}
+
+interface Row {
+  room: string;
+  id: string;
+  sender: string;
+  kind: HistoryKind;
+  text: string;
+  time: number;
+  outgoing: number;
+  reply_to: string | null;
+}
+
+export class HistoryStore {
+  readonly path: string;
+  readonly maxPerRoom: number;
+  private readonly db: Database.Database;
+  private readonly logger: Logger;
+  private readonly insert: Database.Statement<[Omit<Row, 'outgoing'> & { outgoing: number }]>;
+  private readonly prune: Database.Statement<[string, string, number]>;
+  private readonly selectRecent: Database.Statement<[string, number], Row>;
+  private readonly selectTopic: Database.Statement<[string], Row>;
+  private readonly selectRooms: Database.Statement<[], { room: string }>;
+  private readonly addAndPrune: (row: Row) => boolean;
+
+  private constructor(db: Database.Database, path: string, maxPerRoom: number, logger: Logger) {
+    this.db = db;
+    this.path = path;
+    this.maxPerRoom = maxPerRoom;
+    this.logger = logger;
+    this.insert = db.prepare(
+      `INSERT OR IGNORE INTO messages (room, id, sender, kind, text, time, outgoing, reply_to)
+       VALUES (@room, @id, @sender, @kind, @text, @time, @outgoing, @reply_to)`,
+    );
+    // Deletes the (max+1)-th newest entry of the room and everything older.
+    this.prune = db.prepare(
+      `DELETE FROM messages WHERE room = ? AND seq <= (SELECT seq FROM messages WHERE room = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)`,
+    );
+    this.selectRecent = db.prepare(
+      `SELECT * FROM (SELECT seq, room, id, sender, kind, text, time, outgoing, reply_to FROM messages WHERE room = ? ORDER BY seq DESC LIMIT ?) ORDER BY seq ASC`,
+    );
+    this.selectTopic = db.prepare(`SELECT room, id, sender, kind, text, time, outgoing, reply_to FROM messages WHERE room = ? AND kind = 'topic' ORDER BY seq DESC LIMIT 1`);
+    this.selectRooms = db.prepare(`SELECT DISTINCT room FROM messages ORDER BY room`);
+    this.addAndPrune = db.transaction((row: Row): boolean => {
+      const inserted = this.insert.run(row).changes > 0;
+      if (inserted) this.prune.run(row.room, row.room, this.maxPerRoom);
+      return inserted;
+    });
+  }
+
+  /** Opens (creating file, directory and schema as needed). Throws RoomError 'history-failed'. */
+  static open(options: HistoryStoreOptions = {}): HistoryStore {
+    const path = options.path ?? defaultHistoryPath();
+    const maxPerRoom = options.maxPerRoom ?? DEFAULT_HISTORY_PER_ROOM;
+    if (!Number.isSafeInteger(maxPerRoom) || maxPerRoom < 1) throw new RoomError('bad-argument', `maxPerRoom must be a positive integer, got ${maxPerRoom}`);
+    const logger = (options.logger ?? silentLogger).child('history');
+    let db: Database.Database | undefined;
+    try {
+      if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
+      if (!db.memory) db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      const version = db.pragma('user_version', { simple: true }) as number;
+      if (version > SCHEMA_VERSION) {
+        throw new RoomError('history-failed', `${path} has history schema ${version}, newer than this program's ${SCHEMA_VERSION}`);
+      }
+      db.exec(`
+        CREATE TABLE IF NOT EXISTS messages (
+          seq INTEGER PRIMARY KEY AUTOINCREMENT,
+          room TEXT NOT NULL,
+          id TEXT NOT NULL,
+          sender TEXT NOT NULL,
+          kind TEXT NOT NULL CHECK (kind IN ('normal', 'action', 'notice', 'topic')),
+          text TEXT NOT NULL,
+          time INTEGER NOT NULL,
+          outgoing INTEGER NOT NULL DEFAULT 0,
+          reply_to TEXT,
+          UNIQUE (room, sender, id)
+        );
+        CREATE INDEX IF NOT EXISTS messages_by_room ON messages (room, seq);
+        PRAGMA user_version = ${SCHEMA_VERSION};
+      `);
+      const store = new HistoryStore(db, path, maxPerRoom, logger);
+      logger.debug('opened', { path, maxPerRoom });
+      return store;
+    } catch (error) {
+      db?.close();
+      if (error instanceof RoomError) throw error;
+      throw new RoomError('history-failed', `cannot open history database ${path}: ${errorText(error)}`, { cause: error });
+    }
+  }
+
+  /**
+   * Stores an entry unless one with the same room, sender and id is there
+   * already (de-duplication). Returns true if it was new. Throws RoomError
+   * 'history-failed'.
+   */
+  add(entry: HistoryEntry): boolean {
+    try {
+      return this.addAndPrune({
+        room: entry.room,
+        id: entry.id,
+        sender: entry.sender,
+        kind: entry.kind,
+        text: entry.text,
+        time: entry.time.getTime(),
+        outgoing: entry.outgoing ? 1 : 0,
+        reply_to: entry.replyTo ?? null,
+      });
+    } catch (error) {
+      throw new RoomError('history-failed', `cannot store a message of room ${JSON.stringify(entry.room)}: ${errorText(error)}`, { cause: error });
+    }
+  }
+
+  /** The last `limit` entries of a room, oldest first. */
+  recent(room: string, limit = 50): HistoryEntry[] {
+    if (!Number.isSafeInteger(limit) || limit < 0) throw new RoomError('bad-argument', `history limit must be a non-negative integer, got ${limit}`);
+    try {
+      return this.selectRecent.all(room, limit).map(fromRow);
+    } catch (error) {
+      throw new RoomError('history-failed', `cannot read history of ${JSON.stringify(room)}: ${errorText(error)}`, { cause: error });
+    }
+  }
+
+  /** The last topic change stored for a room. */
+  lastTopic(room: string): HistoryEntry | undefined {
+    try {
+      const row = this.selectTopic.get(room);
+      return row === undefined ? undefined : fromRow(row);
+    } catch (error) {
+      throw new RoomError('history-failed', `cannot read history of ${JSON.stringify(room)}: ${errorText(error)}`, { cause: error });
+    }
+  }
+
+  /** Rooms with stored history. */
+  rooms(): string[] {
+    return this.selectRooms.all().map((r) => r.room);
+  }
+
+  /** Deletes the history of one room, or of all rooms. */
+  clear(room?: string): void {
+    if (room === undefined) this.db.prepare('DELETE FROM messages').run();
+    else this.db.prepare('DELETE FROM messages WHERE room = ?').run(room);
+  }
+
+  close(): void {
+    if (!this.db.open) return;
+    this.db.close();
+    this.logger.debug('closed', { path: this.path });
+  }
+}
+
+function fromRow(row: Row): HistoryEntry {
+  const entry: HistoryEntry = {
+    room: row.room,
+    id: row.id,
+    sender: row.sender,
+    kind: row.kind,
+    text: row.text,
+    time: new Date(row.time),
+    outgoing: row.outgoing !== 0,
+  };
+  if (row.reply_to !== null) entry.replyTo = row.reply_to;
+  return entry;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,103 @@
+import type { CliqueError } from '../base/clique-error.js';
+import type { Contact, PresenceStatus } from '../linklocal/contact.js';
+import type { TextMessageKind } from '../xml/stanzas.js';
+import type { XmlElement } from '../xml/xml-element.js';
+import type { RoomError } from './room-error.js';
+import type { ChatState, ReplyReference } from './room-stanzas.js';
+
+/** Someone in the room (ourselves included, with `self: true`). */
+export interface RoomMember {
+  /** rMulticast name = XEP-0174 instance name, `user@host`: the identity. */
+  name: string;
+  self: boolean;
+  /** Nick announced in the room (XEP-0172), else the contact's alias on the link. */
+  nick: string | undefined;
+  /** What to show: nick, else name. */
+  displayName: string;
+  /** From the member's in-room status, else its link-local presence; 'avail' when unknown. */
+  status: PresenceStatus;
+  statusMessage: string | undefined;
+  /** XEP-0085 state: 'composing' while typing, 'active' otherwise (the default). */
+  typing: ChatState;
+  /** The member's XEP-0174 presence, when it is visible on `_presence._tcp` (members need not be). */
+  contact: Contact | undefined;
+}
+
+/** A text message: received from another member, or one we sent (`outgoing`). */
+export interface RoomMessage {
+  room: string;
+  /**
+   * The sender's id (XEP-0359 `<origin-id>` or the `id` attribute). Salut
+   * sends none; such messages get a local id starting with `local:`.
+   */
+  id: string;
+  /** The author: the rMulticast sender name (never the XML `from`). */
+  sender: string;
+  /** The author's display name when the message arrived. */
+  senderName: string;
+  kind: TextMessageKind;
+  /** Without the `/me ` prefix for actions. */
+  text: string;
+  /** Local receive (or send) time: the protocol carries no timestamps. */
+  time: Date;
+  outgoing: boolean;
+  /** The message this one answers (XEP-0461). */
+  replyTo: ReplyReference | undefined;
+  /** The whole stanza as received or sent. */
+  stanza: XmlElement;
+  /** Children we did not interpret (other clients' extensions), preserved for the application. */
+  extensions: XmlElement[];
+}
+
+export interface TopicChange {
+  room: string;
+  /** '' when the topic was cleared. */
+  topic: string;
+  /** Who set it (for a topic re-announced to newcomers, the original setter as announced). */
+  setBy: string;
+  setAt: Date;
+  /** The member whose stanza told us (equals `setBy` unless `replay`). */
+  announcedBy: string;
+  /** True for a topic set before we joined, re-announced to us on arrival. */
+  replay: boolean;
+  id: string;
+}
+
+export interface TypingEvent {
+  room: string;
+  member: string;
+  state: ChatState;
+}
+
+export type RoomState =
+  /** rMulticast is choosing our sender id. */
+  | 'connecting'
+  /** Connected; waiting to see the other members (a joiner, §3.2 step 2). */
+  | 'joining'
+  /** We are a member: messages flow. */
+  | 'joined'
+  | 'leaving'
+  | 'left';
+
+export type LeaveReason = 'left' | 'disconnected' | 'stopped';
+
+export interface RoomEvents {
+  /** We became a member (creator: at once; joiner: on first seeing the others, or after the join wait). */
+  ready: [];
+  /** A text message from another member (our own sends resolve `send()` instead). */
+  message: [message: RoomMessage];
+  'member-joined': [member: RoomMember];
+  'member-left': [member: RoomMember];
+  /** A member's nick, status or contact details changed. */
+  'member-updated': [member: RoomMember, previous: RoomMember];
+  /** Another member changed the topic, or it was re-announced to us on joining. */
+  topic: [change: TopicChange];
+  /** Another member's XEP-0085 chat state changed (typing started or stopped). */
+  typing: [event: TypingEvent];
+  /** Stream-0 input we refused (broken XML, wrong room, forged `from`, duplicate id). Also logged. */
+  rejected: [error: RoomError, sender: string];
+  /** Operational problems: socket errors, history store failures. Emitted only if someone listens. */
+  error: [error: CliqueError];
+  /** The room is closed; nothing more will happen. */
+  left: [reason: LeaveReason];
+}

@@ -1,0 +1,758 @@
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { CliqueError } from '../base/clique-error.js';
+import type { Logger } from '../base/logger.js';
+import type { Contact, ContactDirectory, PresenceStatus } from '../linklocal/contact.js';
+import type { AdvertiseResult, RoomAddress } from '../linklocal/room-advertiser.js';
+import type { DriverMessage, EngineDriver } from '../net/engine-driver.js';
+import { parseStanzaDocument, serializeStanzaDocument } from '../xml/stanza-document.js';
+import type { TextMessageKind } from '../xml/stanzas.js';
+import type { XmlElement } from '../xml/xml-element.js';
+import type { XmlLimits } from '../xml/xml-limits.js';
+import { AsyncQueue } from './async-queue.js';
+import { FlowControlledSender } from './flow-controlled-sender.js';
+import type { HistoryEntry, HistoryStore } from './history-store.js';
+import { RecentIds } from './recent-ids.js';
+import { RoomError } from './room-error.js';
+import {
+  buildChatState,
+  buildMemberStatus,
+  buildRoomText,
+  buildTopic,
+  checkAddressing,
+  readRoomStanza,
+  unknownChildren,
+  type ChatState,
+  type ReplyReference,
+  type RoomStanza,
+} from './room-stanzas.js';
+import type { LeaveReason, RoomEvents, RoomMember, RoomMessage, RoomState, TopicChange } from './room-types.js';
+
+/** What a Room needs to advertise itself (a RoomDirectory, or the LinkLocalService's). */
+export interface RoomAdvertising {
+  advertise(room: RoomAddress): Promise<AdvertiseResult>;
+  withdraw(name: string): Promise<void>;
+}
+
+/** Sends an invitation over XEP-0174 (the LinkLocalService's `sendInvitation`). */
+export type InvitationSender = (contact: string, invitation: { room: string; address: string; port: number; reason?: string }) => Promise<void>;
+
+/** Tunables of one room, resolved by Clique from JoinOptions. */
+export interface RoomSettings {
+  nick: string | undefined;
+  status: PresenceStatus;
+  statusMessage: string | undefined;
+  /** A joiner becomes a member after this long even if nobody else shows up (salut: 60 s). */
+  joinWaitMs: number;
+  /** Stream-0 stanzas above this are refused, ours included. */
+  maxStanzaBytes: number;
+  maxQueuedSends: number;
+  /** Per messages() reader. */
+  maxBufferedMessages: number;
+}
+
+/** Everything a Room is made of; Clique assembles it. */
+export interface RoomSetup {
+  name: string;
+  selfName: string;
+  address: string;
+  port: number;
+  /** We created the group (a random one): we are a member as soon as we are connected (§3.2). */
+  creator: boolean;
+  driver: EngineDriver;
+  /** Undefined: the room is not advertised. */
+  advertising: RoomAdvertising | undefined;
+  contacts: ContactDirectory | undefined;
+  history: HistoryStore | undefined;
+  invite: InvitationSender | undefined;
+  settings: RoomSettings;
+  logger: Logger;
+  onClosed: (room: Room) => void;
+}
+
+export interface SendOptions {
+  /** Default 'normal'. 'action' goes out as `/me TEXT`, 'notice' as type="normal" (§4.2). */
+  kind?: TextMessageKind;
+  /** Mark the message as a reply (XEP-0461) to a message of this room. */
+  replyTo?: RoomMessage | ReplyReference;
+}
+
+export interface WaitOptions {
+  /** Default 60 000 ms. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+interface MemberState {
+  name: string;
+  nick: string | undefined;
+  /** Undefined until the member announced a status in the room. */
+  status: PresenceStatus | undefined;
+  statusMessage: string | undefined;
+  typing: ChatState;
+}
+
+const DEFAULT_WAIT_MS = 60_000;
+const STREAM_XML = 0;
+
+/**
+ * One Clique room we are in: an rMulticast group whose stream 0 carries
+ * salut's XML (spec §3-§4). Get one from `clique.join()`.
+ *
+ *   const room = await clique.join('lunch', { nick: 'Alice' });
+ *   room.on('message', (m) => console.log(`<${m.senderName}> ${m.text}`));
+ *   room.on('member-joined', (m) => console.log(`${m.displayName} joined`));
+ *   await room.send('anyone for pizza?');
+ *   await room.sendAction('waves');            // "/me waves"
+ *   await room.setTopic('pizza at noon');
+ *   for await (const m of room) { ... }        // until the room is left
+ *   await room.leave();                        // BYE, then the advertisement is withdrawn
+ */
+export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<RoomMessage> {
+  readonly name: string;
+  /** Our name in the room (the rMulticast name and the `from` of everything we send). */
+  readonly selfName: string;
+  /** The room's multicast group and port (what invitations carry). */
+  readonly address: string;
+  readonly port: number;
+  readonly creator: boolean;
+  /** Counters for diagnostics and tests. */
+  readonly stats = { received: 0, rejected: 0, sent: 0 };
+
+  private roomState: RoomState = 'connecting';
+  private readonly driver: EngineDriver;
+  private readonly setup: RoomSetup;
+  private readonly logger: Logger;
+  private readonly sender: FlowControlledSender;
+  private readonly others = new Map<string, MemberState>();
+  private readonly self: MemberState;
+  private readonly recentIds = new RecentIds();
+  private readonly readers = new Set<AsyncQueue<RoomMessage>>();
+  private readonly xmlLimits: Partial<XmlLimits>;
+  private currentTopic: TopicChange | undefined;
+  private sentTyping: ChatState = 'active';
+  private joinTimer: NodeJS.Timeout | undefined;
+  private advertiseResult: Promise<AdvertiseResult | undefined> | undefined;
+  private leaving: Promise<void> | undefined;
+  private readonly connectedSignal: Deferred<void>;
+  private readonly readySignal: Deferred<void>;
+
+  /** @internal Use `clique.join()`. */
+  constructor(setup: RoomSetup) {
+    super();
+    this.setup = setup;
+    this.name = setup.name;
+    this.selfName = setup.selfName;
+    this.address = setup.address;
+    this.port = setup.port;
+    this.creator = setup.creator;
+    this.driver = setup.driver;
+    this.logger = setup.logger.child(`room:${setup.name}`);
+    this.sender = new FlowControlledSender(setup.driver, setup.settings.maxQueuedSends);
+    this.xmlLimits = { maxStanzaBytes: setup.settings.maxStanzaBytes };
+    this.self = { name: setup.selfName, nick: setup.settings.nick, status: setup.settings.status, statusMessage: setup.settings.statusMessage, typing: 'active' };
+    this.connectedSignal = deferred();
+    this.readySignal = deferred();
+    // Nobody may be awaiting these when the room closes early; that must not be an unhandled rejection.
+    this.connectedSignal.promise.catch(() => undefined);
+    this.readySignal.promise.catch(() => undefined);
+
+    setup.driver.on('connected', () => this.onConnected());
+    setup.driver.on('members-joined', (names) => this.guard('members-joined', () => this.onMembersJoined(names)));
+    setup.driver.on('members-lost', (names) => this.guard('members-lost', () => this.onMembersLost(names)));
+    setup.driver.on('message', (message) => this.guard('message', () => this.onMessage(message)));
+    setup.driver.on('disconnected', () => {
+      if (this.leaving === undefined) this.finish('disconnected');
+    });
+    setup.driver.on('error', (error) => this.reportError(error));
+    if (setup.driver.state === 'connected') this.onConnected();
+  }
+
+  get state(): RoomState {
+    return this.roomState;
+  }
+
+  /** True once we are a member (messages flow). */
+  get joined(): boolean {
+    return this.roomState === 'joined';
+  }
+
+  /** Everyone in the room, ourselves first once we are a member; others sorted by name. */
+  get members(): RoomMember[] {
+    const others = [...this.others.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((m) => this.toMember(m, false));
+    return this.roomState === 'joined' ? [this.toMember(this.self, true), ...others] : others;
+  }
+
+  /** A member by name (ourselves included). */
+  member(name: string): RoomMember | undefined {
+    if (name === this.selfName) return this.roomState === 'joined' ? this.toMember(this.self, true) : undefined;
+    const state = this.others.get(name);
+    return state === undefined ? undefined : this.toMember(state, false);
+  }
+
+  /** The current topic, if anyone set one since we joined (or re-announced it to us). */
+  get topic(): TopicChange | undefined {
+    return this.currentTopic === undefined ? undefined : { ...this.currentTopic };
+  }
+
+  /** Where to find the room, as advertised and as invitations carry it. */
+  get roomAddress(): RoomAddress {
+    return { name: this.name, address: this.address, port: this.port };
+  }
+
+  /** Resolves once rMulticast has chosen our sender id (join() already waited for it). */
+  whenConnected(): Promise<void> {
+    return this.connectedSignal.promise;
+  }
+
+  /** Resolves once we are a member (the 'ready' event); rejects if the room is left first. */
+  whenReady(): Promise<void> {
+    return this.readySignal.promise;
+  }
+
+  /**
+   * Resolves once at least `count` other members are in the room. Rejects
+   * with RoomError 'timeout' (default 60 s) or 'not-joined' if the room closes.
+   *
+   *   await room.waitForMembers(1, { timeoutMs: 10_000 });
+   */
+  waitForMembers(count = 1, options: WaitOptions = {}): Promise<void> {
+    return this.waitUntil(() => this.others.size >= count, ['member-joined'], options, () => `fewer than ${count} other members after`);
+  }
+
+  /**
+   * Sends a text message (§4.2). Resolves with the message once handed to
+   * rMulticast (it may wait for the flow-control window); rMulticast never
+   * echoes our own messages, so this is where the UI gets it.
+   * Rejects with RoomError ('not-joined', 'too-large', 'queue-full', 'send-failed', 'bad-argument').
+   */
+  async send(text: string, options: SendOptions = {}): Promise<RoomMessage> {
+    if (typeof text !== 'string' || text === '') throw new RoomError('bad-argument', 'message text must be a non-empty string');
+    const kind = options.kind ?? 'normal';
+    if (kind !== 'normal' && kind !== 'action' && kind !== 'notice') throw new RoomError('bad-argument', `unknown message kind ${JSON.stringify(kind)}`);
+    const replyTo = replyReference(options.replyTo);
+    const id = randomUUID();
+    const stanza = buildRoomText({ from: this.selfName, room: this.name, kind, text, id, ...(replyTo !== undefined ? { replyTo } : {}) });
+    await this.sendStanza(stanza, 'message');
+    this.sentTyping = 'active';
+    const message: RoomMessage = {
+      room: this.name,
+      id,
+      sender: this.selfName,
+      senderName: this.toMember(this.self, true).displayName,
+      kind,
+      text,
+      time: new Date(),
+      outgoing: true,
+      replyTo,
+      stanza,
+      extensions: [],
+    };
+    this.store({ id, sender: this.selfName, kind, text, time: message.time, outgoing: true, ...(replyTo !== undefined ? { replyTo: replyTo.id } : {}) });
+    return message;
+  }
+
+  /** `/me TEXT`. */
+  sendAction(text: string, options: Omit<SendOptions, 'kind'> = {}): Promise<RoomMessage> {
+    return this.send(text, { ...options, kind: 'action' });
+  }
+
+  /** A notice (type="normal"; salut shows it as a notice). */
+  sendNotice(text: string, options: Omit<SendOptions, 'kind'> = {}): Promise<RoomMessage> {
+    return this.send(text, { ...options, kind: 'notice' });
+  }
+
+  /**
+   * Sets the room topic ('' clears it) with a body-less `<subject>` message,
+   * which salut peers ignore (§4.4). Newcomers get it re-announced.
+   */
+  async setTopic(topic: string): Promise<TopicChange> {
+    if (typeof topic !== 'string') throw new RoomError('bad-argument', 'topic must be a string');
+    const id = randomUUID();
+    await this.sendStanza(buildTopic({ from: this.selfName, room: this.name, topic, id }), 'topic');
+    const change: TopicChange = { room: this.name, topic, setBy: this.selfName, setAt: new Date(), announcedBy: this.selfName, replay: false, id };
+    this.currentTopic = change;
+    this.store({ id, sender: this.selfName, kind: 'topic', text: topic, time: change.setAt, outgoing: true });
+    return { ...change };
+  }
+
+  /**
+   * Our XEP-0085 chat state ('composing' while the user types, 'paused',
+   * 'active' ...). Sent only when it changes, as a body-less message; sending
+   * a text message implies 'active'.
+   */
+  async setTyping(state: ChatState): Promise<void> {
+    if (state === this.sentTyping) return;
+    this.sentTyping = state;
+    await this.sendStanza(buildChatState({ from: this.selfName, room: this.name, state }), 'chat-state');
+  }
+
+  /** Announces our status (and nick) in the room with a body-less `<presence>`; newcomers get it too. */
+  async setStatus(status: PresenceStatus, message?: string): Promise<void> {
+    this.self.status = status;
+    this.self.statusMessage = message === '' ? undefined : message;
+    if (this.roomState === 'joined') await this.announceStatus();
+  }
+
+  /** Sets (or with undefined, removes) our nick in this room and announces it. */
+  async setNick(nick: string | undefined): Promise<void> {
+    this.self.nick = nick === '' ? undefined : nick;
+    if (this.roomState === 'joined') await this.announceStatus();
+  }
+
+  /**
+   * Invites a contact (§5) over XEP-0174 with this room's group and port.
+   * Needs a Clique with the link-local service (RoomError 'no-link' otherwise).
+   */
+  async invite(contact: string | Contact, reason?: string): Promise<void> {
+    const invite = this.setup.invite;
+    if (invite === undefined) throw new RoomError('no-link', 'invitations need the link-local service: start Clique with presence');
+    await invite(typeof contact === 'string' ? contact : contact.name, {
+      room: this.name,
+      address: this.address,
+      port: this.port,
+      ...(reason !== undefined && reason !== '' ? { reason } : {}),
+    });
+  }
+
+  /** The last `limit` stored entries of this room (messages and topic changes, oldest first); [] without a store. */
+  history(limit = 50): HistoryEntry[] {
+    return this.setup.history?.recent(this.name, limit) ?? [];
+  }
+
+  /**
+   * Messages from the others from now on, until the room is left. Bounded:
+   * a reader more than `maxBufferedMessages` behind fails with 'backlog-overflow'.
+   */
+  messages(): AsyncIterableIterator<RoomMessage> {
+    const queue: AsyncQueue<RoomMessage> = new AsyncQueue<RoomMessage>(
+      this.setup.settings.maxBufferedMessages,
+      () => new RoomError('backlog-overflow', `a messages() reader fell more than ${this.setup.settings.maxBufferedMessages} messages behind`),
+      () => this.readers.delete(queue),
+    );
+    if (this.roomState === 'left') queue.end();
+    else this.readers.add(queue);
+    return queue;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<RoomMessage> {
+    return this.messages();
+  }
+
+  /**
+   * Resolves once every message sent so far has been handed to rMulticast
+   * (sends may wait for the flow-control window). rMulticast then repairs it
+   * for members that missed it, also during the BYEs of `leave()`.
+   * With `acknowledged: true`, waits until every member has acknowledged all
+   * our packets; acknowledgements ride on the members' own next packets, so
+   * in a quiet room that can take minutes. Rejects with RoomError 'timeout'
+   * (default 60 s).
+   */
+  flush(options: { acknowledged?: boolean; timeoutMs?: number } = {}): Promise<void> {
+    return this.sender.whenIdle({ acknowledged: options.acknowledged ?? false, timeoutMs: options.timeoutMs ?? DEFAULT_WAIT_MS });
+  }
+
+  /** Our packets not yet acknowledged by every member (flow control holds sends when this nears the window). */
+  get unacknowledgedPackets(): number {
+    return this.sender.unacknowledged;
+  }
+
+  /**
+   * Leaves (§2.5, §3.5): pending sends fail, rMulticast says BYE, then the
+   * room's advertisement is withdrawn. Safe to call more than once.
+   */
+  leave(): Promise<void> {
+    return this.close('left');
+  }
+
+  /** @internal Clique's stop(). */
+  close(reason: LeaveReason): Promise<void> {
+    this.leaving ??= (async () => {
+      this.roomState = 'leaving';
+      this.clearJoinTimer();
+      this.sender.close(new RoomError('not-joined', `room ${JSON.stringify(this.name)} is being left`));
+      try {
+        await this.driver.leave();
+      } catch (error) {
+        this.logger.warn('leaving the group failed', { error: errorText(error) });
+      }
+      await this.withdraw();
+      this.finish(reason);
+    })();
+    return this.leaving;
+  }
+
+  /** @internal Clique tells us a contact's link-local presence changed. */
+  contactChanged(name: string, previous: Contact | undefined): void {
+    const state = name === this.selfName ? undefined : this.others.get(name);
+    if (state === undefined) return;
+    const before = this.toMember(state, false, previous);
+    const after = this.toMember(state, false);
+    if (!sameMember(before, after)) this.safeEmit('member-updated', after, before);
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private onConnected(): void {
+    if (this.roomState !== 'connecting') return; // a reset reconnects under a new id; nothing to redo
+    this.roomState = 'joining';
+    this.logger.debug('connected', { address: this.address, port: this.port, creator: this.creator });
+    this.connectedSignal.resolve();
+    // §2.1: every participant advertises as soon as it is connected, without waiting for others.
+    const advertising = this.setup.advertising;
+    if (advertising !== undefined) {
+      this.advertiseResult = advertising.advertise(this.roomAddress).then(
+        (result) => {
+          if (result === 'conflict') this.logger.warn('another room of this name is advertised with a different group; not advertising ours', { room: this.name });
+          return result;
+        },
+        (error: unknown) => {
+          this.logger.warn('cannot advertise the room', { error: errorText(error) });
+          return undefined;
+        },
+      );
+    }
+    if (this.creator) this.becomeMember();
+    else this.joinTimer = setTimeout(() => this.becomeMember(), this.setup.settings.joinWaitMs);
+  }
+
+  private becomeMember(): void {
+    if (this.roomState !== 'joining') return;
+    this.clearJoinTimer();
+    this.roomState = 'joined';
+    this.logger.debug('member', { members: this.others.size });
+    this.readySignal.resolve();
+    this.safeEmit('ready');
+    if (this.hasStatusToAnnounce()) void this.announceStatus().catch((error: unknown) => this.logger.debug('status not sent', { error: errorText(error) }));
+  }
+
+  private onMembersJoined(names: string[]): void {
+    if (this.leaving !== undefined) return;
+    const before = [...this.others.keys()];
+    const added: MemberState[] = [];
+    for (const name of names) {
+      if (name === this.selfName || this.others.has(name)) continue;
+      const state: MemberState = { name, nick: undefined, status: undefined, statusMessage: undefined, typing: 'active' };
+      this.others.set(name, state);
+      added.push(state);
+    }
+    this.logger.debug('members joined', { names });
+    for (const state of added) this.safeEmit('member-joined', this.toMember(state, false));
+    // §3.2 step 3: the others first, then ourselves.
+    this.becomeMember();
+    if (added.length === 0 || this.roomState !== 'joined') return;
+    this.reannounceTopic(before);
+    if (this.hasStatusToAnnounce()) void this.announceStatus().catch((error: unknown) => this.logger.debug('status not sent', { error: errorText(error) }));
+  }
+
+  private onMembersLost(names: string[]): void {
+    this.logger.debug('members lost', { names });
+    for (const name of names) {
+      const state = this.others.get(name);
+      if (state === undefined) continue;
+      this.others.delete(name);
+      this.safeEmit('member-left', this.toMember(state, false));
+    }
+  }
+
+  /**
+   * Newcomers need the topic. One old member re-sends it, with XEP-0203
+   * `<delay>` naming the setter: the one whose name sorts first among the
+   * members before this view change (all old members agree on that view, so
+   * exactly one of them sends). Nothing is sent when there is no topic.
+   */
+  private reannounceTopic(before: string[]): void {
+    const topic = this.currentTopic;
+    if (topic === undefined || topic.topic === '') return;
+    const first = [...before, this.selfName].sort()[0];
+    if (first !== this.selfName) return;
+    const stanza = buildTopic({ from: this.selfName, room: this.name, topic: topic.topic, id: topic.id, replay: { setBy: topic.setBy, setAt: topic.setAt } });
+    this.sendStanza(stanza, 'topic (re-announced)').catch((error: unknown) => this.logger.debug('topic not re-announced', { error: errorText(error) }));
+  }
+
+  private hasStatusToAnnounce(): boolean {
+    return this.self.nick !== undefined || this.self.status !== 'avail' || this.self.statusMessage !== undefined;
+  }
+
+  private announceStatus(): Promise<void> {
+    const stanza = buildMemberStatus({
+      from: this.selfName,
+      room: this.name,
+      status: this.self.status ?? 'avail',
+      ...(this.self.statusMessage !== undefined ? { message: this.self.statusMessage } : {}),
+      ...(this.self.nick !== undefined ? { nick: this.self.nick } : {}),
+    });
+    return this.sendStanza(stanza, 'status');
+  }
+
+  private async sendStanza(stanza: XmlElement, what: string): Promise<void> {
+    if (this.leaving !== undefined || this.roomState === 'left') throw new RoomError('not-joined', `room ${JSON.stringify(this.name)} was left`);
+    const bytes = serializeStanzaDocument(stanza);
+    if (bytes.length > this.setup.settings.maxStanzaBytes) {
+      throw new RoomError('too-large', `${what} of ${bytes.length} bytes exceeds the room limit of ${this.setup.settings.maxStanzaBytes} bytes`);
+    }
+    await this.sender.send(STREAM_XML, bytes);
+    this.stats.sent++;
+    this.logger.debug('sent', { stanza: what, bytes: bytes.length });
+  }
+
+  private onMessage(message: DriverMessage): void {
+    if (message.streamId !== STREAM_XML) {
+      // Streams 1..65535 are D-Bus tube data (§7.4); we offer and accept no tubes.
+      this.logger.debug('ignoring data on a tube stream', { sender: message.sender, streamId: message.streamId, bytes: message.data.length });
+      return;
+    }
+    if (this.roomState === 'left') return;
+    this.stats.received++;
+    const sender = message.sender;
+    let stanza: XmlElement;
+    try {
+      stanza = parseStanzaDocument(message.data, this.xmlLimits);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.reject(new RoomError('bad-stanza', `unusable stream-0 message of ${message.data.length} bytes from ${sender}: ${reason}`, { cause: error }), sender);
+      return;
+    }
+    const misaddressed = checkAddressing(stanza, this.name, sender);
+    if (misaddressed !== undefined) {
+      this.reject(misaddressed, sender);
+      return;
+    }
+    const read = readRoomStanza(stanza);
+    this.logger.debug('received', { stanza: stanza.name, kind: read.type, sender });
+    switch (read.type) {
+      case 'text':
+        this.onText(sender, stanza, read);
+        return;
+      case 'topic':
+        this.onTopic(sender, read);
+        return;
+      case 'chat-state':
+        this.setMemberTyping(sender, read.state);
+        return;
+      case 'status':
+        this.onStatus(sender, read);
+        return;
+      case 'ignored':
+        return;
+    }
+  }
+
+  private onText(sender: string, stanza: XmlElement, read: Extract<RoomStanza, { type: 'text' }>): void {
+    if (read.id !== undefined && !this.recentIds.add(sender, read.id)) {
+      this.reject(new RoomError('duplicate', `${sender} sent message id ${JSON.stringify(read.id)} again`), sender);
+      return;
+    }
+    const id = read.id ?? `local:${randomUUID()}`;
+    const state = this.others.get(sender);
+    const message: RoomMessage = {
+      room: this.name,
+      id,
+      sender,
+      senderName: state !== undefined ? this.toMember(state, false).displayName : sender,
+      kind: read.kind,
+      text: read.text,
+      time: new Date(),
+      outgoing: false,
+      replyTo: read.replyTo,
+      stanza,
+      extensions: unknownChildren(stanza),
+    };
+    // A message ends the author's typing, whatever chat state it carries.
+    this.setMemberTyping(sender, read.chatState ?? 'active');
+    this.store({ id, sender, kind: read.kind, text: read.text, time: message.time, outgoing: false, ...(read.replyTo !== undefined ? { replyTo: read.replyTo.id } : {}) });
+    for (const reader of [...this.readers]) {
+      if (!reader.push(message)) this.reportError(new RoomError('backlog-overflow', 'a messages() reader fell too far behind and was ended'));
+    }
+    this.safeEmit('message', message);
+  }
+
+  private onTopic(sender: string, read: Extract<RoomStanza, { type: 'topic' }>): void {
+    const replay = read.replay !== undefined;
+    const known = this.currentTopic;
+    // Old members hear every re-announcement: only a topic that is new to us is news.
+    if (replay && known !== undefined && known.topic === read.topic) return;
+    const setBy = read.replay?.setBy ?? sender;
+    const change: TopicChange = {
+      room: this.name,
+      topic: read.topic,
+      setBy,
+      setAt: read.replay?.setAt ?? new Date(),
+      announcedBy: sender,
+      replay,
+      id: read.id ?? `local:${randomUUID()}`,
+    };
+    this.currentTopic = change;
+    const lastStored = replay ? this.setup.history?.lastTopic(this.name) : undefined;
+    if (!replay || lastStored === undefined || lastStored.text !== read.topic) {
+      this.store({ id: change.id, sender: setBy, kind: 'topic', text: read.topic, time: change.setAt, outgoing: false });
+    }
+    this.safeEmit('topic', { ...change });
+  }
+
+  private onStatus(sender: string, read: Extract<RoomStanza, { type: 'status' }>): void {
+    const state = this.others.get(sender);
+    if (state === undefined) return;
+    const before = this.toMember(state, false);
+    state.status = read.status;
+    state.statusMessage = read.message;
+    state.nick = read.nick;
+    const after = this.toMember(state, false);
+    if (!sameMember(before, after)) this.safeEmit('member-updated', after, before);
+  }
+
+  private setMemberTyping(sender: string, typing: ChatState): void {
+    const state = this.others.get(sender);
+    if (state === undefined || state.typing === typing) return;
+    state.typing = typing;
+    this.safeEmit('typing', { room: this.name, member: sender, state: typing });
+  }
+
+  private toMember(state: MemberState, self: boolean, contactOverride?: Contact): RoomMember {
+    const contact = self ? undefined : (contactOverride ?? this.setup.contacts?.get(state.name));
+    const nick = state.nick ?? contact?.alias;
+    const statusKnown = state.status !== undefined;
+    return {
+      name: state.name,
+      self,
+      nick,
+      displayName: nick ?? state.name,
+      status: state.status ?? contact?.status ?? 'avail',
+      statusMessage: statusKnown ? state.statusMessage : contact?.message,
+      typing: state.typing,
+      contact,
+    };
+  }
+
+  private store(entry: Omit<HistoryEntry, 'room'>): void {
+    const history = this.setup.history;
+    if (history === undefined) return;
+    try {
+      history.add({ room: this.name, ...entry });
+    } catch (error) {
+      this.reportError(error instanceof RoomError ? error : new RoomError('history-failed', errorText(error), { cause: error }));
+    }
+  }
+
+  private reject(error: RoomError, sender: string): void {
+    this.stats.rejected++;
+    // Foreign rooms sharing our group are normal (§2.3): not worth a warning.
+    if (error.code === 'wrong-room') this.logger.debug('stanza refused', { code: error.code, sender, error: error.message });
+    else this.logger.warn('stanza refused', { code: error.code, sender, error: error.message });
+    this.safeEmit('rejected', error, sender);
+  }
+
+  private reportError(error: CliqueError): void {
+    this.logger.warn(error.message, { code: error.code });
+    if (this.listenerCount('error') > 0) this.safeEmit('error', error);
+  }
+
+  private async withdraw(): Promise<void> {
+    const advertising = this.setup.advertising;
+    if (advertising === undefined || this.advertiseResult === undefined) return;
+    // Wait for the announcement to settle so the goodbye is not overtaken by it.
+    const result = await this.advertiseResult;
+    if (result !== 'advertised') return;
+    try {
+      await advertising.withdraw(this.name);
+    } catch (error) {
+      this.logger.debug('withdrawing the advertisement failed', { error: errorText(error) });
+    }
+  }
+
+  private finish(reason: LeaveReason): void {
+    if (this.roomState === 'left') return;
+    this.roomState = 'left';
+    this.clearJoinTimer();
+    this.sender.close(new RoomError('not-joined', `room ${JSON.stringify(this.name)} was left`));
+    const error = new RoomError('not-joined', `room ${JSON.stringify(this.name)} was left before it was ready`);
+    this.connectedSignal.reject(error);
+    this.readySignal.reject(error);
+    for (const reader of [...this.readers]) reader.end();
+    this.readers.clear();
+    this.others.clear();
+    if (reason === 'disconnected') void this.driver.close();
+    this.logger.debug('left', { reason });
+    this.setup.onClosed(this);
+    this.safeEmit('left', reason);
+  }
+
+  private clearJoinTimer(): void {
+    if (this.joinTimer !== undefined) clearTimeout(this.joinTimer);
+    this.joinTimer = undefined;
+  }
+
+  private waitUntil(condition: () => boolean, events: Array<keyof RoomEvents>, options: WaitOptions, what: () => string): Promise<void> {
+    if (condition()) return Promise.resolve();
+    if (this.roomState === 'left') return Promise.reject(new RoomError('not-joined', `room ${JSON.stringify(this.name)} was left`));
+    const timeoutMs = options.timeoutMs ?? DEFAULT_WAIT_MS;
+    return new Promise<void>((resolve, reject) => {
+      const check = (): void => {
+        if (condition()) finish(() => resolve());
+      };
+      const onLeft = (): void => finish(() => reject(new RoomError('not-joined', `room ${JSON.stringify(this.name)} was left while waiting`)));
+      const onAbort = (): void => finish(() => reject(options.signal?.reason ?? new Error('aborted')));
+      const timer = setTimeout(() => finish(() => reject(new RoomError('timeout', `${what()} ${timeoutMs} ms in room ${JSON.stringify(this.name)}`))), timeoutMs);
+      const finish = (settle: () => void): void => {
+        clearTimeout(timer);
+        for (const event of events) this.off(event, check);
+        this.off('left', onLeft);
+        options.signal?.removeEventListener('abort', onAbort);
+        settle();
+      };
+      for (const event of events) this.on(event, check);
+      this.on('left', onLeft);
+      if (options.signal?.aborted) onAbort();
+      else options.signal?.addEventListener('abort', onAbort);
+    });
+  }
+
+  /** Runs a driver event handler; nothing it throws reaches the socket callback. */
+  private guard(what: string, body: () => void): void {
+    try {
+      body();
+    } catch (error) {
+      this.logger.error(`handling ${what} failed`, { error: errorText(error) });
+    }
+  }
+
+  /** An application listener that throws must cost neither the room nor the process. */
+  private safeEmit<K extends keyof RoomEvents>(event: K, ...args: RoomEvents[K]): void {
+    try {
+      (this.emit as (name: K, ...a: RoomEvents[K]) => boolean)(event, ...args);
+    } catch (error) {
+      this.logger.error(`a '${String(event)}' listener threw`, { error: errorText(error) });
+    }
+  }
+}
+
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve: (value: T) => void;
+  reject: (error: unknown) => void;
+}
+
+function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+function replyReference(target: RoomMessage | ReplyReference | undefined): ReplyReference | undefined {
+  if (target === undefined) return undefined;
+  if ('sender' in target) return { id: target.id, to: target.sender };
+  if (typeof target.id !== 'string' || target.id === '') throw new RoomError('bad-argument', 'replyTo needs the id of the original message');
+  return target.to === undefined ? { id: target.id } : { id: target.id, to: target.to };
+}
+
+function sameMember(a: RoomMember, b: RoomMember): boolean {
+  return a.nick === b.nick && a.status === b.status && a.statusMessage === b.statusMessage && a.displayName === b.displayName;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
