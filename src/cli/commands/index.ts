@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { registerContactsCommand } from './contacts.js';
 import { registerInviteCommand } from './invite.js';
+import { registerJoinCommand } from './join.js';
 import { registerNodeCommand } from './node.js';
 import { registerOnlineCommand } from './online.js';
 import { registerPacketCommand } from './packet.js';
@@ -11,6 +12,7 @@ import { registerSayCommand } from './say.js';
 export function registerCommands(program: Command): void {
   registerContactsCommand(program);
   registerInviteCommand(program);
+  registerJoinCommand(program);
   registerNodeCommand(program);
   registerOnlineCommand(program);
   registerPacketCommand(program);

@@ -1,5 +1,4 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { isIPv4 } from 'node:net';
 import { CliqueError } from '../../base/clique-error.js';
 import { levelFromEnv, Logger, type LogLevel } from '../../base/logger.js';
 import type { EngineTiming } from '../../rmcast/engine-types.js';
@@ -9,6 +8,8 @@ import { openMulticastNode } from '../../net/multicast-node.js';
 import { runStdioHarness } from '../../net/stdio-harness.js';
 import { interfaceOption } from '../interface-option.js';
 import { UsageError } from '../usage-error.js';
+import { printable } from '../terminal-text.js';
+import { parseGroup, parsePort } from '../address-options.js';
 
 interface NodeOptions {
   stdio?: boolean;
@@ -142,28 +143,12 @@ async function runLineChat(
   await exitAfterFlush(0);
 }
 
-/** Terminal safety: a peer's name or text must not carry control sequences to our screen. */
-function printable(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/g, '\ufffd');
-}
-
 async function exitAfterFlush(status: number): Promise<never> {
   await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
   process.exit(status);
 }
 
-function parseGroup(value: string): string {
-  const first = Number(value.split('.')[0]);
-  if (!isIPv4(value) || first < 224 || first > 239) throw new InvalidArgumentError('not an IPv4 multicast address (224.0.0.0 - 239.255.255.255)');
-  return value;
-}
 
-function parsePort(value: string): number {
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new InvalidArgumentError('not a port number (1-65535)');
-  return port;
-}
 
 /** Members send a SESSION every 1.5-3 s: a shorter silence would fail healthy members. */
 const MIN_FAILURE_TIMEOUT_MS = 3500;

@@ -1,0 +1,70 @@
+/**
+ * What a line typed in `clique join` asks for. Plain text is a message; a
+ * leading `/` is a command. `//text` sends "/text" literally.
+ */
+export type ChatInput =
+  | { kind: 'say'; text: string }
+  | { kind: 'action'; text: string }
+  | { kind: 'topic'; text: string | undefined }
+  | { kind: 'invite'; contact: string; reason: string | undefined }
+  | { kind: 'who' }
+  | { kind: 'nick'; nick: string | undefined }
+  | { kind: 'history'; limit: number }
+  | { kind: 'help' }
+  | { kind: 'quit' }
+  | { kind: 'empty' }
+  | { kind: 'error'; message: string };
+
+export const CHAT_HELP = [
+  'type a line and press Enter to send it; commands:',
+  '  /me <action>              send an action (* you waves)',
+  '  /topic [text]             show the topic, or set it',
+  '  /invite <contact> [why]   invite someone on the LAN (see `clique contacts`)',
+  '  /who                      list the members',
+  '  /nick [name]              set (or clear) your nick in this room',
+  '  /history [n]              show the last n messages kept locally (default 20)',
+  '  /help                     this help',
+  '  /quit                     leave the room (also Ctrl-C or Ctrl-D)',
+  '  //text                    send a line that starts with /',
+];
+
+export function parseChatInput(line: string): ChatInput {
+  const text = line.replace(/\s+$/, '');
+  if (text.trim() === '') return { kind: 'empty' };
+  if (text.startsWith('//')) return { kind: 'say', text: text.slice(1) };
+  if (!text.startsWith('/')) return { kind: 'say', text };
+  const match = /^\/(\S+)\s*(.*)$/s.exec(text);
+  const command = match?.[1]?.toLowerCase() ?? '';
+  const rest = match?.[2]?.trim() ?? '';
+  switch (command) {
+    case 'me':
+      return rest === '' ? { kind: 'error', message: 'usage: /me <action>' } : { kind: 'action', text: rest };
+    case 'topic':
+      return { kind: 'topic', text: rest === '' ? undefined : rest };
+    case 'invite': {
+      const [contact, ...why] = rest.split(/\s+/);
+      if (contact === undefined || contact === '') return { kind: 'error', message: 'usage: /invite <contact> [reason]' };
+      return { kind: 'invite', contact, reason: why.length > 0 ? why.join(' ') : undefined };
+    }
+    case 'who':
+    case 'names':
+      return { kind: 'who' };
+    case 'nick':
+      return { kind: 'nick', nick: rest === '' ? undefined : rest };
+    case 'history': {
+      const limit = rest === '' ? 20 : Number(rest);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) return { kind: 'error', message: 'usage: /history [1-10000]' };
+      return { kind: 'history', limit };
+    }
+    case 'help':
+    case '?':
+      return { kind: 'help' };
+    case 'quit':
+    case 'exit':
+    case 'leave':
+    case 'part':
+      return { kind: 'quit' };
+    default:
+      return { kind: 'error', message: `unknown command /${command} (try /help)` };
+  }
+}

@@ -1,0 +1,53 @@
+import type { HistoryEntry } from '../../rooms/history-store.js';
+import type { RoomMember, RoomMessage, TopicChange } from '../../rooms/room-types.js';
+import { printable } from '../terminal-text.js';
+
+/** How lines look in `clique join`: `12:03 <bob> hi`, `12:03 * bob waves`, `12:03 -bob- notice`. */
+export function clock(time: Date): string {
+  return `${String(time.getHours()).padStart(2, '0')}:${String(time.getMinutes()).padStart(2, '0')}`;
+}
+
+export function formatText(time: Date, who: string, kind: 'normal' | 'action' | 'notice', text: string): string {
+  const name = printable(who);
+  const body = printable(text);
+  switch (kind) {
+    case 'action':
+      return `${clock(time)} * ${name} ${body}`;
+    case 'notice':
+      return `${clock(time)} -${name}- ${body}`;
+    default:
+      return `${clock(time)} <${name}> ${body}`;
+  }
+}
+
+export function formatMessage(message: RoomMessage): string {
+  return formatText(message.time, message.senderName, message.kind, message.text);
+}
+
+export function formatHistory(entry: HistoryEntry, displayName: (name: string) => string): string {
+  if (entry.kind === 'topic') {
+    return entry.text === ''
+      ? `${clock(entry.time)} * ${printable(displayName(entry.sender))} cleared the topic`
+      : `${clock(entry.time)} * ${printable(displayName(entry.sender))} set the topic: ${printable(entry.text)}`;
+  }
+  return formatText(entry.time, displayName(entry.sender), entry.kind, entry.text);
+}
+
+export function formatTopic(change: TopicChange, displayName: (name: string) => string): string {
+  const who = printable(displayName(change.setBy));
+  if (change.topic === '') return `${clock(change.setAt)} * ${who} cleared the topic`;
+  return change.replay
+    ? `* topic: ${printable(change.topic)} (set by ${who} at ${clock(change.setAt)})`
+    : `${clock(change.setAt)} * ${who} set the topic: ${printable(change.topic)}`;
+}
+
+export function memberLabel(member: RoomMember): string {
+  const shown = member.displayName === member.name ? member.name : `${member.displayName} (${member.name})`;
+  const status = member.status === 'avail' ? '' : ` [${member.status}${member.statusMessage ? `: ${member.statusMessage}` : ''}]`;
+  return printable(`${shown}${member.self ? ' (you)' : ''}${status}`);
+}
+
+export function formatWho(members: RoomMember[]): string[] {
+  const sorted = [...members].sort((a, b) => Number(b.self) - Number(a.self) || a.displayName.localeCompare(b.displayName));
+  return [`* ${sorted.length} member${sorted.length === 1 ? '' : 's'}:`, ...sorted.map((m) => `*   ${memberLabel(m)}`)];
+}

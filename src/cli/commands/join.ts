@@ -1,0 +1,228 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import { Logger, levelFromEnv, type LogLevel } from '../../base/logger.js';
+import { Clique, MIN_FAILURE_TIMEOUT_MS } from '../../rooms/clique.js';
+import type { Room } from '../../rooms/room.js';
+import { CHAT_HELP, parseChatInput, type ChatInput } from '../chat/chat-commands.js';
+import { formatHistory, formatMessage, formatText, formatTopic, formatWho, memberLabel } from '../chat/chat-format.js';
+import { ChatScreen } from '../chat/chat-screen.js';
+import { parseGroup, parsePort } from '../address-options.js';
+import { interfaceOption } from '../interface-option.js';
+import { printable } from '../terminal-text.js';
+import { UsageError } from '../usage-error.js';
+
+interface JoinCommandOptions {
+  nick?: string;
+  name?: string;
+  address?: string;
+  port?: number;
+  interface?: string;
+  history: number;
+  historyFile?: string;
+  failureTimeoutMs?: number;
+  logLevel?: LogLevel;
+}
+
+/**
+ * `clique join <room>`: the interactive chat. Joins (or creates) the room,
+ * shows what the local history kept from earlier visits, then members, the
+ * topic and messages as they come; lines typed are sent, `/help` lists commands.
+ */
+export function registerJoinCommand(program: Command): void {
+  program
+    .command('join')
+    .description('join (or create) a chat room and chat interactively (/help inside for commands)')
+    .argument('<room>', 'room name, e.g. Witchcraft')
+    .option('-n, --nick <nick>', 'your nick in the room')
+    .option('--name <user@host>', 'your identity (default: <login>@<host>; renamed if taken on the LAN)')
+    .option('-a, --address <group>', 'join this multicast group directly (a private room), with --port', parseGroup)
+    .option('-p, --port <port>', 'UDP port of the room, with --address', parsePort)
+    .addOption(interfaceOption())
+    .option('--history <n>', 'earlier messages to show on joining (0 = none)', parseCount, 20)
+    .option('--history-file <path>', 'local history database (default: ~/.local/share/clique/history.sqlite)')
+    .option('--failure-timeout-ms <ms>', `report a silent member gone after this long (>= ${MIN_FAILURE_TIMEOUT_MS})`, parseFailureTimeout)
+    .option('--log-level <level>', 'log to stderr at this level (default: CLIQUE_LOG or warn)')
+    .addHelpText(
+      'after',
+      `\nExample (two terminals on one machine):\n  clique join Witchcraft --nick alice --interface 127.0.0.1\n  clique join Witchcraft --nick bob --interface 127.0.0.1\n\nInside the chat:\n${CHAT_HELP.map((l) => '  ' + l).join('\n')}`,
+    )
+    .action(async (roomName: string, options: JoinCommandOptions) => {
+      if ((options.address === undefined) !== (options.port === undefined)) {
+        throw new UsageError('--address and --port go together (a private room)');
+      }
+      await runChat(roomName, options);
+    });
+}
+
+async function runChat(roomName: string, options: JoinCommandOptions): Promise<void> {
+  // Log records go through the chat screen, not raw to stderr over the prompt.
+  let screenRef: ChatScreen | undefined;
+  const logger = new Logger({
+    level: options.logLevel ?? levelFromEnv(),
+    sink: (record) => {
+      const line = `! ${record.level}: ${record.message}${record.fields ? ' ' + JSON.stringify(record.fields) : ''}`;
+      if (screenRef !== undefined) screenRef.print(printable(line));
+      else process.stderr.write(line + '\n');
+    },
+  });
+  const clique = await Clique.start({
+    ...(options.name !== undefined ? { name: options.name } : {}),
+    ...(options.nick !== undefined ? { nick: options.nick } : {}),
+    ...(options.interface !== undefined ? { interface: options.interface } : {}),
+    ...(options.historyFile !== undefined ? { history: { path: options.historyFile } } : {}),
+    ...(options.failureTimeoutMs !== undefined ? { failureTimeoutMs: options.failureTimeoutMs } : {}),
+    logger,
+  });
+  const out = process.stdout;
+  let room: Room | undefined;
+  let leaving: Promise<void> | undefined;
+  let finished!: () => void;
+  const done = new Promise<void>((resolve) => (finished = resolve));
+  const leave = (): Promise<void> => {
+    leaving ??= (async () => {
+      screen.print('* leaving…');
+      try {
+        await room?.leave();
+      } finally {
+        await clique.stop();
+      }
+    })().finally(finished);
+    return leaving;
+  };
+  /** Lines typed (or piped) before the join completed, sent once we are in. */
+  const early: ChatInput[] = [];
+  // Input that ends before we are in (a script piping lines) is still sent first.
+  let inputEnded = false;
+  const screen = new ChatScreen(process.stdin, out, `[${roomName}] `, (line) => void handle(parseChatInput(line)), () => {
+    if (room === undefined) inputEnded = true;
+    else void leave();
+  });
+  screenRef = screen;
+  process.once('SIGTERM', () => screen.close());
+  const displayName = (name: string): string => room?.member(name)?.displayName ?? name;
+
+  const handle = async (input: ChatInput): Promise<void> => {
+    const current = room;
+    try {
+      switch (input.kind) {
+        case 'empty':
+          screen.prompt();
+          return;
+        case 'help':
+          for (const line of CHAT_HELP) screen.print(`* ${line}`);
+          return;
+        case 'quit':
+          screen.close();
+          return;
+        case 'error':
+          screen.print(`! ${input.message}`);
+          return;
+      }
+      if (current === undefined) {
+        early.push(input);
+        return;
+      }
+      switch (input.kind) {
+        case 'say': {
+          const sent = await current.send(input.text);
+          screen.print(formatText(sent.time, sent.senderName, sent.kind, sent.text));
+          return;
+        }
+        case 'action': {
+          const sent = await current.sendAction(input.text);
+          screen.print(formatText(sent.time, sent.senderName, sent.kind, sent.text));
+          return;
+        }
+        case 'topic':
+          if (input.text === undefined) {
+            const topic = current.topic;
+            screen.print(topic === undefined || topic.topic === '' ? '* no topic' : formatTopic({ ...topic, replay: true }, displayName));
+          } else {
+            const change = await current.setTopic(input.text);
+            screen.print(formatTopic(change, displayName));
+          }
+          return;
+        case 'invite':
+          await current.invite(input.contact, input.reason);
+          screen.print(`* invited ${printable(input.contact)}`);
+          return;
+        case 'who':
+          for (const line of formatWho(current.members)) screen.print(line);
+          return;
+        case 'nick':
+          await current.setNick(input.nick);
+          screen.print(input.nick === undefined ? '* nick cleared' : `* you are now ${printable(input.nick)}`);
+          return;
+        case 'history': {
+          const entries = current.history(input.limit);
+          if (entries.length === 0) screen.print('* no local history for this room');
+          for (const entry of entries) screen.print(formatHistory(entry, displayName));
+          return;
+        }
+      }
+    } catch (error) {
+      screen.print(`! ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
+
+  clique.on('invitation', (inv) => {
+    const reason = inv.reason === '' ? '' : `: ${inv.reason}`;
+    screen.print(`* ${printable(inv.from)} invites you to ${printable(inv.room)} (${inv.address}:${inv.port})${printable(reason)} — run: clique join ${inv.room} --address ${inv.address} --port ${inv.port}`);
+  });
+  clique.on('error', (error) => screen.print(`! ${error.message}`));
+
+  screen.print(`* joining ${printable(roomName)} as ${printable(clique.name)}…`);
+  try {
+    room = await clique.join(roomName, {
+      ...(options.nick !== undefined ? { nick: options.nick } : {}),
+      ...(options.address !== undefined && options.port !== undefined ? { address: options.address, port: options.port } : {}),
+    });
+  } catch (error) {
+    screen.close();
+    await clique.stop();
+    throw error;
+  }
+  const earlier = options.history > 0 ? room.history(options.history) : [];
+  if (earlier.length > 0) {
+    screen.print(`* --- ${earlier.length} earlier message${earlier.length === 1 ? '' : 's'} (local history) ---`);
+    for (const entry of earlier) screen.print(formatHistory(entry, displayName));
+    screen.print('* --- now ---');
+  }
+  const { address, port } = room.roomAddress;
+  screen.print(`* in ${printable(roomName)} (${address}:${port}); waiting for the other members… (/help for commands)`);
+  const joined = room;
+  const showMembers = (): void => {
+    const others = joined.members.filter((m) => !m.self);
+    screen.print(others.length === 0 ? '* you are alone here for now' : `* members: ${others.map(memberLabel).join(', ')}`);
+    const topic = joined.topic;
+    if (topic !== undefined && topic.topic !== '') screen.print(formatTopic({ ...topic, replay: true }, displayName));
+  };
+  // A room's creator is a member at once: 'ready' may have fired already.
+  if (joined.state === 'joined') showMembers();
+  else joined.once('ready', showMembers);
+  room.on('message', (message) => screen.print(formatMessage(message)));
+  room.on('member-joined', (member) => screen.print(`* ${memberLabel(member)} joined`));
+  room.on('member-left', (member) => screen.print(`* ${memberLabel(member)} left`));
+  room.on('topic', (change) => screen.print(formatTopic(change, displayName)));
+  room.on('error', (error) => screen.print(`! ${error.message}`));
+  room.on('left', (reason) => {
+    if (reason !== 'left') screen.print(`* disconnected from the room (${reason})`);
+    screen.close();
+  });
+  for (const input of early.splice(0)) await handle(input);
+  if (inputEnded) void leave();
+  await done;
+  await new Promise<void>((resolve) => out.write('', () => resolve()));
+  process.exit(0);
+}
+
+function parseCount(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 10_000) throw new InvalidArgumentError('must be a whole number from 0 to 10000');
+  return n;
+}
+
+function parseFailureTimeout(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < MIN_FAILURE_TIMEOUT_MS) throw new InvalidArgumentError(`must be at least ${MIN_FAILURE_TIMEOUT_MS} ms`);
+  return n;
+}
