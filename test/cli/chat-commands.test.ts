@@ -231,6 +231,24 @@ describe('clique online (text)', () => {
   });
 });
 
+describe('clique online when its output goes away', () => {
+  it('goes offline politely (exit 0, goodbye seen by others) instead of dying on EPIPE', async () => {
+    const run = id();
+    const bob = `bob${run}@h${run}`;
+    const { online } = await startOnlineJson(bob);
+    const watcher = await LinkLocalService.start({ name: `watch${run}@h${run}`, interface: LOOPBACK, port: 0 });
+    cleanups.push(() => watcher.stop());
+    await watcher.waitForContact(bob, { timeoutMs: 30_000 });
+    // Like `clique online | head -1`: the reader goes away; the watcher's arrival makes online write again.
+    online.child.stdout.destroy();
+    const newcomer = await LinkLocalService.start({ name: `new${run}@h${run}`, interface: LOOPBACK, port: 0 });
+    cleanups.push(() => newcomer.stop());
+    expect(await online.exited).toBe(0);
+    expect(online.stderr).toBe('');
+    await waitFor(`watcher sees ${bob} leave`, () => watcher.contacts.get(bob) === undefined, 30_000);
+  });
+});
+
 describe('bad usage is exit 2 with a one-line message', () => {
   const cases: Array<[string, string[], RegExp]> = [
     ['say without text', ['say', 'bob@desk'], /missing required argument 'text'/],

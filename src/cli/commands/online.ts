@@ -44,19 +44,27 @@ export function registerOnlineCommand(program: Command): void {
       service.on('name-changed', (name, previous) => out.renamed(name, previous));
       service.on('error', (error) => process.stderr.write(`clique: ${error.message} (${error.code})\n`));
 
+      let outputClosed = false;
       await new Promise<void>((resolve) => {
         const leave = (): void => {
           // A second Ctrl-C while saying goodbye means "now".
-          process.once('SIGINT', () => process.exit(130));
+          process.off('SIGINT', leave);
           process.off('SIGTERM', leave);
+          process.once('SIGINT', () => process.exit(130));
           resolve();
         };
         process.once('SIGINT', leave);
         process.once('SIGTERM', leave);
+        // Output closed (`clique online | head`): go offline politely rather than die on EPIPE.
+        process.stdout.on('error', () => {
+          if (outputClosed) return;
+          outputClosed = true;
+          leave();
+        });
       });
       const name = service.name;
       await service.stop();
-      out.offline(name);
+      if (!outputClosed) out.offline(name);
     });
 }
 
