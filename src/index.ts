@@ -47,8 +47,10 @@ export {
 } from './rooms/index.js';
 
 // Reliable multicast.
-export { RMulticastEngine } from './rmcast/rmulticast-engine.js';
-export type { EngineOptions, EngineTiming, EngineState } from './rmcast/engine-types.js';
+export { RMulticastEngine, type EngineStats } from './rmcast/rmulticast-engine.js';
+export { SEND_WINDOW } from './rmcast/engine-defaults.js';
+export { CryptoRandom, SeededRandom, type RandomSource } from './base/random.js';
+export type { EngineOptions, EngineTiming, EngineState, EngineEvent, EngineOutput, MulticastEngine } from './rmcast/engine-types.js';
 export { openMulticastNode, type MulticastNodeOptions } from './net/multicast-node.js';
 export type { EngineDriver, EngineDriverEvents, DriverMessage } from './net/engine-driver.js';
 
