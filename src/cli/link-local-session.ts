@@ -3,6 +3,7 @@ import { levelFromEnv, Logger } from '../base/logger.js';
 import type { Contact, PresenceStatus } from '../linklocal/contact.js';
 import { LinkLocalService } from '../linklocal/link-local-service.js';
 import { MdnsError } from '../linklocal/mdns-error.js';
+import { printable } from './terminal-text.js';
 import { UsageError } from './usage-error.js';
 
 /** Options shared by `say`, `invite` and `online`. */
@@ -38,20 +39,11 @@ export async function startCliService(options: PresenceCliOptions): Promise<Link
   }
 }
 
-/** A port number 1..65535 (or 0 when `allowAny`). */
-export function portParser(allowAny: boolean): (value: string) => number {
-  return (value) => {
-    const port = Number(value);
-    const min = allowAny ? 0 : 1;
-    if (!/^\d+$/.test(value) || port < min || port > 65535) throw new InvalidArgumentError(`not a port number (${min}-65535)`);
-    return port;
-  };
-}
-
-/** Terminal safety: a peer's name or text must not carry control sequences to our screen. */
-export function printable(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/g, '\ufffd');
+/** `--tcp-port`: 0 (any free port) or 1..65535. */
+export function parseTcpPort(value: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65535) throw new InvalidArgumentError('not a port number (0 = any, or 1-65535)');
+  return port;
 }
 
 /** `239.255.71.23:40123`, `[ff02::1]:40123`. */

@@ -1,8 +1,9 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { isIP } from 'node:net';
+import { parsePort } from '../address-options.js';
 import { parseTimeoutMs } from '../discovery-options.js';
 import { interfaceOption } from '../interface-option.js';
-import { hostPort, portParser, startCliService, writeJson, writeLine } from '../link-local-session.js';
+import { hostPort, startCliService, writeJson, writeLine } from '../link-local-session.js';
 import { UsageError } from '../usage-error.js';
 
 const DEFAULT_WAIT_MS = 5000;
@@ -35,7 +36,7 @@ export function registerInviteCommand(program: Command): void {
     .argument('<contact>', "the contact's name, user@host (see: clique contacts)")
     .argument('<room>', 'the room name (see: clique rooms)')
     .option('--address <address>', "the room's multicast group (default: as advertised on the network)", parseAddress)
-    .option('--port <port>', "the room's UDP port (default: as advertised on the network)", portParser(false))
+    .option('--port <port>', "the room's UDP port (default: as advertised on the network)", parsePort)
     .option('--reason <text>', 'a message to go with the invitation')
     .option('--nick <nick>', 'nickname to publish while online')
     .option('--name <user@host>', 'our name on the network (default: login@hostname)')

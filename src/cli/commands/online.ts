@@ -2,7 +2,8 @@ import { Option, type Command } from 'commander';
 import type { Contact, PresenceStatus } from '../../linklocal/contact.js';
 import type { ChatMessageEvent, InvitationEvent } from '../../linklocal/link-local-messenger.js';
 import { interfaceOption } from '../interface-option.js';
-import { contactJson, contactLine, hostPort, portParser, printable, startCliService, writeJson, writeLine } from '../link-local-session.js';
+import { contactJson, contactLine, hostPort, parseTcpPort, startCliService, writeJson, writeLine } from '../link-local-session.js';
+import { printable } from '../terminal-text.js';
 
 interface OnlineOptions {
   interface?: string;
@@ -27,7 +28,7 @@ export function registerOnlineCommand(program: Command): void {
     .addOption(new Option('--status <status>', 'presence to publish').choices(['avail', 'away', 'dnd']).default('avail'))
     .option('--message <text>', 'status message to publish')
     .option('--name <user@host>', 'our name on the network (default: login@hostname)')
-    .option('--tcp-port <port>', 'TCP port for incoming chats (default 5298, else 5299, else any; 0 = any)', portParser(true))
+    .option('--tcp-port <port>', 'TCP port for incoming chats (default 5298, else 5299, else any; 0 = any)', parseTcpPort)
     .option('--json', 'print one JSON object per line')
     .addOption(interfaceOption())
     .action(async (options: OnlineOptions) => {
