@@ -1,0 +1,118 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import { LineSplitter } from '../../net/line-splitter.js';
+import { RoomError } from '../../rooms/room-error.js';
+import type { RoomMessage } from '../../rooms/room-types.js';
+import type { TextMessageKind } from '../../xml/stanzas.js';
+import { addRoomScriptOptions, joinScriptRoom, startScriptClique, stdoutFlushed, writeJsonLine, type RoomScriptOptions } from '../room-script-session.js';
+import { printable } from '../terminal-text.js';
+import { UsageError } from '../usage-error.js';
+
+interface SendOptions extends RoomScriptOptions {
+  waitMembers: number;
+  timeout: number;
+  me?: boolean;
+  notice?: boolean;
+}
+
+const DEFAULT_WAIT_MS = 30_000;
+/** Lines read from stdin with `-`: each at most this long, at most this many. */
+const MAX_LINE_BYTES = 64 * 1024;
+const MAX_LINES = 10_000;
+
+/**
+ * `clique send <room> <text...>`: for scripts. Joins the room (or creates
+ * it), waits until `--wait-members` other members are in, sends, and leaves.
+ * With `-` as the text, each line of stdin is one message. Exit status 1 if
+ * fewer members showed up than asked for (the message is sent anyway).
+ */
+export function registerSendCommand(program: Command): void {
+  const command = program
+    .command('send')
+    .description('join a chat room, send a message (or each line of stdin with -), and leave')
+    .argument('<room>', 'room name')
+    .argument('<text...>', 'the message (words are joined with spaces), or - to read lines from stdin')
+    .option('--me', 'send as an action (/me TEXT)')
+    .option('--notice', 'send as a notice')
+    .option('-w, --wait-members <n>', 'wait until this many other members are in the room before sending (0 = do not wait)', parseCount, 1)
+    .option('-t, --timeout <ms>', `how long to wait for them (default ${DEFAULT_WAIT_MS})`, parsePositiveMs, DEFAULT_WAIT_MS);
+  addRoomScriptOptions(command)
+    .addHelpText('after', '\nExamples:\n  clique send Witchcraft "the cauldron is ready" --interface 127.0.0.1\n  printf "one\\ntwo\\n" | clique send Witchcraft - --wait-members 2 --json')
+    .action(async (roomName: string, words: string[], options: SendOptions) => {
+      if (options.me && options.notice) throw new UsageError('--me and --notice exclude each other');
+      const kind: TextMessageKind = options.me ? 'action' : options.notice ? 'notice' : 'normal';
+      const texts = words.length === 1 && words[0] === '-' ? await readStdinLines() : [words.join(' ')];
+      if (texts.length === 0 || texts.every((t) => t.trim() === '')) throw new UsageError('the message is empty');
+      await runSend(roomName, texts.filter((t) => t !== ''), kind, options);
+    });
+}
+
+async function runSend(roomName: string, texts: string[], kind: TextMessageKind, options: SendOptions): Promise<void> {
+  const clique = await startScriptClique(options);
+  const room = await joinScriptRoom(clique, roomName, options);
+  let shortBy: number | undefined;
+  const sent: RoomMessage[] = [];
+  let members: string[];
+  try {
+    if (options.waitMembers > 0) {
+      try {
+        await room.waitForMembers(options.waitMembers, { timeoutMs: options.timeout });
+      } catch (error) {
+        if (!(error instanceof RoomError && error.code === 'timeout')) throw error;
+        shortBy = options.waitMembers - room.members.filter((m) => !m.self).length;
+      }
+    }
+    members = room.members.filter((m) => !m.self).map((m) => m.name);
+    for (const text of texts) sent.push(await room.send(text, { kind }));
+    // Everything handed to rMulticast; leaving then still repairs it during the BYEs.
+    await room.flush({ timeoutMs: 10_000 });
+  } finally {
+    await room.leave();
+    await clique.stop();
+  }
+  const { address, port } = room.roomAddress;
+  if (options.json) {
+    for (const m of sent) writeJsonLine({ event: 'sent', room: roomName, address, port, self: room.selfName, id: m.id, kind: m.kind, text: m.text, members });
+  } else {
+    const to = members.length === 0 ? 'nobody' : members.map(printable).join(', ');
+    process.stdout.write(`sent ${sent.length} message${sent.length === 1 ? '' : 's'} to ${printable(roomName)} (${to})\n`);
+  }
+  await stdoutFlushed();
+  if (shortBy !== undefined) {
+    throw new RoomError('timeout', `${shortBy} of the ${options.waitMembers} awaited members did not join within ${options.timeout} ms (sent anyway)`);
+  }
+}
+
+/** All lines of stdin (bounded), without line ends. */
+function readStdinLines(): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const lines: string[] = [];
+    let failure: UsageError | undefined;
+    const splitter = new LineSplitter(
+      MAX_LINE_BYTES,
+      (line) => {
+        if (lines.length >= MAX_LINES) failure ??= new UsageError(`more than ${MAX_LINES} lines on stdin`);
+        else lines.push(line);
+      },
+      () => (failure ??= new UsageError(`a line on stdin is longer than ${MAX_LINE_BYTES} bytes`)),
+    );
+    process.stdin.on('data', (chunk: Buffer) => splitter.push(chunk));
+    process.stdin.once('end', () => {
+      splitter.end();
+      if (failure !== undefined) reject(failure);
+      else resolve(lines);
+    });
+    process.stdin.once('error', reject);
+  });
+}
+
+function parseCount(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 1000) throw new InvalidArgumentError('must be a whole number from 0 to 1000');
+  return n;
+}
+
+function parsePositiveMs(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || !Number.isSafeInteger(n)) throw new InvalidArgumentError('must be a positive number of milliseconds');
+  return n;
+}
