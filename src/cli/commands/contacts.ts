@@ -3,6 +3,8 @@ import type { Contact } from '../../linklocal/contact.js';
 import { PresenceBrowser } from '../../linklocal/presence-browser.js';
 import { openCliResponder, parseTimeoutMs, untilTimeoutOrSignal } from '../discovery-options.js';
 import { interfaceOption } from '../interface-option.js';
+// One rendering of a contact for every command, sanitised for the terminal.
+import { contactJson, contactLine } from '../link-local-session.js';
 
 const DEFAULT_BROWSE_MS = 3000;
 
@@ -11,17 +13,6 @@ interface ContactsOptions {
   json?: boolean;
   watch?: boolean;
   timeout?: number;
-}
-
-function contactJson(c: Contact): Record<string, unknown> {
-  return { name: c.name, alias: c.alias ?? null, status: c.status, message: c.message ?? null, addresses: c.addresses, port: c.port, txt: { ...c.txt } };
-}
-
-function contactLine(c: Contact): string {
-  const where = `${c.addresses[0] ?? '?'}:${c.port}`;
-  const alias = c.alias !== undefined ? ` (${c.alias})` : '';
-  const message = c.message !== undefined ? ` "${c.message}"` : '';
-  return `${c.name}${alias}  ${c.status}${message}  ${where}`;
 }
 
 /**
