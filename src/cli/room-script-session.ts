@@ -67,10 +67,14 @@ export async function startScriptClique(options: RoomScriptOptions): Promise<Cli
   }
 }
 
-/** Joins for a script; bad names and addresses are usage errors (exit 2). */
-export async function joinScriptRoom(clique: Clique, roomName: string, options: RoomScriptOptions): Promise<Room> {
+/**
+ * Joins for a script; bad names and addresses are usage errors (exit 2).
+ * `joinWaitMs`: when a joiner that sees nobody counts as a member anyway.
+ */
+export async function joinScriptRoom(clique: Clique, roomName: string, options: RoomScriptOptions, joinWaitMs?: number): Promise<Room> {
   try {
     return await clique.join(roomName, {
+      ...(joinWaitMs !== undefined ? { joinWaitMs } : {}),
       ...(options.nick !== undefined ? { nick: options.nick } : {}),
       ...(options.address !== undefined && options.port !== undefined ? { address: options.address, port: options.port } : {}),
     });

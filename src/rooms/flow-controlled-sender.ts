@@ -21,7 +21,8 @@ interface Pending {
  * packets unacknowledged, or slow receivers drop what is beyond their
  * 256-packet window and recover only through slow repair rounds). A message
  * bigger than the whole window goes out when nothing is outstanding. While
- * the engine is reconnecting after a reset, sends wait instead of failing.
+ * the engine is reconnecting after a reset, or the room is not joined yet,
+ * sends wait instead of failing or going nowhere.
  */
 export class FlowControlledSender {
   private readonly queue: Pending[] = [];
@@ -30,9 +31,14 @@ export class FlowControlledSender {
   private timer: NodeJS.Timeout | undefined;
   private readonly idleWaiters = new Set<() => void>();
 
+  /**
+   * @param mayStart sends wait while this is false (a joiner that is not yet
+   *   a member: rMulticast would deliver its messages to nobody).
+   */
   constructor(
     private readonly driver: EngineDriver,
     private readonly maxQueued: number,
+    private readonly mayStart: () => boolean = () => true,
     private readonly window: number = SEND_WINDOW,
   ) {}
 
@@ -115,7 +121,7 @@ export class FlowControlledSender {
         const fragments = Math.max(1, Math.ceil(next.data.length / FRAGMENT_PAYLOAD_ESTIMATE));
         const outstanding = this.unacknowledged;
         const fits = outstanding === 0 || outstanding + fragments <= this.window;
-        if (state !== 'connected' || !fits) {
+        if (state !== 'connected' || !fits || !this.mayStart()) {
           this.timer = setTimeout(() => {
             this.timer = undefined;
             this.pump();

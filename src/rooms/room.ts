@@ -148,7 +148,8 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
     this.creator = setup.creator;
     this.driver = setup.driver;
     this.logger = setup.logger.child(`room:${setup.name}`);
-    this.sender = new FlowControlledSender(setup.driver, setup.settings.maxQueuedSends);
+    // Before we are a member, what we send would reach nobody (data sent before our JOIN is never delivered).
+    this.sender = new FlowControlledSender(setup.driver, setup.settings.maxQueuedSends, () => this.roomState === 'joined');
     this.xmlLimits = { maxStanzaBytes: setup.settings.maxStanzaBytes };
     this.self = { name: setup.selfName, nick: setup.settings.nick, status: setup.settings.status, statusMessage: setup.settings.statusMessage, typing: 'active' };
     this.connectedSignal = deferred();
@@ -222,8 +223,9 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
 
   /**
    * Sends a text message (§4.2). Resolves with the message once handed to
-   * rMulticast (it may wait for the flow-control window); rMulticast never
-   * echoes our own messages, so this is where the UI gets it.
+   * rMulticast: while we are still joining, sends wait until we are a member
+   * (earlier data would reach nobody), and then for the flow-control window.
+   * rMulticast never echoes our own messages, so this is where the UI gets it.
    * Rejects with RoomError ('not-joined', 'too-large', 'queue-full', 'send-failed', 'bad-argument').
    */
   async send(text: string, options: SendOptions = {}): Promise<RoomMessage> {

@@ -48,7 +48,8 @@ export function registerSendCommand(program: Command): void {
 
 async function runSend(roomName: string, texts: string[], kind: TextMessageKind, options: SendOptions): Promise<void> {
   const clique = await startScriptClique(options);
-  const room = await joinScriptRoom(clique, roomName, options);
+  // Seeing nobody within --timeout, we become a member alone, so the send below does not wait for salut's 60 s.
+  const room = await joinScriptRoom(clique, roomName, options, options.timeout);
   let shortBy: number | undefined;
   const sent: RoomMessage[] = [];
   let members: string[];
