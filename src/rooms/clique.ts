@@ -417,10 +417,13 @@ export class Clique extends EventEmitter<CliqueEvents> {
   }
 
   private safeEmit<K extends keyof CliqueEvents>(event: K, ...args: CliqueEvents[K]): void {
-    try {
-      (this.emit as (name: K, ...a: CliqueEvents[K]) => boolean)(event, ...args);
-    } catch (error) {
-      this.logger.error(`a '${String(event)}' listener threw`, { error: errorText(error) });
+    // Each listener on its own: one that throws must not keep the others from hearing the event.
+    for (const listener of this.rawListeners(event)) {
+      try {
+        Reflect.apply(listener, this, args);
+      } catch (error) {
+        this.logger.error(`a '${String(event)}' listener threw`, { error: errorText(error) });
+      }
     }
   }
 }

@@ -720,10 +720,13 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
 
   /** An application listener that throws must cost neither the room nor the process. */
   private safeEmit<K extends keyof RoomEvents>(event: K, ...args: RoomEvents[K]): void {
-    try {
-      (this.emit as (name: K, ...a: RoomEvents[K]) => boolean)(event, ...args);
-    } catch (error) {
-      this.logger.error(`a '${String(event)}' listener threw`, { error: errorText(error) });
+    // Each listener on its own: one that throws must not keep the others from hearing the event.
+    for (const listener of this.rawListeners(event)) {
+      try {
+        Reflect.apply(listener, this, args);
+      } catch (error) {
+        this.logger.error(`a '${String(event)}' listener threw`, { error: errorText(error) });
+      }
     }
   }
 }

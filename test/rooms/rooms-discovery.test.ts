@@ -87,6 +87,12 @@ describe('rooms on mDNS', () => {
     await waitFor('bob in alice’s room', () => aliceLog.joined.includes(bob.name));
     // Members that are also contacts on the link carry their presence.
     expect(atAlice.member(bob.name)?.contact?.name).toBe(bob.name);
+    // ... and follow it: a new nick published on the link shows in the room.
+    const updated: string[] = [];
+    atAlice.on('member-updated', (m) => updated.push(`${m.name} ${m.displayName}`));
+    bob.link!.setNick('Bobby');
+    await waitFor('bob’s new nick at alice', () => atAlice.member(bob.name)?.displayName === 'Bobby');
+    expect(updated).toEqual([`${bob.name} Bobby`]);
     // Accepting again (or a second invitation) returns the room we are in.
     expect(await bob.acceptInvitation({ ...invitations[0]!, port: 1 })).toBe(atBob);
   });
