@@ -1,0 +1,61 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { hasTmux, TmuxServer } from '../support/tmux-session.js';
+
+/**
+ * The README's quick start, run as written: its two commands are extracted
+ * from README.md; CI runs the first (`.ci/run` is exactly it) on a clean clone,
+ * and this test runs the second, the chat, in two terminals with the nick
+ * changed for the second person — through `npx clique`, the built package.
+ */
+const ROOT = resolve(import.meta.dirname, '../..');
+const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+const quickStart = readme.slice(readme.indexOf('## Quick start'), readme.indexOf('## Commands'));
+const commands = [...quickStart.matchAll(/```sh\n([^\n]+)\n```/g)].map((m) => m[1]!);
+let tmux: TmuxServer | undefined;
+let home: string | undefined;
+
+afterEach(() => {
+  tmux?.kill();
+  if (home !== undefined) rmSync(home, { recursive: true, force: true });
+});
+
+describe('README quick start', () => {
+  it('has exactly two commands: install+test, then the chat', () => {
+    expect(commands).toHaveLength(2);
+    expect(commands[0]).toBe('npm ci && npm test');
+    const ci = readFileSync(join(ROOT, '.ci/run'), 'utf8').trim().split('\n');
+    expect(ci[ci.length - 1]).toBe(commands[0]);
+    expect(commands[1]).toMatch(/^npx clique join \S+ --nick alice --interface 127\.0\.0\.1$/);
+  });
+
+  describe('the chat command, in two terminals', () => {
+    beforeAll(() => {
+      // What `npm ci` does through `prepare`: the package's bin is the build.
+      execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json')]);
+    }, 120_000);
+
+    it.skipIf(!hasTmux)('two people find each other by room name and chat', async () => {
+      const t = (tmux = new TmuxServer());
+      home = mkdtempSync(join(tmpdir(), 'clique-readme-'));
+      const env = { XDG_DATA_HOME: home, HOME: home, npm_config_cache: join(home, 'npm') };
+      const alice = commands[1]!;
+      const bob = alice.replace('--nick alice', '--nick bob');
+      t.start('alice', ROOT, alice, env);
+      await t.waitFor('alice', /you are alone here for now/);
+      t.start('bob', ROOT, bob, env);
+      await t.waitFor('bob', /members: alice/);
+      t.type('alice', 'hello bob');
+      await t.waitFor('bob', /<alice> hello bob/);
+      t.type('bob', '/me waves');
+      await t.waitFor('alice', /\* bob waves/);
+      t.type('bob', '/quit');
+      await t.waitFor('alice', /\* bob .* left/);
+      t.type('alice', '/quit');
+      await t.waitFor('alice', /\[exited 0\]/);
+    }, 180_000);
+  });
+});
