@@ -26,15 +26,16 @@ export interface RoomScriptOptions {
 
 const DEFAULT_LOOKUP_MS = 3000;
 
-/** Adds the options `send` and `listen` share. */
-export function addRoomScriptOptions(command: Command): Command {
-  return command
+/** Adds the options the room commands (`join`, `send`, `listen`) share; `--json` for the scripted ones. */
+export function addRoomScriptOptions(command: Command, { json = true }: { json?: boolean } = {}): Command {
+  command
     .option('-n, --nick <nick>', 'our nick in the room')
     .option('--name <user@host>', 'our identity in the room (default: <login>@<host>)')
     .option('-a, --address <group>', 'use this multicast group directly (a private room; no lookup), with --port', parseGroup)
     .option('-p, --port <port>', 'UDP port of the room, with --address', parsePort)
-    .addOption(interfaceOption())
-    .option('--json', 'print one JSON object per line')
+    .addOption(interfaceOption());
+  if (json) command.option('--json', 'print one JSON object per line');
+  return command
     .option('--lookup-ms <ms>', `how long to look for the room on mDNS before creating it (default ${DEFAULT_LOOKUP_MS})`, parseMs, DEFAULT_LOOKUP_MS)
     .option('--failure-timeout-ms <ms>', `report a silent member gone after this long (>= ${MIN_FAILURE_TIMEOUT_MS}; default 30000)`, parseFailureTimeout)
     .option('--history-file <path>', 'local history database (default: $XDG_DATA_HOME/clique/history.sqlite)')
@@ -84,7 +85,8 @@ export async function joinScriptRoom(clique: Clique, roomName: string, options: 
   }
 }
 
-function asUsageError(error: unknown): unknown {
+/** Our own mistakes (bad room name, address, interface, identity) as usage errors: exit 2. */
+export function asUsageError(error: unknown): unknown {
   if (error instanceof RoomError && (error.code === 'bad-name' || error.code === 'bad-argument')) return new UsageError(error.message);
   if (error instanceof MdnsError && error.code === 'mdns-interface') return new UsageError(`--interface: ${error.message}`);
   if (error instanceof MdnsError && error.code === 'mdns-name') return new UsageError(`--name: ${error.message}`);

@@ -1,25 +1,16 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { Logger, levelFromEnv, type LogLevel } from '../../base/logger.js';
-import { Clique, MIN_FAILURE_TIMEOUT_MS } from '../../rooms/clique.js';
+import { Logger, levelFromEnv } from '../../base/logger.js';
+import { Clique } from '../../rooms/clique.js';
 import type { Room } from '../../rooms/room.js';
 import { CHAT_HELP, parseChatInput, type ChatInput } from '../chat/chat-commands.js';
 import { formatHistory, formatMessage, formatText, formatTopic, formatWho, memberLabel } from '../chat/chat-format.js';
 import { ChatScreen } from '../chat/chat-screen.js';
-import { parseGroup, parsePort } from '../address-options.js';
-import { interfaceOption } from '../interface-option.js';
+import { addRoomScriptOptions, asUsageError, type RoomScriptOptions } from '../room-script-session.js';
 import { printable } from '../terminal-text.js';
 import { UsageError } from '../usage-error.js';
 
-interface JoinCommandOptions {
-  nick?: string;
-  name?: string;
-  address?: string;
-  port?: number;
-  interface?: string;
+interface JoinCommandOptions extends RoomScriptOptions {
   history: number;
-  historyFile?: string;
-  failureTimeoutMs?: number;
-  logLevel?: LogLevel;
 }
 
 /**
@@ -28,19 +19,12 @@ interface JoinCommandOptions {
  * topic and messages as they come; lines typed are sent, `/help` lists commands.
  */
 export function registerJoinCommand(program: Command): void {
-  program
+  const command = program
     .command('join')
     .description('join (or create) a chat room and chat interactively (/help inside for commands)')
-    .argument('<room>', 'room name, e.g. Witchcraft')
-    .option('-n, --nick <nick>', 'your nick in the room')
-    .option('--name <user@host>', 'your identity (default: <login>@<host>; renamed if taken on the LAN)')
-    .option('-a, --address <group>', 'join this multicast group directly (a private room), with --port', parseGroup)
-    .option('-p, --port <port>', 'UDP port of the room, with --address', parsePort)
-    .addOption(interfaceOption())
+    .argument('<room>', 'room name, e.g. Witchcraft');
+  addRoomScriptOptions(command, { json: false })
     .option('--history <n>', 'earlier messages to show on joining (0 = none)', parseCount, 20)
-    .option('--history-file <path>', 'local history database (default: ~/.local/share/clique/history.sqlite)')
-    .option('--failure-timeout-ms <ms>', `report a silent member gone after this long (>= ${MIN_FAILURE_TIMEOUT_MS})`, parseFailureTimeout)
-    .option('--log-level <level>', 'log to stderr at this level (default: CLIQUE_LOG or warn)')
     .addHelpText(
       'after',
       `\nExample (two terminals on one machine):\n  clique join Witchcraft --nick alice --interface 127.0.0.1\n  clique join Witchcraft --nick bob --interface 127.0.0.1\n\nInside the chat:\n${CHAT_HELP.map((l) => '  ' + l).join('\n')}`,
@@ -64,14 +48,20 @@ async function runChat(roomName: string, options: JoinCommandOptions): Promise<v
       else process.stderr.write(line + '\n');
     },
   });
-  const clique = await Clique.start({
-    ...(options.name !== undefined ? { name: options.name } : {}),
-    ...(options.nick !== undefined ? { nick: options.nick } : {}),
-    ...(options.interface !== undefined ? { interface: options.interface } : {}),
-    ...(options.historyFile !== undefined ? { history: { path: options.historyFile } } : {}),
-    ...(options.failureTimeoutMs !== undefined ? { failureTimeoutMs: options.failureTimeoutMs } : {}),
-    logger,
-  });
+  let clique: Clique;
+  try {
+    clique = await Clique.start({
+      ...(options.name !== undefined ? { name: options.name } : {}),
+      ...(options.nick !== undefined ? { nick: options.nick } : {}),
+      ...(options.interface !== undefined ? { interface: options.interface } : {}),
+      ...(options.failureTimeoutMs !== undefined ? { failureTimeoutMs: options.failureTimeoutMs } : {}),
+      history: options.historyFile === false ? false : options.historyFile !== undefined ? { path: options.historyFile } : {},
+      lookupWaitMs: options.lookupMs,
+      logger,
+    });
+  } catch (error) {
+    throw asUsageError(error);
+  }
   const out = process.stdout;
   let room: Room | undefined;
   let leaving: Promise<void> | undefined;
@@ -179,7 +169,7 @@ async function runChat(roomName: string, options: JoinCommandOptions): Promise<v
   } catch (error) {
     screen.close();
     await clique.stop();
-    throw error;
+    throw asUsageError(error);
   }
   const earlier = options.history > 0 ? room.history(options.history) : [];
   if (earlier.length > 0) {
@@ -221,8 +211,3 @@ function parseCount(value: string): number {
   return n;
 }
 
-function parseFailureTimeout(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n < MIN_FAILURE_TIMEOUT_MS) throw new InvalidArgumentError(`must be at least ${MIN_FAILURE_TIMEOUT_MS} ms`);
-  return n;
-}
