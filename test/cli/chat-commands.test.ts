@@ -3,38 +3,21 @@
  * 127.0.0.1: mDNS presence over loopback multicast, XEP-0174 TCP between
  * them. Names are fresh per run; every spawned process is killed afterwards.
  */
-import { execFile, spawn, type ChildProcessByStdio } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LinkLocalService } from '../../src/linklocal/link-local-service.js';
 import { RoomDirectory } from '../../src/linklocal/room-directory.js';
 import { waitFor } from '../linklocal/mdns-test-helpers.js';
+import { repoRoot, runClique, type CliRun } from '../support/cli-runner.js';
 
-const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const LOOPBACK = '127.0.0.1';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function clique(...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/main.ts', ...args],
-      { cwd: repoRoot, timeout: 60_000, env: { ...process.env, NO_COLOR: '1', CLIQUE_LOG: 'warn' } },
-      (error, stdout, stderr) => {
-        if (error && typeof error.code !== 'number') return reject(error);
-        resolve({ code: error ? (error.code as number) : 0, stdout, stderr });
-      },
-    );
-  });
+function clique(...args: string[]): Promise<CliRun> {
+  return runClique(args, { env: { CLIQUE_LOG: 'warn' } });
 }
 
 type JsonLine = Record<string, unknown> & { event: string };

@@ -1,32 +1,15 @@
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LinkLocalPresence } from '../../src/linklocal/presence-service.js';
 import { RoomDirectory } from '../../src/linklocal/room-directory.js';
 import { waitFor } from '../linklocal/mdns-test-helpers.js';
+import { repoRoot, runClique, type CliRun } from '../support/cli-runner.js';
 
-const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function clique(...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/main.ts', ...args],
-      { cwd: repoRoot, timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } },
-      (error, stdout, stderr) => {
-        if (error && typeof error.code !== 'number') return reject(error);
-        resolve({ code: error ? (error.code as number) : 0, stdout, stderr });
-      },
-    );
-  });
+function clique(...args: string[]): Promise<CliRun> {
+  return runClique(args);
 }
 
 const cleanups: Array<() => Promise<void>> = [];

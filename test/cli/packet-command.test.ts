@@ -1,32 +1,14 @@
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseHexArgument } from '../../src/cli/commands/packet.js';
 import { UsageError } from '../../src/cli/usage-error.js';
+import { runClique, type CliRun } from '../support/cli-runner.js';
 
-const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
+function clique(...args: string[]): Promise<CliRun> {
+  return runClique(args, { timeoutMs: 30_000 });
 }
 
-function clique(...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'src/cli/main.ts', ...args],
-      { cwd: repoRoot, timeout: 30_000, env: { ...process.env, NO_COLOR: '1' } },
-      (error, stdout, stderr) => {
-        if (error && typeof error.code !== 'number') return reject(error);
-        resolve({ code: error ? (error.code as number) : 0, stdout, stderr });
-      },
-    );
-  });
-}
-
-function expectOneLineUsageError(run: Run, pattern: RegExp): void {
+function expectOneLineUsageError(run: CliRun, pattern: RegExp): void {
   expect(run.code).toBe(2);
   expect(run.stdout).toBe('');
   const lines = run.stderr.split('\n').filter((l) => l !== '');
