@@ -25,6 +25,12 @@ export interface HistoryEntry {
   id: string;
   /** rMulticast name of the author (us for outgoing entries). */
   sender: string;
+  /**
+   * The author's display name (nick) when the entry was stored, for showing
+   * old messages as people saw them. Absent when unknown, e.g. in entries
+   * stored before history kept names (schema 1).
+   */
+  senderName?: string;
   kind: HistoryKind;
   /** Message text; for 'topic', the new topic ('' = cleared). */
   text: string;
@@ -45,7 +51,8 @@ export interface HistoryStoreOptions {
 }
 
 export const DEFAULT_HISTORY_PER_ROOM = 10_000;
-const SCHEMA_VERSION = 1;
+/** 1: the first schema. 2: adds the nullable `sender_name` column (entries of schema 1 read with no name). */
+const SCHEMA_VERSION = 2;
 /** How long a write waits for another process holding the database (ms); it blocks the event loop meanwhile. */
 const BUSY_TIMEOUT_MS = 2000;
 
@@ -60,6 +67,7 @@ interface Row {
   room: string;
   id: string;
   sender: string;
+  sender_name: string | null;
   kind: HistoryKind;
   text: string;
   time: number;
@@ -85,17 +93,17 @@ export class HistoryStore {
     this.maxPerRoom = maxPerRoom;
     this.logger = logger;
     this.insert = db.prepare(
-      `INSERT OR IGNORE INTO messages (room, id, sender, kind, text, time, outgoing, reply_to)
-       VALUES (@room, @id, @sender, @kind, @text, @time, @outgoing, @reply_to)`,
+      `INSERT OR IGNORE INTO messages (room, id, sender, sender_name, kind, text, time, outgoing, reply_to)
+       VALUES (@room, @id, @sender, @sender_name, @kind, @text, @time, @outgoing, @reply_to)`,
     );
     // Deletes the (max+1)-th newest entry of the room and everything older.
     this.prune = db.prepare(
       `DELETE FROM messages WHERE room = ? AND seq <= (SELECT seq FROM messages WHERE room = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)`,
     );
     this.selectRecent = db.prepare(
-      `SELECT * FROM (SELECT seq, room, id, sender, kind, text, time, outgoing, reply_to FROM messages WHERE room = ? ORDER BY seq DESC LIMIT ?) ORDER BY seq ASC`,
+      `SELECT * FROM (SELECT seq, room, id, sender, sender_name, kind, text, time, outgoing, reply_to FROM messages WHERE room = ? ORDER BY seq DESC LIMIT ?) ORDER BY seq ASC`,
     );
-    this.selectTopic = db.prepare(`SELECT room, id, sender, kind, text, time, outgoing, reply_to FROM messages WHERE room = ? AND kind = 'topic' ORDER BY seq DESC LIMIT 1`);
+    this.selectTopic = db.prepare(`SELECT room, id, sender, sender_name, kind, text, time, outgoing, reply_to FROM messages WHERE room = ? AND kind = 'topic' ORDER BY seq DESC LIMIT 1`);
     this.selectRooms = db.prepare(`SELECT DISTINCT room FROM messages ORDER BY room`);
     this.addAndPrune = db.transaction((row: Row): boolean => {
       const inserted = this.insert.run(row).changes > 0;
@@ -120,22 +128,7 @@ export class HistoryStore {
       if (version > SCHEMA_VERSION) {
         throw new RoomError('history-failed', `${path} has history schema ${version}, newer than this program's ${SCHEMA_VERSION}`);
       }
-      db.exec(`
-        CREATE TABLE IF NOT EXISTS messages (
-          seq INTEGER PRIMARY KEY AUTOINCREMENT,
-          room TEXT NOT NULL,
-          id TEXT NOT NULL,
-          sender TEXT NOT NULL,
-          kind TEXT NOT NULL CHECK (kind IN ('normal', 'action', 'notice', 'topic')),
-          text TEXT NOT NULL,
-          time INTEGER NOT NULL,
-          outgoing INTEGER NOT NULL DEFAULT 0,
-          reply_to TEXT,
-          UNIQUE (room, sender, id)
-        );
-        CREATE INDEX IF NOT EXISTS messages_by_room ON messages (room, seq);
-        PRAGMA user_version = ${SCHEMA_VERSION};
-      `);
+      if (version < SCHEMA_VERSION) migrate(db, logger);
       const store = new HistoryStore(db, path, maxPerRoom, logger);
       logger.debug('opened', { path, maxPerRoom });
       return store;
@@ -157,6 +150,7 @@ export class HistoryStore {
         room: entry.room,
         id: entry.id,
         sender: entry.sender,
+        sender_name: entry.senderName ?? null,
         kind: entry.kind,
         text: entry.text,
         time: entry.time.getTime(),
@@ -216,8 +210,44 @@ function fromRow(row: Row): HistoryEntry {
     time: new Date(row.time),
     outgoing: row.outgoing !== 0,
   };
+  if (row.sender_name !== null) entry.senderName = row.sender_name;
   if (row.reply_to !== null) entry.replyTo = row.reply_to;
   return entry;
+}
+
+/**
+ * Creates the schema, or brings an older one up to date, in one write
+ * transaction: two processes opening the same old file at once must not
+ * both add the column (the second sees the first's work once it gets the lock).
+ */
+function migrate(db: Database.Database, logger: Logger): void {
+  db.transaction(() => {
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version >= SCHEMA_VERSION) return;
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS messages (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        room TEXT NOT NULL,
+        id TEXT NOT NULL,
+        sender TEXT NOT NULL,
+        sender_name TEXT,
+        kind TEXT NOT NULL CHECK (kind IN ('normal', 'action', 'notice', 'topic')),
+        text TEXT NOT NULL,
+        time INTEGER NOT NULL,
+        outgoing INTEGER NOT NULL DEFAULT 0,
+        reply_to TEXT,
+        UNIQUE (room, sender, id)
+      );
+      CREATE INDEX IF NOT EXISTS messages_by_room ON messages (room, seq);
+    `);
+    // A schema-1 table (created above only if missing) lacks the name column; its rows read with no name.
+    const columns = db.pragma('table_info(messages)') as Array<{ name: string }>;
+    if (!columns.some((c) => c.name === 'sender_name')) {
+      db.exec('ALTER TABLE messages ADD COLUMN sender_name TEXT');
+      logger.info('history upgraded: sender names are kept from now on', { from: version, to: SCHEMA_VERSION });
+    }
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }).immediate();
 }
 
 function errorText(error: unknown): string {

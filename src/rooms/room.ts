@@ -250,7 +250,7 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
       stanza,
       extensions: [],
     };
-    this.store({ id, sender: this.selfName, kind, text, time: message.time, outgoing: true, ...(replyTo !== undefined ? { replyTo: replyTo.id } : {}) });
+    this.store({ id, sender: this.selfName, senderName: message.senderName, kind, text, time: message.time, outgoing: true, ...(replyTo !== undefined ? { replyTo: replyTo.id } : {}) });
     return message;
   }
 
@@ -274,7 +274,7 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
     await this.sendStanza(buildTopic({ from: this.selfName, room: this.name, topic, id }), 'topic');
     const change: TopicChange = { room: this.name, topic, setBy: this.selfName, setAt: new Date(), announcedBy: this.selfName, replay: false, id };
     this.currentTopic = change;
-    this.store({ id, sender: this.selfName, kind: 'topic', text: topic, time: change.setAt, outgoing: true });
+    this.store({ id, sender: this.selfName, senderName: this.toMember(this.self, true).displayName, kind: 'topic', text: topic, time: change.setAt, outgoing: true });
     return { ...change };
   }
 
@@ -562,7 +562,7 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
     };
     // A message ends the author's typing, whatever chat state it carries.
     this.setMemberTyping(sender, read.chatState ?? 'active');
-    this.store({ id, sender, kind: read.kind, text: read.text, time: message.time, outgoing: false, ...(read.replyTo !== undefined ? { replyTo: read.replyTo.id } : {}) });
+    this.store({ id, sender, senderName: message.senderName, kind: read.kind, text: read.text, time: message.time, outgoing: false, ...(read.replyTo !== undefined ? { replyTo: read.replyTo.id } : {}) });
     for (const reader of [...this.readers]) {
       if (!reader.push(message)) this.reportError(new RoomError('backlog-overflow', 'a messages() reader fell too far behind and was ended'));
     }
@@ -587,7 +587,8 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
     this.currentTopic = change;
     const lastStored = replay ? this.setup.history?.lastTopic(this.name) : undefined;
     if (!replay || lastStored === undefined || lastStored.text !== read.topic) {
-      this.store({ id: change.id, sender: setBy, kind: 'topic', text: read.topic, time: change.setAt, outgoing: false });
+      const setter = this.member(setBy);
+      this.store({ id: change.id, sender: setBy, ...(setter !== undefined ? { senderName: setter.displayName } : {}), kind: 'topic', text: read.topic, time: change.setAt, outgoing: false });
     }
     this.safeEmit('topic', { ...change });
   }

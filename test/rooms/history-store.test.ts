@@ -125,6 +125,82 @@ describe('HistoryStore (better-sqlite3)', () => {
     expect(() => HistoryStore.open({ path: ':memory:', maxPerRoom: 0 })).toThrow(expect.objectContaining({ code: 'bad-argument' }));
   });
 
+  it('keeps the sender’s display name of the time when given, and reads none when not', () => {
+    const store = open(':memory:');
+    store.add(entry('lunch', 'named', { sender: 'root-2@vm', senderName: 'Alice' }));
+    store.add(entry('lunch', 'anonymous', { sender: 'root-3@vm' }));
+    store.add(entry('lunch', 'topic', { kind: 'topic', text: 'pizza', sender: 'root-2@vm', senderName: 'Alice' }));
+    const [named, anonymous] = store.recent('lunch');
+    expect(named).toMatchObject({ sender: 'root-2@vm', senderName: 'Alice' });
+    expect(anonymous?.sender).toBe('root-3@vm');
+    expect(anonymous !== undefined && 'senderName' in anonymous).toBe(false);
+    expect(store.lastTopic('lunch')).toMatchObject({ text: 'pizza', senderName: 'Alice' });
+  });
+
+  it('opens a database written by the schema-1 code: old rows read with no name, new rows keep theirs, the file is upgraded once', () => {
+    const path = join(tempDir(), 'v1.sqlite');
+    // The table exactly as the schema-1 store created it (no sender_name column), with two entries.
+    const old = new Database(path);
+    old.pragma('journal_mode = WAL');
+    old.exec(`
+      CREATE TABLE messages (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        room TEXT NOT NULL,
+        id TEXT NOT NULL,
+        sender TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('normal', 'action', 'notice', 'topic')),
+        text TEXT NOT NULL,
+        time INTEGER NOT NULL,
+        outgoing INTEGER NOT NULL DEFAULT 0,
+        reply_to TEXT,
+        UNIQUE (room, sender, id)
+      );
+      CREATE INDEX messages_by_room ON messages (room, seq);
+      PRAGMA user_version = 1;
+    `);
+    const insert = old.prepare('INSERT INTO messages (room, id, sender, kind, text, time, outgoing, reply_to) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+    insert.run('Witchcraft', 'old-1', 'root-2@vm', 'normal', 'from before', 1_600_000_000_000, 0, null);
+    insert.run('Witchcraft', 'old-2', 'me@here', 'topic', 'brooms', 1_600_000_001_000, 1, null);
+    old.close();
+
+    const store = open(path);
+    const before = store.recent('Witchcraft');
+    expect(before.map((e) => [e.id, e.sender, e.text, e.senderName])).toEqual([
+      ['old-1', 'root-2@vm', 'from before', undefined],
+      ['old-2', 'me@here', 'brooms', undefined],
+    ]);
+    expect(before[1]).toMatchObject({ kind: 'topic', outgoing: true });
+    expect(store.add(entry('Witchcraft', 'old-1', { sender: 'root-2@vm' }))).toBe(false); // de-duplication still holds across the upgrade
+    expect(store.add(entry('Witchcraft', 'new-1', { sender: 'root-2@vm', senderName: 'Morgana' }))).toBe(true);
+    store.close();
+
+    const check = new Database(path, { readonly: true });
+    expect(check.pragma('user_version', { simple: true })).toBe(2);
+    expect((check.pragma('table_info(messages)') as Array<{ name: string }>).filter((c) => c.name === 'sender_name')).toHaveLength(1);
+    check.close();
+    // Reopening the upgraded file neither migrates again nor loses anything.
+    const again = open(path);
+    expect(again.recent('Witchcraft').map((e) => [e.id, e.senderName])).toEqual([
+      ['old-1', undefined],
+      ['old-2', undefined],
+      ['new-1', 'Morgana'],
+    ]);
+  });
+
+  it('two stores opening the same schema-1 file both work (the upgrade happens once)', () => {
+    const path = join(tempDir(), 'v1-shared.sqlite');
+    const old = new Database(path);
+    old.exec(`CREATE TABLE messages (seq INTEGER PRIMARY KEY AUTOINCREMENT, room TEXT NOT NULL, id TEXT NOT NULL, sender TEXT NOT NULL,
+      kind TEXT NOT NULL CHECK (kind IN ('normal', 'action', 'notice', 'topic')), text TEXT NOT NULL, time INTEGER NOT NULL,
+      outgoing INTEGER NOT NULL DEFAULT 0, reply_to TEXT, UNIQUE (room, sender, id)); PRAGMA user_version = 1;`);
+    old.close();
+    const a = open(path);
+    const b = open(path);
+    a.add(entry('lunch', 'a', { senderName: 'A' }));
+    b.add(entry('lunch', 'b', { senderName: 'B' }));
+    expect(b.recent('lunch').map((e) => e.senderName)).toEqual(['A', 'B']);
+  });
+
   it('defaults to $XDG_DATA_HOME/clique/history.sqlite, else ~/.local/share/clique/', () => {
     expect(defaultHistoryPath({ XDG_DATA_HOME: '/data/me' })).toBe('/data/me/clique/history.sqlite');
     expect(defaultHistoryPath({})).toBe(join(homedir(), '.local', 'share', 'clique', 'history.sqlite'));

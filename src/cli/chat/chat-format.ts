@@ -24,13 +24,19 @@ export function formatMessage(message: RoomMessage): string {
   return formatText(message.time, message.senderName, message.kind, message.text);
 }
 
+/**
+ * An entry of the local history, under the name its author had then (the
+ * stored nick); entries stored without one fall back to `displayName`
+ * (today's nick of a member, else the identity).
+ */
 export function formatHistory(entry: HistoryEntry, displayName: (name: string) => string): string {
+  const who = entry.senderName ?? displayName(entry.sender);
   if (entry.kind === 'topic') {
     return entry.text === ''
-      ? `${clock(entry.time)} * ${printable(displayName(entry.sender))} cleared the topic`
-      : `${clock(entry.time)} * ${printable(displayName(entry.sender))} set the topic: ${printable(entry.text)}`;
+      ? `${clock(entry.time)} * ${printable(who)} cleared the topic`
+      : `${clock(entry.time)} * ${printable(who)} set the topic: ${printable(entry.text)}`;
   }
-  return formatText(entry.time, displayName(entry.sender), entry.kind, entry.text);
+  return formatText(entry.time, who, entry.kind, entry.text);
 }
 
 export function formatTopic(change: TopicChange, displayName: (name: string) => string): string {
