@@ -162,7 +162,7 @@ async function runClique(setup: PeerSetup): Promise<void> {
       const before = driver.stats.datagramsOut;
       report.first = absoluteNow();
       for (let seq = 0; seq < command.count; seq++) {
-        while (engine.unacknowledgedPackets > SEND_WINDOW) await yieldToIo();
+        if (engine.unacknowledgedPackets > SEND_WINDOW) await driver.whenUnacknowledgedAtMost(SEND_WINDOW / 2);
         driver.send(1, stamp(seq, command.size));
         if (command.intervalMs > 0) await new Promise((r) => setTimeout(r, command.intervalMs));
         else if (seq % 32 === 31) await yieldToIo();

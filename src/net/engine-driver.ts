@@ -4,6 +4,7 @@ import { silentLogger, type Logger } from '../base/logger.js';
 import type { EngineEvent, EngineState, MulticastEngine } from '../rmcast/engine-types.js';
 import { decodePacket, peekHeader } from '../wire/codec.js';
 import { PacketError } from '../wire/packet-error.js';
+import { SEND_WINDOW } from '../rmcast/engine-defaults.js';
 import type { DatagramTransport, TransportError } from './datagram-transport.js';
 
 /**
@@ -28,6 +29,8 @@ export interface EngineDriverEvents {
   'members-lost': [names: string[]];
   disconnected: [];
   error: [error: CliqueError];
+  /** Members acknowledged some of our packets: `unacknowledged` remain (flow control; see whenUnacknowledgedAtMost). */
+  acknowledged: [unacknowledged: number];
 }
 
 export type DriverErrorCode = 'engine-failed' | 'backlog-overflow' | 'closed';
@@ -75,6 +78,8 @@ export class EngineDriver extends EventEmitter<EngineDriverEvents> {
   private disconnected = false;
   private readonly iterators = new Set<MessageIterator>();
   private closing: Promise<void> | undefined;
+  private lastUnacknowledged = 0;
+  private readonly closeWaiters = new Set<() => void>();
 
   constructor(
     readonly engine: MulticastEngine,
@@ -143,6 +148,7 @@ export class EngineDriver extends EventEmitter<EngineDriverEvents> {
     if (this.closing !== undefined) return this.closing;
     this.closed = true;
     this.clearTimer();
+    for (const waiter of [...this.closeWaiters]) waiter();
     for (const iterator of this.iterators) iterator.end();
     this.iterators.clear();
     this.closing = this.transport.close();
@@ -214,7 +220,40 @@ export class EngineDriver extends EventEmitter<EngineDriverEvents> {
       this.transport.send(datagram);
     }
     for (const event of events) this.dispatch(event);
+    const unacknowledged = this.engine.unacknowledgedPackets;
+    if (unacknowledged < this.lastUnacknowledged) {
+      try {
+        this.emit('acknowledged', unacknowledged);
+      } catch (error) {
+        this.logger.error("an 'acknowledged' listener threw", { error: String(error) });
+      }
+    }
+    this.lastUnacknowledged = unacknowledged;
     if (!this.closed) this.arm();
+  }
+
+  /**
+   * Flow control without polling: resolves once at most `limit` of our packets
+   * are unacknowledged (default SEND_WINDOW), or when the node disconnects or
+   * closes (a later send then fails with its own error).
+   */
+  whenUnacknowledgedAtMost(limit: number = SEND_WINDOW): Promise<void> {
+    if (this.engine.unacknowledgedPackets <= limit || this.closed || this.disconnected) return Promise.resolve();
+    return new Promise((resolve) => {
+      const check = (unacknowledged: number): void => {
+        if (unacknowledged > limit) return;
+        done();
+      };
+      const done = (): void => {
+        this.off('acknowledged', check);
+        this.off('disconnected', done);
+        this.closeWaiters.delete(done);
+        resolve();
+      };
+      this.on('acknowledged', check);
+      this.once('disconnected', done);
+      this.closeWaiters.add(done);
+    });
   }
 
   private dispatch(event: EngineEvent): void {

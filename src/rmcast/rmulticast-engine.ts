@@ -4,6 +4,7 @@ import {
   DATA_HEADER_SIZE,
   DEFAULT_MAX_DATAGRAM,
   DataFlags,
+  HEADER_SIZE,
   MAX_NAME_BYTES,
   SENDER_POSITION_SIZE,
   type DataPacket,
@@ -177,6 +178,9 @@ export class RMulticastEngine implements MulticastEngine {
   receive(datagram: Uint8Array, now: number): void {
     this.advance(now);
     this.stats.datagramsIn++;
+    // Our own datagrams come back through multicast loopback: one per packet we
+    // send. Once connected they are dropped anyway (spec §3.2), so skip the decode.
+    if (this.phase === 'connected' && datagram.length >= HEADER_SIZE && this.id !== undefined && readSender(datagram) === this.id) return;
     let packet: Packet;
     try {
       packet = decodePacket(datagram);
@@ -571,4 +575,9 @@ export class RMulticastEngine implements MulticastEngine {
       this.startProbing();
     });
   }
+}
+
+/** The header's sender id (bytes 8-11), without decoding the rest. */
+function readSender(datagram: Uint8Array): number {
+  return ((datagram[8]! << 24) | (datagram[9]! << 16) | (datagram[10]! << 8) | datagram[11]!) >>> 0;
 }

@@ -659,6 +659,8 @@ export class SenderTable {
   private recordAcks(x: SenderRecord, packet: ReliablePacket): void {
     for (const { senderId, packetId } of packet.depends) {
       const ack = x.acks.get(senderId);
+      // Acks of our own packets open the sender's flow-control window: free at once.
+      if (senderId === this.ownId && !x.isOwn) this.gcUrgent = true;
       if (ack === undefined) {
         x.acks.set(senderId, { value: packetId, packetId: packet.packetId });
         this.gcNeeded = true;
@@ -681,7 +683,7 @@ export class SenderTable {
    * a few milliseconds.
    */
   private maybeCollectGarbage(): void {
-    if (++this.gcPending >= GC_BATCH) {
+    if (++this.gcPending >= GC_BATCH || this.gcUrgent) {
       this.collectGarbage();
     } else if (!this.gcTimer?.active) {
       this.gcTimer = this.ctx.timers.schedule(this.ctx.now() + GC_DELAY_MS, () => {
@@ -691,12 +693,14 @@ export class SenderTable {
     }
   }
   private gcPending = 0;
+  private gcUrgent = false;
   private gcTimer: TimerHandle | undefined;
 
   /** Run the garbage collection now (also used by tests and at leave). */
   collectGarbage(): void {
     this.gcNeeded = false;
     this.gcPending = 0;
+    this.gcUrgent = false;
     const live = [...this.records.values()].filter((r) => r.state < SenderState.Stopped);
     for (const x of live) {
       if (!x.hasStart) continue;

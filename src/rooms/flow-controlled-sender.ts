@@ -1,11 +1,10 @@
 import type { EngineDriver } from '../net/engine-driver.js';
 import { SEND_WINDOW } from '../rmcast/engine-defaults.js';
-import { RMulticastEngine } from '../rmcast/rmulticast-engine.js';
 import { RoomError } from './room-error.js';
 
 /** Payload bytes per datagram, rounded down (1440-byte datagrams minus headers and a few depends). */
 const FRAGMENT_PAYLOAD_ESTIMATE = 1380;
-/** How often a blocked sender looks at the window again. The engine has no "acked" event to wait on. */
+/** How often a sender that waits to become a member (or for a reconnect) looks again. */
 const POLL_MS = 10;
 
 interface Pending {
@@ -29,6 +28,7 @@ export class FlowControlledSender {
   private pumping = false;
   private closedWith: RoomError | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private waitingForWindow = false;
   private readonly idleWaiters = new Set<() => void>();
 
   /**
@@ -49,8 +49,7 @@ export class FlowControlledSender {
 
   /** Our packets the members have not all acknowledged yet. */
   get unacknowledged(): number {
-    const engine = this.driver.engine;
-    return engine instanceof RMulticastEngine ? engine.unacknowledgedPackets : 0;
+    return this.driver.engine.unacknowledgedPackets ?? 0;
   }
 
   /** Resolves once handed to the engine; rejects with RoomError ('queue-full', 'not-joined', 'send-failed'). */
@@ -107,7 +106,7 @@ export class FlowControlledSender {
   }
 
   private pump(): void {
-    if (this.pumping || this.timer !== undefined) return;
+    if (this.pumping || this.timer !== undefined || this.waitingForWindow) return;
     this.pumping = true;
     try {
       for (;;) {
@@ -121,7 +120,16 @@ export class FlowControlledSender {
         const fragments = Math.max(1, Math.ceil(next.data.length / FRAGMENT_PAYLOAD_ESTIMATE));
         const outstanding = this.unacknowledged;
         const fits = outstanding === 0 || outstanding + fragments <= this.window;
-        if (state !== 'connected' || !fits || !this.mayStart()) {
+        if (state === 'connected' && this.mayStart() && !fits) {
+          // Woken by the driver as soon as acknowledgements free the window.
+          this.waitingForWindow = true;
+          void this.driver.whenUnacknowledgedAtMost(Math.max(0, this.window - fragments)).then(() => {
+            this.waitingForWindow = false;
+            this.pump();
+          });
+          return;
+        }
+        if (state !== 'connected' || !this.mayStart()) {
           this.timer = setTimeout(() => {
             this.timer = undefined;
             this.pump();

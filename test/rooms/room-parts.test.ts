@@ -30,6 +30,10 @@ class FakeDriver extends EventEmitter {
   close(): Promise<void> {
     return Promise.resolve();
   }
+  /** A real driver resolves when acknowledgements free the window; here: soon, and the sender looks again. */
+  whenUnacknowledgedAtMost(): Promise<void> {
+    return new Promise((resolve) => setTimeout(resolve, 5));
+  }
 }
 
 const asDriver = (fake: FakeDriver): EngineDriver => fake as unknown as EngineDriver;
