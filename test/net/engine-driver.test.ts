@@ -176,7 +176,8 @@ describe('EngineDriver over UDP loopback multicast', () => {
 
 /** Sends nothing, records what it is fed. */
 class RecordingEngine implements MulticastEngine {
-  readonly unacknowledgedPackets = 0;
+  /** Tests set it to play acknowledgements arriving. */
+  unacknowledgedPackets = 0;
   readonly name = 'recorder';
   readonly state = 'connected' as const;
   readonly senderId = 1;
@@ -197,3 +198,29 @@ class RecordingEngine implements MulticastEngine {
     return undefined;
   }
 }
+
+describe('EngineDriver flow control', () => {
+  it('wakes a waiting sender when acknowledgements free the window, and emits acknowledged', async () => {
+    const engine = new RecordingEngine();
+    engine.unacknowledgedPackets = 300;
+    const where = testGroup();
+    const driver = await node('flow', where, {}, {}, engine);
+    const seen: number[] = [];
+    driver.on('acknowledged', (n) => seen.push(n));
+    const raw = await rawSender();
+    let woken = false;
+    const waiting = driver.whenUnacknowledgedAtMost(100).then(() => (woken = true));
+    // Acks arrive (any datagram makes the driver look again): 200 left, still above the limit.
+    engine.unacknowledgedPackets = 200;
+    await raw.send(encodePacket({ type: 'session', sender: 7, positions: [] }), where.group, where.port);
+    await waitFor(() => seen.length === 1, 'first acknowledged event');
+    expect(woken).toBe(false);
+    engine.unacknowledgedPackets = 50;
+    await raw.send(encodePacket({ type: 'session', sender: 7, positions: [] }), where.group, where.port);
+    await waiting;
+    raw.close();
+    expect(seen).toEqual([200, 50]);
+    // Already within the window: resolves at once.
+    await driver.whenUnacknowledgedAtMost(100);
+  });
+});
