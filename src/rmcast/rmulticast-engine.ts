@@ -51,6 +51,8 @@ const ACK_DELAY_MS = 1000;
 /** How long leave() waits for our last packets to be acknowledged before the BYEs. */
 const LEAVE_LINGER_MS = 3000;
 const LEAVE_POLL_MS = 20;
+/** What drain() returns when a call produced nothing (most timer ticks): no allocation. */
+const NOTHING: EngineOutput = Object.freeze({ datagrams: Object.freeze([]) as unknown as Uint8Array[], events: Object.freeze([]) as unknown as EngineEvent[] });
 const ACK_AFTER_MESSAGES = 64;
 
 /**
@@ -288,6 +290,7 @@ export class RMulticastEngine implements MulticastEngine {
 
   drain(): EngineOutput {
     const out = this.output;
+    if (out.datagrams.length === 0 && out.events.length === 0) return NOTHING;
     this.output = { datagrams: [], events: [] };
     return out;
   }

@@ -659,17 +659,19 @@ export class SenderTable {
   private recordAcks(x: SenderRecord, packet: ReliablePacket): void {
     for (const { senderId, packetId } of packet.depends) {
       const ack = x.acks.get(senderId);
-      // Acks of our own packets open the sender's flow-control window: free at once.
-      if (senderId === this.ownId && !x.isOwn) this.gcUrgent = true;
+      // A new ack of our own packets opens our flow-control window: free at once.
+      const ours = senderId === this.ownId && !x.isOwn;
       if (ack === undefined) {
         x.acks.set(senderId, { value: packetId, packetId: packet.packetId });
         this.gcNeeded = true;
+        if (ours) this.gcUrgent = true;
       } else {
         const d = seqDiff(ack.value, packetId);
         if (d > 0) {
           ack.value = packetId;
           ack.packetId = packet.packetId;
           this.gcNeeded = true;
+          if (ours) this.gcUrgent = true;
         } else if (d < 0 && ack.packetId !== packet.packetId) {
           this.reportFailed(x, 'acknowledgements went backwards');
         }
