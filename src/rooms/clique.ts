@@ -13,7 +13,7 @@ import type { EngineTiming } from '../rmcast/engine-types.js';
 import type { CliqueInvitation } from '../xml/invitation.js';
 import { HistoryStore, type HistoryStoreOptions } from './history-store.js';
 import { RoomError } from './room-error.js';
-import { openRoomGroup } from './room-group.js';
+import { openRoomGroup, type OpenedGroup } from './room-group.js';
 import { Room, type RoomSettings } from './room.js';
 
 /** A room invitation received over XEP-0174 (§5), ready for `clique.acceptInvitation()`. */
@@ -87,7 +87,8 @@ export interface JoinOptions {
   /**
    * Join this group directly (a private room: no mDNS lookup). Both or
    * neither. The room is still advertised once joined, as salut does (§2.1),
-   * unless `advertise: false`.
+   * unless `advertise: false`. A room joined by address never moves to
+   * another group (see `clique.join()`).
    */
   address?: string;
   port?: number;
@@ -169,9 +170,16 @@ export class Clique extends EventEmitter<CliqueEvents> {
     this.logger = (options.logger ?? silentLogger).child('clique');
     this.random = options.random ?? new CryptoRandom();
     if (directory !== undefined) {
-      directory.on('room-added', (r) => this.safeEmit('room-added', r));
-      directory.on('room-updated', (r, p) => this.safeEmit('room-updated', r, p));
+      directory.on('room-added', (r) => {
+        this.safeEmit('room-added', r);
+        this.joinedRooms.get(r.name)?.listingChanged();
+      });
+      directory.on('room-updated', (r, p) => {
+        this.safeEmit('room-updated', r, p);
+        this.joinedRooms.get(r.name)?.listingChanged();
+      });
       directory.on('room-removed', (r) => this.safeEmit('room-removed', r));
+      directory.on('advertise-conflict', (r) => this.joinedRooms.get(r.name)?.advertisementLost(r));
     }
     if (link !== undefined) {
       link.on('invitation', (event) => this.safeEmit('invitation', invitationOf(event)));
@@ -256,7 +264,10 @@ export class Clique extends EventEmitter<CliqueEvents> {
   /**
    * Joins a room by name (§3.1): with `address`/`port`, that group directly;
    * otherwise the first advertised group of that name, or, if none is
-   * advertised, a new random group (we are then its creator). Resolves once
+   * advertised, a new random group (we are then its creator). A room joined
+   * by name that is alone in its group moves to the group advertised under
+   * its name when that is the room (two people created it at the same
+   * moment; room-merge.ts has the rule): the room emits 'moved'. Resolves once
    * rMulticast is connected (we can send); `room.whenReady()` / 'ready' tell
    * when we are a member. Joining a room we are already in returns it.
    * Throws RoomError 'bad-name', 'bad-argument', 'join-failed'.
@@ -328,15 +339,18 @@ export class Clique extends EventEmitter<CliqueEvents> {
     };
     const selfName = this.name;
     const logger = this.options.logger ?? silentLogger;
-    const group = await openRoomGroup({
-      name: selfName,
-      ...(address !== undefined && port !== undefined ? { address, port } : {}),
-      ...(this.options.interface !== undefined ? { interface: this.options.interface } : {}),
-      timing,
-      maxMessageSize: this.options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
-      random: this.random,
-      logger,
-    });
+    const openGroup = (at: { address: string; port: number } | undefined): Promise<OpenedGroup> =>
+      openRoomGroup({
+        name: selfName,
+        ...(at !== undefined ? at : {}),
+        ...(this.options.interface !== undefined ? { interface: this.options.interface } : {}),
+        timing,
+        maxMessageSize: this.options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+        random: this.random,
+        logger,
+      });
+    const group = await openGroup(address !== undefined && port !== undefined ? { address, port } : undefined);
+    const byName = options.address === undefined;
     const settings: RoomSettings = {
       nick: options.nick ?? this.options.nick,
       status: options.status ?? 'avail',
@@ -355,6 +369,9 @@ export class Clique extends EventEmitter<CliqueEvents> {
       creator,
       driver: group.driver,
       advertising: (options.advertise ?? true) ? this.directory : undefined,
+      byName,
+      listing: this.directory,
+      openGroup: byName ? (groupAddress, groupPort) => openGroup({ address: groupAddress, port: groupPort }) : undefined,
       contacts: link?.contacts,
       history: this.history,
       invite: link === undefined ? undefined : (contact, invitation) => link.sendInvitation(contact, invitation),

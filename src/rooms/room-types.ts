@@ -1,5 +1,6 @@
 import type { CliqueError } from '../base/clique-error.js';
 import type { Contact, PresenceStatus } from '../linklocal/contact.js';
+import type { RoomAddress } from '../linklocal/room-advertiser.js';
 import type { TextMessageKind } from '../xml/stanzas.js';
 import type { XmlElement } from '../xml/xml-element.js';
 import type { RoomError } from './room-error.js';
@@ -98,6 +99,14 @@ export interface RoomEvents {
   rejected: [error: RoomError, sender: string];
   /** Operational problems: socket errors, history store failures. Emitted only if someone listens. */
   error: [error: CliqueError];
+  /**
+   * The room moved to another group of the same name: we had joined it by
+   * name, were alone in our group, and the room is advertised at that other
+   * group (typically two people created it at the same moment; rule in
+   * room-merge.ts). `room.address`/`port` now give the new group; listeners
+   * and readers carry on, and sends made meanwhile go out there.
+   */
+  moved: [room: RoomAddress, previous: RoomAddress];
   /** The room is closed; nothing more will happen. */
   left: [reason: LeaveReason];
 }

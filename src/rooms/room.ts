@@ -4,6 +4,7 @@ import type { CliqueError } from '../base/clique-error.js';
 import type { Logger } from '../base/logger.js';
 import type { Contact, ContactDirectory, PresenceStatus } from '../linklocal/contact.js';
 import type { AdvertiseResult, RoomAddress } from '../linklocal/room-advertiser.js';
+import type { RoomDirectory } from '../linklocal/room-directory.js';
 import type { DriverMessage, EngineDriver } from '../net/engine-driver.js';
 import { parseStanzaDocument, serializeStanzaDocument } from '../xml/stanza-document.js';
 import type { TextMessageKind } from '../xml/stanzas.js';
@@ -14,6 +15,8 @@ import { FlowControlledSender } from './flow-controlled-sender.js';
 import type { HistoryEntry, HistoryStore } from './history-store.js';
 import { RecentIds } from './recent-ids.js';
 import { RoomError } from './room-error.js';
+import type { OpenedGroup } from './room-group.js';
+import { groupKey, mergeDecision, sameGroup, type AdvertState, type GroupAddress } from './room-merge.js';
 import {
   buildChatState,
   buildMemberStatus,
@@ -33,6 +36,9 @@ export interface RoomAdvertising {
   advertise(room: RoomAddress): Promise<AdvertiseResult>;
   withdraw(name: string): Promise<void>;
 }
+
+/** The room list as a Room reads it (Clique passes on its changes: `listingChanged`, `advertisementLost`). */
+export type RoomListing = Pick<RoomDirectory, 'get'>;
 
 /** Sends an invitation over XEP-0174 (the LinkLocalService's `sendInvitation`). */
 export type InvitationSender = (contact: string, invitation: { room: string; address: string; port: number; reason?: string }) => Promise<void>;
@@ -62,6 +68,15 @@ export interface RoomSetup {
   driver: EngineDriver;
   /** Undefined: the room is not advertised. */
   advertising: RoomAdvertising | undefined;
+  /**
+   * Joined by name (not by address or invitation): while alone in its group,
+   * the room may move to another group listed under its name (room-merge.ts).
+   */
+  byName?: boolean;
+  /** The room list; without it the room never moves. */
+  listing?: RoomListing | undefined;
+  /** Opens another group of this room under our name, for a move; without it the room never moves. */
+  openGroup?: ((address: string, port: number) => Promise<OpenedGroup>) | undefined;
   contacts: ContactDirectory | undefined;
   history: HistoryStore | undefined;
   invite: InvitationSender | undefined;
@@ -94,6 +109,38 @@ interface MemberState {
 
 const DEFAULT_WAIT_MS = 60_000;
 const STREAM_XML = 0;
+/**
+ * Messages we sent while alone in a group reached nobody; on a move they are
+ * sent again in the group we join (the ids let receivers and histories drop
+ * copies). At most this many, and only recent ones: an old line re-sent into
+ * a conversation would be out of place.
+ */
+const MAX_UNHEARD = 50;
+const MAX_UNHEARD_BYTES = 1024 * 1024;
+const MAX_UNHEARD_AGE_MS = 60_000;
+
+/** A text message sent while we were alone in the group. */
+interface UnheardMessage {
+  bytes: Uint8Array;
+  at: number;
+  /** Set when a move sent it again in the new group. */
+  resent?: Promise<void>;
+}
+
+/** The rMulticast group the room is in now; a move replaces it (room-merge.ts). */
+interface CurrentGroup {
+  driver: EngineDriver;
+  address: string;
+  port: number;
+  /** We created it (a random group): a member as soon as connected (§3.2). */
+  creator: boolean;
+  /** Set when we moved here from another group of the room. */
+  movedFrom?: RoomAddress;
+  /** rMulticast chose our sender id in it (a reset reconnects under a new id; nothing to redo). */
+  connected: boolean;
+  /** We count as a member in it: sends go out (before, they would reach nobody). */
+  member: boolean;
+}
 
 /**
  * One Clique room we are in: an rMulticast group whose stream 0 carries
@@ -112,18 +159,21 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
   readonly name: string;
   /** Our name in the room (the rMulticast name and the `from` of everything we send). */
   readonly selfName: string;
-  /** The room's multicast group and port (what invitations carry). */
-  readonly address: string;
-  readonly port: number;
-  readonly creator: boolean;
   /** Counters for diagnostics and tests. */
-  readonly stats = { received: 0, rejected: 0, sent: 0 };
+  readonly stats = { received: 0, rejected: 0, sent: 0, moves: 0 };
 
   private roomState: RoomState = 'connecting';
-  private readonly driver: EngineDriver;
+  private group: CurrentGroup;
   private readonly setup: RoomSetup;
   private readonly logger: Logger;
-  private readonly sender: FlowControlledSender;
+  private sender: FlowControlledSender;
+  private advertState: AdvertState = 'off';
+  private moving = false;
+  /** Groups we could not open; not tried again. */
+  private readonly unreachable = new Set<string>();
+  private unheard: UnheardMessage[] = [];
+  /** Groups we moved away from, still saying BYE. */
+  private readonly departures = new Set<Promise<void>>();
   private readonly others = new Map<string, MemberState>();
   private readonly self: MemberState;
   private readonly recentIds = new RecentIds();
@@ -143,13 +193,9 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
     this.setup = setup;
     this.name = setup.name;
     this.selfName = setup.selfName;
-    this.address = setup.address;
-    this.port = setup.port;
-    this.creator = setup.creator;
-    this.driver = setup.driver;
+    this.group = { driver: setup.driver, address: setup.address, port: setup.port, creator: setup.creator, connected: false, member: false };
     this.logger = setup.logger.child(`room:${setup.name}`);
-    // Before we are a member, what we send would reach nobody (data sent before our JOIN is never delivered).
-    this.sender = new FlowControlledSender(setup.driver, setup.settings.maxQueuedSends, () => this.roomState === 'joined');
+    this.sender = this.senderFor(this.group);
     this.xmlLimits = { maxStanzaBytes: setup.settings.maxStanzaBytes };
     this.self = { name: setup.selfName, nick: setup.settings.nick, status: setup.settings.status, statusMessage: setup.settings.statusMessage, typing: 'active' };
     this.connectedSignal = deferred();
@@ -158,19 +204,29 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
     this.connectedSignal.promise.catch(() => undefined);
     this.readySignal.promise.catch(() => undefined);
 
-    setup.driver.on('connected', () => this.onConnected());
-    setup.driver.on('members-joined', (names) => this.guard('members-joined', () => this.onMembersJoined(names)));
-    setup.driver.on('members-lost', (names) => this.guard('members-lost', () => this.onMembersLost(names)));
-    setup.driver.on('message', (message) => this.guard('message', () => this.onMessage(message)));
-    setup.driver.on('disconnected', () => {
-      if (this.leaving === undefined) this.finish('disconnected');
-    });
-    setup.driver.on('error', (error) => this.reportError(error));
-    if (setup.driver.state === 'connected') this.onConnected();
+    this.attach(this.group);
   }
 
   get state(): RoomState {
     return this.roomState;
+  }
+
+  /** The room's multicast group (what invitations carry); changes when the room moves ('moved'). */
+  get address(): string {
+    return this.group.address;
+  }
+
+  get port(): number {
+    return this.group.port;
+  }
+
+  /** We created the group we are in (a new random one); false after a move. */
+  get creator(): boolean {
+    return this.group.creator;
+  }
+
+  private get driver(): EngineDriver {
+    return this.group.driver;
   }
 
   /** True once we are a member (messages flow). */
@@ -235,7 +291,7 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
     const replyTo = replyReference(options.replyTo);
     const id = randomUUID();
     const stanza = buildRoomText({ from: this.selfName, room: this.name, kind, text, id, ...(replyTo !== undefined ? { replyTo } : {}) });
-    await this.sendStanza(stanza, 'message');
+    await this.sendStanza(stanza, 'message', true);
     this.sentTyping = 'active';
     const message: RoomMessage = {
       room: this.name,
@@ -350,8 +406,15 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
    * in a quiet room that can take minutes. Rejects with RoomError 'timeout'
    * (default 60 s).
    */
-  flush(options: { acknowledged?: boolean; timeoutMs?: number } = {}): Promise<void> {
-    return this.sender.whenIdle({ acknowledged: options.acknowledged ?? false, timeoutMs: options.timeoutMs ?? DEFAULT_WAIT_MS });
+  async flush(options: { acknowledged?: boolean; timeoutMs?: number } = {}): Promise<void> {
+    const timeoutMs = options.timeoutMs ?? DEFAULT_WAIT_MS;
+    const deadline = Date.now() + timeoutMs;
+    // A move hands what was queued to the next group's sender: follow it there.
+    for (;;) {
+      const sender = this.sender;
+      await sender.whenIdle({ acknowledged: options.acknowledged ?? false, timeoutMs: Math.max(0, deadline - Date.now()) });
+      if (sender === this.sender || this.leaving !== undefined || this.roomState === 'left') return;
+    }
   }
 
   /** Our packets not yet acknowledged by every member (flow control holds sends when this nears the window). */
@@ -379,9 +442,23 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
         this.logger.warn('leaving the group failed', { error: errorText(error) });
       }
       await this.withdraw();
+      await Promise.all(this.departures);
       this.finish(reason);
     })();
     return this.leaving;
+  }
+
+  /** @internal Clique tells us the room list changed under this name. */
+  listingChanged(): void {
+    this.guard('room list', () => this.considerMerge());
+  }
+
+  /** @internal Clique tells us our advertisement of `room` was refused: another host holds the name with other data. */
+  advertisementLost(room: RoomAddress): void {
+    if (room.name !== this.name || !sameGroup(room, this.group)) return;
+    if (this.advertState === 'probing') this.advertState = 'lost-probing';
+    else if (this.advertState === 'advertised') this.advertState = 'lost-established';
+    this.guard('advertising conflict', () => this.considerMerge());
   }
 
   /** @internal Clique tells us a contact's link-local presence changed. */
@@ -395,37 +472,194 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
 
   // ---------------------------------------------------------------- internals
 
+  /** Driver events count only while its group is ours (a group we moved away from may still be saying BYE). */
+  private attach(group: CurrentGroup): void {
+    const driver = group.driver;
+    const current = (): boolean => this.group === group;
+    driver.on('connected', () => {
+      if (current()) this.onConnected();
+    });
+    driver.on('members-joined', (names) => {
+      if (current()) this.guard('members-joined', () => this.onMembersJoined(names));
+    });
+    driver.on('members-lost', (names) => {
+      if (current()) this.guard('members-lost', () => this.onMembersLost(names));
+    });
+    driver.on('message', (message) => {
+      if (current()) this.guard('message', () => this.onMessage(message));
+    });
+    driver.on('disconnected', () => {
+      if (current() && this.leaving === undefined) this.finish('disconnected');
+    });
+    driver.on('error', (error) => {
+      if (current()) this.reportError(error);
+      else this.logger.debug('error in the group we left', { error: error.message });
+    });
+    if (driver.state === 'connected') this.onConnected();
+  }
+
+  private senderFor(group: CurrentGroup): FlowControlledSender {
+    // Before we are a member, what we send would reach nobody (data sent before our JOIN is never delivered).
+    return new FlowControlledSender(group.driver, this.setup.settings.maxQueuedSends, () => this.roomState === 'joined' && group.member);
+  }
+
   private onConnected(): void {
-    if (this.roomState !== 'connecting') return; // a reset reconnects under a new id; nothing to redo
-    this.roomState = 'joining';
-    this.logger.debug('connected', { address: this.address, port: this.port, creator: this.creator });
-    this.connectedSignal.resolve();
-    // §2.1: every participant advertises as soon as it is connected, without waiting for others.
-    const advertising = this.setup.advertising;
-    if (advertising !== undefined) {
-      this.advertiseResult = advertising.advertise(this.roomAddress).then(
-        (result) => {
-          if (result === 'conflict') this.logger.warn('another room of this name is advertised with a different group; not advertising ours', { room: this.name });
-          return result;
-        },
-        (error: unknown) => {
-          this.logger.warn('cannot advertise the room', { error: errorText(error) });
-          return undefined;
-        },
-      );
+    const group = this.group;
+    if (group.connected || this.leaving !== undefined || this.roomState === 'left') return; // a reset reconnects under a new id; nothing to redo
+    group.connected = true;
+    this.logger.debug('connected', { address: group.address, port: group.port, creator: group.creator });
+    if (this.roomState === 'connecting') {
+      this.roomState = 'joining';
+      this.connectedSignal.resolve();
     }
-    if (this.creator) this.becomeMember();
+    if (group.movedFrom !== undefined) {
+      this.logger.info('joined the existing room', { at: groupKey(group), left: groupKey(group.movedFrom) });
+      this.safeEmit('moved', this.roomAddress, group.movedFrom);
+    }
+    // §2.1: every participant advertises as soon as it is connected, without waiting for others.
+    this.advertise(group);
+    if (group.creator) this.becomeMember();
     else this.joinTimer = setTimeout(() => this.becomeMember(), this.setup.settings.joinWaitMs);
   }
 
+  private advertise(group: CurrentGroup): void {
+    const advertising = this.setup.advertising;
+    if (advertising === undefined) {
+      this.advertState = 'off';
+      return;
+    }
+    this.advertState = 'probing';
+    this.advertiseResult = advertising.advertise({ name: this.name, address: group.address, port: group.port }).then(
+      (result) => {
+        if (this.group !== group) return result;
+        if (result === 'conflict') {
+          if (this.advertState === 'probing') this.advertState = 'lost-probing';
+          if (this.mayMove()) this.logger.info('another group holds this room name on mDNS; we join it if we are alone', { room: this.name });
+          else this.logger.warn('another room of this name is advertised with a different group; not advertising ours', { room: this.name });
+        } else if (this.advertState === 'probing') {
+          this.advertState = result === 'advertised' ? 'advertised' : 'withdrawn';
+        }
+        this.guard('advertising', () => this.considerMerge());
+        return result;
+      },
+      (error: unknown) => {
+        this.logger.warn('cannot advertise the room', { error: errorText(error) });
+        if (this.group === group && this.advertState === 'probing') {
+          this.advertState = 'off';
+          this.guard('advertising', () => this.considerMerge());
+        }
+        return undefined;
+      },
+    );
+  }
+
   private becomeMember(): void {
-    if (this.roomState !== 'joining') return;
+    const group = this.group;
+    if (!group.connected || group.member || this.leaving !== undefined || this.roomState === 'left') return;
     this.clearJoinTimer();
-    this.roomState = 'joined';
+    group.member = true;
     this.logger.debug('member', { members: this.others.size });
-    this.readySignal.resolve();
-    this.safeEmit('ready');
+    if (this.roomState === 'joining') {
+      this.roomState = 'joined';
+      this.readySignal.resolve();
+      this.safeEmit('ready');
+    }
     if (this.hasStatusToAnnounce()) void this.announceStatus().catch((error: unknown) => this.logger.debug('status not sent', { error: errorText(error) }));
+    this.considerMerge();
+  }
+
+  // ------------------------------------------------- merging split rooms (room-merge.ts)
+
+  /** leave()/close() began, or the room is gone (a method: state read after an await must not be narrowed). */
+  private closing(): boolean {
+    return this.leaving !== undefined || this.roomState === 'left';
+  }
+
+  /** Joined by name, with a room list to look at and a way to open another group. */
+  private mayMove(): boolean {
+    return this.setup.byName === true && this.setup.listing !== undefined && this.setup.openGroup !== undefined;
+  }
+
+  /** Moves to the group the room list shows under our name when the merge rule says so. */
+  private considerMerge(): void {
+    const { listing, openGroup } = this.setup;
+    if (!this.mayMove() || listing === undefined || openGroup === undefined) return;
+    if (this.moving || this.leaving !== undefined || this.roomState !== 'joined' || !this.group.member) return;
+    const listed = listing.get(this.name);
+    const decision = mergeDecision({ ours: this.group, listed, alone: this.others.size === 0, advert: this.advertState });
+    if (decision !== 'move' || listed === undefined || this.unreachable.has(groupKey(listed))) return;
+    void this.moveTo(listed, openGroup);
+  }
+
+  /**
+   * Leaves our group quietly (advertisement withdrawn, BYE to nobody) for
+   * `target`. The Room object, its listeners and its readers stay; sends
+   * waiting meanwhile go out in the new group once we are a member there,
+   * after what we said while alone.
+   */
+  private async moveTo(target: GroupAddress, openGroup: (address: string, port: number) => Promise<OpenedGroup>): Promise<void> {
+    this.moving = true;
+    const from = this.group;
+    this.logger.info('this room is also at another group and we are alone in ours: moving there', { from: groupKey(from), to: groupKey(target) });
+    try {
+      // The advertiser and the room list know one group per name: ours goes first.
+      await this.withdraw();
+      this.advertiseResult = undefined;
+      if (this.closing()) return;
+      let opened: OpenedGroup;
+      try {
+        opened = await openGroup(target.address, target.port);
+      } catch (error) {
+        this.unreachable.add(groupKey(target));
+        this.logger.warn('cannot join the other group of this room; staying in ours', { to: groupKey(target), error: errorText(error) });
+        if (!this.closing()) this.advertise(from);
+        return;
+      }
+      if (this.closing() || this.others.size > 0) {
+        // Leaving, or someone found us meanwhile: our group stays the room.
+        void opened.driver.close();
+        if (!this.closing()) this.advertise(from);
+        return;
+      }
+      this.switchTo(opened, { name: this.name, address: from.address, port: from.port });
+    } finally {
+      this.moving = false;
+    }
+  }
+
+  private trimUnheard(now: number): void {
+    let bytes = 0;
+    for (const note of this.unheard) bytes += note.bytes.length;
+    for (;;) {
+      const oldest = this.unheard[0];
+      if (oldest === undefined) return;
+      if (this.unheard.length <= MAX_UNHEARD && bytes <= MAX_UNHEARD_BYTES && oldest.at >= now - MAX_UNHEARD_AGE_MS) return;
+      this.unheard.shift();
+      bytes -= oldest.bytes.length;
+    }
+  }
+
+  private switchTo(opened: OpenedGroup, from: RoomAddress): void {
+    const old = { group: this.group, sender: this.sender };
+    const next: CurrentGroup = { driver: opened.driver, address: opened.address, port: opened.port, creator: false, connected: false, member: false, movedFrom: from };
+    this.clearJoinTimer();
+    this.group = next;
+    this.sender = this.senderFor(next);
+    this.stats.moves++;
+    this.advertState = 'off';
+    // We are the newcomer there: the topic its members re-announce to us is the room's, not one we set alone.
+    this.currentTopic = undefined;
+    this.trimUnheard(Date.now());
+    for (const note of this.unheard.splice(0)) {
+      note.resent = this.sender.send(STREAM_XML, note.bytes);
+      note.resent.catch((error: unknown) => this.logger.debug('a message said while alone was not re-sent', { error: errorText(error) }));
+    }
+    // Sends still waiting in the old group's sender fail with 'not-joined' and go out again in the new one (sendStanza).
+    old.sender.close(new RoomError('not-joined', 'the room moved to another group'));
+    const departure = old.group.driver.leave().catch((error: unknown) => this.logger.debug('leaving our old group failed', { error: errorText(error) }));
+    this.departures.add(departure);
+    void departure.finally(() => this.departures.delete(departure));
+    this.attach(next);
   }
 
   private onMembersJoined(names: string[]): void {
@@ -439,6 +673,8 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
       added.push(state);
     }
     this.logger.debug('members joined', { names });
+    // Someone is here: what we say is heard, and the room will not move while they stay.
+    if (added.length > 0) this.unheard = [];
     for (const state of added) this.safeEmit('member-joined', this.toMember(state, false));
     // §3.2 step 3: the others first, then ourselves.
     this.becomeMember();
@@ -455,7 +691,9 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
       this.others.delete(name);
       this.safeEmit('member-left', this.toMember(state, false));
     }
+    if (this.others.size === 0) this.considerMerge();
   }
+
 
   /**
    * Newcomers need the topic. One old member re-sends it, with XEP-0203
@@ -487,13 +725,34 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
     return this.sendStanza(stanza, 'status');
   }
 
-  private async sendStanza(stanza: XmlElement, what: string): Promise<void> {
+  /** @param replayable a text message: if we are alone, a move sends it again in the group we move to. */
+  private async sendStanza(stanza: XmlElement, what: string, replayable = false): Promise<void> {
     if (this.leaving !== undefined || this.roomState === 'left') throw new RoomError('not-joined', `room ${JSON.stringify(this.name)} was left`);
     const bytes = serializeStanzaDocument(stanza);
     if (bytes.length > this.setup.settings.maxStanzaBytes) {
       throw new RoomError('too-large', `${what} of ${bytes.length} bytes exceeds the room limit of ${this.setup.settings.maxStanzaBytes} bytes`);
     }
-    await this.sender.send(STREAM_XML, bytes);
+    let note: UnheardMessage | undefined;
+    if (replayable && this.others.size === 0 && this.mayMove()) {
+      note = { bytes, at: Date.now() };
+      this.unheard.push(note);
+      this.trimUnheard(note.at);
+    }
+    for (;;) {
+      const sender = this.sender;
+      try {
+        await sender.send(STREAM_XML, bytes);
+        break;
+      } catch (error) {
+        const moved = sender !== this.sender && error instanceof RoomError && error.code === 'not-joined' && !this.closing();
+        if (!moved) throw error;
+        // The room moved while this waited: it goes out in the new group (the move re-sent it already if it was noted).
+        if (note?.resent !== undefined) {
+          await note.resent;
+          break;
+        }
+      }
+    }
     this.stats.sent++;
     this.logger.debug('sent', { stanza: what, bytes: bytes.length });
   }
@@ -674,6 +933,7 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
     for (const reader of [...this.readers]) reader.end();
     this.readers.clear();
     this.others.clear();
+    this.unheard = [];
     if (reason === 'disconnected') void this.driver.close();
     this.logger.debug('left', { reason });
     this.setup.onClosed(this);

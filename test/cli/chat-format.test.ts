@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatHistory } from '../../src/cli/chat/chat-format.js';
+import { formatHistory, formatMoved } from '../../src/cli/chat/chat-format.js';
 
 /** How `clique join` renders lines (pure formatting, no network). */
 describe('chat lines', () => {
@@ -13,5 +13,11 @@ describe('chat lines', () => {
     );
     // A stored name is terminal-safe like everything else shown.
     expect(formatHistory({ room: 'r', id: '4', sender: 'x@vm', senderName: 'evil\u001b[2J', kind: 'normal', text: 'hi', time, outgoing: false }, lookup)).not.toContain('\u001b');
+  });
+
+  it('formatMoved names the group we joined and the one we left', () => {
+    expect(formatMoved({ name: 'Witchcraft', address: '239.255.71.5', port: 40000 }, { name: 'Witchcraft', address: '239.255.71.9', port: 1234 })).toBe(
+      '* joined the existing room at 239.255.71.5:40000 (ours at 239.255.71.9:1234 had nobody else)',
+    );
   });
 });

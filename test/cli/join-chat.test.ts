@@ -14,10 +14,10 @@ if (!hasTmux) console.log('join-chat: tmux not installed; skipping the terminal 
 let tmux: TmuxServer | undefined;
 const dirs: string[] = [];
 
-function startChat(server: TmuxServer, session: string, room: string, nick: string, dir: string): void {
+function startChat(server: TmuxServer, session: string, room: string, nick: string, dir: string, extra: string[] = []): void {
   const command = shellQuote([
     process.execPath, '--import', 'tsx', 'src/cli/main.ts',
-    'join', room, '--nick', nick, '--history-file', join(dir, `${nick}.sqlite`), '--failure-timeout-ms', '5000',
+    'join', room, '--nick', nick, '--history-file', join(dir, `${nick}.sqlite`), '--failure-timeout-ms', '5000', ...extra,
   ]);
   server.start(session, ROOT, command, { CLIQUE_INTERFACE: '127.0.0.1' });
 }
@@ -66,5 +66,30 @@ describe('clique join in a terminal', () => {
     await t.waitFor('bob2', /local history\) ---\n\d\d:\d\d <[^>]+> hello bob, fancy some tea\?\n\d\d:\d\d <[^>]+> yes please/);
     t.type('alice', '/quit');
     await t.waitFor('alice', /\[exited 0\]/);
+  }, 180_000);
+
+  it.skipIf(!hasTmux)('two people starting the same room at once meet in one group; the one that moved is told', async () => {
+    const t = (tmux = new TmuxServer());
+    const dir = mkdtempSync(join(tmpdir(), 'clique-join-'));
+    dirs.push(dir);
+    const room = `Witchcraft${process.pid}${Math.floor(Math.random() * 1e6)}`;
+    // No look-up wait: neither can have seen the other's advertisement, so both create the room.
+    startChat(t, 'morgana', room, 'morgana', dir, ['--lookup-ms', '0']);
+    startChat(t, 'merlin', room, 'merlin', dir, ['--lookup-ms', '0']);
+    await t.waitFor('morgana', /\* merlin \(.*\) joined|members: merlin/);
+    await t.waitFor('merlin', /\* morgana \(.*\) joined|members: morgana/);
+    const moved = /\* joined the existing room at (239\.255\.71\.\d+:\d+) \(ours at [\d.:]+ had nobody else\)/;
+    const screens = [t.screen('morgana'), t.screen('merlin')];
+    const movers = screens.filter((screen) => moved.test(screen));
+    expect(movers).toHaveLength(1);
+    // The one that moved is now where the other one created the room.
+    const other = screens.find((screen) => !moved.test(screen))!;
+    expect(other).toContain(`(${moved.exec(movers[0]!)![1]}); waiting for the other members`);
+    t.type('merlin', 'well met');
+    await t.waitFor('morgana', /<merlin> well met/);
+    t.type('morgana', '/quit');
+    t.type('merlin', '/quit');
+    await t.waitFor('morgana', /\[exited 0\]/);
+    await t.waitFor('merlin', /\[exited 0\]/);
   }, 180_000);
 });

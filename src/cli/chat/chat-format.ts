@@ -1,3 +1,4 @@
+import type { RoomAddress } from '../../linklocal/room-advertiser.js';
 import type { HistoryEntry } from '../../rooms/history-store.js';
 import type { RoomMember, RoomMessage, TopicChange } from '../../rooms/room-types.js';
 import { printable } from '../terminal-text.js';
@@ -45,6 +46,11 @@ export function formatTopic(change: TopicChange, displayName: (name: string) => 
   return change.replay
     ? `* topic: ${printable(change.topic)} (set by ${who} at ${clock(change.setAt)})`
     : `${clock(change.setAt)} * ${who} set the topic: ${printable(change.topic)}`;
+}
+
+/** The room moved: we had created it alone at `from` while it already existed (or was being created) at `to`. */
+export function formatMoved(to: RoomAddress, from: RoomAddress): string {
+  return `* joined the existing room at ${to.address}:${to.port} (ours at ${from.address}:${from.port} had nobody else)`;
 }
 
 export function memberLabel(member: RoomMember): string {

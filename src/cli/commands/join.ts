@@ -3,7 +3,7 @@ import { Logger, levelFromEnv } from '../../base/logger.js';
 import { Clique } from '../../rooms/clique.js';
 import type { Room } from '../../rooms/room.js';
 import { CHAT_HELP, parseChatInput, type ChatInput } from '../chat/chat-commands.js';
-import { formatHistory, formatMessage, formatText, formatTopic, formatWho, memberLabel } from '../chat/chat-format.js';
+import { formatHistory, formatMessage, formatMoved, formatText, formatTopic, formatWho, memberLabel } from '../chat/chat-format.js';
 import { ChatScreen } from '../chat/chat-screen.js';
 import { addRoomScriptOptions, asUsageError, type RoomScriptOptions } from '../room-script-session.js';
 import { printable } from '../terminal-text.js';
@@ -192,6 +192,7 @@ async function runChat(roomName: string, options: JoinCommandOptions): Promise<v
   room.on('message', (message) => screen.print(formatMessage(message)));
   room.on('member-joined', (member) => screen.print(`* ${memberLabel(member)} joined`));
   room.on('member-left', (member) => screen.print(`* ${memberLabel(member)} left`));
+  room.on('moved', (to, from) => screen.print(formatMoved(to, from)));
   room.on('topic', (change) => screen.print(formatTopic(change, displayName)));
   room.on('error', (error) => screen.print(`! ${error.message}`));
   room.on('left', (reason) => {
