@@ -119,14 +119,14 @@ function topicJson(t: TopicChange): Record<string, unknown> {
 
 function historyLine(e: HistoryEntry): string {
   const time = e.time.toISOString().replace('T', ' ').slice(0, 19);
-  const who = printable(e.sender);
+  const who = printable(e.senderName ?? e.sender);
   const text = printable(e.text);
   const body = e.kind === 'topic' ? `* topic: ${text} (set by ${who})` : e.kind === 'action' ? `* ${who} ${text}` : e.kind === 'notice' ? `-${who}- ${text}` : `<${who}> ${text}`;
   return `[${time}] ${body}`;
 }
 
 function historyJson(e: HistoryEntry): Record<string, unknown> {
-  return { id: e.id, sender: e.sender, kind: e.kind, text: e.text, time: e.time.toISOString(), outgoing: e.outgoing, replyTo: e.replyTo ?? null };
+  return { id: e.id, sender: e.sender, senderName: e.senderName ?? null, kind: e.kind, text: e.text, time: e.time.toISOString(), outgoing: e.outgoing, replyTo: e.replyTo ?? null };
 }
 
 function parseCount(value: string): number {
