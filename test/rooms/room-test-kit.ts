@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Logger, type LogRecord } from '../../src/base/logger.js';
+import { RoomDirectory } from '../../src/linklocal/room-directory.js';
 import { Clique, type CliqueOptions } from '../../src/rooms/clique.js';
 import type { Room } from '../../src/rooms/room.js';
 import type { RoomMessage } from '../../src/rooms/room-types.js';
@@ -48,8 +49,18 @@ export async function startClique(name: string, options: CliqueOptions = {}): Pr
   return clique;
 }
 
+const directories: RoomDirectory[] = [];
+
+/** A third party watching `_clique._udp` on loopback (closed by stopAll). */
+export async function observer(): Promise<RoomDirectory> {
+  const directory = await RoomDirectory.open({ interface: LOOPBACK });
+  directories.push(directory);
+  return directory;
+}
+
 export async function stopAll(): Promise<void> {
   await Promise.all(started.splice(0).map((c) => c.stop()));
+  await Promise.all(directories.splice(0).map((d) => d.close()));
 }
 
 /** Everything a room emits, recorded for assertions. */

@@ -1,24 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { RoomDirectory } from '../../src/linklocal/room-directory.js';
 import type { RoomInvitation } from '../../src/rooms/clique.js';
 import { testGroup } from '../support/multicast-helpers.js';
-import { LOOPBACK, record, runId, startClique, stopAll, waitFor } from './room-test-kit.js';
+import { observer, record, runId, startClique, stopAll, waitFor } from './room-test-kit.js';
 
 /**
  * Rooms found and advertised over real mDNS on loopback (`_clique._udp`),
  * joined by name, by address (private) and by invitation over XEP-0174.
  */
-const directories: RoomDirectory[] = [];
 afterEach(async () => {
   await stopAll();
-  await Promise.all(directories.splice(0).map((d) => d.close()));
 });
-
-async function observer(): Promise<RoomDirectory> {
-  const directory = await RoomDirectory.open({ interface: LOOPBACK });
-  directories.push(directory);
-  return directory;
-}
 
 describe('rooms on mDNS', () => {
   it('created by name and advertised once connected; joined by name at the advertised group; withdrawn when the last member leaves', async () => {

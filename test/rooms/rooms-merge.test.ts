@@ -1,9 +1,8 @@
 import { randomInt } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RoomAddress } from '../../src/linklocal/room-advertiser.js';
-import { RoomDirectory } from '../../src/linklocal/room-directory.js';
 import type { Room } from '../../src/rooms/room.js';
-import { capturingLogger, LOOPBACK, record, runId, startClique, stopAll, waitFor } from './room-test-kit.js';
+import { capturingLogger, observer, record, runId, startClique, stopAll, waitFor } from './room-test-kit.js';
 
 /**
  * Split rooms merge (room-merge.ts), over real UDP multicast and real mDNS on
@@ -11,17 +10,9 @@ import { capturingLogger, LOOPBACK, record, runId, startClique, stopAll, waitFor
  * the room is advertised at another one move there; rooms joined by address
  * never do.
  */
-const directories: RoomDirectory[] = [];
 afterEach(async () => {
   await stopAll();
-  await Promise.all(directories.splice(0).map((d) => d.close()));
 });
-
-async function observer(): Promise<RoomDirectory> {
-  const directory = await RoomDirectory.open({ interface: LOOPBACK });
-  directories.push(directory);
-  return directory;
-}
 
 function groupOf(room: Room): string {
   return `${room.address}:${room.port}`;
