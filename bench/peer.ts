@@ -57,6 +57,16 @@ function finish(report: RunReport): void {
   reply(report);
 }
 
+/** Say ready, then answer each 'run' with a report until 'stop'. */
+async function serveRuns(setup: PeerSetup, run: (command: RunCommand) => Promise<RunReport>): Promise<void> {
+  reply({ kind: 'ready', name: setup.name });
+  for (;;) {
+    const command = await waitForCommand();
+    if (command.cmd === 'stop') return;
+    if (command.cmd === 'run') finish(await run(command));
+  }
+}
+
 async function runRaw(setup: PeerSetup): Promise<void> {
   const socket = createSocket({ type: 'udp4', reuseAddr: true });
   await new Promise<void>((resolve) => socket.bind(setup.port, '0.0.0.0', resolve));
@@ -75,20 +85,15 @@ async function runRaw(setup: PeerSetup): Promise<void> {
     recordArrival(report, msg);
     if (report.received >= expected) done?.();
   });
-  reply({ kind: 'ready', name: setup.name });
-  for (;;) {
-    const command = await waitForCommand();
-    if (command.cmd === 'stop') break;
-    if (command.cmd !== 'run') continue;
+  await serveRuns(setup, async (command) => {
     report = emptyReport(setup);
     if (setup.role === 'receiver') {
       expected = command.count;
       // Raw UDP loses datagrams under load: stop at the expected count or when traffic stops.
       await new Promise<void>((resolve) => {
-        done = resolve;
         let lastCount = -1;
         const idle = setInterval(() => {
-          if (report.received === lastCount && report.received > 0) resolve();
+          if (report.received === lastCount && report.received > 0) done?.();
           lastCount = report.received;
         }, 500);
         done = () => {
@@ -96,12 +101,11 @@ async function runRaw(setup: PeerSetup): Promise<void> {
           resolve();
         };
       });
-      finish(report);
     } else {
       await sendRaw(socket, command, setup.group, setup.port, report);
-      finish(report);
     }
-  }
+    return report;
+  });
   socket.close();
 }
 
@@ -147,17 +151,12 @@ async function runClique(setup: PeerSetup): Promise<void> {
     };
     check();
   });
-  reply({ kind: 'ready', name: setup.name });
-  for (;;) {
-    const command = await waitForCommand();
-    if (command.cmd === 'stop') break;
-    if (command.cmd !== 'run') continue;
+  await serveRuns(setup, async (command) => {
     report = emptyReport(setup);
     if (setup.role === 'receiver') {
       expected = command.count;
       await new Promise<void>((resolve) => (done = resolve));
       done = undefined;
-      finish(report);
     } else {
       const before = driver.stats.datagramsOut;
       report.first = absoluteNow();
@@ -169,9 +168,9 @@ async function runClique(setup: PeerSetup): Promise<void> {
       }
       report.last = absoluteNow();
       report.datagramsOut = driver.stats.datagramsOut - before;
-      finish(report);
     }
-  }
+    return report;
+  });
   await driver.leave();
 }
 
