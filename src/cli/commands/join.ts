@@ -1,4 +1,4 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { Logger, levelFromEnv } from '../../base/logger.js';
 import { Clique } from '../../rooms/clique.js';
 import type { Room } from '../../rooms/room.js';
@@ -8,6 +8,7 @@ import { ChatScreen } from '../chat/chat-screen.js';
 import { addRoomScriptOptions, asUsageError, type RoomScriptOptions } from '../room-script-session.js';
 import { printable } from '../terminal-text.js';
 import { UsageError } from '../usage-error.js';
+import { wholeNumberParser } from '../number-options.js';
 
 interface JoinCommandOptions extends RoomScriptOptions {
   history: number;
@@ -24,7 +25,7 @@ export function registerJoinCommand(program: Command): void {
     .description('join (or create) a chat room and chat interactively (/help inside for commands)')
     .argument('<room>', 'room name, e.g. Witchcraft');
   addRoomScriptOptions(command, { json: false })
-    .option('--history <n>', 'earlier messages to show on joining (0 = none)', parseCount, 20)
+    .option('--history <n>', 'earlier messages to show on joining (0 = none)', countUpTo10000, 20)
     .addHelpText(
       'after',
       `\nExample (two terminals on one machine):\n  clique join Witchcraft --nick alice --interface 127.0.0.1\n  clique join Witchcraft --nick bob --interface 127.0.0.1\n\nInside the chat:\n${CHAT_HELP.map((l) => '  ' + l).join('\n')}`,
@@ -206,9 +207,4 @@ async function runChat(roomName: string, options: JoinCommandOptions): Promise<v
   process.exit(0);
 }
 
-function parseCount(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n > 10_000) throw new InvalidArgumentError('must be a whole number from 0 to 10000');
-  return n;
-}
-
+const countUpTo10000 = wholeNumberParser(10000);

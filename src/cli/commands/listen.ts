@@ -1,9 +1,9 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import type { HistoryEntry } from '../../rooms/history-store.js';
-import type { Room } from '../../rooms/room.js';
 import type { RoomMember, RoomMessage, TopicChange } from '../../rooms/room-types.js';
 import { addRoomScriptOptions, joinScriptRoom, memberJson, startScriptClique, stdoutFlushed, writeJsonLine, type RoomScriptOptions } from '../room-script-session.js';
 import { printable } from '../terminal-text.js';
+import { wholeNumberParser } from '../number-options.js';
 
 interface ListenOptions extends RoomScriptOptions {
   history: number;
@@ -20,7 +20,7 @@ export function registerListenCommand(program: Command): void {
     .command('listen')
     .description('join a chat room and print what happens in it until Ctrl-C')
     .argument('<room>', 'room name')
-    .option('--history <n>', 'first print the last N entries of the local history of this room', parseCount, 0);
+    .option('--history <n>', 'first print the last N entries of the local history of this room', countUpTo10000, 0);
   addRoomScriptOptions(command)
     .addHelpText(
       'after',
@@ -129,8 +129,4 @@ function historyJson(e: HistoryEntry): Record<string, unknown> {
   return { id: e.id, sender: e.sender, senderName: e.senderName ?? null, kind: e.kind, text: e.text, time: e.time.toISOString(), outgoing: e.outgoing, replyTo: e.replyTo ?? null };
 }
 
-function parseCount(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n > 10_000) throw new InvalidArgumentError('must be a whole number from 0 to 10000');
-  return n;
-}
+const countUpTo10000 = wholeNumberParser(10000);

@@ -6,6 +6,7 @@ import type { TextMessageKind } from '../../xml/stanzas.js';
 import { addRoomScriptOptions, joinScriptRoom, startScriptClique, stdoutFlushed, writeJsonLine, type RoomScriptOptions } from '../room-script-session.js';
 import { printable } from '../terminal-text.js';
 import { UsageError } from '../usage-error.js';
+import { wholeNumberParser } from '../number-options.js';
 
 interface SendOptions extends RoomScriptOptions {
   waitMembers: number;
@@ -33,7 +34,7 @@ export function registerSendCommand(program: Command): void {
     .argument('<text...>', 'the message (words are joined with spaces), or - to read lines from stdin')
     .option('--me', 'send as an action (/me TEXT)')
     .option('--notice', 'send as a notice')
-    .option('-w, --wait-members <n>', 'wait until this many other members are in the room before sending (0 = do not wait)', parseCount, 1)
+    .option('-w, --wait-members <n>', 'wait until this many other members are in the room before sending (0 = do not wait)', countUpTo1000, 1)
     .option('-t, --timeout <ms>', `how long to wait for them (default ${DEFAULT_WAIT_MS})`, parsePositiveMs, DEFAULT_WAIT_MS);
   addRoomScriptOptions(command)
     .addHelpText('after', '\nExamples:\n  clique send Witchcraft "the cauldron is ready" --interface 127.0.0.1\n  printf "one\\ntwo\\n" | clique send Witchcraft - --wait-members 2 --json')
@@ -106,14 +107,10 @@ function readStdinLines(): Promise<string[]> {
   });
 }
 
-function parseCount(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n > 1000) throw new InvalidArgumentError('must be a whole number from 0 to 1000');
-  return n;
-}
-
 function parsePositiveMs(value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value) || n < 1 || !Number.isSafeInteger(n)) throw new InvalidArgumentError('must be a positive number of milliseconds');
   return n;
 }
+
+const countUpTo1000 = wholeNumberParser(1000);
