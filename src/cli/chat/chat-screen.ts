@@ -12,7 +12,7 @@ export class ChatScreen {
   private closed = false;
 
   constructor(
-    private readonly input: NodeJS.ReadableStream,
+    input: NodeJS.ReadableStream,
     private readonly output: NodeJS.WritableStream & { isTTY?: boolean },
     prompt: string,
     onLine: (line: string) => void,

@@ -1,17 +1,11 @@
 import { Option, type Command } from 'commander';
-import type { Contact, PresenceStatus } from '../../linklocal/contact.js';
+import type { Contact } from '../../linklocal/contact.js';
 import type { ChatMessageEvent, InvitationEvent } from '../../linklocal/link-local-messenger.js';
 import { interfaceOption } from '../interface-option.js';
-import { contactJson, contactLine, hostPort, parseTcpPort, startCliService, writeJson, writeLine } from '../link-local-session.js';
+import { contactJson, contactLine, hostPort, parseTcpPort, startCliService, writeJson, writeLine, type PresenceCliOptions } from '../link-local-session.js';
 import { printable } from '../terminal-text.js';
 
-interface OnlineOptions {
-  interface?: string;
-  name?: string;
-  nick?: string;
-  status?: PresenceStatus;
-  message?: string;
-  tcpPort?: number;
+interface OnlineOptions extends PresenceCliOptions {
   json?: boolean;
 }
 
