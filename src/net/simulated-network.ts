@@ -289,15 +289,7 @@ export class SimulatedNetwork {
 
   /** Advance virtual time by `ms`, processing everything due. */
   runFor(ms: number): void {
-    const end = this.clock + ms;
-    let budget = this.maxEventsPerRun;
-    for (;;) {
-      const next = this.queue.peekTime();
-      if (next === undefined || next > end) break;
-      if (budget-- <= 0) this.runaway();
-      this.step();
-    }
-    this.clock = end;
+    this.advanceTo(this.clock + ms, () => false);
   }
 
   /**
@@ -307,20 +299,28 @@ export class SimulatedNetwork {
    */
   runUntil(predicate: () => boolean, options: { timeoutMs: number; what?: string }): void {
     if (predicate()) return;
-    const end = this.clock + options.timeoutMs;
+    if (this.advanceTo(this.clock + options.timeoutMs, predicate)) return;
+    throw new SimulationError(
+      'timeout',
+      `seed ${this.seed}: timed out after ${options.timeoutMs} ms of virtual time waiting for ${options.what ?? 'a condition'}\n${this.describeState()}`,
+    );
+  }
+
+  /**
+   * Process every event due up to `end`, stopping early (returning true) as
+   * soon as `stop()` holds after an event; otherwise the clock ends at `end`.
+   */
+  private advanceTo(end: number, stop: () => boolean): boolean {
     let budget = this.maxEventsPerRun;
     for (;;) {
       const next = this.queue.peekTime();
       if (next === undefined || next > end) break;
       if (budget-- <= 0) this.runaway();
       this.step();
-      if (predicate()) return;
+      if (stop()) return true;
     }
     this.clock = end;
-    throw new SimulationError(
-      'timeout',
-      `seed ${this.seed}: timed out after ${options.timeoutMs} ms of virtual time waiting for ${options.what ?? 'a condition'}\n${this.describeState()}`,
-    );
+    return false;
   }
 
   /** One line per node: status, members, counts. For failure messages. */
