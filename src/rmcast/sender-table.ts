@@ -536,10 +536,7 @@ export class SenderTable {
     });
     this.reportFailed(x, 'message too large');
     // Stop here; a failed sender is processed no further than its end point.
-    if (x.state < SenderState.Failed) {
-      x.state = SenderState.Failed;
-      x.endPoint = x.nextOutput;
-    }
+    this.markFailed(x);
     return false;
   }
 
