@@ -325,9 +325,9 @@ export class RMulticastEngine implements MulticastEngine {
     }
   }
 
+  /** Any packet we originate carries our acks (and resets the count). */
   private sendAck(): void {
     if (!this.running) return;
-    this.unackedDeliveries = 0;
     this.originate({ type: 'no-data' });
   }
 
