@@ -1,3 +1,4 @@
+import { allocateDatagram } from './datagram-slab.js';
 import { PacketError } from './packet-error.js';
 import {
   DATA_HEADER_SIZE,
@@ -244,8 +245,8 @@ export function encodePacket(packet: Packet, maxSize?: number): Uint8Array {
   if (maxSize !== undefined && size > maxSize) {
     throw new PacketError('too-large', `${packet.type} packet of ${size} bytes exceeds the ${maxSize}-byte datagram limit`);
   }
-  const out = new Uint8Array(size);
-  const view = new DataView(out.buffer);
+  const out = allocateDatagram(size);
+  const view = new DataView(out.buffer, out.byteOffset, size);
   out.set(PACKET_PREFIX, 0);
   out[6] = PROTOCOL_VERSION;
   out[7] = PacketTypeCode[packet.type];

@@ -148,7 +148,7 @@ describe(`codec properties (seed ${seed}; replay with CLIQUE_SEED=${seed})`, () 
           expect(Buffer.from(encoded.subarray(0, 6)).equals(PACKET_PREFIX)).toBe(true);
           expect(encoded[6]).toBe(1);
           expect(encoded[7]).toBe(PacketTypeCode[type]);
-          expect(new DataView(encoded.buffer).getUint32(8)).toBe(packet.sender);
+          expect(new DataView(encoded.buffer, encoded.byteOffset).getUint32(8)).toBe(packet.sender);
           checkFitsInput(decodePacket(encoded), encoded);
         }),
         seed,
