@@ -497,17 +497,32 @@ export class RMulticastEngine implements MulticastEngine {
     });
   }
 
+  /**
+   * Every packet we send with depends pushes the keepalive back. Only the
+   * deadline moves; the one armed timer re-arms itself when it finds it early,
+   * so a busy sender does not cancel and schedule a timer per packet.
+   */
   private restartKeepalive(): void {
     if (!this.running) return;
-    this.timers.cancel(this.keepaliveTimer);
-    this.keepaliveTimer = this.timers.schedule(this.clock + this.ctx.timing.keepalive, () => {
+    this.keepaliveDeadline = this.clock + this.ctx.timing.keepalive;
+    if (this.keepaliveTimer?.active) return;
+    this.armKeepalive();
+  }
+
+  private armKeepalive(): void {
+    this.keepaliveTimer = this.timers.schedule(this.keepaliveDeadline, () => {
       this.keepaliveTimer = undefined;
       if (!this.running) return;
+      if (this.clock < this.keepaliveDeadline) {
+        this.armKeepalive();
+        return;
+      }
       this.originate({ type: 'no-data' });
       // A node alone has no depends, so nothing else would re-arm it.
       if (!this.keepaliveTimer) this.restartKeepalive();
     });
   }
+  private keepaliveDeadline = 0;
 
   private scheduleSweep(): void {
     const t = this.ctx.timing;
