@@ -35,6 +35,8 @@ export interface RunReport {
   rssBytes: number;
   heapUsedBytes: number;
   datagramsOut: number;
+  /** CPU time (user + system) this process spent during the run, in microseconds. */
+  cpuMicros: number;
 }
 
 export type FromPeer = { kind: 'ready'; name: string } | RunReport | { kind: 'error'; name: string; message: string };

@@ -34,7 +34,7 @@ function stamp(seq: number, size: number): Uint8Array {
 function emptyReport(setup: PeerSetup): RunReport {
   return {
     kind: 'report', name: setup.name, role: setup.role, received: 0, bytes: 0, first: 0, last: 0,
-    latencies: [], rssBytes: 0, heapUsedBytes: 0, datagramsOut: 0,
+    latencies: [], rssBytes: 0, heapUsedBytes: 0, datagramsOut: 0, cpuMicros: 0,
   };
 }
 
@@ -63,7 +63,13 @@ async function serveRuns(setup: PeerSetup, run: (command: RunCommand) => Promise
   for (;;) {
     const command = await waitForCommand();
     if (command.cmd === 'stop') return;
-    if (command.cmd === 'run') finish(await run(command));
+    if (command.cmd === 'run') {
+      const cpuBefore = process.cpuUsage();
+      const report = await run(command);
+      const cpu = process.cpuUsage(cpuBefore);
+      report.cpuMicros = cpu.user + cpu.system;
+      finish(report);
+    }
   }
 }
 

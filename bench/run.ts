@@ -87,6 +87,8 @@ interface Throughput {
   mbPerS: number;
   msgsPerS: number;
   deliveredFraction: number;
+  /** CPU microseconds per message: the sender's, then each receiver's. */
+  cpuPerMessage: number[];
 }
 
 /** Goodput to every member: the slowest receiver's bytes over the time from the first send to its last delivery. */
@@ -100,13 +102,20 @@ function throughput(senderReport: RunReport, receiverReports: RunReport[], count
     worstMsgs = Math.min(worstMsgs, r.received / seconds);
     fraction = Math.min(fraction, r.received / count);
   }
-  return { mbPerS: worst, msgsPerS: worstMsgs, deliveredFraction: fraction };
+  const cpuPerMessage = [senderReport, ...receiverReports].map((r) => r.cpuMicros / count);
+  return { mbPerS: worst, msgsPerS: worstMsgs, deliveredFraction: fraction, cpuPerMessage };
 }
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/** "sender 11.2 µs, receivers 4.1 / 4.3 µs" */
+function cpuText(t: Throughput): string {
+  const [sender, ...receivers] = t.cpuPerMessage;
+  return `CPU per message: sender ${fmt(sender ?? NaN, 1)} µs, receivers ${receivers.map((r) => fmt(r, 1)).join(' / ')} µs`;
 }
 
 function fmt(n: number, digits = 2): string {
@@ -147,9 +156,13 @@ async function main(): Promise<void> {
   console.log(`throughput, ${THROUGHPUT.count} x ${THROUGHPUT.size} B messages, delivered to every member:`);
   console.log(`  raw UDP multicast  ${fmt(raw.big.mbPerS)} MB/s  (${fmt(raw.big.deliveredFraction * 100, 1)}% of datagrams arrived, no reliability)`);
   console.log(`  clique rMulticast  ${fmt(clique.big.mbPerS)} MB/s  (100% delivered, causally ordered)  ratio ${fmt(ratio, 3)}`);
+  console.log(`    raw ${cpuText(raw.big)}`);
+  console.log(`    clique ${cpuText(clique.big)}`);
   console.log(`small messages, ${SMALL.count} x ${SMALL.size} B from one sender:`);
   console.log(`  raw UDP multicast  ${fmt(raw.small.msgsPerS, 0)} msg/s  (${fmt(raw.small.deliveredFraction * 100, 1)}% arrived)`);
   console.log(`  clique rMulticast  ${fmt(clique.small.msgsPerS, 0)} msg/s  ratio ${fmt(ratioSmall, 3)}`);
+  console.log(`    raw ${cpuText(raw.small)}`);
+  console.log(`    clique ${cpuText(clique.small)}`);
   console.log(`latency, ${LATENCY.count} messages at ~${1000 / LATENCY.intervalMs}/s, one way:`);
   console.log(`  raw UDP multicast  p50 ${fmt(percentile(raw.latencies, 50), 3)} ms  p99 ${fmt(percentile(raw.latencies, 99), 3)} ms`);
   const p99 = percentile(clique.latencies, 99);
