@@ -6,10 +6,18 @@ import { DEFAULT_MAX_DATAGRAM } from '../wire/packet.js';
 import { TransportError, type DatagramTransport } from './datagram-transport.js';
 
 /**
- * rMulticast over one IPv4 UDP socket (spec rmulticast.md A.7): bound to
- * 0.0.0.0:port with address reuse, joined to the group, TTL 1, loopback on,
- * sends to group:port. Datagrams above 1500 bytes are dropped on arrival (the
- * original reads into a 1500-byte buffer, so it could never parse them).
+ * rMulticast over IPv4 UDP (spec rmulticast.md A.7): a receive socket bound to
+ * 0.0.0.0:port with address reuse and joined to the group, and a send socket
+ * connected to group:port, TTL 1, loopback on (so we, and other processes on
+ * this host, receive what we send). Datagrams above 1500 bytes are dropped on
+ * arrival (the original reads into a 1500-byte buffer, so it could never parse
+ * them).
+ *
+ * Ours: the original sends from its receive socket, so its datagrams come from
+ * the group port; ours come from an ephemeral port. Nobody reads the source
+ * port (senders are named by the id in the header), and a connected socket
+ * sends at once, where Node would resolve the address and defer every send of
+ * an unconnected one to the next tick.
  */
 
 /** Requested SO_RCVBUF/SO_SNDBUF (the kernel may grant less). */
@@ -64,6 +72,7 @@ export class UdpMulticastTransport implements DatagramTransport {
 
   private constructor(
     private readonly socket: Socket,
+    private readonly sendSocket: Socket,
     options: UdpMulticastOptions,
     private readonly logger: Logger,
   ) {
@@ -82,9 +91,11 @@ export class UdpMulticastTransport implements DatagramTransport {
       const bytes = new Uint8Array(message.buffer, message.byteOffset, message.byteLength);
       for (const callback of this.datagramCallbacks) callback(bytes);
     });
-    socket.on('error', (error) => {
-      this.report(new TransportError('socket-error', `UDP socket error: ${error.message}`, { cause: error }));
-    });
+    for (const each of [socket, sendSocket]) {
+      each.on('error', (error) => {
+        this.report(new TransportError('socket-error', `UDP socket error: ${error.message}`, { cause: error }));
+      });
+    }
   }
 
   /** Bind, join the group and configure the socket. Rejects with a TransportError. */
@@ -121,8 +132,15 @@ export class UdpMulticastTransport implements DatagramTransport {
         { cause: error },
       );
     }
+    let sendSocket: Socket;
+    try {
+      sendSocket = await openSendSocket(options);
+    } catch (error) {
+      socket.close();
+      throw error;
+    }
     logger.debug('joined multicast group', { group: options.group, port: options.port, interface: options.interfaceAddress });
-    return new UdpMulticastTransport(socket, options, logger);
+    return new UdpMulticastTransport(socket, sendSocket, options, logger);
   }
 
   send(bytes: Uint8Array): void {
@@ -133,7 +151,7 @@ export class UdpMulticastTransport implements DatagramTransport {
     }
     this.stats.sent++;
     this.pendingSends++;
-    this.socket.send(bytes, this.port, this.group, (error) => {
+    this.sendSocket.send(bytes, (error) => {
       if (--this.pendingSends === 0) this.sendsDrained?.();
       if (error === null || error === undefined || this.closed) return;
       this.stats.sendErrors++;
@@ -162,13 +180,7 @@ export class UdpMulticastTransport implements DatagramTransport {
         };
       });
     }
-    await new Promise<void>((resolve) => {
-      try {
-        this.socket.close(() => resolve());
-      } catch {
-        resolve(); // already closed underneath us
-      }
-    });
+    await Promise.all([closeSocket(this.socket), closeSocket(this.sendSocket)]);
   }
 
   private report(error: TransportError): void {
@@ -178,6 +190,50 @@ export class UdpMulticastTransport implements DatagramTransport {
     }
     for (const callback of this.errorCallbacks) callback(error);
   }
+}
+
+function closeSocket(socket: Socket): Promise<void> {
+  return new Promise<void>((resolve) => {
+    try {
+      socket.close(() => resolve());
+    } catch {
+      resolve(); // already closed underneath us
+    }
+  });
+}
+
+/** The socket we send from: ephemeral port, pinned to the interface, connected to group:port. */
+async function openSendSocket(options: UdpMulticastOptions): Promise<Socket> {
+  const socket = createSocket({ type: 'udp4' });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind({ port: 0, address: '0.0.0.0' }, () => {
+        socket.off('error', reject);
+        resolve();
+      });
+    });
+    if (options.interfaceAddress !== undefined) socket.setMulticastInterface(options.interfaceAddress);
+    socket.setMulticastTTL(1);
+    socket.setMulticastLoopback(true);
+    trySetBufferSizes(socket, SOCKET_BUFFER_BYTES);
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.connect(options.port, options.group, () => {
+        socket.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    socket.close();
+    const where = options.interfaceAddress ?? 'the default interface';
+    throw new TransportError(
+      'membership-failed',
+      `cannot send to ${options.group}:${options.port} on ${where}: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
+  }
+  return socket;
 }
 
 function validate(options: UdpMulticastOptions): void {
