@@ -579,6 +579,12 @@ export class SenderTable {
       return 'skipped';
     }
     if (!this.causallyReady(first.depends, true)) return 'blocked';
+    if (x.isOwn) {
+      // Our own message: nobody to deliver it to, so no copy to make.
+      if (x.state < SenderState.DataRunning) x.state = SenderState.DataRunning;
+      this.finishMessage(x, first, end);
+      return 'delivered';
+    }
     const data = this.reassemble(x, first, end);
     if (data === undefined) {
       this.reportFailed(x, 'reassembled size differs from total_size');
@@ -586,7 +592,7 @@ export class SenderTable {
     }
     if (x.state < SenderState.DataRunning) x.state = SenderState.DataRunning;
     this.finishMessage(x, first, end);
-    if (!x.isOwn) this.hooks.onMessage(x, first.streamId, data);
+    this.hooks.onMessage(x, first.streamId, data);
     return 'delivered';
   }
 
@@ -700,13 +706,13 @@ export class SenderTable {
     this.gcNeeded = false;
     this.gcPending = 0;
     this.gcUrgent = false;
-    const live = [...this.records.values()].filter((r) => r.state < SenderState.Stopped);
-    for (const x of live) {
-      if (!x.hasStart) continue;
+    // Runs every few packets under load: iterate the table itself, no per-run arrays.
+    for (const x of this.records.values()) {
+      if (x.state >= SenderState.Stopped || !x.hasStart) continue;
       let stable = x.nextInput;
       let complete = true;
-      for (const s of live) {
-        if (s === x) continue;
+      for (const s of this.records.values()) {
+        if (s === x || s.state >= SenderState.Stopped) continue;
         const ack = s.acks.get(x.id);
         if (ack === undefined) {
           complete = false;
@@ -721,6 +727,8 @@ export class SenderTable {
     for (const record of this.records.values()) {
       if (record.state === SenderState.Stopped) this.freeFront(record);
     }
+    if (this.pendingRemoval.size === 0) return;
+    const live = [...this.records.values()].filter((r) => r.state < SenderState.Stopped);
     for (const r of [...this.pendingRemoval.values()]) {
       if (this.everybodyHas(r, live)) this.deleteForever(r);
     }
