@@ -44,38 +44,45 @@ export function peekHeader(datagram: Uint8Array): { type: PacketTypeName; sender
   return { type, sender: view.getUint32(8) };
 }
 
+const ID_LIST_NAMES = { failure: 'failure id list', 'attempt-join': 'attempt-join id list', join: 'join id list' } as const;
+
 function hasPrefix(bytes: Uint8Array): boolean {
   for (let i = 0; i < PACKET_PREFIX.length; i++) if (bytes[i] !== PACKET_PREFIX[i]) return false;
   return true;
 }
 
-/** Bounds-checked big-endian reader over one datagram. */
+/** Big-endian unsigned 32-bit read (callers check bounds); no DataView per datagram on the hot path. */
+function readU32(bytes: Uint8Array, o: number): number {
+  return ((bytes[o]! << 24) | (bytes[o + 1]! << 16) | (bytes[o + 2]! << 8) | bytes[o + 3]!) >>> 0;
+}
+
+/**
+ * Bounds-checked big-endian reader over one datagram. Field names for error
+ * messages come in two parts so the message is only built when one is thrown.
+ */
 class Reader {
-  private readonly view: DataView;
   offset = HEADER_SIZE;
 
-  constructor(private readonly bytes: Uint8Array) {
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  }
+  constructor(private readonly bytes: Uint8Array) {}
 
-  private need(n: number, what: string): void {
+  private need(n: number, what: string, part = ''): void {
     if (this.offset + n > this.bytes.length) {
-      throw new PacketError('truncated', `${what} at offset ${this.offset} runs past the end (${this.bytes.length} bytes)`);
+      throw new PacketError('truncated', `${what}${part} at offset ${this.offset} runs past the end (${this.bytes.length} bytes)`);
     }
   }
-  u8(what: string): number {
-    this.need(1, what);
-    return this.view.getUint8(this.offset++);
+  u8(what: string, part = ''): number {
+    this.need(1, what, part);
+    return this.bytes[this.offset++]!;
   }
   u16(what: string): number {
     this.need(2, what);
-    const v = this.view.getUint16(this.offset);
+    const v = (this.bytes[this.offset]! << 8) | this.bytes[this.offset + 1]!;
     this.offset += 2;
     return v;
   }
   u32(what: string): number {
     this.need(4, what);
-    const v = this.view.getUint32(this.offset);
+    const v = readU32(this.bytes, this.offset);
     this.offset += 4;
     return v;
   }
@@ -91,24 +98,24 @@ class Reader {
     return v;
   }
   positions(what: string): SenderPosition[] {
-    const count = this.u8(`${what} count`);
+    const count = this.u8(what, ' count');
     // Check the whole list fits before allocating anything for it.
-    this.need(count * SENDER_POSITION_SIZE, `${what} entries`);
+    this.need(count * SENDER_POSITION_SIZE, what, ' entries');
     const list: SenderPosition[] = new Array(count);
     for (let i = 0; i < count; i++) {
-      const senderId = this.view.getUint32(this.offset);
-      const packetId = this.view.getUint32(this.offset + 4);
+      const senderId = readU32(this.bytes, this.offset);
+      const packetId = readU32(this.bytes, this.offset + 4);
       this.offset += 8;
       list[i] = { senderId, packetId };
     }
     return list;
   }
   ids(what: string): number[] {
-    const count = this.u8(`${what} count`);
-    this.need(count * 4, `${what} entries`);
+    const count = this.u8(what, ' count');
+    this.need(count * 4, what, ' entries');
     const list: number[] = new Array(count);
     for (let i = 0; i < count; i++) {
-      list[i] = this.view.getUint32(this.offset);
+      list[i] = readU32(this.bytes, this.offset);
       this.offset += 4;
     }
     return list;
@@ -136,8 +143,7 @@ export function decodePacket(datagram: Uint8Array): Packet {
   if (type === undefined) throw new PacketError('bad-type', `unknown packet type 0x${code.toString(16).padStart(2, '0')}`);
 
   const r = new Reader(datagram);
-  const view = new DataView(datagram.buffer, datagram.byteOffset, datagram.byteLength);
-  const sender = view.getUint32(8);
+  const sender = readU32(datagram, 8);
   let packet: Packet;
   switch (type) {
     case 'whois-request':
@@ -182,7 +188,7 @@ export function decodePacket(datagram: Uint8Array): Packet {
         case 'failure':
         case 'attempt-join':
         case 'join':
-          packet = { type, sender, packetId, depends, ids: r.ids(`${type} id list`) };
+          packet = { type, sender, packetId, depends, ids: r.ids(ID_LIST_NAMES[type]) };
           break;
       }
     }
