@@ -184,7 +184,13 @@ export class EngineDriver extends EventEmitter<EngineDriverEvents> {
         return;
       }
     }
-    this.call('receive', (now) => this.engine.receive(bytes, now));
+    // Inlined call(): this runs once per datagram, so no closure for it.
+    try {
+      this.engine.receive(bytes, this.clock());
+    } catch (error) {
+      this.failedIn('receive', error);
+    }
+    this.flush();
   }
 
   private onTimer(): void {
@@ -205,21 +211,28 @@ export class EngineDriver extends EventEmitter<EngineDriverEvents> {
     try {
       body(this.clock());
     } catch (error) {
-      this.stats.engineErrors++;
-      this.reportError(
-        new DriverError('engine-failed', `engine failed in ${what}: ${error instanceof Error ? error.message : String(error)}`, { cause: error }),
-      );
+      this.failedIn(what, error);
     }
     this.flush();
   }
 
+  private failedIn(what: string, error: unknown): void {
+    this.stats.engineErrors++;
+    this.reportError(
+      new DriverError('engine-failed', `engine failed in ${what}: ${error instanceof Error ? error.message : String(error)}`, { cause: error }),
+    );
+  }
+
   private flush(): void {
-    const { datagrams, events } = this.engine.drain();
-    for (const datagram of datagrams) {
+    const output = this.engine.drain();
+    // Indexed loops: this runs per datagram and must not allocate iterators.
+    const datagrams = output.datagrams;
+    for (let i = 0; i < datagrams.length; i++) {
       this.stats.datagramsOut++;
-      this.transport.send(datagram);
+      this.transport.send(datagrams[i]!);
     }
-    for (const event of events) this.dispatch(event);
+    const events = output.events;
+    for (let i = 0; i < events.length; i++) this.dispatch(events[i]!);
     const unacknowledged = this.engine.unacknowledgedPackets;
     if (unacknowledged < this.lastUnacknowledged) {
       try {

@@ -151,13 +151,16 @@ export class UdpMulticastTransport implements DatagramTransport {
     }
     this.stats.sent++;
     this.pendingSends++;
-    this.sendSocket.send(bytes, (error) => {
-      if (--this.pendingSends === 0) this.sendsDrained?.();
-      if (error === null || error === undefined || this.closed) return;
-      this.stats.sendErrors++;
-      this.report(new TransportError('send-failed', `send to ${this.group}:${this.port} failed: ${error.message}`, { cause: error }));
-    });
+    this.sendSocket.send(bytes, this.afterSend);
   }
+
+  /** One callback for every send (not a closure per datagram). */
+  private readonly afterSend = (error: Error | null): void => {
+    if (--this.pendingSends === 0) this.sendsDrained?.();
+    if (error === null || error === undefined || this.closed) return;
+    this.stats.sendErrors++;
+    this.report(new TransportError('send-failed', `send to ${this.group}:${this.port} failed: ${error.message}`, { cause: error }));
+  };
 
   onDatagram(callback: (bytes: Uint8Array) => void): void {
     this.datagramCallbacks.push(callback);

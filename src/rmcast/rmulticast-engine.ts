@@ -52,7 +52,9 @@ const ACK_DELAY_MS = 1000;
 const LEAVE_LINGER_MS = 3000;
 const LEAVE_POLL_MS = 20;
 /** What drain() returns when a call produced nothing (most timer ticks): no allocation. */
-const NOTHING: EngineOutput = Object.freeze({ datagrams: Object.freeze([]) as unknown as Uint8Array[], events: Object.freeze([]) as unknown as EngineEvent[] });
+const NO_DATAGRAMS = Object.freeze([]) as unknown as Uint8Array[];
+const NO_EVENTS = Object.freeze([]) as unknown as EngineEvent[];
+const NOTHING: EngineOutput = Object.freeze({ datagrams: NO_DATAGRAMS, events: NO_EVENTS });
 const ACK_AFTER_MESSAGES = 64;
 
 /**
@@ -72,7 +74,11 @@ export class RMulticastEngine implements MulticastEngine {
   private readonly membership: Membership;
   private readonly loopback: boolean;
   private readonly log: Logger;
-  private output: EngineOutput = { datagrams: [], events: [] };
+  // Output since the last drain(). Created on first use, as one-element
+  // literals: most calls produce one datagram or one event, and a pushed-to
+  // empty array would reserve room for 16 more on every message.
+  private outDatagrams: Uint8Array[] | undefined;
+  private outEvents: EngineEvent[] | undefined;
   private initialPacketId: number;
   // Probing (spec §4.1).
   private candidate = 0;
@@ -109,7 +115,8 @@ export class RMulticastEngine implements MulticastEngine {
       now: () => this.clock,
       transmit: (datagram) => {
         this.stats.datagramsOut++;
-        this.output.datagrams.push(datagram);
+        if (this.outDatagrams === undefined) this.outDatagrams = [datagram];
+        else this.outDatagrams.push(datagram);
       },
     };
     this.table = new SenderTable(this.ctx, {
@@ -289,9 +296,9 @@ export class RMulticastEngine implements MulticastEngine {
   }
 
   drain(): EngineOutput {
-    const out = this.output;
-    if (out.datagrams.length === 0 && out.events.length === 0) return NOTHING;
-    this.output = { datagrams: [], events: [] };
+    if (this.outDatagrams === undefined && this.outEvents === undefined) return NOTHING;
+    const out = { datagrams: this.outDatagrams ?? NO_DATAGRAMS, events: this.outEvents ?? NO_EVENTS };
+    this.outDatagrams = this.outEvents = undefined;
     return out;
   }
 
@@ -309,7 +316,8 @@ export class RMulticastEngine implements MulticastEngine {
   }
 
   private emit(event: EngineEvent): void {
-    this.output.events.push(event);
+    if (this.outEvents === undefined) this.outEvents = [event];
+    else this.outEvents.push(event);
   }
 
   private deliver(sender: string, senderId: number, streamId: number, data: Uint8Array): void {
