@@ -110,11 +110,13 @@ function throughput(senderReport: RunReport, receiverReports: RunReport[], count
 
 /**
  * The machine is shared (and a VM: other tenants steal CPU), so one run can be
- * far off. Repeat a throughput measurement and keep the median run.
+ * far off. Repeat a throughput measurement after a warm-up and keep the median run.
  */
 const REPEATS = 3;
 
 async function medianThroughput(sender: Peer, receivers: Peer[], run: Omit<RunCommand, 'cmd'>, timeoutMs: number): Promise<Throughput> {
+  // One unmeasured warm-up run first: the JIT and the heap settle (for raw UDP too).
+  await measure(sender, receivers, run, timeoutMs);
   const runs: Throughput[] = [];
   for (let i = 0; i < REPEATS; i++) {
     const { senderReport, receiverReports } = await measure(sender, receivers, run, timeoutMs);
@@ -167,12 +169,12 @@ async function main(): Promise<void> {
 
   const ratio = clique.big.mbPerS / raw.big.mbPerS;
   const ratioSmall = clique.small.msgsPerS / raw.small.msgsPerS;
-  console.log(`throughput, ${THROUGHPUT.count} x ${THROUGHPUT.size} B messages, delivered to every member (median of ${REPEATS} runs):`);
+  console.log(`throughput, ${THROUGHPUT.count} x ${THROUGHPUT.size} B messages, delivered to every member (median of ${REPEATS} runs after a warm-up):`);
   console.log(`  raw UDP multicast  ${fmt(raw.big.mbPerS)} MB/s  (${fmt(raw.big.deliveredFraction * 100, 1)}% of datagrams arrived, no reliability)`);
   console.log(`  clique rMulticast  ${fmt(clique.big.mbPerS)} MB/s  (100% delivered, causally ordered)  ratio ${fmt(ratio, 3)}`);
   console.log(`    raw ${cpuText(raw.big)}`);
   console.log(`    clique ${cpuText(clique.big)}`);
-  console.log(`small messages, ${SMALL.count} x ${SMALL.size} B from one sender (median of ${REPEATS} runs):`);
+  console.log(`small messages, ${SMALL.count} x ${SMALL.size} B from one sender (median of ${REPEATS} runs after a warm-up):`);
   console.log(`  raw UDP multicast  ${fmt(raw.small.msgsPerS, 0)} msg/s  (${fmt(raw.small.deliveredFraction * 100, 1)}% arrived)`);
   console.log(`  clique rMulticast  ${fmt(clique.small.msgsPerS, 0)} msg/s  ratio ${fmt(ratioSmall, 3)}`);
   console.log(`    raw ${cpuText(raw.small)}`);
