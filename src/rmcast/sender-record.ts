@@ -1,4 +1,5 @@
 import type { ReliablePacket } from '../wire/packet.js';
+import { PacketCache } from './packet-cache.js';
 import type { TimerHandle } from './timer-queue.js';
 
 /** Sender record states (spec §5.1); numeric order matters and only ever increases. */
@@ -47,7 +48,7 @@ export class SenderRecord {
   nextOutputData = 0;
   /** Ids below this are acknowledged by every live sender (GC). */
   stableUpTo = 0;
-  readonly cache = new Map<number, CacheEntry>();
+  readonly cache = new PacketCache<CacheEntry>();
   /** Acks this sender gave, keyed by the other sender's id. */
   readonly acks = new Map<number, AckRecord>();
   holdPoint: number | undefined;
