@@ -309,11 +309,14 @@ export class RMulticastEngine implements MulticastEngine {
   // ---- internals ------------------------------------------------------------------------
 
   private advance(now: number): void {
-    this.timers.runDue(now, (time) => {
-      if (time > this.clock) this.clock = time;
-    });
+    this.timers.runDue(now, this.moveClock);
     if (now > this.clock) this.clock = now;
   }
+
+  /** Created once: advance() runs on every datagram and must not allocate a closure each time. */
+  private readonly moveClock = (time: number): void => {
+    if (time > this.clock) this.clock = time;
+  };
 
   private emit(event: EngineEvent): void {
     if (this.outEvents === undefined) this.outEvents = [event];

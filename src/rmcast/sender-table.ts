@@ -201,12 +201,30 @@ export class SenderTable {
 
   /** Depends list for a packet we originate: our processing position for every active sender (spec §2.3). */
   depends(): SenderPosition[] {
+    // A busy sender sends many packets between two changes of anybody's
+    // position: hand out the previous list (never mutated) while it still holds.
+    const previous = this.lastDepends;
+    let matched = 0;
+    let same = true;
+    for (const record of this.records.values()) {
+      if (record.isOwn || !record.isActive) continue;
+      const p = previous[matched];
+      if (p === undefined || p.senderId !== record.id || p.packetId !== record.nextOutput) {
+        same = false;
+        break;
+      }
+      matched++;
+    }
+    // Frozen, so a packet that shares it cannot change another's (typed mutable like every packet's list).
+    if (same && matched === previous.length) return previous as SenderPosition[];
     const list: SenderPosition[] = [];
     for (const record of this.records.values()) {
-      if (!record.isOwn && record.isActive) list.push({ senderId: record.id, packetId: record.nextOutput });
+      if (!record.isOwn && record.isActive) list.push(Object.freeze({ senderId: record.id, packetId: record.nextOutput }));
     }
+    this.lastDepends = Object.freeze(list);
     return list;
   }
+  private lastDepends: readonly SenderPosition[] = Object.freeze([]);
 
   /**
    * SESSION body: our receive position for every active sender, ourselves
