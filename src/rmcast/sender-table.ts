@@ -597,20 +597,15 @@ export class SenderTable {
       return 'skipped';
     }
     if (!this.causallyReady(first.depends, true)) return 'blocked';
-    if (x.isOwn) {
-      // Our own message: nobody to deliver it to, so no copy to make.
-      if (x.state < SenderState.DataRunning) x.state = SenderState.DataRunning;
-      this.finishMessage(x, first, end);
-      return 'delivered';
-    }
-    const data = this.reassemble(x, first, end);
-    if (data === undefined) {
+    // Our own messages are never delivered to us: no copy to make.
+    const data = x.isOwn ? undefined : this.reassemble(x, first, end);
+    if (!x.isOwn && data === undefined) {
       this.reportFailed(x, 'reassembled size differs from total_size');
       return 'blocked';
     }
     if (x.state < SenderState.DataRunning) x.state = SenderState.DataRunning;
     this.finishMessage(x, first, end);
-    this.hooks.onMessage(x, first.streamId, data);
+    if (data !== undefined) this.hooks.onMessage(x, first.streamId, data);
     return 'delivered';
   }
 
