@@ -23,13 +23,12 @@ import { TransportError, type DatagramTransport } from './datagram-transport.js'
 /** Requested SO_RCVBUF/SO_SNDBUF (the kernel may grant less). */
 const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
 
-function trySetBufferSizes(socket: Socket, bytes: number): void {
-  for (const set of [(n: number) => socket.setRecvBufferSize(n), (n: number) => socket.setSendBufferSize(n)]) {
-    try {
-      set(bytes);
-    } catch {
-      // Not fatal: some systems refuse; the default buffers still work, just drop more under bursts.
-    }
+/** A buffer size request: not fatal when refused (the defaults still work, just drop more under bursts). */
+function tryOption(set: () => void): void {
+  try {
+    set();
+  } catch {
+    // Some systems refuse; keep their default.
   }
 }
 
@@ -98,39 +97,27 @@ export class UdpMulticastTransport implements DatagramTransport {
     }
   }
 
-  /** Bind, join the group and configure the socket. Rejects with a TransportError. */
+  /** Bind, join the group and open the send socket. Rejects with a TransportError. */
   static async open(options: UdpMulticastOptions): Promise<UdpMulticastTransport> {
     validate(options);
     const logger = (options.logger ?? silentLogger).child('udp');
     const socket = createSocket({ type: 'udp4', reuseAddr: true });
-    await new Promise<void>((resolve, reject) => {
-      const onError = (error: Error): void => {
-        socket.close();
-        reject(new TransportError('bind-failed', `cannot bind UDP port ${options.port}: ${error.message}`, { cause: error }));
-      };
-      socket.once('error', onError);
-      socket.bind({ port: options.port, address: '0.0.0.0' }, () => {
-        socket.off('error', onError);
-        resolve();
-      });
-    });
+    try {
+      await socketCall(socket, (done) => socket.bind({ port: options.port, address: '0.0.0.0' }, done));
+    } catch (error) {
+      socket.close();
+      throw new TransportError('bind-failed', `cannot bind UDP port ${options.port}: ${describe(error)}`, { cause: error });
+    }
     try {
       socket.addMembership(options.group, options.interfaceAddress);
-      if (options.interfaceAddress !== undefined) socket.setMulticastInterface(options.interfaceAddress);
-      socket.setMulticastTTL(1);
-      socket.setMulticastLoopback(true);
       // A burst larger than the default ~200 KiB receive buffer is dropped by the
       // kernel and costs a NAK round (>= 200 ms). Ask for more; the kernel caps
       // it at net.core.rmem_max, which is fine.
-      trySetBufferSizes(socket, SOCKET_BUFFER_BYTES);
+      tryOption(() => socket.setRecvBufferSize(SOCKET_BUFFER_BYTES));
     } catch (error) {
       socket.close();
       const where = options.interfaceAddress ?? 'the default interface';
-      throw new TransportError(
-        'membership-failed',
-        `cannot join ${options.group} on ${where}: ${error instanceof Error ? error.message : String(error)}`,
-        { cause: error },
-      );
+      throw new TransportError('membership-failed', `cannot join ${options.group} on ${where}: ${describe(error)}`, { cause: error });
     }
     let sendSocket: Socket;
     try {
@@ -205,38 +192,39 @@ function closeSocket(socket: Socket): Promise<void> {
   });
 }
 
-/** The socket we send from: ephemeral port, pinned to the interface, connected to group:port. */
+/** The socket we send from: ephemeral port, pinned to the interface, TTL 1, loopback on, connected to group:port. */
 async function openSendSocket(options: UdpMulticastOptions): Promise<Socket> {
   const socket = createSocket({ type: 'udp4' });
   try {
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind({ port: 0, address: '0.0.0.0' }, () => {
-        socket.off('error', reject);
-        resolve();
-      });
-    });
+    await socketCall(socket, (done) => socket.bind({ port: 0, address: '0.0.0.0' }, done));
     if (options.interfaceAddress !== undefined) socket.setMulticastInterface(options.interfaceAddress);
     socket.setMulticastTTL(1);
     socket.setMulticastLoopback(true);
-    trySetBufferSizes(socket, SOCKET_BUFFER_BYTES);
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.connect(options.port, options.group, () => {
-        socket.off('error', reject);
-        resolve();
-      });
-    });
+    tryOption(() => socket.setSendBufferSize(SOCKET_BUFFER_BYTES));
+    await socketCall(socket, (done) => socket.connect(options.port, options.group, done));
   } catch (error) {
     socket.close();
     const where = options.interfaceAddress ?? 'the default interface';
-    throw new TransportError(
-      'membership-failed',
-      `cannot send to ${options.group}:${options.port} on ${where}: ${error instanceof Error ? error.message : String(error)}`,
-      { cause: error },
-    );
+    throw new TransportError('membership-failed', `cannot send to ${options.group}:${options.port} on ${where}: ${describe(error)}`, {
+      cause: error,
+    });
   }
   return socket;
+}
+
+/** A socket call that ends in its callback or in an 'error' event. */
+function socketCall(socket: Socket, start: (done: () => void) => void): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    start(() => {
+      socket.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function validate(options: UdpMulticastOptions): void {
