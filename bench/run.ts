@@ -87,8 +87,8 @@ interface Throughput {
   mbPerS: number;
   msgsPerS: number;
   deliveredFraction: number;
-  /** CPU microseconds per message: the sender's, then each receiver's. */
-  cpuPerMessage: number[];
+  /** Messages in the run. */
+  count: number;
   /** The run's reports: the sender's, then each receiver's. */
   reports: RunReport[];
 }
@@ -104,8 +104,7 @@ function throughput(senderReport: RunReport, receiverReports: RunReport[], count
     worstMsgs = Math.min(worstMsgs, r.received / seconds);
     fraction = Math.min(fraction, r.received / count);
   }
-  const cpuPerMessage = [senderReport, ...receiverReports].map((r) => r.cpuMicros / count);
-  return { mbPerS: worst, msgsPerS: worstMsgs, deliveredFraction: fraction, cpuPerMessage, reports: [senderReport, ...receiverReports] };
+  return { mbPerS: worst, msgsPerS: worstMsgs, deliveredFraction: fraction, count, reports: [senderReport, ...receiverReports] };
 }
 
 /**
@@ -134,7 +133,7 @@ function percentile(values: number[], p: number): number {
 
 /** "sender 11.2 µs, receivers 4.1 / 4.3 µs" */
 function cpuText(t: Throughput): string {
-  const [sender, ...receivers] = t.cpuPerMessage;
+  const [sender, ...receivers] = t.reports.map((r) => r.cpuMicros / t.count);
   return `CPU per message: sender ${fmt(sender ?? NaN, 1)} µs, receivers ${receivers.map((r) => fmt(r, 1)).join(' / ')} µs`;
 }
 
