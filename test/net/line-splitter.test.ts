@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LineSplitter } from '../../src/net/line-splitter.js';
+import { cutAt } from '../support/byte-chunks.js';
 import { assertProperty, propertySeed } from '../support/fast-check-seed.js';
 
 const seed = propertySeed();
@@ -14,19 +15,6 @@ function split(chunks: Buffer[], max: number): { lines: string[]; oversized: num
   return { lines, oversized };
 }
 
-/** Cut `bytes` at the given (sorted, deduplicated) offsets. */
-function cut(bytes: Buffer, offsets: number[]): Buffer[] {
-  const points = [...new Set(offsets.map((o) => o % (bytes.length + 1)))].sort((a, b) => a - b);
-  const chunks: Buffer[] = [];
-  let start = 0;
-  for (const p of points) {
-    chunks.push(bytes.subarray(start, p));
-    start = p;
-  }
-  chunks.push(bytes.subarray(start));
-  return chunks;
-}
-
 describe(`LineSplitter (seed ${seed}; replay with CLIQUE_SEED=${seed})`, () => {
   it('finds the same lines however the input is chunked, CR LF included', () => {
     const line = fc.string({ unit: fc.constantFrom('a', 'b', 'é', '\r', ':', '='), maxLength: 20 });
@@ -34,7 +22,7 @@ describe(`LineSplitter (seed ${seed}; replay with CLIQUE_SEED=${seed})`, () => {
       fc.property(fc.array(line, { maxLength: 20 }), fc.array(fc.nat(), { maxLength: 10 }), (lines, offsets) => {
         const bytes = Buffer.from(lines.map((l) => `${l}\n`).join(''));
         const expected = lines.map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
-        expect(split(cut(bytes, offsets), 1000).lines).toEqual(expected);
+        expect(split(cutAt(bytes, offsets), 1000).lines).toEqual(expected);
       }),
       seed,
       { numRuns: 500 },
@@ -45,7 +33,7 @@ describe(`LineSplitter (seed ${seed}; replay with CLIQUE_SEED=${seed})`, () => {
     assertProperty(
       fc.property(fc.array(fc.nat({ max: 40 }), { maxLength: 15 }), fc.array(fc.nat(), { maxLength: 10 }), (lengths, offsets) => {
         const bytes = Buffer.from(lengths.map((n) => `${'x'.repeat(n)}\n`).join(''));
-        const { lines, oversized } = split(cut(bytes, offsets), 20);
+        const { lines, oversized } = split(cutAt(bytes, offsets), 20);
         expect(lines).toEqual(lengths.filter((n) => n <= 20).map((n) => 'x'.repeat(n)));
         expect(oversized).toEqual(lengths.filter((n) => n > 20));
       }),

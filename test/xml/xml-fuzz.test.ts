@@ -8,6 +8,7 @@ import { serializeElement } from '../../src/xml/xml-serialize.js';
 import { NS_CLIENT, NS_XML } from '../../src/xml/namespaces.js';
 import { buildTextMessage } from '../../src/xml/stanzas.js';
 import { buildInvitationMessage } from '../../src/xml/invitation.js';
+import { cutAt } from '../support/byte-chunks.js';
 import { assertProperty, propertySeed } from '../support/fast-check-seed.js';
 
 const seed = propertySeed();
@@ -63,18 +64,6 @@ function normalizeChildren(children: XmlNode[]): XmlNode[] {
 
 /** Split points for chunked feeding. */
 const splits = fc.array(fc.nat(), { maxLength: 12 });
-
-function chunk(bytes: Uint8Array, cuts: number[]): Uint8Array[] {
-  const points = [...new Set(cuts.map((c) => (bytes.length === 0 ? 0 : c % bytes.length)))].sort((a, b) => a - b);
-  const chunks: Uint8Array[] = [];
-  let previous = 0;
-  for (const p of points) {
-    chunks.push(bytes.subarray(previous, p));
-    previous = p;
-  }
-  chunks.push(bytes.subarray(previous));
-  return chunks;
-}
 
 /** Mutations of valid input: byte edits plus hostile snippets spliced in. */
 const SNIPPETS = ['<!DOCTYPE x [<!ENTITY a "b">]>', '&lol;', '&#0;', '<', '</', ']]>', '<![CDATA[', '<?xml version="1.0"?>', '\u0000', '</stream:stream>', '<a', '"', 'xmlns:p=""', '\uFFFE'];
@@ -185,7 +174,7 @@ describe(`xml fuzz (seed ${seed}; replay with CLIQUE_SEED=${seed})`, () => {
         parseDocumentSafely(document);
         const stream = mutate(utf8(`${HEADER}${serializeElement(stanza, { parentNamespace: NS_CLIENT })}</stream:stream>`), mutations);
         const whole = runStream([stream], true);
-        const chunked = runStream(chunk(stream, cuts), true);
+        const chunked = runStream(cutAt(stream, cuts), true);
         // Chunking never changes the outcome, even for broken input.
         expect(chunked).toEqual(whole);
       }),
@@ -205,7 +194,7 @@ describe(`xml fuzz (seed ${seed}; replay with CLIQUE_SEED=${seed})`, () => {
           ...stanzas.map((s) => serializeElement(s, { parentNamespace: NS_CLIENT })),
           ...(closeStream ? ['close'] : []),
         ]);
-        expect(runStream(chunk(bytes, cuts), false, {})).toEqual(whole);
+        expect(runStream(cutAt(bytes, cuts), false, {})).toEqual(whole);
       }),
       seed,
       { numRuns: 300 * SCALE },
