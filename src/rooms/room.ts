@@ -10,7 +10,7 @@ import { parseStanzaDocument, serializeStanzaDocument } from '../xml/stanza-docu
 import type { TextMessageKind } from '../xml/stanzas.js';
 import type { XmlElement } from '../xml/xml-element.js';
 import type { XmlLimits } from '../xml/xml-limits.js';
-import { AsyncQueue } from './async-queue.js';
+import { AsyncQueue } from '../base/async-queue.js';
 import { FlowControlledSender } from './flow-controlled-sender.js';
 import type { HistoryEntry, HistoryStore } from './history-store.js';
 import { RecentIds } from './recent-ids.js';

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/base/logger.js';
 import type { EngineDriver } from '../../src/net/engine-driver.js';
-import { AsyncQueue } from '../../src/rooms/async-queue.js';
+import { AsyncQueue } from '../../src/base/async-queue.js';
 import { FlowControlledSender } from '../../src/rooms/flow-controlled-sender.js';
 import { RecentIds } from '../../src/rooms/recent-ids.js';
 import { RoomError } from '../../src/rooms/room-error.js';
