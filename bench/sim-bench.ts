@@ -1,4 +1,4 @@
-import { SimulatedNetwork } from '../src/net/simulated-network.js';
+import { SimulatedNetwork } from '../src/testing/simulated-network.js';
 import { RMulticastEngine } from '../src/rmcast/rmulticast-engine.js';
 
 export interface SimFigures {

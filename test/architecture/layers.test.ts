@@ -5,9 +5,12 @@ import { describe, expect, it } from 'vitest';
 /**
  * Each folder under src/ is a layer and may import only from itself and the
  * layers before it; no file may take part in an import cycle. The root
- * src/index.ts is the public face and may import anything.
+ * src/index.ts is the public face and may import anything. src/testing is the
+ * test machinery (simulator, checker): it may import any layer, no production
+ * file may import it, and the build leaves it out of dist/.
  */
 const LAYERS = ['base', 'wire', 'rmcast', 'net', 'xml', 'linklocal', 'rooms', 'cli'];
+const TESTING = 'testing';
 const SRC = resolve(import.meta.dirname, '../../src');
 
 function sourceFiles(dir: string): string[] {
@@ -35,17 +38,20 @@ describe('architecture', () => {
 
   it('every folder under src/ is a known layer', () => {
     const folders = new Set(files.map(layerOf).filter((l): l is string => l !== undefined));
-    for (const folder of folders) expect(LAYERS, `unknown layer folder src/${folder}`).toContain(folder);
+    for (const folder of folders) expect([...LAYERS, TESTING], `unknown layer folder src/${folder}`).toContain(folder);
   });
 
   it('layers import only downward', () => {
     const violations: string[] = [];
     for (const [file, imports] of graph) {
       const from = layerOf(file);
-      if (from === undefined) continue;
       for (const target of imports) {
         const to = layerOf(target);
-        if (to === undefined) {
+        if (to === TESTING && from !== TESTING) {
+          violations.push(`${relative(SRC, file)} is production code and imports the test machinery ${relative(SRC, target)}`);
+        } else if (from === undefined || from === TESTING) {
+          continue;
+        } else if (to === undefined) {
           violations.push(`${relative(SRC, file)} imports the public root ${relative(SRC, target)}`);
         } else if (LAYERS.indexOf(to) > LAYERS.indexOf(from)) {
           violations.push(`${relative(SRC, file)} (${from}) imports ${relative(SRC, target)} (${to})`);
@@ -77,5 +83,10 @@ describe('architecture', () => {
       imports.filter((t) => !graph.has(t)).map((t) => `${relative(SRC, file)} -> ${relative(SRC, t)}`),
     );
     expect(missing).toEqual([]);
+  });
+
+  it('the build leaves the test machinery out of dist/', () => {
+    const config = JSON.parse(readFileSync(resolve(SRC, '../tsconfig.build.json'), 'utf8')) as { exclude?: string[] };
+    expect(config.exclude ?? []).toContain(`src/${TESTING}`);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Logger } from '../../src/base/logger.js';
-import { assertHistory } from '../../src/net/delivery-checker.js';
-import { SimulatedNetwork, type EngineFactory, type SimNode } from '../../src/net/simulated-network.js';
+import { assertHistory } from '../../src/testing/delivery-checker.js';
+import { SimulatedNetwork, type EngineFactory, type SimNode } from '../../src/testing/simulated-network.js';
 import { RMulticastEngine } from '../../src/rmcast/rmulticast-engine.js';
 import { addStaggered, decode, rmcast, scenarioSeeds, text, viewIs, withSeed } from '../support/scenario.js';
 

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SeededRandom, type RandomSource } from '../../src/base/random.js';
-import { assertHistory } from '../../src/net/delivery-checker.js';
-import { SimulatedNetwork, type SimNode } from '../../src/net/simulated-network.js';
+import { assertHistory } from '../../src/testing/delivery-checker.js';
+import { SimulatedNetwork, type SimNode } from '../../src/testing/simulated-network.js';
 import { decodePacket, encodePacket } from '../../src/wire/codec.js';
 import { RMulticastEngine } from '../../src/rmcast/rmulticast-engine.js';
 import { EngineError } from '../../src/rmcast/engine-error.js';

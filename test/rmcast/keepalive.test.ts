@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SimulatedNetwork } from '../../src/net/simulated-network.js';
+import { SimulatedNetwork } from '../../src/testing/simulated-network.js';
 import { DEFAULT_TIMING } from '../../src/rmcast/engine-defaults.js';
 import { addStaggered, rmcast, scenarioSeeds, viewIs } from '../support/scenario.js';
 

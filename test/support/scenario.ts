@@ -1,8 +1,8 @@
 import { randomInt } from 'node:crypto';
 import type { EngineTiming } from '../../src/rmcast/engine-types.js';
 import { RMulticastEngine } from '../../src/rmcast/rmulticast-engine.js';
-import { testPayload } from '../../src/net/delivery-checker.js';
-import type { EngineFactory, SimNode, SimulatedNetwork } from '../../src/net/simulated-network.js';
+import { testPayload } from '../../src/testing/delivery-checker.js';
+import type { EngineFactory, SimNode, SimulatedNetwork } from '../../src/testing/simulated-network.js';
 
 /**
  * Helpers shared by the scenario tests (test/net/scenarios-*.test.ts): seeds

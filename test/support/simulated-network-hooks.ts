@@ -1,5 +1,5 @@
 import type { EngineEvent, EngineOutput, EngineState, MulticastEngine } from '../../src/rmcast/engine-types.js';
-import type { LinkParams, SimNode, SimulatedNetwork } from '../../src/net/simulated-network.js';
+import type { LinkParams, SimNode, SimulatedNetwork } from '../../src/testing/simulated-network.js';
 import type { PacketTypeName } from '../../src/wire/packet.js';
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { assertHistory, testPayload } from '../../src/net/delivery-checker.js';
-import { SimulatedNetwork, type SimNode } from '../../src/net/simulated-network.js';
+import { assertHistory, testPayload } from '../../src/testing/delivery-checker.js';
+import { SimulatedNetwork, type SimNode } from '../../src/testing/simulated-network.js';
 import { addStaggered, allDelivered, decode, rmcast, scenarioSeeds, sendRounds, viewIs, withSeed } from '../support/scenario.js';
 
 /**

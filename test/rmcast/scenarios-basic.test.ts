@@ -1,6 +1,6 @@
 import { describe, it } from 'vitest';
-import { assertHistory } from '../../src/net/delivery-checker.js';
-import { SimulatedNetwork } from '../../src/net/simulated-network.js';
+import { assertHistory } from '../../src/testing/delivery-checker.js';
+import { SimulatedNetwork } from '../../src/testing/simulated-network.js';
 import { addStaggered, allDelivered, rmcast, scenarioSeeds, sendRounds, viewIs, withSeed } from '../support/scenario.js';
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { EngineOutput, MulticastEngine } from '../../src/rmcast/engine-types.js';
-import { SimulatedNetwork, SimulationError, type SimNode } from '../../src/net/simulated-network.js';
+import { SimulatedNetwork, SimulationError, type SimNode } from '../../src/testing/simulated-network.js';
 import { FloodingEngine, floodingFactory } from '../support/flooding-engine.js';
 
 const flooding = floodingFactory();

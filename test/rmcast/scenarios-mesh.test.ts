@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { assertHistory } from '../../src/net/delivery-checker.js';
-import { dropPacketTypes, SimulatedNetwork, type DatagramFilter, type SimNode } from '../../src/net/simulated-network.js';
+import { assertHistory } from '../../src/testing/delivery-checker.js';
+import { dropPacketTypes, SimulatedNetwork, type DatagramFilter, type SimNode } from '../../src/testing/simulated-network.js';
 import { decodePacket } from '../../src/wire/codec.js';
 import type { DataPacket } from '../../src/wire/packet.js';
 import { decode, rmcast, scenarioSeeds, text, viewIs, withSeed } from '../support/scenario.js';

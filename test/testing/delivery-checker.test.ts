@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { assertHistory, checkHistory, DeliveryCheckError, testPayload, type Violation } from '../../src/net/delivery-checker.js';
-import type { History, HistoryDelivery, HistorySend, HistoryViewChange } from '../../src/net/delivery-history.js';
-import { SimulatedNetwork } from '../../src/net/simulated-network.js';
+import { assertHistory, checkHistory, DeliveryCheckError, testPayload, type Violation } from '../../src/testing/delivery-checker.js';
+import type { History, HistoryDelivery, HistorySend, HistoryViewChange } from '../../src/testing/delivery-history.js';
+import { SimulatedNetwork } from '../../src/testing/simulated-network.js';
 import { floodingFactory } from '../support/flooding-engine.js';
 
 /** Hand-written histories: each step gets the next time and seq. */
