@@ -1,24 +1,21 @@
 /**
- * The public face of the clique library. Keep it small: what an application
- * needs to be on the link (people, 1-1 chat, invitations, rooms) and the
- * multicast layer underneath; everything else stays internal.
+ * The public face of the clique library. Keep it small: three faces
+ * (`Clique`/`Room` for rooms, `LinkLocalService` for people and 1-1 chat,
+ * `RMulticastEngine` with `openMulticastNode` for bare reliable multicast),
+ * the errors they throw, the logger, and the types their signatures name.
+ * Nothing internal: test/architecture/public-face.test.ts pins this list, so
+ * a new export is a deliberate change.
  */
 
 // People, 1-1 chat and invitations over XEP-0174.
-export {
-  LinkLocalService,
-  defaultSelfName,
-  type LinkLocalServiceOptions,
-  type LinkLocalServiceEvents,
-  type InvitationRequest,
-  type WaitOptions,
-} from './linklocal/link-local-service.js';
+export { LinkLocalService, type LinkLocalServiceOptions, type LinkLocalServiceEvents, type InvitationRequest } from './linklocal/link-local-service.js';
+export type { WaitOptions } from './base/wait-for.js';
 export type { Contact, ContactDirectory, PresenceStatus } from './linklocal/contact.js';
 export type { ChatMessageEvent, InvitationEvent } from './linklocal/link-local-messenger.js';
 export type { PresenceInfo } from './linklocal/presence-txt.js';
 export type { TextMessageKind } from './xml/stanzas.js';
 export type { CliqueInvitation } from './xml/invitation.js';
-export { RoomDirectory, type RoomDirectoryEvents } from './linklocal/room-directory.js';
+export type { RoomDirectory, RoomDirectoryEvents } from './linklocal/room-directory.js';
 export type { RoomAddress, AdvertiseResult } from './linklocal/room-advertiser.js';
 
 // Rooms: join, chat, topic, members, invitations, local history.
@@ -26,7 +23,6 @@ export {
   Clique,
   Room,
   HistoryStore,
-  defaultHistoryPath,
   type CliqueOptions,
   type CliqueEvents,
   type JoinOptions,
@@ -48,8 +44,7 @@ export {
 
 // Reliable multicast.
 export { RMulticastEngine, type EngineStats } from './rmcast/rmulticast-engine.js';
-export { SEND_WINDOW } from './rmcast/engine-defaults.js';
-export { CryptoRandom, SeededRandom, type RandomSource } from './base/random.js';
+export { CryptoRandom, type RandomSource } from './base/random.js';
 export type { EngineOptions, EngineTiming, EngineState, EngineEvent, EngineOutput, MulticastEngine } from './rmcast/engine-types.js';
 export { openMulticastNode, type MulticastNodeOptions } from './net/multicast-node.js';
 export type { EngineDriver, EngineDriverEvents, DriverMessage } from './net/engine-driver.js';
@@ -62,9 +57,8 @@ export { LinkError, type LinkErrorCode } from './linklocal/link-error.js';
 export { MdnsError, type MdnsErrorCode } from './linklocal/mdns-error.js';
 export { XmlError, type XmlErrorCode } from './xml/xml-error.js';
 export { EngineError, type EngineErrorCode } from './rmcast/engine-error.js';
-export { DriverError, type DriverErrorCode } from './net/engine-driver.js';
-export { TransportError, type TransportErrorCode } from './net/datagram-transport.js';
-export { PacketError, type PacketErrorCode } from './wire/packet-error.js';
+export { DriverError, type DriverErrorCode } from './net/driver-error.js';
+export { TransportError, type TransportErrorCode } from './net/transport-error.js';
 
 // Logging.
 export { Logger, type LogLevel, type LogRecord, type LogSink } from './base/logger.js';

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { userInfo } from 'node:os';
 import type { CliqueError } from '../base/clique-error.js';
 import { silentLogger, type Logger } from '../base/logger.js';
+import { waitFor, type WaitOptions } from '../base/wait-for.js';
 import type { TextMessageKind } from '../xml/stanzas.js';
 import type { Contact, ContactDirectory, PresenceStatus } from './contact.js';
 import { LinkError } from './link-error.js';
@@ -77,11 +78,8 @@ export interface LinkLocalServiceEvents {
   error: [CliqueError];
 }
 
-export interface WaitOptions {
-  /** Default 5000 ms. */
-  timeoutMs?: number;
-  signal?: AbortSignal;
-}
+/** The library's one `WaitOptions` (here `timeoutMs` defaults to 5000 ms). */
+export type { WaitOptions };
 
 export interface InvitationRequest {
   room: string;
@@ -254,7 +252,7 @@ export class LinkLocalService extends EventEmitter<LinkLocalServiceEvents> {
     return this.presence.contacts;
   }
 
-  /** Resolves with the contact as soon as it is on the link (with an address and port). */
+  /** Resolves with the contact as soon as it is on the link (with an address and port); gives up after 5000 ms unless told otherwise. */
   waitForContact(name: string, options: WaitOptions = {}): Promise<Contact> {
     const timeoutMs = options.timeoutMs ?? DEFAULT_WAIT_MS;
     return this.waitFor(
@@ -273,7 +271,7 @@ export class LinkLocalService extends EventEmitter<LinkLocalServiceEvents> {
     );
   }
 
-  /** Resolves with the room's address as soon as a room of that name is advertised on the link. */
+  /** Resolves with the room's address as soon as a room of that name is advertised on the link; gives up after 5000 ms unless told otherwise. */
   waitForRoom(name: string, options: WaitOptions = {}): Promise<RoomAddress> {
     const timeoutMs = options.timeoutMs ?? DEFAULT_WAIT_MS;
     return this.waitFor(
@@ -331,7 +329,8 @@ export class LinkLocalService extends EventEmitter<LinkLocalServiceEvents> {
    */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
-      this.lifetime.abort();
+      // Waits still pending end with this reason (see waitFor).
+      this.lifetime.abort(new LinkLocalServiceError('stopped', 'the link-local service stopped while waiting'));
       await this.messenger.stop();
       await this.presence.stop();
       await this.rooms.close();
@@ -375,35 +374,25 @@ export class LinkLocalService extends EventEmitter<LinkLocalServiceEvents> {
     }
   }
 
-  private waitFor<T, K extends keyof LinkLocalServiceEvents>(
+  /** The base `waitFor` on our events, also ended by `stop()` (with the 'stopped' error the lifetime signal carries). */
+  private waitFor<T>(
     find: () => T | undefined,
-    events: K[],
+    events: Array<keyof LinkLocalServiceEvents>,
     signal: AbortSignal | undefined,
     timeoutMs: number,
     notSeen: () => LinkLocalServiceError,
   ): Promise<T> {
-    const now = find();
-    if (now !== undefined) return Promise.resolve(now);
-    if (this.lifetime.signal.aborted) return Promise.reject(new LinkLocalServiceError('stopped', 'the link-local service is stopped'));
-    return new Promise<T>((resolve, reject) => {
-      const check = (): void => {
-        const found = find();
-        if (found !== undefined) finish(() => resolve(found));
-      };
-      const onStop = (): void => finish(() => reject(new LinkLocalServiceError('stopped', 'the link-local service stopped while waiting')));
-      const onAbort = (): void => finish(() => reject(signal?.reason ?? new Error('aborted')));
-      const timer = setTimeout(() => finish(() => reject(notSeen())), timeoutMs);
-      const finish = (settle: () => void): void => {
-        clearTimeout(timer);
-        for (const event of events) this.off(event, check as never);
-        this.lifetime.signal.removeEventListener('abort', onStop);
-        signal?.removeEventListener('abort', onAbort);
-        settle();
-      };
-      for (const event of events) this.on(event, check as never);
-      this.lifetime.signal.addEventListener('abort', onStop);
-      if (signal?.aborted) onAbort();
-      else signal?.addEventListener('abort', onAbort);
+    if (this.lifetime.signal.aborted) {
+      const found = find();
+      return found !== undefined ? Promise.resolve(found) : Promise.reject(new LinkLocalServiceError('stopped', 'the link-local service is stopped'));
+    }
+    return waitFor({
+      emitter: this,
+      check: find,
+      events,
+      timeoutMs,
+      timeoutError: notSeen,
+      signal: signal === undefined ? this.lifetime.signal : AbortSignal.any([signal, this.lifetime.signal]),
     });
   }
 

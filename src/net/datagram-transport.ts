@@ -1,4 +1,4 @@
-import { CliqueError } from '../base/clique-error.js';
+import type { TransportError } from './transport-error.js';
 
 /**
  * What an engine driver needs from the network: a way to multicast a
@@ -15,21 +15,4 @@ export interface DatagramTransport {
   onDatagram(callback: (bytes: Uint8Array) => void): void;
   onError(callback: (error: TransportError) => void): void;
   close(): Promise<void>;
-}
-
-export type TransportErrorCode =
-  | 'bad-address' // not an IPv4 multicast group / interface address / port
-  | 'bad-option'
-  | 'bind-failed'
-  | 'membership-failed' // could not join the group on that interface
-  | 'send-failed'
-  | 'socket-error'
-  | 'datagram-too-large'; // above maxDatagramSize (a caller bug)
-
-export class TransportError extends CliqueError {
-  declare readonly code: TransportErrorCode;
-
-  constructor(code: TransportErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
-  }
 }

@@ -1,18 +1,26 @@
 import { EventEmitter } from 'node:events';
-import { CliqueError } from '../base/clique-error.js';
+import { AsyncQueue } from '../base/async-queue.js';
+import type { CliqueError } from '../base/clique-error.js';
+import { emitSafely } from '../base/emit-safely.js';
+import { errorText } from '../base/error-text.js';
 import { silentLogger, type Logger } from '../base/logger.js';
+import { waitFor } from '../base/wait-for.js';
 import type { EngineEvent, EngineState, MulticastEngine } from '../rmcast/engine-types.js';
 import { decodePacket, peekHeader } from '../wire/codec.js';
 import { PacketError } from '../wire/packet-error.js';
 import { SEND_WINDOW } from '../rmcast/engine-defaults.js';
-import type { DatagramTransport, TransportError } from './datagram-transport.js';
+import type { DatagramTransport } from './datagram-transport.js';
+import { DriverError } from './driver-error.js';
+import type { TransportError } from './transport-error.js';
 
 /**
  * Runs a sans-IO engine in real time over a datagram transport: feeds it every
  * datagram, keeps one timer armed for its `nextDeadline()`, sends what it
  * produces after every call, and re-emits its events. Nothing thrown by the
  * engine or the socket escapes an event handler: it becomes an 'error' event
- * (or a warning in the log when nobody listens).
+ * (or a warning in the log when nobody listens). Listeners run by the one rule
+ * of `emitSafely`: one that throws is logged and costs neither the other
+ * listeners nor the socket callback that fed the datagram.
  */
 
 export interface DriverMessage {
@@ -28,19 +36,11 @@ export interface EngineDriverEvents {
   'members-joined': [names: string[]];
   'members-lost': [names: string[]];
   disconnected: [];
+  /** `close()` ran (also at the end of `leave()`): the transport is closing and nothing more is sent or delivered. */
+  closed: [];
   error: [error: CliqueError];
   /** Members acknowledged some of our packets: `unacknowledged` remain (flow control; see whenUnacknowledgedAtMost). */
   acknowledged: [unacknowledged: number];
-}
-
-export type DriverErrorCode = 'engine-failed' | 'backlog-overflow' | 'closed';
-
-export class DriverError extends CliqueError {
-  declare readonly code: DriverErrorCode;
-
-  constructor(code: DriverErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options);
-  }
 }
 
 export interface EngineDriverOptions {
@@ -76,10 +76,9 @@ export class EngineDriver extends EventEmitter<EngineDriverEvents> {
   private started = false;
   private closed = false;
   private disconnected = false;
-  private readonly iterators = new Set<MessageIterator>();
+  private readonly iterators = new Set<AsyncQueue<DriverMessage>>();
   private closing: Promise<void> | undefined;
   private lastUnacknowledged = 0;
-  private readonly closeWaiters = new Set<() => void>();
 
   constructor(
     readonly engine: MulticastEngine,
@@ -148,19 +147,23 @@ export class EngineDriver extends EventEmitter<EngineDriverEvents> {
     if (this.closing !== undefined) return this.closing;
     this.closed = true;
     this.clearTimer();
-    for (const waiter of [...this.closeWaiters]) waiter();
-    for (const iterator of this.iterators) iterator.end();
-    this.iterators.clear();
+    this.endIterators();
     this.closing = this.transport.close();
+    emitSafely(this, this.logger, 'closed');
     return this.closing;
   }
 
   /** Messages delivered from now on, until the node disconnects or closes. */
   messages(): AsyncIterableIterator<DriverMessage> {
-    const iterator = new MessageIterator(this.maxBuffered, () => this.iterators.delete(iterator));
-    if (this.closed || this.disconnected) iterator.end();
-    else this.iterators.add(iterator);
-    return iterator;
+    const limit = this.maxBuffered;
+    const queue: AsyncQueue<DriverMessage> = new AsyncQueue<DriverMessage>(
+      limit,
+      () => new DriverError('backlog-overflow', `messages() reader fell more than ${limit} messages behind`),
+      () => this.iterators.delete(queue),
+    );
+    if (this.closed || this.disconnected) queue.end();
+    else this.iterators.add(queue);
+    return queue;
   }
 
   private onDatagram(bytes: Uint8Array): void {
@@ -219,7 +222,7 @@ export class EngineDriver extends EventEmitter<EngineDriverEvents> {
   private failedIn(what: string, error: unknown): void {
     this.stats.engineErrors++;
     this.reportError(
-      new DriverError('engine-failed', `engine failed in ${what}: ${error instanceof Error ? error.message : String(error)}`, { cause: error }),
+      new DriverError('engine-failed', `engine failed in ${what}: ${errorText(error)}`, { cause: error }),
     );
   }
 
@@ -234,13 +237,7 @@ export class EngineDriver extends EventEmitter<EngineDriverEvents> {
     const events = output.events;
     for (let i = 0; i < events.length; i++) this.dispatch(events[i]!);
     const unacknowledged = this.engine.unacknowledgedPackets;
-    if (unacknowledged < this.lastUnacknowledged) {
-      try {
-        this.emit('acknowledged', unacknowledged);
-      } catch (error) {
-        this.logger.error("an 'acknowledged' listener threw", { error: String(error) });
-      }
-    }
+    if (unacknowledged < this.lastUnacknowledged) emitSafely(this, this.logger, 'acknowledged', unacknowledged);
     this.lastUnacknowledged = unacknowledged;
     if (!this.closed) this.arm();
   }
@@ -250,61 +247,49 @@ export class EngineDriver extends EventEmitter<EngineDriverEvents> {
    * are unacknowledged (default SEND_WINDOW), or when the node disconnects or
    * closes (a later send then fails with its own error).
    */
-  whenUnacknowledgedAtMost(limit: number = SEND_WINDOW): Promise<void> {
-    if (this.engine.unacknowledgedPackets <= limit || this.closed || this.disconnected) return Promise.resolve();
-    return new Promise((resolve) => {
-      const check = (unacknowledged: number): void => {
-        if (unacknowledged > limit) return;
-        done();
-      };
-      const done = (): void => {
-        this.off('acknowledged', check);
-        this.off('disconnected', done);
-        this.closeWaiters.delete(done);
-        resolve();
-      };
-      this.on('acknowledged', check);
-      this.once('disconnected', done);
-      this.closeWaiters.add(done);
+  async whenUnacknowledgedAtMost(limit: number = SEND_WINDOW): Promise<void> {
+    await waitFor({
+      emitter: this,
+      check: () => (this.engine.unacknowledgedPackets <= limit || this.closed || this.disconnected ? true : undefined),
+      events: ['acknowledged', 'disconnected', 'closed'],
     });
   }
 
   private dispatch(event: EngineEvent): void {
-    // Listener exceptions are the application's; keep them from unwinding into the socket callback.
-    try {
-      switch (event.type) {
-        case 'connected':
-          this.logger.debug('connected', { senderId: event.senderId });
-          this.emit('connected', event.senderId);
-          return;
-        case 'message': {
-          const message: DriverMessage = { sender: event.sender, senderId: event.senderId, streamId: event.streamId, data: event.data };
-          for (const iterator of this.iterators) {
-            if (!iterator.push(message)) {
-              this.iterators.delete(iterator);
-              this.reportError(new DriverError('backlog-overflow', `a messages() reader fell more than ${this.maxBuffered} messages behind`));
-            }
+    switch (event.type) {
+      case 'connected':
+        this.logger.debug('connected', { senderId: event.senderId });
+        emitSafely(this, this.logger, 'connected', event.senderId);
+        return;
+      case 'message': {
+        const message: DriverMessage = { sender: event.sender, senderId: event.senderId, streamId: event.streamId, data: event.data };
+        for (const iterator of this.iterators) {
+          // A reader too far behind fails with its own error and leaves the set.
+          if (!iterator.push(message)) {
+            this.reportError(new DriverError('backlog-overflow', `a messages() reader fell more than ${this.maxBuffered} messages behind`));
           }
-          this.emit('message', message);
-          return;
         }
-        case 'members-joined':
-          this.emit('members-joined', [...event.names]);
-          return;
-        case 'members-lost':
-          this.emit('members-lost', [...event.names]);
-          return;
-        case 'disconnected':
-          this.disconnected = true;
-          this.clearTimer();
-          for (const iterator of this.iterators) iterator.end();
-          this.iterators.clear();
-          this.emit('disconnected');
-          return;
+        emitSafely(this, this.logger, 'message', message);
+        return;
       }
-    } catch (error) {
-      this.logger.error(`a '${event.type}' listener threw`, { error: error instanceof Error ? error.message : String(error) });
+      case 'members-joined':
+        emitSafely(this, this.logger, 'members-joined', [...event.names]);
+        return;
+      case 'members-lost':
+        emitSafely(this, this.logger, 'members-lost', [...event.names]);
+        return;
+      case 'disconnected':
+        this.disconnected = true;
+        this.clearTimer();
+        this.endIterators();
+        emitSafely(this, this.logger, 'disconnected');
+        return;
     }
+  }
+
+  private endIterators(): void {
+    for (const iterator of this.iterators) iterator.end();
+    this.iterators.clear();
   }
 
   private arm(): void {
@@ -331,69 +316,8 @@ export class EngineDriver extends EventEmitter<EngineDriverEvents> {
   }
 
   private reportError(error: CliqueError | TransportError): void {
-    if (this.listenerCount('error') > 0) {
-      try {
-        this.emit('error', error);
-      } catch (listenerError) {
-        this.logger.error("an 'error' listener threw", { error: String(listenerError) });
-      }
-    } else {
-      this.logger.warn(error.message, { code: error.code });
-    }
-  }
-}
-
-/** Buffered async iterator over delivered messages; bounded so a stalled reader cannot grow memory forever. */
-class MessageIterator implements AsyncIterableIterator<DriverMessage> {
-  private readonly buffer: DriverMessage[] = [];
-  private readonly waiting: Array<{ resolve: (r: IteratorResult<DriverMessage>) => void; reject: (e: unknown) => void }> = [];
-  private done = false;
-  private failure: DriverError | undefined;
-
-  constructor(
-    private readonly limit: number,
-    private readonly detach: () => void,
-  ) {}
-
-  /** False when the reader is too far behind (the iterator then fails). */
-  push(message: DriverMessage): boolean {
-    if (this.done) return true;
-    const waiter = this.waiting.shift();
-    if (waiter !== undefined) {
-      waiter.resolve({ value: message, done: false });
-      return true;
-    }
-    if (this.buffer.length >= this.limit) {
-      this.failure = new DriverError('backlog-overflow', `messages() reader fell more than ${this.limit} messages behind`);
-      this.done = true;
-      this.buffer.length = 0;
-      return false;
-    }
-    this.buffer.push(message);
-    return true;
-  }
-
-  end(): void {
-    this.done = true;
-    for (const waiter of this.waiting.splice(0)) waiter.resolve({ value: undefined, done: true });
-  }
-
-  next(): Promise<IteratorResult<DriverMessage>> {
-    const message = this.buffer.shift();
-    if (message !== undefined) return Promise.resolve({ value: message, done: false });
-    if (this.failure !== undefined) return Promise.reject(this.failure);
-    if (this.done) return Promise.resolve({ value: undefined, done: true });
-    return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
-  }
-
-  return(): Promise<IteratorResult<DriverMessage>> {
-    this.end();
-    this.buffer.length = 0;
-    this.detach();
-    return Promise.resolve({ value: undefined, done: true });
-  }
-
-  [Symbol.asyncIterator](): AsyncIterableIterator<DriverMessage> {
-    return this;
+    // Unheard, a driver error is a warning with its code (emitSafely alone would log it as an error without one).
+    if (this.listenerCount('error') > 0) emitSafely(this, this.logger, 'error', error);
+    else this.logger.warn(error.message, { code: error.code });
   }
 }

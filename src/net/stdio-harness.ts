@@ -5,7 +5,8 @@ import { CryptoRandom, type RandomSource } from '../base/random.js';
 import type { EngineTiming, MulticastEngine } from '../rmcast/engine-types.js';
 import { RMulticastEngine } from '../rmcast/rmulticast-engine.js';
 import { HARNESS_MAX_DATAGRAM } from '../wire/packet.js';
-import type { DatagramTransport, TransportError } from './datagram-transport.js';
+import type { DatagramTransport } from './datagram-transport.js';
+import type { TransportError } from './transport-error.js';
 import { EngineDriver } from './engine-driver.js';
 import { LineSplitter } from './line-splitter.js';
 

@@ -1,9 +1,11 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv4 } from 'node:net';
+import { errorText } from '../base/error-text.js';
 import { silentLogger, type Logger } from '../base/logger.js';
 import { randomInRange, type RandomSource } from '../base/random.js';
 import { DEFAULT_MAX_DATAGRAM } from '../wire/packet.js';
-import { TransportError, type DatagramTransport } from './datagram-transport.js';
+import type { DatagramTransport } from './datagram-transport.js';
+import { TransportError } from './transport-error.js';
 
 /**
  * rMulticast over IPv4 UDP (spec rmulticast.md A.7): a receive socket bound to
@@ -106,7 +108,7 @@ export class UdpMulticastTransport implements DatagramTransport {
       await socketCall(socket, (done) => socket.bind({ port: options.port, address: '0.0.0.0' }, done));
     } catch (error) {
       socket.close();
-      throw new TransportError('bind-failed', `cannot bind UDP port ${options.port}: ${describe(error)}`, { cause: error });
+      throw new TransportError('bind-failed', `cannot bind UDP port ${options.port}: ${errorText(error)}`, { cause: error });
     }
     try {
       socket.addMembership(options.group, options.interfaceAddress);
@@ -117,7 +119,7 @@ export class UdpMulticastTransport implements DatagramTransport {
     } catch (error) {
       socket.close();
       const where = options.interfaceAddress ?? 'the default interface';
-      throw new TransportError('membership-failed', `cannot join ${options.group} on ${where}: ${describe(error)}`, { cause: error });
+      throw new TransportError('membership-failed', `cannot join ${options.group} on ${where}: ${errorText(error)}`, { cause: error });
     }
     let sendSocket: Socket;
     try {
@@ -205,7 +207,7 @@ async function openSendSocket(options: UdpMulticastOptions): Promise<Socket> {
   } catch (error) {
     socket.close();
     const where = options.interfaceAddress ?? 'the default interface';
-    throw new TransportError('membership-failed', `cannot send to ${options.group}:${options.port} on ${where}: ${describe(error)}`, {
+    throw new TransportError('membership-failed', `cannot send to ${options.group}:${options.port} on ${where}: ${errorText(error)}`, {
       cause: error,
     });
   }
@@ -221,10 +223,6 @@ function socketCall(socket: Socket, start: (done: () => void) => void): Promise<
       resolve();
     });
   });
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 function validate(options: UdpMulticastOptions): void {

@@ -1,7 +1,7 @@
 import { isIPv4 } from 'node:net';
 import type { Logger } from '../base/logger.js';
 import type { RandomSource } from '../base/random.js';
-import { TransportError } from '../net/datagram-transport.js';
+import { TransportError } from '../net/transport-error.js';
 import type { EngineDriver } from '../net/engine-driver.js';
 import { openMulticastNode } from '../net/multicast-node.js';
 import { randomGroupAddress, randomMulticastPort } from '../net/udp-multicast-transport.js';

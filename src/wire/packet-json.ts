@@ -1,3 +1,4 @@
+import { errorText } from '../base/error-text.js';
 import { PacketJsonError } from './packet-json-error.js';
 import {
   DataFlags,
@@ -135,7 +136,7 @@ export function parsePacketJson(text: string): Packet {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new PacketJsonError('bad-json', `not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
+    throw new PacketJsonError('bad-json', `not valid JSON: ${errorText(error)}`);
   }
   return packetFromJson(value);
 }

@@ -1,4 +1,5 @@
 import { SaxesParser, type SaxesTagNS, type SaxesStartTagNS, type SaxesAttributeNS, type XMLDecl } from 'saxes';
+import { errorText } from '../base/error-text.js';
 import { XmlElement } from './xml-element.js';
 import { XmlError, type XmlErrorCode } from './xml-error.js';
 import type { XmlLimits } from './xml-limits.js';
@@ -146,7 +147,7 @@ export class StanzaTreeBuilder {
         throw this.failure;
       }
       // saxes itself should never throw; if it does, the input was still the cause.
-      this.fail('malformed', `parser failure: ${error instanceof Error ? error.message : String(error)}`, error);
+      this.fail('malformed', `parser failure: ${errorText(error)}`, error);
     }
   }
 

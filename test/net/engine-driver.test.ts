@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Logger, type LogRecord } from '../../src/base/logger.js';
 import { SeededRandom } from '../../src/base/random.js';
-import { DriverError, EngineDriver, type DriverMessage, type EngineDriverOptions } from '../../src/net/engine-driver.js';
+import { DriverError } from '../../src/net/driver-error.js';
+import { EngineDriver, type DriverMessage, type EngineDriverOptions } from '../../src/net/engine-driver.js';
 import { UdpMulticastTransport } from '../../src/net/udp-multicast-transport.js';
 import type { MulticastEngine } from '../../src/rmcast/engine-types.js';
 import { encodePacket } from '../../src/wire/codec.js';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { TransportError } from '../../src/net/datagram-transport.js';
+import { TransportError } from '../../src/net/transport-error.js';
 import { randomGroupAddress, randomMulticastPort, UdpMulticastTransport } from '../../src/net/udp-multicast-transport.js';
 import { SeededRandom } from '../../src/base/random.js';
 import { LOOPBACK, rawSender, sleep, testGroup, waitFor } from '../support/multicast-helpers.js';

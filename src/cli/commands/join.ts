@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { errorText } from '../../base/error-text.js';
 import { Logger, levelFromEnv } from '../../base/logger.js';
 import { Clique } from '../../rooms/clique.js';
 import type { Room } from '../../rooms/room.js';
@@ -151,7 +152,7 @@ async function runChat(roomName: string, options: JoinCommandOptions): Promise<v
         }
       }
     } catch (error) {
-      screen.print(`! ${error instanceof Error ? error.message : String(error)}`);
+      screen.print(`! ${errorText(error)}`);
     }
   };
 

@@ -1,5 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { CliqueError } from '../../base/clique-error.js';
+import { errorText } from '../../base/error-text.js';
 import { levelFromEnv, Logger, type LogLevel } from '../../base/logger.js';
 import type { EngineTiming } from '../../rmcast/engine-types.js';
 import type { EngineDriver } from '../../net/engine-driver.js';
@@ -92,7 +93,7 @@ async function runLineChat(
     try {
       node.send(0, new TextEncoder().encode(text));
     } catch (error) {
-      process.stderr.write(`clique: not sent: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.stderr.write(`clique: not sent: ${errorText(error)}\n`);
     }
   };
   node.on('connected', () => {
