@@ -11,7 +11,7 @@ import type { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LinkLocalService } from '../../src/linklocal/link-local-service.js';
 import { RoomDirectory } from '../../src/linklocal/room-directory.js';
-import { waitFor } from '../linklocal/mdns-test-helpers.js';
+import { waitFor } from '../support/wait.js';
 import { repoRoot, runClique, type CliRun } from '../support/cli-runner.js';
 
 const LOOPBACK = '127.0.0.1';

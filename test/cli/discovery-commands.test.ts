@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LinkLocalPresence } from '../../src/linklocal/presence-service.js';
 import { RoomDirectory } from '../../src/linklocal/room-directory.js';
-import { waitFor } from '../linklocal/mdns-test-helpers.js';
+import { waitFor } from '../support/wait.js';
 import { repoRoot, runClique, type CliRun } from '../support/cli-runner.js';
 
 

@@ -13,7 +13,8 @@ import { MdnsError } from '../../src/linklocal/mdns-error.js';
 import { localHostLabel } from '../../src/linklocal/presence-publisher.js';
 import { RoomDirectory } from '../../src/linklocal/room-directory.js';
 import { LinkLocalPresence } from '../../src/linklocal/presence-service.js';
-import { LOOPBACK, runId, waitFor } from './mdns-test-helpers.js';
+import { LOOPBACK, runId } from './mdns-test-helpers.js';
+import { waitFor } from '../support/wait.js';
 import { startPeer as startLinkPeer, StaticDirectory, type TestPeer } from './xmpp-link-kit.js';
 
 const running: LinkLocalService[] = [];

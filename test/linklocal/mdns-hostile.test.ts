@@ -5,7 +5,8 @@ import { compareProbeSets, decodeTxt, type MdnsRecord } from '../../src/linkloca
 import { MdnsResponder } from '../../src/linklocal/mdns-responder.js';
 import { RoomBrowser } from '../../src/linklocal/room-browser.js';
 import { RoomAdvertiser } from '../../src/linklocal/room-advertiser.js';
-import { LOOPBACK, runId, waitFor } from './mdns-test-helpers.js';
+import { LOOPBACK, runId } from './mdns-test-helpers.js';
+import { waitFor } from '../support/wait.js';
 
 const seed = process.env.CLIQUE_SEED !== undefined && process.env.CLIQUE_SEED !== '' ? Number(process.env.CLIQUE_SEED) | 0 : (Math.random() * 2 ** 32) | 0;
 function withSeed<T>(fn: () => T): T {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sleep, waitFor } from './mdns-test-helpers.js';
+import { sleep, waitFor } from '../support/wait.js';
 
 /**
  * Interoperability with Avahi, the responder salut itself publishes through.

@@ -7,7 +7,8 @@ import { PresenceBrowser } from '../../src/linklocal/presence-browser.js';
 import { LinkLocalPresence } from '../../src/linklocal/presence-service.js';
 import { RoomBrowser } from '../../src/linklocal/room-browser.js';
 import { RoomDirectory } from '../../src/linklocal/room-directory.js';
-import { LOOPBACK, runId, waitFor } from './mdns-test-helpers.js';
+import { LOOPBACK, runId } from './mdns-test-helpers.js';
+import { waitFor } from '../support/wait.js';
 
 /**
  * Interoperability with an mDNS stack nobody here wrote: python3-zeroconf

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { MdnsResponder } from '../../src/linklocal/mdns-responder.js';
 import { LinkLocalPresence } from '../../src/linklocal/presence-service.js';
-import { LOOPBACK, runId, sleep, waitFor } from './mdns-test-helpers.js';
+import { LOOPBACK, runId } from './mdns-test-helpers.js';
+import { sleep, waitFor } from '../support/wait.js';
 
 const open: LinkLocalPresence[] = [];
 

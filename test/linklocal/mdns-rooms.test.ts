@@ -4,7 +4,8 @@ import { decodeTxt } from '../../src/linklocal/mdns-records.js';
 import { MdnsResponder } from '../../src/linklocal/mdns-responder.js';
 import type { RoomAddress } from '../../src/linklocal/room-advertiser.js';
 import { RoomDirectory } from '../../src/linklocal/room-directory.js';
-import { LOOPBACK, runId, sleep, waitFor } from './mdns-test-helpers.js';
+import { LOOPBACK, runId } from './mdns-test-helpers.js';
+import { sleep, waitFor } from '../support/wait.js';
 
 const open: Array<{ close(): Promise<void> }> = [];
 

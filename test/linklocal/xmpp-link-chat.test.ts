@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { LinkError } from '../../src/linklocal/link-error.js';
 import { el } from '../../src/xml/xml-element.js';
-import { rawServer, sleep, StaticDirectory, startPeer, waitFor, type PeerOptions, type TestPeer } from './xmpp-link-kit.js';
+import { rawServer, StaticDirectory, startPeer, type PeerOptions, type TestPeer } from './xmpp-link-kit.js';
+import { sleep, waitFor } from '../support/wait.js';
 
 // Long idle timeout unless a test is about idling, so streams stay put while we look at them.
 const STEADY: PeerOptions = { timeouts: { idleMs: 60_000 } };
@@ -39,12 +40,12 @@ describe('XEP-0174 1-1 chat between our own peers over TCP', () => {
     const bob = await start(directory, 'bob@desk', '127.0.0.2');
 
     await alice.link.sendMessage('bob@desk', 'hello bob');
-    await waitFor(() => bob.messages.length === 1, 'bob gets the message');
+    await waitFor('bob gets the message', () => bob.messages.length === 1);
     expect(bob.messages[0]).toMatchObject({ from: 'alice@laptop', kind: 'normal', text: 'hello bob', type: 'chat' });
 
     await bob.link.sendMessage('alice@laptop', 'waves', { kind: 'action' });
     await bob.link.sendMessage(directory.get('alice@laptop')!, 'system notice', { kind: 'notice' });
-    await waitFor(() => alice.messages.length === 2, 'alice gets both');
+    await waitFor('alice gets both', () => alice.messages.length === 2);
     expect(alice.messages.map((m) => [m.from, m.kind, m.text, m.type])).toEqual([
       ['bob@desk', 'action', 'waves', 'chat'],
       ['bob@desk', 'notice', 'system notice', 'normal'],
@@ -72,7 +73,7 @@ describe('XEP-0174 1-1 chat between our own peers over TCP', () => {
     await carol.link.sendMessage('alice@laptop', 'thanks');
     await carol.link.sendMessage('bob@desk', 'thanks too');
 
-    await waitFor(() => bob.invitations.length === 1 && carol.invitations.length === 2 && alice.messages.length === 1 && bob.messages.length === 1, 'everything delivered');
+    await waitFor('everything delivered', () => bob.invitations.length === 1 && carol.invitations.length === 2 && alice.messages.length === 1 && bob.messages.length === 1);
     expect(bob.invitations[0]!.from).toBe('alice@laptop');
     expect(bob.invitations[0]!.invitation).toMatchObject({ room: 'lunch', address: '239.255.71.23', port: 40123, reason: 'join us' });
     expect(bob.invitations[0]!.invitation.extensions.map((e) => e.getChild('property')?.text())).toEqual(['#ff0000,#00ff00']);
@@ -100,7 +101,7 @@ describe('XEP-0174 1-1 chat between our own peers over TCP', () => {
     const texts = Array.from({ length: 50 }, (_, i) => `message ${i}`);
     // Not awaited one by one: all are queued before the TCP connection even exists.
     await Promise.all(texts.map((t) => alice.link.sendMessage('bob@desk', t)));
-    await waitFor(() => bob.messages.length === texts.length, 'all queued messages arrive');
+    await waitFor('all queued messages arrive', () => bob.messages.length === texts.length);
     expect(bob.texts()).toEqual(texts);
     expect(alice.opened).toHaveLength(1);
   });
@@ -120,20 +121,20 @@ describe('XEP-0174 1-1 chat between our own peers over TCP', () => {
         sends.push(b.link.sendMessage(first, `b${i}`));
       }
       await Promise.all(sends);
-      await waitFor(() => a.messages.length === count && b.messages.length === count, `all messages delivered (${first} / ${second})`);
+      await waitFor(`all messages delivered (${first} / ${second})`, () => a.messages.length === count && b.messages.length === count);
       expect(b.texts()).toEqual(Array.from({ length: count }, (_, i) => `a${i}`));
       expect(a.texts()).toEqual(Array.from({ length: count }, (_, i) => `b${i}`));
       // Both sides really connected at once: each accepted the other's connection.
       expect(a.opened.some((e) => e.direction === 'incoming') && b.opened.some((e) => e.direction === 'incoming')).toBe(true);
       await waitFor(
-        () => a.link.streamsOf(second).filter((s) => s.state === 'open').length === 1 && a.link.streamsOf(second).length === 1 && b.link.streamsOf(first).length === 1,
         'each side settles on one stream',
+        () => a.link.streamsOf(second).filter((s) => s.state === 'open').length === 1 && a.link.streamsOf(second).length === 1 && b.link.streamsOf(first).length === 1,
       );
       // After settling, both sides use the same connection: more messages open nothing new.
       const openedBefore = a.opened.length + b.opened.length;
       await a.link.sendMessage(second, 'after');
       await b.link.sendMessage(first, 'after');
-      await waitFor(() => a.messages.length === count + 1 && b.messages.length === count + 1, 'messages after settling');
+      await waitFor('messages after settling', () => a.messages.length === count + 1 && b.messages.length === count + 1);
       expect(a.opened.length + b.opened.length).toBe(openedBefore);
       await Promise.all([a.link.stop(), b.link.stop()]);
     }
@@ -146,23 +147,23 @@ describe('XEP-0174 1-1 chat between our own peers over TCP', () => {
     const bob = await start(directory, 'bob@desk', '127.0.0.2', { timeouts: { idleMs: 60_000 } });
 
     await alice.link.sendMessage('bob@desk', 'one');
-    await waitFor(() => alice.closed.length === 1 && bob.closed.length === 1, 'idle stream closed on both sides');
+    await waitFor('idle stream closed on both sides', () => alice.closed.length === 1 && bob.closed.length === 1);
     expect(alice.closed[0]).toEqual({ contact: 'bob@desk', direction: 'outgoing' }); // orderly: no reason
     expect(alice.link.streamsOf('bob@desk')).toHaveLength(0);
 
     await alice.link.sendMessage('bob@desk', 'two');
-    await waitFor(() => bob.messages.length === 2, 'second message over a new stream');
+    await waitFor('second message over a new stream', () => bob.messages.length === 2);
     expect(alice.opened).toHaveLength(2);
 
     // Holding: the stream outlives several idle periods, then closes once released.
-    await waitFor(() => alice.closed.length === 2, 'second stream idles out too');
+    await waitFor('second stream idles out too', () => alice.closed.length === 2);
     const release = alice.link.holdStream('bob@desk');
     await alice.link.sendMessage('bob@desk', 'three');
     await sleep(1200); // four idle periods
     expect(alice.closed).toHaveLength(2);
     expect(alice.link.streamsOf('bob@desk').map((s) => s.state)).toEqual(['open']);
     release();
-    await waitFor(() => alice.closed.length === 3, 'released stream idles out');
+    await waitFor('released stream idles out', () => alice.closed.length === 3);
   });
 
   it('a throwing listener does not break the stream or the process', async () => {
@@ -177,7 +178,7 @@ describe('XEP-0174 1-1 chat between our own peers over TCP', () => {
     });
     await alice.link.sendMessage('bob@desk', 'boom');
     await alice.link.sendMessage('bob@desk', 'fine');
-    await waitFor(() => bob.messages.length === 2, 'both messages reach the other listener');
+    await waitFor('both messages reach the other listener', () => bob.messages.length === 2);
     expect(bob.texts()).toEqual(['boom', 'fine']);
     expect(alice.link.streamsOf('bob@desk')).toHaveLength(1);
   });
@@ -187,7 +188,7 @@ describe('XEP-0174 1-1 chat between our own peers over TCP', () => {
     const alice = await start(directory, 'alice@laptop', '127.0.0.1');
     await alice.link.sendMessage('alice@laptop', 'note to self');
     await alice.link.sendInvitation('alice@laptop', { room: 'r', address: '127.0.0.1', port: 4000 });
-    await waitFor(() => alice.messages.length === 1 && alice.invitations.length === 1, 'loopback delivery');
+    await waitFor('loopback delivery', () => alice.messages.length === 1 && alice.invitations.length === 1);
     expect(alice.messages[0]).toMatchObject({ from: 'alice@laptop', text: 'note to self' });
     expect(alice.opened).toHaveLength(0);
   });
@@ -202,7 +203,7 @@ describe('XEP-0174 1-1 chat between our own peers over TCP', () => {
     })();
     await alice.link.sendMessage('bob@desk', 'x');
     await alice.link.sendMessage('bob@desk', 'y');
-    await waitFor(() => collected.length === 2, 'iterator yields');
+    await waitFor('iterator yields', () => collected.length === 2);
     await bob.link.stop();
     await reading; // ends instead of hanging
     expect(collected).toEqual(['x', 'y']);
@@ -262,7 +263,7 @@ describe('XEP-0174 send failures are typed', () => {
     contact.addresses = ['127.0.0.9', '127.0.0.2'];
     // Bob's port on 127.0.0.9 is closed (nothing listens there): the first attempt is refused.
     await alice.link.sendMessage('bob@desk', 'via the second address');
-    await waitFor(() => bob.messages.length === 1, 'delivered via second address');
+    await waitFor('delivered via second address', () => bob.messages.length === 1);
   });
 
   it('pending sends are rejected with stopped when the service stops mid-connect', async () => {
@@ -272,7 +273,7 @@ describe('XEP-0174 send failures are typed', () => {
     cleanups.push(() => silent.close());
     directory.add('silent@box', '127.0.0.8', silent.port);
     const pending = rejection(alice.link.sendMessage('silent@box', 'never'));
-    await waitFor(() => silent.accepted.length === 1, 'connection made');
+    await waitFor('connection made', () => silent.accepted.length === 1);
     await alice.link.stop();
     expect((await pending).code).toBe('stopped');
     // Our side said goodbye properly even though the peer never answered.

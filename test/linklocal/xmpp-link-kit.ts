@@ -9,6 +9,7 @@ import type { Contact, ContactDirectory } from '../../src/linklocal/contact.js';
 import { LinkLocalMessenger, type ChatMessageEvent, type InvitationEvent, type LinkLocalMessengerOptions, type StreamEvent } from '../../src/linklocal/link-local-messenger.js';
 import { normalizeAddress } from '../../src/linklocal/tcp-connect.js';
 import { Logger, type LogRecord } from '../../src/base/logger.js';
+import { sleep, waitFor } from '../support/wait.js';
 
 export class StaticDirectory implements ContactDirectory {
   private readonly contacts = new Map<string, Contact>();
@@ -82,19 +83,6 @@ export async function startPeer(directory: StaticDirectory, name: string, addres
   return new TestPeer(name, address, link, logs);
 }
 
-/** Polls `condition` every 10 ms until true; fails after `timeoutMs` (generous: this is not a speed test). */
-export async function waitFor(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
-    await sleep(10);
-  }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 /** A hand-driven TCP peer: connects (or is accepted), writes raw bytes, records what it receives. */
 export class RawPeer {
   received = Buffer.alloc(0);
@@ -137,7 +125,7 @@ export class RawPeer {
   }
 
   async waitForText(fragment: string, timeoutMs?: number): Promise<void> {
-    await waitFor(() => this.text.includes(fragment), `raw peer to receive ${JSON.stringify(fragment)} (got ${JSON.stringify(this.text.slice(-300))})`, timeoutMs);
+    await waitFor(() => `raw peer to receive ${JSON.stringify(fragment)} (got ${JSON.stringify(this.text.slice(-300))})`, () => this.text.includes(fragment), timeoutMs);
   }
 
   waitClosed(timeoutMs = 15_000): Promise<void> {

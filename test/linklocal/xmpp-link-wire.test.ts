@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DECLARATION, header, RawPeer, rawServer, StaticDirectory, STREAM_NS, startPeer, waitFor, type TestPeer } from './xmpp-link-kit.js';
+import { DECLARATION, header, RawPeer, rawServer, StaticDirectory, STREAM_NS, startPeer, type TestPeer } from './xmpp-link-kit.js';
+import { waitFor } from '../support/wait.js';
 
 /**
  * Our streams against a hand-driven TCP peer: the exact bytes we send,
@@ -34,9 +35,9 @@ async function connectToBob(from: string): Promise<RawPeer> {
 async function bobStillWorks(): Promise<void> {
   const before = bob.messages.length;
   await alice.link.sendMessage('bob@desk', `still there? ${before}`);
-  await waitFor(() => bob.texts('alice@laptop').includes(`still there? ${before}`), 'bob receives from alice');
+  await waitFor('bob receives from alice', () => bob.texts('alice@laptop').includes(`still there? ${before}`));
   await bob.link.sendMessage('alice@laptop', `yes ${before}`);
-  await waitFor(() => alice.texts('bob@desk').includes(`yes ${before}`), 'alice receives from bob');
+  await waitFor('alice receives from bob', () => alice.texts('bob@desk').includes(`yes ${before}`));
 }
 
 const RESPONDER_PREFIX = `${DECLARATION}<stream:stream ${STREAM_NS}`;
@@ -50,7 +51,7 @@ describe('exact bytes on the wire', () => {
       const sent = alice.link.sendMessage('raw@peer', 'hi & <bye>').then(() => {
         resolved = true;
       });
-      await waitFor(() => server.accepted.length === 1 && server.accepted[0]!.received.length > 0, 'connection and header');
+      await waitFor('connection and header', () => server.accepted.length === 1 && server.accepted[0]!.received.length > 0);
       const raw = server.accepted[0]!;
       const expectedHeader = `<?xml version='1.0' encoding='UTF-8'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to="raw@peer" from="alice@laptop" version="1.0">`;
       await raw.waitForText(expectedHeader);
@@ -69,7 +70,7 @@ describe('exact bytes on the wire', () => {
       await raw.write('</stream:stream>');
       await raw.waitForText(`${message}</stream:stream>`);
       await raw.waitClosed();
-      await waitFor(() => alice.closed.length === 1, 'alice sees the stream closed');
+      await waitFor('alice sees the stream closed', () => alice.closed.length === 1);
       expect(alice.closed[0]).toEqual({ contact: 'raw@peer', direction: 'outgoing' });
     } finally {
       await server.close();
@@ -96,7 +97,7 @@ describe('exact bytes on the wire', () => {
     await raw.write('<message to="bob@desk" type="chat"><body>h</body><x xmlns="jabber:x:event"><composing/><id>1</id></x></message>');
     await raw.write('<message to="bob@desk"><body>hi</body><x xmlns="jabber:x:event"><composing/></x></message>');
     await raw.write('<message to="bob@desk" type="chat"><body>second</body></message>');
-    await waitFor(() => bob.messages.length === 2, 'bob gets the two complete messages');
+    await waitFor('bob gets the two complete messages', () => bob.messages.length === 2);
     expect(bob.messages.map((m) => [m.from, m.kind, m.text])).toEqual([
       ['ichat@mac', 'notice', 'hi'],
       ['ichat@mac', 'normal', 'second'],
@@ -148,7 +149,7 @@ describe('stanza handling on an identified stream', () => {
     await raw.write('<message type="chat"><body>no from</body></message>');
     await raw.write('<message from="mallory@evil" type="chat"><body>own from</body></message>');
     await raw.write(`<message from="alice@laptop"><invite xmlns="http://telepathy.freedesktop.org/xmpp/clique"><roomname>r</roomname><address>1.2.3.4</address><port>5</port></invite></message>`);
-    await waitFor(() => bob.messages.length === 2, 'two genuine messages');
+    await waitFor('two genuine messages', () => bob.messages.length === 2);
     expect(bob.messages.map((m) => [m.from, m.text])).toEqual([
       ['mallory@evil', 'no from'],
       ['mallory@evil', 'own from'],
@@ -165,7 +166,7 @@ describe('stanza handling on an identified stream', () => {
     await raw.write(invite('<roomname></roomname><address>1.2.3.4</address><port>1</port>')); // empty room
     await raw.write(invite('<port>62472</port><address>239.255.71.249</address><roomname>my-room</roomname><reason>Inviting to this room</reason>', 'chat'));
     await raw.write('<message type="chat"><body>after</body></message>');
-    await waitFor(() => bob.messages.length === 1, 'the chat message after the invitations');
+    await waitFor('the chat message after the invitations', () => bob.messages.length === 1);
     expect(bob.invitations.map((i) => [i.from, i.invitation.room, i.invitation.address, i.invitation.port, i.invitation.reason])).toEqual([
       ['mallory@evil', 'my-room', '239.255.71.249', 62472, 'Inviting to this room'],
     ]);
@@ -197,7 +198,7 @@ describe('hostile peers cost one stream only', () => {
     await raw.waitClosed();
     // A stanza sent with the attack never reaches the application.
     expect(bob.messages).toEqual([]);
-    await waitFor(() => bob.link.streamsOf('mallory@evil').length === 0, 'no stream left for mallory');
+    await waitFor('no stream left for mallory', () => bob.link.streamsOf('mallory@evil').length === 0);
     await bobStillWorks();
   });
 
@@ -255,7 +256,7 @@ describe('hostile peers cost one stream only', () => {
     }
     expect(raw.closed).toBe(false);
     await raw.write('<message type="chat"><body>alive</body></message>');
-    await waitFor(() => bob.texts('mallory@evil').includes('alive'), 'message after keepalives');
+    await waitFor('message after keepalives', () => bob.texts('mallory@evil').includes('alive'));
   });
 
   it('a peer vanishing mid-stanza loses only that stanza', async () => {
@@ -263,9 +264,9 @@ describe('hostile peers cost one stream only', () => {
     await raw.write(identified);
     await raw.waitForText('<stream:features/>');
     await raw.write('<message type="chat"><body>complete</body></message><message type="chat"><body>cut of');
-    await waitFor(() => bob.messages.length === 1, 'the complete message');
+    await waitFor('the complete message', () => bob.messages.length === 1);
     raw.destroy();
-    await waitFor(() => bob.closed.some((e) => e.contact === 'mallory@evil'), 'bob notices');
+    await waitFor('bob notices', () => bob.closed.some((e) => e.contact === 'mallory@evil'));
     expect(bob.closed.find((e) => e.contact === 'mallory@evil')?.reason?.code).toBe('stream-closed');
     expect(bob.texts()).toEqual(['complete']);
     await bobStillWorks();

@@ -7,7 +7,8 @@ import { UdpMulticastTransport } from '../../src/net/udp-multicast-transport.js'
 import type { MulticastEngine } from '../../src/rmcast/engine-types.js';
 import { encodePacket } from '../../src/wire/codec.js';
 import { FloodingEngine, type FloodingEngineOptions } from '../support/flooding-engine.js';
-import { LOOPBACK, rawSender, sleep, testGroup, waitFor } from '../support/multicast-helpers.js';
+import { LOOPBACK, rawSender, testGroup } from '../support/multicast-helpers.js';
+import { sleep, waitFor } from '../support/wait.js';
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 const decode = (b: Uint8Array): string => new TextDecoder().decode(b);
@@ -45,10 +46,10 @@ describe('EngineDriver over UDP loopback multicast', () => {
     const atBob: DriverMessage[] = [];
     alice.on('message', (m) => atAlice.push(m));
     bob.on('message', (m) => atBob.push(m));
-    await waitFor(() => bob.members.includes('alice') && alice.members.includes('bob'), 'alice and bob to see each other');
+    await waitFor('alice and bob to see each other', () => bob.members.includes('alice') && alice.members.includes('bob'));
     alice.send(0, text('hello bob'));
     bob.send(7, text('hello alice'));
-    await waitFor(() => atAlice.length === 1 && atBob.length === 1, 'one message each way');
+    await waitFor('one message each way', () => atAlice.length === 1 && atBob.length === 1);
     expect(atBob[0]).toMatchObject({ sender: 'alice', streamId: 0 });
     expect(decode(atBob[0]!.data)).toBe('hello bob');
     expect(atAlice[0]).toMatchObject({ sender: 'bob', streamId: 7 });
@@ -64,9 +65,9 @@ describe('EngineDriver over UDP loopback multicast', () => {
     const reading = (async () => {
       for await (const message of bob.messages()) received.push(decode(message.data));
     })();
-    await waitFor(() => alice.members.includes('bob'), 'alice to see bob');
+    await waitFor('alice to see bob', () => alice.members.includes('bob'));
     for (const word of ['one', 'two', 'three']) alice.send(0, text(word));
-    await waitFor(() => received.length === 3, 'three messages through the iterator');
+    await waitFor('three messages through the iterator', () => received.length === 3);
     const lost = new Promise<string[]>((resolve) => alice.once('members-lost', resolve));
     let disconnected = false;
     bob.on('disconnected', () => (disconnected = true));
@@ -83,7 +84,7 @@ describe('EngineDriver over UDP loopback multicast', () => {
     const fast = { heartbeatMs: 40, silenceMs: 400 };
     const alice = await node('alice', where, fast);
     const bob = await node('bob', where, fast);
-    await waitFor(() => alice.members.includes('bob'), 'alice to see bob');
+    await waitFor('alice to see bob', () => alice.members.includes('bob'));
     await sleep(300);
     expect(alice.members).toEqual(['bob']); // heartbeats keep bob alive
     const lost = new Promise<string[]>((resolve) => alice.once('members-lost', resolve));
@@ -106,7 +107,7 @@ describe('EngineDriver over UDP loopback multicast', () => {
       await raw.send(text('not clique at all'), where.group, where.port);
       await raw.send(truncatedSession, where.group, where.port);
       await raw.send(whois, where.group, where.port);
-      await waitFor(() => engine.received.length >= 1 && alice.stats.malformed === 2, 'two malformed datagrams and one good one');
+      await waitFor('two malformed datagrams and one good one', () => engine.received.length >= 1 && alice.stats.malformed === 2);
     } finally {
       raw.close();
     }
@@ -132,14 +133,14 @@ describe('EngineDriver over UDP loopback multicast', () => {
     const errors: DriverError[] = [];
     alice.on('error', (e) => errors.push(e as DriverError));
     const bob = await node('bob', where);
-    await waitFor(() => errors.length === 1, 'the engine error');
+    await waitFor('the engine error', () => errors.length === 1);
     expect(errors[0]).toBeInstanceOf(DriverError);
     expect(errors[0]!.code).toBe('engine-failed');
     expect(errors[0]!.message).toMatch(/engine failed in receive: engine bug/);
     bob.send(0, text('still alive?'));
     const got: string[] = [];
     alice.on('message', (m) => got.push(decode(m.data)));
-    await waitFor(() => got.length === 1, 'a message after the failure');
+    await waitFor('a message after the failure', () => got.length === 1);
   });
 
   it('keeps a throwing listener from breaking the driver', async () => {
@@ -150,7 +151,7 @@ describe('EngineDriver over UDP loopback multicast', () => {
       throw new Error('listener bug');
     });
     const reader = bob.messages();
-    await waitFor(() => alice.members.includes('bob'), 'alice to see bob');
+    await waitFor('alice to see bob', () => alice.members.includes('bob'));
     alice.send(0, text('first'));
     alice.send(0, text('second'));
     expect(decode((await reader.next()).value!.data)).toBe('first');
@@ -167,9 +168,9 @@ describe('EngineDriver over UDP loopback multicast', () => {
     const stalled = bob.messages();
     const got: string[] = [];
     bob.on('message', (m) => got.push(decode(m.data)));
-    await waitFor(() => alice.members.includes('bob'), 'alice to see bob');
+    await waitFor('alice to see bob', () => alice.members.includes('bob'));
     for (let i = 0; i < 5; i++) alice.send(0, text(`m${i}`));
-    await waitFor(() => got.length === 5, 'all five messages at the listener');
+    await waitFor('all five messages at the listener', () => got.length === 5);
     expect(errors.map((e) => e.code)).toEqual(['backlog-overflow']);
     await expect(stalled.next()).rejects.toMatchObject({ code: 'backlog-overflow' });
   });
@@ -214,7 +215,7 @@ describe('EngineDriver flow control', () => {
     // Acks arrive (any datagram makes the driver look again): 200 left, still above the limit.
     engine.unacknowledgedPackets = 200;
     await raw.send(encodePacket({ type: 'session', sender: 7, positions: [] }), where.group, where.port);
-    await waitFor(() => seen.length === 1, 'first acknowledged event');
+    await waitFor('first acknowledged event', () => seen.length === 1);
     expect(woken).toBe(false);
     engine.unacknowledgedPackets = 50;
     await raw.send(encodePacket({ type: 'session', sender: 7, positions: [] }), where.group, where.port);

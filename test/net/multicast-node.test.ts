@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DriverMessage, EngineDriver } from '../../src/net/engine-driver.js';
 import { openMulticastNode } from '../../src/net/multicast-node.js';
-import { LOOPBACK, testGroup, waitFor } from '../support/multicast-helpers.js';
+import { LOOPBACK, testGroup } from '../support/multicast-helpers.js';
+import { waitFor } from '../support/wait.js';
 
 /**
  * Two real rMulticast nodes in one process over loopback multicast (real sockets, real timers).
@@ -24,7 +25,7 @@ describe('openMulticastNode over loopback multicast', () => {
     const bob = await openMulticastNode({ name: 'bob@test', ...where, interface: LOOPBACK, timing });
     nodes.push(bob);
 
-    await waitFor(() => alice.members.includes('bob@test') && bob.members.includes('alice@test'), 'a shared view', 40_000);
+    await waitFor('a shared view', () => alice.members.includes('bob@test') && bob.members.includes('alice@test'), 40_000);
     const atBob: DriverMessage[] = [];
     const atAlice: DriverMessage[] = [];
     bob.on('message', (m) => atBob.push(m));
@@ -33,7 +34,7 @@ describe('openMulticastNode over loopback multicast', () => {
     alice.send(0, new TextEncoder().encode('hello bob'));
     alice.send(3, big);
     bob.send(0, new TextEncoder().encode('hello alice'));
-    await waitFor(() => atBob.length === 2 && atAlice.length === 1, 'three messages');
+    await waitFor('three messages', () => atBob.length === 2 && atAlice.length === 1);
     expect(atBob[0]).toMatchObject({ sender: 'alice@test', streamId: 0 });
     expect(new TextDecoder().decode(atBob[0]!.data)).toBe('hello bob');
     expect(atBob[1]!.streamId).toBe(3);

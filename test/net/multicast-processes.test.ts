@@ -1,7 +1,8 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LOOPBACK, testGroup, waitFor } from '../support/multicast-helpers.js';
+import { LOOPBACK, testGroup } from '../support/multicast-helpers.js';
+import { waitFor } from '../support/wait.js';
 
 /**
  * Three `clique node NAME --group G --port P --interface 127.0.0.1` processes
@@ -52,33 +53,33 @@ describe('clique node over UDP multicast, three processes', () => {
   it('join, chat, a graceful leave and a killed process', async () => {
     const where = testGroup();
     const alice = startChat('alice', where);
-    await waitFor(has(alice, '* connected'), 'alice to connect');
+    await waitFor('alice to connect', has(alice, '* connected'));
     const bob = startChat('bob', where);
     const carol = startChat('carol', where);
     const all = [alice, bob, carol];
     await waitFor(
-      () => all.every((p) => all.every((q) => q === p || p.lines.includes(`* ${q.name} joined`))),
       'everybody to see everybody join',
+      () => all.every((p) => all.every((q) => q === p || p.lines.includes(`* ${q.name} joined`))),
       60_000,
     );
 
     alice.child.stdin.write('hello from alice\n');
     bob.child.stdin.write('and bob\n');
-    await waitFor(() => has(bob, 'alice: hello from alice')() && has(carol, 'alice: hello from alice')(), 'alice’s line at bob and carol');
-    await waitFor(() => has(alice, 'bob: and bob')() && has(carol, 'bob: and bob')(), 'bob’s line at alice and carol');
+    await waitFor('alice’s line at bob and carol', () => has(bob, 'alice: hello from alice')() && has(carol, 'alice: hello from alice')());
+    await waitFor('bob’s line at alice and carol', () => has(alice, 'bob: and bob')() && has(carol, 'bob: and bob')());
     expect(alice.lines.some((l) => l.startsWith('alice:'))).toBe(false);
 
     carol.child.stdin.write('/quit\n');
-    await waitFor(() => carol.exitCode !== undefined, 'carol to exit');
+    await waitFor('carol to exit', () => carol.exitCode !== undefined);
     expect(carol.exitCode).toBe(0);
     expect(carol.lines[carol.lines.length - 1]).toBe('* left');
-    await waitFor(() => has(alice, '* carol left')() && has(bob, '* carol left')(), 'carol’s leave at alice and bob');
+    await waitFor('carol’s leave at alice and bob', () => has(alice, '* carol left')() && has(bob, '* carol left')());
 
     bob.child.kill('SIGKILL');
-    await waitFor(has(alice, '* bob left'), 'alice to report the killed bob lost', 60_000);
+    await waitFor('alice to report the killed bob lost', has(alice, '* bob left'), 60_000);
     alice.child.stdin.write('anyone?\n');
     alice.child.stdin.end(); // EOF: leave and exit
-    await waitFor(() => alice.exitCode !== undefined, 'alice to exit');
+    await waitFor('alice to exit', () => alice.exitCode !== undefined);
     expect(alice.exitCode).toBe(0);
     for (const p of [alice, carol]) expect(p.stderr, `${p.name} stderr`).toBe('');
   });

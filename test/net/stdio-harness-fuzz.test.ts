@@ -5,7 +5,7 @@ import { SeededRandom } from '../../src/base/random.js';
 import { runStdioHarness } from '../../src/net/stdio-harness.js';
 import { encodePacket } from '../../src/wire/codec.js';
 import { propertySeed } from '../support/fast-check-seed.js';
-import { waitFor } from '../support/multicast-helpers.js';
+import { waitFor } from '../support/wait.js';
 
 const seed = propertySeed();
 
@@ -37,7 +37,7 @@ describe(`stdio harness under hostile input (seed ${seed}; replay with CLIQUE_SE
     output.on('data', (c: Buffer) => (out += c.toString()));
     errors.on('data', (c: Buffer) => (err += c.toString()));
     const done = runStdioHarness({ name: 'fuzzed', input, output, errors, random: new SeededRandom(seed >>> 0), pid: 1 });
-    await waitFor(() => out.includes('CONNECTED:'), 'CONNECTED:');
+    await waitFor('CONNECTED:', () => out.includes('CONNECTED:'));
     const lines = fc.sample(hostileLine, { seed, numRuns: 400 }).filter((l) => l !== 'DISCONNECT');
     for (const line of lines) input.write(`${line}\n`);
     input.write(`INPUT:${Buffer.from('still fine').toString('base64')}\n`);

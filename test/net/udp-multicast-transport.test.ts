@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { TransportError } from '../../src/net/transport-error.js';
 import { randomGroupAddress, randomMulticastPort, UdpMulticastTransport } from '../../src/net/udp-multicast-transport.js';
 import { SeededRandom } from '../../src/base/random.js';
-import { LOOPBACK, rawSender, sleep, testGroup, waitFor } from '../support/multicast-helpers.js';
+import { LOOPBACK, rawSender, testGroup } from '../support/multicast-helpers.js';
+import { sleep, waitFor } from '../support/wait.js';
 
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 const decode = (b: Uint8Array): string => new TextDecoder().decode(b);
@@ -29,7 +30,7 @@ describe('UdpMulticastTransport (loopback multicast)', () => {
     b.onDatagram((bytes) => gotB.push(decode(bytes)));
     a.send(text('from a'));
     b.send(text('from b'));
-    await waitFor(() => gotA.length === 2 && gotB.length === 2, 'both datagrams at both sockets');
+    await waitFor('both datagrams at both sockets', () => gotA.length === 2 && gotB.length === 2);
     expect(gotA.sort()).toEqual(['from a', 'from b']);
     expect(gotB.sort()).toEqual(['from a', 'from b']);
     expect(a.stats.sent).toBe(1);
@@ -45,7 +46,7 @@ describe('UdpMulticastTransport (loopback multicast)', () => {
     const gotA: Uint8Array[] = [];
     a.onDatagram((bytes) => gotA.push(bytes));
     a.send(text('x'));
-    await waitFor(() => gotA.length === 1, 'loopback of our own datagram');
+    await waitFor('loopback of our own datagram', () => gotA.length === 1);
     await sleep(50);
     expect(heard).toBe(0);
   });
@@ -59,7 +60,7 @@ describe('UdpMulticastTransport (loopback multicast)', () => {
     try {
       await raw.send(new Uint8Array(1501), where.group, where.port);
       await raw.send(new Uint8Array(1500), where.group, where.port);
-      await waitFor(() => sizes.length === 1 && a.stats.oversized === 1, 'the 1500-byte datagram and one oversized drop');
+      await waitFor('the 1500-byte datagram and one oversized drop', () => sizes.length === 1 && a.stats.oversized === 1);
     } finally {
       raw.close();
     }

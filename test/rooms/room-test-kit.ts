@@ -89,16 +89,3 @@ export function record(room: Room): RoomLog {
   room.on('ready', () => log.events.push('ready'));
   return log;
 }
-
-/** Poll until `condition` holds; fail naming what we waited for after a generous timeout (never a timing assertion). */
-export async function waitFor(what: string, condition: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}

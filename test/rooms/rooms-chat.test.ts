@@ -4,7 +4,8 @@ import { HistoryStore } from '../../src/rooms/history-store.js';
 import { RoomError } from '../../src/rooms/room-error.js';
 import type { TopicChange, TypingEvent } from '../../src/rooms/room-types.js';
 import { NS_STANZA_ID } from '../../src/rooms/room-stanzas.js';
-import { record, runId, startClique, stopAll, waitFor } from './room-test-kit.js';
+import { record, runId, startClique, stopAll } from './room-test-kit.js';
+import { waitFor } from '../support/wait.js';
 
 /**
  * The room library over real UDP multicast on loopback, several members in

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RoomInvitation } from '../../src/rooms/clique.js';
 import { testGroup } from '../support/multicast-helpers.js';
-import { observer, record, runId, startClique, stopAll, waitFor } from './room-test-kit.js';
+import { observer, record, runId, startClique, stopAll } from './room-test-kit.js';
+import { waitFor } from '../support/wait.js';
 
 /**
  * Rooms found and advertised over real mDNS on loopback (`_clique._udp`),

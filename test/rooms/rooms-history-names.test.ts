@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { formatHistory } from '../../src/cli/chat/chat-format.js';
-import { record, runId, startClique, stopAll, waitFor } from './room-test-kit.js';
+import { record, runId, startClique, stopAll } from './room-test-kit.js';
+import { waitFor } from '../support/wait.js';
 
 /** The local history keeps the nick each author had when a message came, over real loopback multicast. */
 afterEach(stopAll);

@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { EngineDriver } from '../../src/net/engine-driver.js';
 import { openMulticastNode } from '../../src/net/multicast-node.js';
 import type { RoomError } from '../../src/rooms/room-error.js';
-import { capturingLogger, FAST_TIMING, LOOPBACK, record, runId, startClique, stopAll, waitFor } from './room-test-kit.js';
+import { capturingLogger, FAST_TIMING, LOOPBACK, record, runId, startClique, stopAll } from './room-test-kit.js';
+import { waitFor } from '../support/wait.js';
 
 /**
  * A hostile member (a bare rMulticast node, so it can put any bytes on

@@ -2,7 +2,8 @@ import { randomInt } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RoomAddress } from '../../src/linklocal/room-advertiser.js';
 import type { Room } from '../../src/rooms/room.js';
-import { capturingLogger, observer, record, runId, startClique, stopAll, waitFor } from './room-test-kit.js';
+import { capturingLogger, observer, record, runId, startClique, stopAll } from './room-test-kit.js';
+import { waitFor } from '../support/wait.js';
 
 /**
  * Split rooms merge (room-merge.ts), over real UDP multicast and real mDNS on

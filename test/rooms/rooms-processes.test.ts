@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HistoryStore } from '../../src/rooms/history-store.js';
-import { LOOPBACK, runId, waitFor } from './room-test-kit.js';
+import { LOOPBACK, runId } from './room-test-kit.js';
+import { waitFor } from '../support/wait.js';
 
 /**
  * Three separate processes on one host over real UDP multicast and mDNS on

@@ -21,16 +21,3 @@ export async function rawSender(): Promise<{ send(bytes: Uint8Array, group: stri
     close: () => socket.close(),
   };
 }
-
-/** Poll `condition` every 10 ms until it holds; reject after a generous timeout naming what we waited for. */
-export async function waitFor(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const start = Date.now();
-  while (!condition()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
