@@ -159,6 +159,27 @@ describe('EngineDriver over UDP loopback multicast', () => {
     expect(bob.state).toBe('connected');
   });
 
+  it('runs every listener even when one throws, and logs the throw', async () => {
+    const where = testGroup();
+    const records: LogRecord[] = [];
+    const alice = await node('alice', where);
+    const bob = await node('bob', where, {}, { logger: new Logger({ level: 'error', sink: (r) => records.push(r) }) });
+    const got: string[] = [];
+    bob.on('message', () => {
+      throw new Error('first listener bug');
+    });
+    bob.on('message', (m) => got.push(decode(m.data)));
+    await waitFor('alice to see bob', () => alice.members.includes('bob'));
+    alice.send(0, text('one'));
+    alice.send(0, text('two'));
+    await waitFor('both messages at the second listener', () => got.length === 2);
+    expect(got).toEqual(['one', 'two']);
+    expect(records.filter((r) => r.message === "a 'message' listener threw").map((r) => r.fields)).toEqual([
+      { error: 'first listener bug' },
+      { error: 'first listener bug' },
+    ]);
+  });
+
   it('fails a stalled messages() reader with a typed error instead of buffering forever', async () => {
     const where = testGroup();
     const alice = await node('alice', where);
@@ -223,6 +244,25 @@ describe('EngineDriver flow control', () => {
     raw.close();
     expect(seen).toEqual([200, 50]);
     // Already within the window: resolves at once.
+    await driver.whenUnacknowledgedAtMost(100);
+  });
+
+  it('wakes a waiting sender when the node closes, and emits closed', async () => {
+    const engine = new RecordingEngine();
+    engine.unacknowledgedPackets = 300;
+    const driver = await node('flow', testGroup(), {}, {}, engine);
+    let closedEvents = 0;
+    driver.on('closed', () => closedEvents++);
+    let woken = false;
+    const waiting = driver.whenUnacknowledgedAtMost(100).then(() => (woken = true));
+    await sleep(20);
+    expect(woken).toBe(false);
+    await driver.close();
+    await waiting;
+    expect(closedEvents).toBe(1);
+    expect(driver.listenerCount('acknowledged')).toBe(0);
+    expect(driver.listenerCount('closed')).toBe(1);
+    // Closed: later waits resolve at once (the next send fails with its own error).
     await driver.whenUnacknowledgedAtMost(100);
   });
 });
