@@ -172,6 +172,13 @@ describe('LinkLocalService between peers on loopback', () => {
     expect((error as Error).message).toContain(bob.service.name);
     const noRoom = await alice.service.waitForRoom(`noroom${id}`, { timeoutMs: 300 }).catch((e: unknown) => e);
     expect(noRoom).toMatchObject({ code: 'room-not-seen' });
+    // A wait the caller aborts ends with the caller's reason and leaves no listener behind.
+    const controller = new AbortController();
+    const aborted = alice.service.waitForContact(missing, { timeoutMs: 60_000, signal: controller.signal }).catch((e: unknown) => e);
+    const reason = new Error('the user gave up');
+    controller.abort(reason);
+    expect(await aborted).toBe(reason);
+    expect(alice.service.listenerCount('contact-added') + alice.service.listenerCount('contact-updated')).toBe(0);
     // Sending to an unknown contact fails at once with the link layer's error.
     await expect(alice.service.sendMessage(missing, 'hi')).rejects.toMatchObject({ code: 'unknown-contact' });
   });
@@ -192,6 +199,7 @@ describe('LinkLocalService between peers on loopback', () => {
     await reading;
     expect(received).toEqual(['one']);
     expect(await pending).toMatchObject({ code: 'stopped' });
+    await expect(alice.service.waitForRoom(`noroom${id}`)).rejects.toMatchObject({ code: 'stopped' });
     await expect(alice.service.sendMessage(bob.service.name, 'late')).rejects.toMatchObject({ code: 'stopped' });
   });
 
