@@ -242,6 +242,11 @@ export class LinkLocalMessenger extends EventEmitter<LinkLocalMessengerEvents> {
     return this.pool.streamsOf(contactName(contact));
   }
 
+  /** Incoming connections held now, against the admission limits (diagnostics and tests). */
+  incomingConnections(): { total: number; unknown: number; sources: number } {
+    return this.pool.incomingCounts();
+  }
+
   /** Incoming 1-1 messages as an async iterator; ends when the messenger stops or `signal` aborts. */
   messages(signal?: AbortSignal): AsyncGenerator<ChatMessageEvent> {
     return this.iterate('message', signal);
