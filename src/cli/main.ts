@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { CliqueError } from '../base/clique-error.js';
 import { registerCommands } from './commands/index.js';
+import { printable } from './terminal-text.js';
 import { UsageError } from './usage-error.js';
 
 /**
@@ -33,12 +34,12 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     if (error instanceof UsageError) {
-      process.stderr.write(`clique: ${error.message}\n`);
+      process.stderr.write(`clique: ${printable(error.message)}\n`);
       process.exitCode = 2;
       return;
     }
     if (error instanceof CliqueError) {
-      process.stderr.write(`clique: ${error.message} (${error.code})\n`);
+      process.stderr.write(`clique: ${printable(error.message)} (${error.code})\n`);
       process.exitCode = 1;
       return;
     }
