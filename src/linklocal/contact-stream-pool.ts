@@ -266,6 +266,8 @@ export class ContactStreamPool {
         claimed,
         advertised: contact.addresses,
       });
+    } else if (claimed !== undefined && claimed !== '' && contact === undefined) {
+      this.options.logger.debug('incoming stream from an unknown contact', { from: claimed, remote: source });
     } else {
       this.options.logger.debug('refused an incoming stream', { remote: source, claimed, why: reason });
     }

@@ -221,6 +221,11 @@ export class LinkStream {
       this.finish();
       return;
     }
+    if (this.direction === 'incoming' && this.currentState === 'awaiting-header') {
+      // Never accepted (maybe paused while identifying): nothing to say goodbye to or to read.
+      this.destroy(undefined, why);
+      return;
+    }
     const headerSent = this.direction === 'outgoing' || this.currentState === 'open';
     this.currentState = 'closing';
     this.releaseQueue(undefined);
