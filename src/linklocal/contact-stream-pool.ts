@@ -13,8 +13,8 @@ import { connectFirst } from './tcp-connect.js';
 const MAX_MOVES = 3;
 /** How often streams waiting for their contact to be resolved look at the directory again. */
 const IDENTIFY_POLL_MS = 100;
-/** A source address that sent a forged stream is warned about at most this often (the rest goes to debug). */
-const FORGERY_WARN_INTERVAL_MS = 60_000;
+/** A source address that forged a stream or exceeded its share is warned about at most this often (the rest goes to debug). */
+const WARN_INTERVAL_MS = 60_000;
 const MAX_WARNED_SOURCES = 1024;
 
 export interface ContactStreamPoolOptions {
@@ -106,7 +106,9 @@ export class ContactStreamPool {
     const known = source !== '' && this.options.contacts.findByAddress(source) !== undefined;
     const admission = this.admission.admit(source, known);
     if (typeof admission === 'string') {
-      this.options.logger.debug('incoming connection refused', { remote: source, why: admission });
+      // Said once a minute per address at warn level: a host flooding us should be visible, not drown the log.
+      const level = this.shouldWarn(`limit ${source}`) ? 'warn' : 'debug';
+      this.options.logger[level]('incoming connection refused: too many at once', { remote: source, why: admission });
       socket.destroy();
       return;
     }
@@ -260,7 +262,7 @@ export class ContactStreamPool {
     const claimed = attrs['from'];
     const contact = claimed === undefined || claimed === '' ? undefined : this.options.contacts.get(claimed);
     const source = stream.remoteAddress ?? '?';
-    if (contact !== undefined && !advertises(contact, source) && this.shouldWarn(source)) {
+    if (contact !== undefined && !advertises(contact, source) && this.shouldWarn(`forged ${source}`)) {
       this.options.logger.warn('refused a stream claiming a contact from an address that contact does not advertise', {
         remote: source,
         claimed,
@@ -274,12 +276,13 @@ export class ContactStreamPool {
     stream.destroy(undefined, 'unidentified peer');
   }
 
-  private shouldWarn(source: string): boolean {
+  /** At most one warning per key (a source address and what it did) per interval. */
+  private shouldWarn(key: string): boolean {
     const now = Date.now();
-    const last = this.warnedSources.get(source);
-    if (last !== undefined && now - last < FORGERY_WARN_INTERVAL_MS) return false;
+    const last = this.warnedSources.get(key);
+    if (last !== undefined && now - last < WARN_INTERVAL_MS) return false;
     if (this.warnedSources.size >= MAX_WARNED_SOURCES) this.warnedSources.clear();
-    this.warnedSources.set(source, now);
+    this.warnedSources.set(key, now);
     return true;
   }
 

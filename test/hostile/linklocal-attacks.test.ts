@@ -163,6 +163,7 @@ describe.skipIf(missing !== undefined)('hostile LAN: 1-1 chat and output safety 
     const stopped = flood.find({ event: 'stopped' });
     if (process.env['CLIQUE_LOG'] === 'debug') process.stderr.write(`flood: ${JSON.stringify(stopped)}\n`);
     expect(stopped?.['connects'] as number).toBeGreaterThan(500);
+    expect(bob.stderr).toMatch(/WARN .*incoming connection refused: too many at once \{"remote":"127\.0\.0\.3"/);
   });
 
   it('C1 and bidi controls in a nick and a body reach neither `listen --json` nor its log raw, and parse back exactly', async () => {

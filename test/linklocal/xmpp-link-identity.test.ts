@@ -210,6 +210,9 @@ describe('one host cannot block 1-1 chat', () => {
     }
     if (process.env['CLIQUE_LOG'] === 'debug') process.stderr.write(`flood: ${JSON.stringify(attack.stats)}, held at most ${maxHeld}\n`);
     expect(maxHeld).toBeLessThanOrEqual(4); // the per-source limit for unknown addresses
+    // The flood is visible in the log once, not once per connection.
+    const warnings = bob.logs.filter((r) => r.level === 'warn' && r.message.includes('too many at once'));
+    expect(warnings.map((r) => r.fields?.['remote'])).toEqual(['127.0.0.3']);
     expect(bob.messages.every((m) => m.from === 'alice@laptop')).toBe(true);
     await waitFor(() => bob.link.incomingConnections().unknown === 0, 'the flood leaves nothing behind');
   });
