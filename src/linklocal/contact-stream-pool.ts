@@ -234,7 +234,7 @@ export class ContactStreamPool {
     const now = Date.now();
     for (const [stream, deadline] of this.identifying) {
       const attrs = stream.peerHeader ?? {};
-      const verdict = stream.state === 'awaiting-header' ? identifyPeer(attrs, stream.remoteAddress, this.options.contacts, this.options.selfName()) : undefined;
+      const verdict = stream.awaitingAcceptance ? identifyPeer(attrs, stream.remoteAddress, this.options.contacts, this.options.selfName()) : undefined;
       if (verdict === undefined) this.identifying.delete(stream); // dropped meanwhile
       else if (verdict.kind === 'accept') {
         this.identifying.delete(stream);

@@ -134,6 +134,11 @@ export class LinkStream {
     return this.currentState;
   }
 
+  /** Incoming: the header came and the stream waits to be accepted or dropped. */
+  get awaitingAcceptance(): boolean {
+    return this.direction === 'incoming' && this.currentState === 'awaiting-header' && this.peerHeader !== undefined && !this.dropped;
+  }
+
   /** Usable for new stanzas: not closing or closed. */
   get usable(): boolean {
     return this.currentState === 'connecting' || this.currentState === 'awaiting-header' || this.currentState === 'open';
