@@ -1,3 +1,5 @@
+import { escapeUnsafeChars, safeJsonStringify } from './safe-text.js';
+
 /**
  * The one logger of the project. Levels are ordered; a logger prints records at
  * or above its threshold. Modules take a `Logger` (usually a child with a
@@ -59,8 +61,18 @@ export class Logger {
 }
 
 function stderrSink(record: LogRecord): void {
-  const extra = record.fields ? ' ' + JSON.stringify(record.fields, jsonSafe) : '';
-  process.stderr.write(`${record.level.toUpperCase()} [${record.scope}] ${record.message}${extra}\n`);
+  process.stderr.write(`${formatLogLine(record)}\n`);
+}
+
+/**
+ * A record as one line of text: `LEVEL [scope] message {fields}`. Fields often
+ * hold what peers sent (names, addresses, texts): no control or bidi
+ * character reaches the terminal raw, in the fields (JSON with \uXXXX
+ * escapes) or in the message and scope (the same escapes).
+ */
+export function formatLogLine(record: LogRecord): string {
+  const extra = record.fields ? ' ' + safeJsonStringify(record.fields, jsonSafe) : '';
+  return `${record.level.toUpperCase()} [${escapeUnsafeChars(record.scope)}] ${escapeUnsafeChars(record.message)}${extra}`;
 }
 
 function jsonSafe(_key: string, value: unknown): unknown {

@@ -68,6 +68,5 @@ export function writeLine(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
-export function writeJson(value: Record<string, unknown>): void {
-  process.stdout.write(`${JSON.stringify(value)}\n`);
-}
+/** One JSON object per line (the shared safe writer). */
+export { writeJsonLine as writeJson } from './json-output.js';

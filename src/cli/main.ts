@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { CliqueError } from '../base/clique-error.js';
+import { DiskError } from '../base/disk-error.js';
 import { registerCommands } from './commands/index.js';
+import { printable } from './terminal-text.js';
 import { UsageError } from './usage-error.js';
 
 /**
@@ -33,18 +35,28 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     if (error instanceof UsageError) {
-      process.stderr.write(`clique: ${error.message}\n`);
+      process.stderr.write(`clique: ${printable(error.message)}\n`);
       process.exitCode = 2;
       return;
     }
     if (error instanceof CliqueError) {
-      process.stderr.write(`clique: ${error.message} (${error.code})\n`);
+      process.stderr.write(`clique: ${printable(error.message)} (${error.code})\n`);
+      const hint = hintFor(error);
+      if (hint !== undefined) process.stderr.write(`clique: ${hint}\n`);
       process.exitCode = 1;
       return;
     }
     process.stderr.write(`clique: unexpected error: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
     process.exitCode = 1;
   }
+}
+
+/** What the user can do about a failure, in terms of this CLI's options. */
+function hintFor(error: CliqueError): string | undefined {
+  if (error.code === 'history-failed' && error.cause instanceof DiskError) {
+    return 'run with --no-history-file to keep no history, or --history-file PATH (or XDG_DATA_HOME) to keep it on a writable disk';
+  }
+  return undefined;
 }
 
 await main(process.argv);

@@ -98,9 +98,8 @@ export function memberJson(member: RoomMember): Record<string, unknown> {
   return { member: member.name, nick: member.nick ?? null, status: member.status, statusMessage: member.statusMessage ?? null };
 }
 
-export function writeJsonLine(value: Record<string, unknown>): void {
-  process.stdout.write(`${JSON.stringify(value)}\n`);
-}
+/** One JSON object per line (the shared safe writer). */
+export { writeJsonLine } from './json-output.js';
 
 /** Resolves once stdout has taken everything written so far. */
 export function stdoutFlushed(): Promise<void> {

@@ -5,10 +5,17 @@ import type { XmlLimits } from '../xml/xml-limits.js';
 import type { ContactDirectory } from './contact.js';
 import { LinkError } from './link-error.js';
 import { LinkStream, type LinkTimeouts, type PendingStanza, type StreamDirection } from './link-stream.js';
+import { advertises, comparableAddress, identifyPeer } from './peer-identity.js';
+import { StreamAdmission, type Admission, type AdmissionLimits } from './stream-admission.js';
 import { connectFirst } from './tcp-connect.js';
 
 /** How often a stanza may move to another stream because its stream closed before writing it. */
 const MAX_MOVES = 3;
+/** How often streams waiting for their contact to be resolved look at the directory again. */
+const IDENTIFY_POLL_MS = 100;
+/** A source address that forged a stream or exceeded its share is warned about at most this often (the rest goes to debug). */
+const WARN_INTERVAL_MS = 60_000;
+const MAX_WARNED_SOURCES = 1024;
 
 export interface ContactStreamPoolOptions {
   selfName(): string;
@@ -16,6 +23,8 @@ export interface ContactStreamPoolOptions {
   /** Our interface address: outgoing connections are made from it. */
   bindAddress?: string;
   timeouts: LinkTimeouts;
+  /** Incoming connections: per source, in total, and how many are kept for contacts' addresses. */
+  admission: AdmissionLimits;
   xmlLimits: Partial<XmlLimits>;
   maxBufferedBytes: number;
   logger: Logger;
@@ -46,10 +55,18 @@ export class ContactStreamPool {
   private readonly entries = new Map<string, ContactEntry>();
   /** Incoming connections not yet identified. */
   private readonly unidentified = new Set<LinkStream>();
+  /** Incoming streams whose header came but whose contact is not (yet) resolved at their address: until when they may wait. */
+  private readonly identifying = new Map<LinkStream, number>();
+  private identifyTimer: NodeJS.Timeout | undefined;
+  private readonly admission: StreamAdmission;
+  private readonly admitted = new Map<LinkStream, Admission>();
+  private readonly warnedSources = new Map<string, number>();
   private readonly idleTimers = new Map<LinkStream, NodeJS.Timeout>();
   private stopping = false;
 
-  constructor(private readonly options: ContactStreamPoolOptions) {}
+  constructor(private readonly options: ContactStreamPoolOptions) {
+    this.admission = new StreamAdmission(options.admission);
+  }
 
   /** Sends a serialized stanza to a contact over its stream, opening one if needed. */
   send(peer: string, text: string, label: string): Promise<void> {
@@ -75,15 +92,35 @@ export class ContactStreamPool {
     };
   }
 
-  /** A new TCP connection from the listener. */
+  /**
+   * A new TCP connection from the listener. Refused at once (closed, nothing
+   * sent) when its source already holds its share of connections, or when
+   * the slots left are kept for contacts and no contact advertises the source.
+   */
   acceptSocket(socket: net.Socket): void {
     if (this.stopping) {
       socket.destroy();
       return;
     }
-    const stream = this.createStream('incoming', undefined);
+    const source = socket.remoteAddress === undefined ? '' : comparableAddress(socket.remoteAddress);
+    const known = source !== '' && this.options.contacts.findByAddress(source) !== undefined;
+    const admission = this.admission.admit(source, known);
+    if (typeof admission === 'string') {
+      // Said once a minute per address at warn level: a host flooding us should be visible, not drown the log.
+      const level = this.shouldWarn(`limit ${source}`) ? 'warn' : 'debug';
+      this.options.logger[level]('incoming connection refused: too many at once', { remote: source, why: admission });
+      socket.destroy();
+      return;
+    }
+    const stream = this.createStream('incoming', undefined, known ? undefined : this.options.timeouts.unknownSourceHeaderMs);
+    this.admitted.set(stream, admission);
     this.unidentified.add(stream);
     stream.attachIncoming(socket);
+  }
+
+  /** Incoming connections counted against the admission limits (tests and diagnostics). */
+  incomingCounts(): { total: number; unknown: number; sources: number } {
+    return this.admission.counts();
   }
 
   /** Live streams to a contact (for tests and diagnostics). */
@@ -94,7 +131,8 @@ export class ContactStreamPool {
   /** Closes every stream gracefully and resolves when all are gone (after at most closeMs). */
   async closeAll(): Promise<void> {
     this.stopping = true;
-    const all = [...this.unidentified, ...[...this.entries.values()].flatMap((e) => e.streams)];
+    this.stopIdentifyTimer();
+    const all = [...this.unidentified, ...this.identifying.keys(), ...[...this.entries.values()].flatMap((e) => e.streams)];
     const closed = all.map((stream) => new Promise<void>((resolve) => this.whenClosed(stream, resolve)));
     for (const stream of all) stream.close('service stopping');
     await Promise.all(closed);
@@ -151,10 +189,11 @@ export class ContactStreamPool {
     return stream;
   }
 
-  private createStream(direction: StreamDirection, peer: string | undefined): LinkStream {
+  private createStream(direction: StreamDirection, peer: string | undefined, headerMs?: number): LinkStream {
     return new LinkStream({
       direction,
       ...(peer !== undefined ? { peer } : {}),
+      ...(headerMs !== undefined ? { headerMs } : {}),
       timeouts: this.options.timeouts,
       xmlLimits: this.options.xmlLimits,
       maxBufferedBytes: this.options.maxBufferedBytes,
@@ -180,47 +219,93 @@ export class ContactStreamPool {
       return;
     }
     this.unidentified.delete(stream);
-    const peer = this.identify(stream, attrs);
-    if (peer === undefined) {
-      stream.destroy(undefined, 'unidentified peer');
-      return;
+    const verdict = identifyPeer(attrs, stream.remoteAddress, this.options.contacts, this.options.selfName());
+    if (verdict.kind === 'accept') this.acceptIdentified(stream, verdict.peer);
+    else if (verdict.kind === 'refuse') this.refuse(stream, attrs, verdict.reason);
+    else {
+      // Maybe the contact's records are still on their way: look again for a while (the stream reads nothing meanwhile).
+      this.options.logger.debug('incoming stream waits for its contact to be resolved', { remote: stream.remoteAddress, from: attrs['from'], why: verdict.reason });
+      this.identifying.set(stream, Date.now() + this.options.timeouts.identifyMs);
+      this.identifyTimer ??= setInterval(() => this.retryIdentification(), IDENTIFY_POLL_MS);
     }
+  }
+
+  private retryIdentification(): void {
+    const now = Date.now();
+    for (const [stream, deadline] of this.identifying) {
+      const attrs = stream.peerHeader ?? {};
+      const verdict = stream.awaitingAcceptance ? identifyPeer(attrs, stream.remoteAddress, this.options.contacts, this.options.selfName()) : undefined;
+      if (verdict === undefined) this.identifying.delete(stream); // dropped meanwhile
+      else if (verdict.kind === 'accept') {
+        this.identifying.delete(stream);
+        this.acceptIdentified(stream, verdict.peer);
+      } else if (verdict.kind === 'refuse' || now >= deadline) {
+        this.identifying.delete(stream);
+        this.refuse(stream, attrs, verdict.reason);
+      }
+    }
+    if (this.identifying.size === 0) this.stopIdentifyTimer();
+  }
+
+  private stopIdentifyTimer(): void {
+    if (this.identifyTimer !== undefined) clearInterval(this.identifyTimer);
+    this.identifyTimer = undefined;
+  }
+
+  /**
+   * Drops a stream we cannot attribute, without answering its header: a
+   * header back would make the other side believe the stream open and write
+   * its stanzas into it; closed unanswered, a genuine peer that we simply do
+   * not know yet retries instead (LinkLocalService does).
+   */
+  private refuse(stream: LinkStream, attrs: Record<string, string>, reason: string): void {
+    const claimed = attrs['from'];
+    const contact = claimed === undefined || claimed === '' ? undefined : this.options.contacts.get(claimed);
+    const source = stream.remoteAddress ?? '?';
+    if (contact !== undefined && !advertises(contact, source) && this.shouldWarn(`forged ${source}`)) {
+      this.options.logger.warn('refused a stream claiming a contact from an address that contact does not advertise', {
+        remote: source,
+        claimed,
+        advertised: contact.addresses,
+      });
+    } else if (claimed !== undefined && claimed !== '' && contact === undefined) {
+      this.options.logger.debug('incoming stream from an unknown contact', { from: claimed, remote: source });
+    } else {
+      this.options.logger.debug('refused an incoming stream', { remote: source, claimed, why: reason });
+    }
+    stream.destroy(undefined, 'unidentified peer');
+  }
+
+  /** At most one warning per key (a source address and what it did) per interval. */
+  private shouldWarn(key: string): boolean {
+    const now = Date.now();
+    const last = this.warnedSources.get(key);
+    if (last !== undefined && now - last < WARN_INTERVAL_MS) return false;
+    if (this.warnedSources.size >= MAX_WARNED_SOURCES) this.warnedSources.clear();
+    this.warnedSources.set(key, now);
+    return true;
+  }
+
+  private acceptIdentified(stream: LinkStream, peer: string): void {
+    const admission = this.admitted.get(stream);
+    if (admission !== undefined) this.admission.promote(admission);
     const entry = this.entry(peer);
     const rival = entry.streams.find((s) => s.usable);
     entry.streams.push(stream);
     stream.accept(peer, this.options.selfName());
     this.options.onStreamOpened?.(peer, 'incoming');
-    if (rival === undefined) {
-      this.armIdle(stream);
-      return;
-    }
+    if (rival === undefined) this.armIdle(stream);
+    else this.settleRivals(peer, stream, rival);
+    stream.resumeInput();
+  }
+
+  private settleRivals(peer: string, stream: LinkStream, rival: LinkStream): void {
     const newWins = rival.direction === 'outgoing' && peer < this.options.selfName();
     const [winner, loser] = newWins ? [stream, rival] : [rival, stream];
     this.options.logger.debug('second stream to the same contact', { peer, keep: winner.id, close: loser.id });
     for (const pending of loser.takeQueue()) winner.send(pending);
     loser.close('another stream to this contact is kept');
     this.armIdle(winner);
-  }
-
-  /** §6.5: a header `from` naming a known contact, else (iChat) the contact advertising the source address. */
-  private identify(stream: LinkStream, attrs: Record<string, string>): string | undefined {
-    const from = attrs['from'];
-    const self = this.options.selfName();
-    if (from !== undefined && from !== '') {
-      if (from === self) return undefined;
-      if (this.options.contacts.get(from) === undefined) {
-        this.options.logger.debug('incoming stream from an unknown contact', { from, remote: stream.remoteAddress });
-        return undefined;
-      }
-      return from;
-    }
-    const address = stream.remoteAddress;
-    const contact = address === undefined ? undefined : this.options.contacts.findByAddress(address);
-    if (contact === undefined || contact.name === self) {
-      this.options.logger.debug('incoming stream without from and no contact at its address', { remote: address });
-      return undefined;
-    }
-    return contact.name;
   }
 
   /** Stanzas a stream will never write: report the failure, or move them to the contact's current stream. */
@@ -239,6 +324,12 @@ export class ContactStreamPool {
 
   private onClosed(stream: LinkStream, reason: LinkError | undefined): void {
     this.unidentified.delete(stream);
+    this.identifying.delete(stream);
+    const admission = this.admitted.get(stream);
+    if (admission !== undefined) {
+      this.admitted.delete(stream);
+      this.admission.release(admission);
+    }
     this.clearIdle(stream);
     const peer = stream.peer;
     const entry = peer === undefined ? undefined : this.entries.get(peer);

@@ -10,7 +10,7 @@ export interface LinkListenerOptions {
   host?: string;
   /** A fixed port (0 = any free port); default 5298, else 5299, else any. */
   port?: number;
-  /** Simultaneous incoming connections accepted; more are refused by the kernel-side close. */
+  /** Backstop on sockets held at once (Node closes any beyond it at accept); the pool applies the real admission rules. */
   maxConnections: number;
   onConnection(socket: net.Socket): void;
   logger: Logger;

@@ -13,6 +13,7 @@ import { ContactStreamPool } from './contact-stream-pool.js';
 import { LinkError } from './link-error.js';
 import { LinkListener } from './link-listener.js';
 import { DEFAULT_LINK_TIMEOUTS, type LinkStream, type LinkTimeouts, type StreamDirection } from './link-stream.js';
+import { DEFAULT_ADMISSION_LIMITS, type AdmissionLimits } from './stream-admission.js';
 
 export interface LinkLocalMessengerOptions {
   /** Our XEP-0174 instance name (`user@host`); a function if it can change (mDNS name conflicts). */
@@ -28,8 +29,10 @@ export interface LinkLocalMessengerOptions {
   port?: number;
   timeouts?: Partial<LinkTimeouts>;
   xmlLimits?: Partial<XmlLimits>;
-  /** Simultaneous incoming connections (default 64). */
+  /** Simultaneous incoming connections (default 64); shorthand for admission.maxIncoming. */
   maxConnections?: number;
+  /** Limits on incoming connections per source address and for unknown sources (see AdmissionLimits). */
+  admission?: Partial<AdmissionLimits>;
   /** Per stream: bytes waiting to be written before sends fail with 'queue-full' (default 4 MiB). */
   maxBufferedBytes?: number;
   /**
@@ -110,6 +113,7 @@ export type InvitationToSend = Omit<CliqueInvitation, 'extensions' | 'reason'> &
 export class LinkLocalMessenger extends EventEmitter<LinkLocalMessengerEvents> {
   private readonly logger: Logger;
   private readonly timeouts: LinkTimeouts;
+  private readonly admission: AdmissionLimits;
   private readonly pool: ContactStreamPool;
   private readonly selfNameOf: () => string;
   private listener: LinkListener | undefined;
@@ -122,11 +126,17 @@ export class LinkLocalMessenger extends EventEmitter<LinkLocalMessengerEvents> {
     this.selfNameOf = typeof name === 'function' ? name : () => name;
     this.logger = (options.logger ?? silentLogger).child('xmpp-link');
     this.timeouts = { ...DEFAULT_LINK_TIMEOUTS, ...options.timeouts };
+    this.admission = {
+      ...DEFAULT_ADMISSION_LIMITS,
+      ...(options.maxConnections !== undefined ? { maxIncoming: options.maxConnections } : {}),
+      ...options.admission,
+    };
     this.pool = new ContactStreamPool({
       selfName: this.selfNameOf,
       contacts: options.contacts,
       ...(options.bindAddress !== undefined ? { bindAddress: options.bindAddress } : {}),
       timeouts: this.timeouts,
+      admission: this.admission,
       xmlLimits: options.xmlLimits ?? {},
       maxBufferedBytes: options.maxBufferedBytes ?? 4 * 1024 * 1024,
       logger: this.logger,
@@ -153,7 +163,8 @@ export class LinkLocalMessenger extends EventEmitter<LinkLocalMessengerEvents> {
       this.listener = await LinkListener.listen({
         ...(this.options.bindAddress !== undefined ? { host: this.options.bindAddress } : {}),
         ...(this.options.port !== undefined ? { port: this.options.port } : {}),
-        maxConnections: this.options.maxConnections ?? 64,
+        // The pool decides who gets a slot; this only bounds sockets in the kernel, closing ones included.
+        maxConnections: this.admission.maxIncoming * 4,
         onConnection: (socket) => {
           if (this.state !== 'running') socket.destroy();
           else this.pool.acceptSocket(socket);
@@ -229,6 +240,11 @@ export class LinkLocalMessenger extends EventEmitter<LinkLocalMessengerEvents> {
   /** Live streams to a contact (diagnostics and tests). */
   streamsOf(contact: string | Contact): ReadonlyArray<Pick<LinkStream, 'id' | 'direction' | 'state' | 'remoteAddress'>> {
     return this.pool.streamsOf(contactName(contact));
+  }
+
+  /** Incoming connections held now, against the admission limits (diagnostics and tests). */
+  incomingConnections(): { total: number; unknown: number; sources: number } {
+    return this.pool.incomingCounts();
   }
 
   /** Incoming 1-1 messages as an async iterator; ends when the messenger stops or `signal` aborts. */

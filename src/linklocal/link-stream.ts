@@ -13,6 +13,17 @@ export interface LinkTimeouts {
   connectMs: number;
   /** From TCP connection to the peer's complete stream header (both directions). */
   headerMs: number;
+  /**
+   * The same for incoming connections from an address no contact advertises:
+   * shorter, so a host nobody knows cannot hold connections open for long.
+   */
+  unknownSourceHeaderMs: number;
+  /**
+   * Incoming: after the header, how long we wait for the contact it names to
+   * be resolved with the connection's source address (the peer's mDNS records
+   * may reach us just after its connection). Then the stream is refused.
+   */
+  identifyMs: number;
   /** A started stanza must complete within this (slowloris guard). */
   stanzaMs: number;
   /** An unheld stream is closed after this long without stanzas (wocky: 5 s). */
@@ -24,6 +35,8 @@ export interface LinkTimeouts {
 export const DEFAULT_LINK_TIMEOUTS: Readonly<LinkTimeouts> = Object.freeze({
   connectMs: 10_000,
   headerMs: 10_000,
+  unknownSourceHeaderMs: 2_000,
+  identifyMs: 2_000,
   stanzaMs: 30_000,
   idleMs: 5_000,
   closeMs: 5_000,
@@ -31,6 +44,8 @@ export const DEFAULT_LINK_TIMEOUTS: Readonly<LinkTimeouts> = Object.freeze({
 
 export type StreamDirection = 'outgoing' | 'incoming';
 export type StreamState = 'connecting' | 'awaiting-header' | 'open' | 'closing' | 'closed';
+
+type ParserEvent = ReturnType<XmppStreamParser['push']>[number];
 
 /** A stanza waiting for (or being written to) a stream. */
 export interface PendingStanza {
@@ -64,6 +79,8 @@ export interface LinkStreamOptions {
   /** Known from the start for outgoing streams; set on identification for incoming ones. */
   peer?: string;
   timeouts: LinkTimeouts;
+  /** Overrides timeouts.headerMs for this stream (unknown sources get less). */
+  headerMs?: number;
   xmlLimits: Partial<XmlLimits>;
   /** Bytes queued before the stream opens plus bytes buffered in the socket; above it sends fail with 'queue-full'. */
   maxBufferedBytes: number;
@@ -98,6 +115,9 @@ export class LinkStream {
   private stanzaTimer: NodeJS.Timeout | undefined;
   private closeTimer: NodeJS.Timeout | undefined;
   private endReason: LinkError | undefined;
+  /** Incoming: what arrived after the header while the peer was being identified; processed on accept. */
+  private heldEvents: ParserEvent[] | undefined;
+  private dropped = false;
   private readonly logger: Logger;
   /** Set by the pool: aborts an outgoing connection attempt. */
   readonly connectAbort = new AbortController();
@@ -112,6 +132,11 @@ export class LinkStream {
 
   get state(): StreamState {
     return this.currentState;
+  }
+
+  /** Incoming: the header came and the stream waits to be accepted or dropped. */
+  get awaitingAcceptance(): boolean {
+    return this.direction === 'incoming' && this.currentState === 'awaiting-header' && this.peerHeader !== undefined && !this.dropped;
   }
 
   /** Usable for new stanzas: not closing or closed. */
@@ -135,7 +160,11 @@ export class LinkStream {
     this.attach(socket);
   }
 
-  /** Incoming: the peer is identified; answer with our header and features, and start delivering. */
+  /**
+   * Incoming: the peer is identified; answer with our header and features.
+   * What the peer sent after its header waits for `resumeInput`: until then
+   * nothing it sent reaches a handler.
+   */
   accept(peer: string, selfName: string): void {
     if (this.currentState !== 'awaiting-header') return;
     this.peer = peer;
@@ -143,6 +172,16 @@ export class LinkStream {
     this.write(responderHeader(from === undefined || from === '' ? undefined : from, selfName) + STREAM_FEATURES);
     this.currentState = 'open';
     this.logger.debug('incoming stream open', { peer, remote: this.remoteAddress });
+  }
+
+  /** Incoming, after `accept`: handles what arrived while the peer was being identified, and reads on. */
+  resumeInput(): void {
+    const held = this.heldEvents;
+    // Undefined: accepted from within the header handler, where onData carries on by itself.
+    if (held === undefined || (this.currentState !== 'open' && this.currentState !== 'closing')) return;
+    this.heldEvents = undefined;
+    this.guard(() => this.process(held, 0));
+    if (!this.isClosed()) this.socket?.resume();
   }
 
   /** Queues (before the stream is open) or writes a stanza; resolves once written to the socket. */
@@ -187,6 +226,11 @@ export class LinkStream {
       this.finish();
       return;
     }
+    if (this.direction === 'incoming' && this.currentState === 'awaiting-header') {
+      // Never accepted (maybe paused while identifying): nothing to say goodbye to or to read.
+      this.destroy(undefined, why);
+      return;
+    }
     const headerSent = this.direction === 'outgoing' || this.currentState === 'open';
     this.currentState = 'closing';
     this.releaseQueue(undefined);
@@ -199,6 +243,8 @@ export class LinkStream {
   destroy(reason: LinkError | undefined, why: string): void {
     if (this.currentState === 'closed') return;
     this.logger.debug('dropping stream', { peer: this.peer, remote: this.remoteAddress, why });
+    this.dropped = true;
+    this.heldEvents = undefined;
     this.endReason ??= reason;
     this.connectAbort.abort();
     if (this.socket === undefined || this.socket.destroyed) {
@@ -220,34 +266,48 @@ export class LinkStream {
     this.remoteAddress = socket.remoteAddress === undefined ? undefined : normalizeAddress(socket.remoteAddress);
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 60_000);
-    socket.on('data', (chunk: Buffer) => {
-      try {
-        this.onData(chunk);
-      } catch (error) {
-        // Our own bug or a throwing callback: lose this stream, never the process.
-        this.logger.warn('stream handler failed', { peer: this.peer, error: error instanceof Error ? error.message : String(error) });
-        this.destroy(new LinkError('stream-closed', 'internal error while handling the stream', { cause: error }), 'handler failure');
-      }
-    });
+    socket.on('data', (chunk: Buffer) => this.guard(() => this.onData(chunk)));
     socket.on('end', () => this.onEnd());
     socket.on('error', (error) => {
       this.logger.debug('socket error', { peer: this.peer, error: error.message });
       this.endReason ??= new LinkError('stream-closed', `connection error: ${error.message}`, { cause: error });
     });
     socket.on('close', () => this.finish());
+    const headerMs = this.options.headerMs ?? this.options.timeouts.headerMs;
     this.headerTimer = setTimeout(() => {
       const code = this.direction === 'outgoing' ? 'connect-timeout' : 'stream-closed';
-      this.destroy(new LinkError(code, `no stream header within ${this.options.timeouts.headerMs} ms`), 'header timeout');
-    }, this.options.timeouts.headerMs);
+      this.destroy(new LinkError(code, `no stream header within ${headerMs} ms`), 'header timeout');
+    }, headerMs);
+  }
+
+  /** Runs a piece of stream handling; our own bug or a throwing callback loses this stream, never the process. */
+  private guard(work: () => void): void {
+    try {
+      work();
+    } catch (error) {
+      this.logger.warn('stream handler failed', { peer: this.peer, error: error instanceof Error ? error.message : String(error) });
+      this.destroy(new LinkError('stream-closed', 'internal error while handling the stream', { cause: error }), 'handler failure');
+    }
   }
 
   private onData(chunk: Buffer): void {
     if (this.isClosed()) return;
-    for (const event of this.parser.push(chunk)) {
+    this.process(this.parser.push(chunk), 0);
+  }
+
+  private process(events: ParserEvent[], from: number): void {
+    for (let i = from; i < events.length; i++) {
+      const event = events[i]!;
       if (this.isClosed()) return; // a handler may have dropped the stream
       switch (event.type) {
         case 'open':
           this.onPeerHeader(event.attrs);
+          if (this.direction === 'incoming' && this.currentState === 'awaiting-header' && !this.dropped) {
+            // Identification is pending: keep the rest, read no more until accept() or destroy().
+            this.heldEvents = events.slice(i + 1);
+            this.socket?.pause();
+            return;
+          }
           break;
         case 'stanza':
           this.onStanza(event.element);
@@ -338,8 +398,9 @@ export class LinkStream {
     if (this.socket !== undefined && !this.socket.destroyed && this.socket.writable) this.socket.write(text);
   }
 
+  /** Closed, or being dropped (nothing more it received may be handled). */
   private isClosed(): boolean {
-    return this.currentState === 'closed';
+    return this.currentState === 'closed' || this.dropped;
   }
 
   private clearTimer(which: 'header' | 'stanza' | 'close'): void {

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { diagnoseWrite, diskErrorFrom, DiskError, makeDirectories } from '../base/disk-error.js';
 import { silentLogger, type Logger } from '../base/logger.js';
 import type { TextMessageKind } from '../xml/stanzas.js';
 import { RoomError } from './room-error.js';
@@ -112,7 +112,11 @@ export class HistoryStore {
     });
   }
 
-  /** Opens (creating file, directory and schema as needed). Throws RoomError 'history-failed'. */
+  /**
+   * Opens (creating file, directory and schema as needed). Throws RoomError
+   * 'history-failed'; when the disk is the reason (read-only, full, not ours)
+   * its `cause` is a DiskError naming the path and the reason.
+   */
   static open(options: HistoryStoreOptions = {}): HistoryStore {
     const path = options.path ?? defaultHistoryPath();
     const maxPerRoom = options.maxPerRoom ?? DEFAULT_HISTORY_PER_ROOM;
@@ -120,7 +124,7 @@ export class HistoryStore {
     const logger = (options.logger ?? silentLogger).child('history');
     let db: Database.Database | undefined;
     try {
-      if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      if (path !== ':memory:' && path !== '') makeDirectories(dirname(path), 0o700, 'create the history directory');
       db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
       if (!db.memory) db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
@@ -135,6 +139,8 @@ export class HistoryStore {
     } catch (error) {
       db?.close();
       if (error instanceof RoomError) throw error;
+      const disk = error instanceof DiskError ? error : diskProblem(error, 'open the history database', path);
+      if (disk !== undefined) throw new RoomError('history-failed', `${disk.message}; ${diskAdvice(disk)}`, { cause: disk });
       throw new RoomError('history-failed', `cannot open history database ${path}: ${errorText(error)}`, { cause: error });
     }
   }
@@ -158,6 +164,8 @@ export class HistoryStore {
         reply_to: entry.replyTo ?? null,
       });
     } catch (error) {
+      const disk = diskProblem(error, 'write to the history database', this.path);
+      if (disk !== undefined) throw new RoomError('history-failed', `cannot store a message of room ${JSON.stringify(entry.room)}: ${disk.message}; ${diskAdvice(disk)}`, { cause: disk });
       throw new RoomError('history-failed', `cannot store a message of room ${JSON.stringify(entry.room)}: ${errorText(error)}`, { cause: error });
     }
   }
@@ -198,6 +206,32 @@ export class HistoryStore {
     this.db.close();
     this.logger.debug('closed', { path: this.path });
   }
+}
+
+const DISK_FIX: Record<DiskError['code'], string> = {
+  'disk-read-only': 'remount it writable',
+  'disk-permission-denied': 'fix its permissions',
+  'disk-full': 'free some space',
+  'disk-path-missing': 'create the missing directory',
+};
+
+/** What to do about it, after the reason. */
+function diskAdvice(disk: DiskError): string {
+  return `${DISK_FIX[disk.code]}, keep the history elsewhere, or turn it off`;
+}
+
+/**
+ * The disk-level reason behind a file-system or SQLite error, if any. SQLite
+ * reports a read-only or forbidden directory only as "unable to open database
+ * file" (or read-only / I/O errors), so those are diagnosed by asking the
+ * file system whether the file and its directory are writable.
+ */
+function diskProblem(error: unknown, action: string, path: string): DiskError | undefined {
+  const direct = diskErrorFrom(error, action, path);
+  if (direct !== undefined) return direct;
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !/^SQLITE_(CANTOPEN|READONLY|IOERR)/.test(code) || path === ':memory:' || path === '') return undefined;
+  return diagnoseWrite(path, action);
 }
 
 function fromRow(row: Row): HistoryEntry {

@@ -54,9 +54,10 @@ export function formatMoved(to: RoomAddress, from: RoomAddress): string {
 }
 
 export function memberLabel(member: RoomMember): string {
-  const shown = member.displayName === member.name ? member.name : `${member.displayName} (${member.name})`;
-  const status = member.status === 'avail' ? '' : ` [${member.status}${member.statusMessage ? `: ${member.statusMessage}` : ''}]`;
-  return printable(`${shown}${member.self ? ' (you)' : ''}${status}`);
+  // Each peer-supplied part on its own, so a right-to-left nick is isolated from the name and status beside it.
+  const shown = member.displayName === member.name ? printable(member.name) : `${printable(member.displayName)} (${printable(member.name)})`;
+  const status = member.status === 'avail' ? '' : ` [${member.status}${member.statusMessage ? `: ${printable(member.statusMessage)}` : ''}]`;
+  return `${shown}${member.self ? ' (you)' : ''}${status}`;
 }
 
 export function formatWho(members: RoomMember[]): string[] {

@@ -5,6 +5,7 @@ import { openCliResponder, parseTimeoutMs, untilTimeoutOrSignal } from '../disco
 import { interfaceOption } from '../interface-option.js';
 // One rendering of a contact for every command, sanitised for the terminal.
 import { contactJson, contactLine } from '../link-local-session.js';
+import { writeJsonDocument, writeJsonLine } from '../json-output.js';
 
 const DEFAULT_BROWSE_MS = 3000;
 
@@ -34,7 +35,8 @@ export function registerContactsCommand(program: Command): void {
         if (options.watch) {
           const print = (event: string, c: Contact): void => {
             const sign = event === 'added' ? '+' : event === 'updated' ? '~' : '-';
-            process.stdout.write(options.json ? `${JSON.stringify({ event, contact: contactJson(c) })}\n` : `${sign} ${contactLine(c)}\n`);
+            if (options.json) writeJsonLine({ event, contact: contactJson(c) });
+            else process.stdout.write(`${sign} ${contactLine(c)}\n`);
           };
           browser.on('contact-added', (c) => print('added', c));
           browser.on('contact-updated', (c) => print('updated', c));
@@ -44,7 +46,7 @@ export function registerContactsCommand(program: Command): void {
         }
         await untilTimeoutOrSignal(options.timeout ?? DEFAULT_BROWSE_MS);
         const contacts = browser.list().sort((a, b) => a.name.localeCompare(b.name));
-        if (options.json) process.stdout.write(`${JSON.stringify(contacts.map(contactJson), null, 2)}\n`);
+        if (options.json) writeJsonDocument(contacts.map(contactJson));
         else if (contacts.length === 0) process.stdout.write('nobody found\n');
         else for (const c of contacts) process.stdout.write(`${contactLine(c)}\n`);
       } finally {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { errorText } from '../../base/error-text.js';
 import { Logger, levelFromEnv } from '../../base/logger.js';
+import { escapeUnsafeChars, safeJsonStringify } from '../../base/safe-text.js';
 import { Clique } from '../../rooms/clique.js';
 import type { Room } from '../../rooms/room.js';
 import { CHAT_HELP, parseChatInput, type ChatInput } from '../chat/chat-commands.js';
@@ -45,9 +46,9 @@ async function runChat(roomName: string, options: JoinCommandOptions): Promise<v
   const logger = new Logger({
     level: options.logLevel ?? levelFromEnv(),
     sink: (record) => {
-      const line = `! ${record.level}: ${record.message}${record.fields ? ' ' + JSON.stringify(record.fields) : ''}`;
+      const line = `! ${record.level}: ${record.message}${record.fields ? ' ' + safeJsonStringify(record.fields) : ''}`;
       if (screenRef !== undefined) screenRef.print(printable(line));
-      else process.stderr.write(line + '\n');
+      else process.stderr.write(escapeUnsafeChars(line) + '\n');
     },
   });
   let clique: Clique;
@@ -152,15 +153,15 @@ async function runChat(roomName: string, options: JoinCommandOptions): Promise<v
         }
       }
     } catch (error) {
-      screen.print(`! ${errorText(error)}`);
+      screen.print(`! ${printable(errorText(error))}`);
     }
   };
 
   clique.on('invitation', (inv) => {
     const reason = inv.reason === '' ? '' : `: ${inv.reason}`;
-    screen.print(`* ${printable(inv.from)} invites you to ${printable(inv.room)} (${inv.address}:${inv.port})${printable(reason)} — run: clique join ${inv.room} --address ${inv.address} --port ${inv.port}`);
+    screen.print(`* ${printable(inv.from)} invites you to ${printable(inv.room)} (${inv.address}:${inv.port})${printable(reason)} — run: clique join ${printable(inv.room)} --address ${inv.address} --port ${inv.port}`);
   });
-  clique.on('error', (error) => screen.print(`! ${error.message}`));
+  clique.on('error', (error) => screen.print(`! ${printable(error.message)}`));
 
   screen.print(`* joining ${printable(roomName)} as ${printable(clique.name)}…`);
   try {

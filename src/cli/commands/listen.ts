@@ -85,7 +85,7 @@ async function runListen(roomName: string, options: ListenOptions): Promise<void
   room.on('rejected', (error, sender) => {
     if (json) writeJsonLine({ event: 'rejected', sender, code: error.code, error: error.message });
   });
-  room.on('error', (error) => process.stderr.write(`clique: ${error.message} (${error.code})\n`));
+  room.on('error', (error) => process.stderr.write(`clique: ${printable(error.message)} (${error.code})\n`));
 
   const reason = await new Promise<string>((resolve) => room.once('left', resolve));
   await stop();

@@ -107,7 +107,7 @@ async function runLineChat(
     const text = new TextDecoder().decode(m.data).replace(/\r?\n$/, '');
     for (const line of text.split('\n')) say(`${printable(m.sender)}: ${printable(line)}`);
   });
-  node.on('error', (error) => process.stderr.write(`clique: ${error.message} (${error.code})\n`));
+  node.on('error', (error) => process.stderr.write(`clique: ${printable(error.message)} (${error.code})\n`));
 
   await new Promise<void>((resolve) => {
     let leaving = false;

@@ -37,7 +37,7 @@ export function registerOnlineCommand(program: Command): void {
       service.on('message', (m) => out.message(m));
       service.on('invitation', (i) => out.invitation(i));
       service.on('name-changed', (name, previous) => out.renamed(name, previous));
-      service.on('error', (error) => process.stderr.write(`clique: ${error.message} (${error.code})\n`));
+      service.on('error', (error) => process.stderr.write(`clique: ${printable(error.message)} (${error.code})\n`));
 
       let outputClosed = false;
       await new Promise<void>((resolve) => {
@@ -95,9 +95,10 @@ function textPrinter(): Printer {
       const lines = m.text.split(/\r?\n/).map(printable);
       for (const line of lines) writeLine(m.kind === 'action' ? `* ${from} ${line}` : `${from}: ${line}`);
     },
-    invitation: ({ from, invitation: i }) => {
+    invitation: ({ from: sender, invitation: i }) => {
+      const from = printable(sender);
       const reason = i.reason === '' ? '' : `: ${printable(i.reason)}`;
-      writeLine(`${printable(from)} invites you to ${printable(i.room)} (${hostPort(i.address, i.port)})${reason}`);
+      writeLine(`${from} invites you to ${printable(i.room)} (${hostPort(i.address, i.port)})${reason}`);
     },
     renamed: (name, previous) => writeLine(`* ${printable(previous)} is taken by someone else; now online as ${printable(name)}`),
     offline: (name) => writeLine(`* ${printable(name)} is offline`),

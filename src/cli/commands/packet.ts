@@ -5,6 +5,7 @@ import { PacketJsonError } from '../../wire/packet-json-error.js';
 import { formatPacketJson, parsePacketJson } from '../../wire/packet-json.js';
 import { DEFAULT_MAX_DATAGRAM } from '../../wire/packet.js';
 import { UsageError } from '../usage-error.js';
+import { writeJsonText } from '../json-output.js';
 
 /**
  * `clique packet decode <hex>` / `clique packet encode <json>`: look at and craft
@@ -27,7 +28,7 @@ export function registerPacketCommand(program: Command): void {
       } catch (error) {
         throw usageErrorFrom(error, 'cannot decode packet');
       }
-      process.stdout.write(`${json}\n`);
+      writeJsonText(json);
     });
 
   packet

@@ -3,6 +3,8 @@ import type { RoomAddress } from '../../linklocal/room-advertiser.js';
 import { RoomBrowser } from '../../linklocal/room-browser.js';
 import { openCliResponder, parseTimeoutMs, untilTimeoutOrSignal } from '../discovery-options.js';
 import { interfaceOption } from '../interface-option.js';
+import { writeJsonDocument } from '../json-output.js';
+import { printable } from '../terminal-text.js';
 
 const DEFAULT_BROWSE_MS = 3000;
 
@@ -25,8 +27,8 @@ export function registerRoomsCommand(program: Command): void {
         browser.close();
         await responder.close();
       }
-      if (options.json) process.stdout.write(`${JSON.stringify(rooms, null, 2)}\n`);
+      if (options.json) writeJsonDocument(rooms);
       else if (rooms.length === 0) process.stdout.write('no rooms found\n');
-      else for (const r of rooms) process.stdout.write(`${r.name}  ${r.address}:${r.port}\n`);
+      else for (const r of rooms) process.stdout.write(`${printable(r.name)}  ${r.address}:${r.port}\n`);
     });
 }
