@@ -59,6 +59,7 @@ export { XmlError, type XmlErrorCode } from './xml/xml-error.js';
 export { EngineError, type EngineErrorCode } from './rmcast/engine-error.js';
 export { DriverError, type DriverErrorCode } from './net/driver-error.js';
 export { TransportError, type TransportErrorCode } from './net/transport-error.js';
+export { DiskError, type DiskErrorCode } from './base/disk-error.js';
 
 // Logging.
 export { Logger, type LogLevel, type LogRecord, type LogSink } from './base/logger.js';

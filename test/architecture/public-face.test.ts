@@ -18,6 +18,7 @@ const VALUES = [
   'Clique',
   'CliqueError',
   'CryptoRandom',
+  'DiskError',
   'DriverError',
   'EngineError',
   'HistoryStore',
@@ -93,6 +94,7 @@ const TYPES = [
   'EngineErrorCode',
   'DriverErrorCode',
   'TransportErrorCode',
+  'DiskErrorCode',
   // logging
   'LogLevel',
   'LogRecord',
