@@ -1,9 +1,8 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { errorText } from '../base/error-text.js';
 import { silentLogger, type Logger } from '../base/logger.js';
-import { LineSplitter } from '../net/line-splitter.js';
 import { PROTOCOL_VERSION, RpcFault } from './control-protocol.js';
-import { encodeError, encodeNotification, encodeResult, parseRpcLine, RpcErrorCode, type JsonValue, type RpcId, type RpcParams } from './json-rpc.js';
+import { encodeError, encodeNotification, encodeResult, RpcErrorCode, RpcLineReader, type JsonValue, type RpcId, type RpcMessage, type RpcParams } from './json-rpc.js';
 
 /** Per-client limits: whatever a client does, it costs the service at most this much. */
 export interface ControlLimits {
@@ -127,7 +126,7 @@ class Connection implements ControlClient {
   private pending = 0;
   private invalidLines = 0;
   private gone = false;
-  private readonly splitter: LineSplitter;
+  private readonly reader: RpcLineReader;
 
   constructor(
     readonly id: number,
@@ -137,16 +136,16 @@ class Connection implements ControlClient {
     private readonly logger: Logger,
     private readonly onCutOff: (reason: string) => void,
   ) {
-    this.splitter = new LineSplitter(
+    this.reader = new RpcLineReader(
       limits.maxLineBytes,
-      (line) => this.onLine(line),
+      (message) => this.onMessage(message),
       (bytes) => {
         this.write(encodeError(null, { code: RpcErrorCode.invalidRequest, message: `line of ${bytes} bytes is longer than ${limits.maxLineBytes}`, data: { code: 'line-too-long' } }));
         this.cutOff('line too long');
       },
     );
     socket.on('data', (chunk: Buffer) => {
-      if (!this.gone) this.splitter.push(chunk);
+      if (!this.gone) this.reader.push(chunk);
     });
     socket.on('end', () => socket.end());
     socket.on('error', (error) => this.logger.debug('client socket error', { client: id, error: errorText(error) }));
@@ -188,10 +187,8 @@ class Connection implements ControlClient {
     if (this.socket.writableLength > this.limits.maxOutboundBytes) this.cutOff(`more than ${this.limits.maxOutboundBytes} bytes unread`);
   }
 
-  private onLine(line: string): void {
+  private onMessage(message: RpcMessage): void {
     if (this.gone) return;
-    if (line.trim() === '') return;
-    const message = parseRpcLine(line);
     if (message.kind === 'invalid') {
       this.write(encodeError(message.id, message.error));
       this.countInvalid();

@@ -1,3 +1,5 @@
+import { LineSplitter } from '../net/line-splitter.js';
+
 /**
  * Strict JSON-RPC 2.0 over newline-delimited JSON: one message per line.
  * Parsing never throws: every line becomes a request, a notification, a
@@ -131,4 +133,31 @@ function validId(value: unknown): value is RpcId {
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * The input side of a connection: bytes in arbitrary chunks become parsed
+ * messages, one per non-blank line; a line over `maxLineBytes` is never
+ * buffered whole and is reported through `onOversized` instead.
+ */
+export class RpcLineReader {
+  private readonly splitter: LineSplitter;
+
+  constructor(maxLineBytes: number, onMessage: (message: RpcMessage) => void, onOversized: (bytes: number) => void) {
+    this.splitter = new LineSplitter(
+      maxLineBytes,
+      (line) => {
+        if (line.trim() !== '') onMessage(parseRpcLine(line));
+      },
+      onOversized,
+    );
+  }
+
+  push(chunk: Buffer): void {
+    this.splitter.push(chunk);
+  }
+
+  end(): void {
+    this.splitter.end();
+  }
 }
