@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ServiceClient, type ServiceClientOptions } from './service-client.js';
 import { ServiceError } from './service-error.js';
@@ -29,6 +29,8 @@ export interface EnsureServiceOptions extends ServiceClientOptions {
  */
 export async function ensureService(options: EnsureServiceOptions = {}): Promise<{ client: ServiceClient; started: boolean }> {
   const paths = options.paths ?? servicePaths(options.interface);
+  // A socket in a directory someone else controls could be an impostor's: never talk to it.
+  if (existsSync(paths.controlDir)) ensurePrivateDir(paths.controlDir);
   try {
     return { client: await ServiceClient.connect(paths.socket, options), started: false };
   } catch (error) {
