@@ -15,6 +15,8 @@ export interface ServiceCliOptions {
   /** Used only when the service has to be started. */
   name?: string;
   nick?: string;
+  /** `clique up --linger-ms`, used only when the service has to be started. */
+  lingerMs?: number;
 }
 
 /** How long a room joined for `send` stays joined after the last send, in words for --help. */
@@ -44,6 +46,7 @@ export async function connectService(options: ServiceCliOptions, { start = true 
             ...(options.interface !== undefined ? ['--interface', options.interface] : []),
             ...(options.name !== undefined ? ['--name', options.name] : []),
             ...(options.nick !== undefined ? ['--nick', options.nick] : []),
+            ...(options.lingerMs !== undefined ? ['--linger-ms', String(options.lingerMs)] : []),
           ],
         }
       : undefined;

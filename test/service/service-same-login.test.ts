@@ -137,4 +137,34 @@ describe('the clique service: one login, many commands', () => {
     expect(down.stdout).toMatch(/^stopped clique service /);
     expect((await run(alice, ['status'])).code).toBe(1);
   }, 120_000);
+
+  it('two services of one login (different HOME) get distinct names: the second is renamed by the mDNS probe', async () => {
+    const first = person('twin-1');
+    const second = person('twin-2');
+    expect((await run(first, ['up', '--daemon'])).code).toBe(0);
+    expect((await run(second, ['up', '--daemon'])).code).toBe(0);
+    const a = await ServiceClient.connect(first.paths.socket);
+    const b = await ServiceClient.connect(second.paths.socket);
+    expect(a.identity.name).not.toBe(b.identity.name);
+    expect(b.identity.name).toBe(a.identity.name.replace('@', '-2@'));
+    a.close();
+    b.close();
+  }, 60_000);
+
+  it('a room joined only for sends is left after the linger time', async () => {
+    const alice = person('linger');
+    expect((await run(alice, ['up', '--daemon', '--linger-ms', '1500'])).code).toBe(0);
+    expect((await run(alice, ['send', 'brief', 'in and out', '--create', '--wait-members', '0'])).code).toBe(0);
+    const client = await ServiceClient.connect(alice.paths.socket);
+    const status = await client.request('status', {});
+    expect(status.lingerMs).toBe(1500);
+    expect(status.rooms.map((r) => r.room)).toEqual(['brief']);
+    let rooms = ['brief'];
+    for (let i = 0; i < 300 && rooms.length > 0; i++) {
+      await sleep(100);
+      rooms = (await client.request('status', {})).rooms.map((r) => r.room);
+    }
+    expect(rooms).toEqual([]);
+    client.close();
+  }, 60_000);
 });
