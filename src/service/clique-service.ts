@@ -54,6 +54,8 @@ const DEFAULT_SEND_WAIT_MS = 30_000;
 const MAX_TEXTS_PER_SEND = 10_000;
 const MAX_TEXT_LENGTH = 64 * 1024;
 const MAX_HISTORY = 10_000;
+/** Rooms the service holds at once: each costs sockets and timers, so a client cannot make it join without bound. */
+const MAX_ROOMS = 100;
 
 /** One room the person is in: one rMulticast membership, shared by every client. */
 interface Membership {
@@ -362,6 +364,7 @@ export class CliqueService implements ControlHandler {
   }
 
   private async join(name: string, joinOptions: JoinOptions, create: boolean): Promise<Membership> {
+    if (this.memberships.size + this.joining.size > MAX_ROOMS) throw new RpcFault('too-many-rooms', `the service is already in ${MAX_ROOMS} rooms`);
     if (!create && joinOptions.address === undefined && !(await this.advertised(name))) {
       throw new RpcFault('no-such-room', `nobody advertises a room named ${JSON.stringify(name)} (create it with --create)`);
     }
@@ -375,6 +378,7 @@ export class CliqueService implements ControlHandler {
     room.on('member-left', (x) => tell('room.member-left', { room: name, ...memberJson(x) }));
     room.on('member-updated', (x) => tell('room.member-updated', { room: name, ...memberJson(x) }));
     room.on('topic', (t) => tell('room.topic', { room: name, topic: t.topic, setBy: t.setBy, setAt: t.setAt.toISOString(), replay: t.replay }));
+    room.on('typing', (t) => tell('room.typing', { room: name, member: t.member, state: t.state }));
     room.on('moved', (to, from) => tell('room.moved', { room: name, address: to.address, port: to.port, previousAddress: from.address, previousPort: from.port }));
     room.on('error', (error) => this.logger.warn('room', { room: name, code: error.code, error: error.message }));
     room.once('left', (reason) => {

@@ -149,6 +149,7 @@ export interface ControlEvents {
   'room.member-left': { room: string } & MemberJson;
   'room.member-updated': { room: string } & MemberJson;
   'room.topic': { room: string; topic: string; setBy: string; setAt: string; replay: boolean };
+  'room.typing': { room: string; member: string; state: string };
   'room.moved': { room: string; address: string; port: number; previousAddress: string; previousPort: number };
   'room.left': { room: string; reason: string };
   'contact.added': ContactJson;

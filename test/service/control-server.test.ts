@@ -205,4 +205,22 @@ describe('control server', () => {
     await stillServed(path);
     b.close();
   });
+
+  it('events reach greeted clients as notifications; ServiceClient.events() iterates them and ends when the connection closes', async () => {
+    const { server, path } = await startServer();
+    const client = await ServiceClient.connect(path);
+    const stranger = raw(path); // never says hello: gets no events
+    await waitFor('both connected', () => server.clientCount === 2);
+    const events = client.events();
+    server.broadcast('room.left', { room: 'a', reason: 'left' });
+    server.broadcast('service.stopping', { reason: 'test' });
+    expect((await events.next()).value).toEqual({ event: 'room.left', params: { room: 'a', reason: 'left' } });
+    expect((await events.next()).value).toEqual({ event: 'service.stopping', params: { reason: 'test' } });
+    await server.close();
+    servers.splice(0);
+    expect(await events.next()).toEqual({ value: undefined, done: true });
+    expect(client.closed).toBe(true);
+    await expect(client.request('status', {})).rejects.toMatchObject({ code: 'disconnected' });
+    expect(stranger.lines).toEqual([]);
+  });
 });

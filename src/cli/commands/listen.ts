@@ -35,7 +35,7 @@ export function registerListenCommand(program: Command): void {
       'after',
       '\nOutput (text): "<sender> text", "* sender action", "-sender- notice", "* x joined/left", "* topic: ..."\n' +
         'Output (--json), one object per line, "event" is one of: history, joined, ready, member-joined, member-left,\n' +
-        'member-updated, message, topic, moved, left (typing and rejected only with --no-service).\n' +
+        'member-updated, message, topic, typing, moved, left (rejected only with --no-service).\n' +
         "The person's own sends come as messages with \"outgoing\": true.\n\n" +
         'Example:\n  clique listen Witchcraft --json --interface 127.0.0.1',
     )
@@ -172,6 +172,9 @@ async function runServiceListen(roomName: string, options: ListenOptions): Promi
         const { room: _room, ...t } = e.params;
         return say(`* ${t.topic === '' ? 'topic cleared' : `topic: ${printable(t.topic)}`} (set by ${printable(t.setBy)})`, { event: 'topic', ...t });
       }
+      case 'room.typing':
+        if (json) writeJsonLine({ event: 'typing', member: e.params.member, state: e.params.state });
+        return;
       case 'room.moved':
         return say(`* the room moved to ${e.params.address}:${e.params.port}`, { event: 'moved', address: e.params.address, port: e.params.port });
       case 'room.left':

@@ -9,6 +9,8 @@ import { checkLocalInterface, connectService } from '../service-session.js';
 import { printable } from '../terminal-text.js';
 import { UsageError } from '../usage-error.js';
 
+const STOP_GRACE_MS = 20_000;
+
 interface UpOptions {
   daemon?: boolean;
   interface?: string;
@@ -71,7 +73,14 @@ async function runForeground(options: UpOptions): Promise<void> {
     if (error instanceof MdnsError && error.code === 'mdns-interface') throw new UsageError(`--interface: ${error.message}`);
     throw error;
   }
-  const stop = (signal: string): void => void service.stop(`signal ${signal}`);
+  const stop = (signal: string): void => {
+    // Leaving rooms and saying goodbye take a moment; a service stuck in it must still end.
+    setTimeout(() => {
+      process.stderr.write(`clique: the service did not stop within ${STOP_GRACE_MS} ms of ${signal}; exiting anyway\n`);
+      process.exit(1);
+    }, STOP_GRACE_MS).unref();
+    void service.stop(`signal ${signal}`);
+  };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.stdout.on('error', () => undefined);
