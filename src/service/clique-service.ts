@@ -51,6 +51,7 @@ export interface CliqueServiceOptions {
 export const DEFAULT_LINGER_MS = 5 * 60_000;
 const DEFAULT_LOOKUP_MS = 3000;
 const DEFAULT_SEND_WAIT_MS = 30_000;
+const DEFAULT_CONTACT_WAIT_MS = 5000;
 const MAX_TEXTS_PER_SEND = 10_000;
 const MAX_TEXT_LENGTH = 64 * 1024;
 const MAX_HISTORY = 10_000;
@@ -242,7 +243,7 @@ export class CliqueService implements ControlHandler {
         this.chatSubscribers.add(client);
         return { subscribed: true };
       case 'chat.send':
-        return this.chatSend(new ParamReader(params, ['contact', 'text', 'kind']));
+        return this.chatSend(new ParamReader(params, ['contact', 'text', 'kind', 'timeoutMs']));
       case 'invite':
         return this.invite(new ParamReader(params, ['contact', 'room', 'reason']));
       case 'shutdown':
@@ -332,8 +333,11 @@ export class CliqueService implements ControlHandler {
     const contact = reader.string('contact', { maxLength: 256 });
     const text = reader.string('text', { maxLength: MAX_TEXT_LENGTH });
     const kind = reader.optionalChoice('kind', ['normal', 'action', 'notice'] as const) ?? 'normal';
+    const timeoutMs = reader.optionalInteger('timeoutMs', 0, 600_000) ?? DEFAULT_CONTACT_WAIT_MS;
     const link = this.clique.link;
     if (link === undefined) throw new RpcFault('no-presence', 'the service has no presence');
+    // Someone who just came online may not be seen yet.
+    if (link.contacts.get(contact) === undefined) await link.waitForContact(contact, { timeoutMs });
     await link.sendMessage(contact, text, { kind });
     return { to: contact };
   }

@@ -123,7 +123,7 @@ export interface ControlMethods {
   'rooms.history': { params: { room: string; limit?: number }; result: { entries: JsonValue[] } };
   'contacts.list': { params: Record<string, never>; result: { contacts: ContactJson[] } };
   'contacts.subscribe': { params: Record<string, never>; result: { contacts: ContactJson[] } };
-  'chat.send': { params: { contact: string; text: string; kind?: 'normal' | 'action' | 'notice' }; result: { to: string } };
+  'chat.send': { params: { contact: string; text: string; kind?: 'normal' | 'action' | 'notice'; timeoutMs?: number }; result: { to: string } };
   'chat.subscribe': { params: Record<string, never>; result: { subscribed: true } };
   invite: { params: { contact: string; room: string; reason?: string }; result: { to: string; room: string } };
   shutdown: { params: Record<string, never>; result: { stopping: true } };

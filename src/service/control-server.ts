@@ -1,4 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
+import { CliqueError } from '../base/clique-error.js';
 import { errorText } from '../base/error-text.js';
 import { silentLogger, type Logger } from '../base/logger.js';
 import { PROTOCOL_VERSION, RpcFault } from './control-protocol.js';
@@ -225,7 +226,8 @@ class Connection implements ControlClient {
       this.write(encodeResult(id, result));
     } catch (error) {
       const fault = error instanceof RpcFault ? error : undefined;
-      const code = fault?.code ?? (error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : 'internal-error');
+      // The library's errors carry kebab-case codes clients branch on; anything else is our bug.
+      const code = fault?.code ?? (error instanceof CliqueError ? error.code : 'internal-error');
       const rpcCode = fault?.rpcCode ?? (code === 'internal-error' ? RpcErrorCode.internalError : RpcErrorCode.application);
       if (code === 'internal-error') this.logger.error('request failed', { method, error: errorText(error) });
       this.write(encodeError(id, { code: rpcCode, message: errorText(error), data: { code } }));

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deferred } from '../../src/base/deferred.js';
+import { RpcFault } from '../../src/service/control-protocol.js';
 import { ControlServer, type ControlClient, type ControlHandler, type ControlLimits } from '../../src/service/control-server.js';
 import { encodeRequest, type JsonValue, type RpcParams } from '../../src/service/json-rpc.js';
 import { ServiceClient } from '../../src/service/service-client.js';
@@ -33,7 +34,8 @@ class StubHandler implements ControlHandler {
       return 'done';
     }
     if (method === 'big') return 'y'.repeat(64 * 1024);
-    throw Object.assign(new Error(`no method ${method}`), { code: 'method-not-found' });
+    if (method === 'buggy') throw Object.assign(new Error('oops'), { code: 'ENOENT' });
+    throw new RpcFault('method-not-found', `no method ${method}`, -32601);
   }
 
   disconnected(client: ControlClient): void {
@@ -103,14 +105,17 @@ describe('control server', () => {
     c.socket.write(hello(3));
     c.socket.write(encodeRequest(4, 'status', { a: 1 }));
     c.socket.write(encodeRequest(5, 'nope'));
-    await waitFor('5 answers', () => c.lines.length >= 5);
+    c.socket.write(encodeRequest(6, 'buggy'));
+    await waitFor('6 answers', () => c.lines.length >= 6);
     expect(c.lines.map((l) => [l['id'], (l['error'] as { data?: { code: string } } | undefined)?.data?.code ?? 'ok'])).toEqual([
       [1, 'hello-required'],
       [2, 'protocol-version'],
       [3, 'ok'],
       [4, 'ok'],
       [5, 'method-not-found'],
+      [6, 'internal-error'],
     ]);
+    expect((c.lines[5]!['error'] as { code: number }).code).toBe(-32603);
     expect(c.lines[2]!['result']).toEqual({ protocol: 1, service: { name: 'stub@test', nick: null, pid: process.pid, interface: null, socket: 'stub' } });
     const typed = await ServiceClient.connect(path);
     await expect(typed.request('rooms.leave', { room: 'x' })).rejects.toBeInstanceOf(ServiceRequestError);
