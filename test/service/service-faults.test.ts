@@ -1,7 +1,9 @@
 import { execFile } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, statSync } from 'node:fs';
+import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { encodeRequest } from '../../src/service/json-rpc.js';
 import { ServiceClient } from '../../src/service/service-client.js';
 import { waitFor } from '../support/wait.js';
 import { cleanUp, eventsOf, isRunning, LOOPBACK, person, run, servicePid, start, waitForEvent, type Person } from './service-people.js';
@@ -155,4 +157,46 @@ describe('the clique service: security and faults', () => {
     bobClient.close();
     expect(dirname(alice.paths.socket)).toBe(alice.paths.controlDir);
   }, 120_000);
+
+  it('garbage, a flood and a hang-up in the middle of a request cost the real service nothing', async () => {
+    const alice = person('garbage');
+    const pid = await up(alice);
+    const garbage = connect(alice.paths.socket);
+    garbage.on('error', () => undefined);
+    garbage.resume();
+    const closed = new Promise<void>((resolve) => garbage.once('close', () => resolve()));
+    garbage.write(Buffer.from([0xff, 0xfe, 0x00, 0x0a]));
+    for (let i = 0; i < 40; i++) garbage.write('{"jsonrpc":"2.0","id":1,"method":"status"}}\n');
+    await closed;
+
+    const flood = connect(alice.paths.socket);
+    flood.on('error', () => undefined);
+    const answers: string[] = [];
+    flood.setEncoding('utf8');
+    flood.on('data', (chunk: string) => answers.push(chunk));
+    const requests = [encodeRequest(0, 'hello', { protocol: 1 })];
+    for (let i = 1; i <= 500; i++) requests.push(encodeRequest(i, 'rooms.send', { room: 'flooded', texts: [`n${i}`], create: true }));
+    await new Promise<void>((resolve) => flood.write(requests.join(''), () => resolve()));
+    // The service is joining 'flooded' for the admitted sends and refusing the rest.
+    await waitFor('refusals', () => answers.join('').includes('too-many-requests'));
+    // Gone before the answers: the requests run on, their answers go nowhere.
+    flood.destroy();
+
+    const status = await run(alice, ['status', '--json']);
+    expect(status.code).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({ running: true, service: { pid } });
+    // The admitted sends of the vanished client were carried out.
+    const checker = await ServiceClient.connect(alice.paths.socket);
+    let history: unknown[] = [];
+    for (let i = 0; i < 300 && history.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      history = (await checker.request('rooms.history', { room: 'flooded', limit: 1000 })).entries;
+    }
+    checker.close();
+    expect(history.length).toBeGreaterThan(0);
+    expect(history.length).toBeLessThanOrEqual(32);
+    const sent = await run(alice, ['send', 'after-garbage', 'fine', '--create', '--wait-members', '0']);
+    expect(sent.code).toBe(0);
+    expect(isRunning(pid)).toBe(true);
+  }, 90_000);
 });
