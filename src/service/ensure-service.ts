@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync } from 'node:fs';
+import { closeSync, existsSync, openSync, renameSync, statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ServiceClient, type ServiceClientOptions } from './service-client.js';
 import { ServiceError } from './service-error.js';
@@ -19,6 +19,8 @@ export interface EnsureServiceOptions extends ServiceClientOptions {
   /** How long to wait for a spawned service's socket (default 30 000 ms: it probes its name on mDNS first). */
   startTimeoutMs?: number;
 }
+
+const MAX_LOG_BYTES = 1024 * 1024;
 
 /**
  * Connects to the person's service, starting it first if nothing listens
@@ -62,6 +64,8 @@ export async function ensureService(options: EnsureServiceOptions = {}): Promise
 
 function spawnDetached(paths: ServicePaths, how: NonNullable<EnsureServiceOptions['spawn']>): ReturnType<typeof spawn> {
   ensurePrivateDir(paths.dataDir, { tighten: true });
+  // One old log is kept, so the log of a service started again and again stays bounded.
+  if (existsSync(paths.log) && statSync(paths.log).size > MAX_LOG_BYTES) renameSync(paths.log, `${paths.log}.old`);
   const log = openSync(paths.log, 'a', 0o600);
   try {
     const child = spawn(how.command, how.args, { detached: true, stdio: ['ignore', log, log], env: how.env ?? process.env });

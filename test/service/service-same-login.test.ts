@@ -128,6 +128,17 @@ describe('the clique service: one login, many commands', () => {
     expect(again.code).toBe(0);
     const status = JSON.parse((await run(alice, ['status', '--json'])).stdout) as { lingerMs: number; rooms: Array<Record<string, unknown>> };
     expect(status.rooms.map((r) => r['room'])).toEqual(['Nowhere']);
+    // The service's history (its database, its only writer) is what listen --history shows.
+    const listen = start(alice, 'listen --history', ['listen', 'Nowhere', '--json', '--history', '5']);
+    await waitForEvent(listen, 'ready', (e) => e['event'] === 'ready');
+    expect(listen.events.map((e) => [e['event'], e['text'] ?? null, e['outgoing'] ?? null])).toEqual([
+      ['history', 'hello', true],
+      ['history', 'again', true],
+      ['joined', null, null],
+      ['ready', null, null],
+    ]);
+    listen.child.kill('SIGTERM');
+    await waitForEvent(listen, 'left', (e) => e['event'] === 'left');
     expect(status.lingerMs).toBe(300_000);
     const help = await run(alice, ['send', '--help']);
     expect(help.stdout).toMatch(/stays in the room for 5 minutes/);
