@@ -50,12 +50,24 @@ export async function connectService(options: ServiceCliOptions, { start = true 
           ],
         }
       : undefined;
-  return ensureService({
+  const connected = await ensureService({
     paths: servicePaths(options.interface),
     ...(options.interface !== undefined ? { interface: options.interface } : {}),
     ...(spawn !== undefined ? { spawn } : {}),
     client: `clique ${process.argv[2] ?? ''}`.trim(),
   });
+  const running = connected.client.identity.name;
+  if (!connected.started && options.name !== undefined && running !== options.name && !running.startsWith(`${options.name}@`)) {
+    process.stderr.write(`clique: the service already runs as ${running}; --name applies when it starts (clique down first, or --no-service)\n`);
+  }
+  return connected;
+}
+
+/** Options that only the one-shot way uses: say so rather than ignore them silently. */
+export function warnOneShotOnly(options: { historyFile?: string | false }): void {
+  if (options.historyFile !== undefined) {
+    process.stderr.write('clique: --history-file/--no-history-file apply only with --no-service (the service keeps its own history)\n');
+  }
 }
 
 /** A room name the service would refuse: a usage error before anything touches the network. */

@@ -215,7 +215,7 @@ export class CliqueService implements ControlHandler {
         return { left: await this.leave(room) };
       }
       case 'rooms.send':
-        return this.send(new ParamReader(params, ['room', 'texts', 'kind', 'create', 'address', 'port', 'nick', 'waitMembers', 'timeoutMs']));
+        return this.send(new ParamReader(params, ['room', 'texts', 'kind', 'create', 'address', 'port', 'nick', 'waitMembers', 'timeoutMs', 'failureTimeoutMs']));
       case 'rooms.subscribe': {
         const m = this.membership(new ParamReader(params, ['room']).string('room'));
         m.subscribers.add(client);

@@ -115,6 +115,7 @@ export interface ControlMethods {
       nick?: string;
       waitMembers?: number;
       timeoutMs?: number;
+      failureTimeoutMs?: number;
     };
     result: SendResult;
   };

@@ -61,6 +61,8 @@ describe('the clique service: contacts, 1-1 chat and invitations through Service
 
     // Typed errors for bad params; the connection survives them.
     await expect(a.request('rooms.send', { room: 'den', texts: [] })).rejects.toBeInstanceOf(ServiceRequestError);
+    await expect(a.request('rooms.send', { room: 'fresh', texts: ['x'], create: true, failureTimeoutMs: 100 })).rejects.toMatchObject({ code: 'bad-argument' });
+    await expect(a.request('rooms.join', { room: 'x'.repeat(64) })).rejects.toMatchObject({ code: 'bad-name' });
     await expect(a.request('rooms.leave', { room: 'den', extra: 1 } as never)).rejects.toMatchObject({ code: 'invalid-params', rpcCode: -32602 });
     expect(await a.request('rooms.leave', { room: 'den' })).toEqual({ left: true });
     await waitFor('alice’s subscription to hear the room close', () => aliceEvents.some((e) => e.event === 'room.left'));

@@ -5,7 +5,7 @@ import { addRoomScriptOptions, joinScriptRoom, memberJson, startScriptClique, st
 import { printable } from '../terminal-text.js';
 import { wholeNumberParser } from '../number-options.js';
 import type { MemberJson, RoomSnapshot } from '../../service/control-protocol.js';
-import { checkRoomNameForCli, connectService, noServiceOption, serviceUsageError } from '../service-session.js';
+import { checkRoomNameForCli, connectService, warnOneShotOnly, noServiceOption, serviceUsageError } from '../service-session.js';
 import { UsageError } from '../usage-error.js';
 
 interface ListenOptions extends RoomScriptOptions {
@@ -109,6 +109,7 @@ async function runServiceListen(roomName: string, options: ListenOptions): Promi
   checkRoomNameForCli(roomName);
   if ((options.address === undefined) !== (options.port === undefined)) throw new UsageError('--address and --port go together (a private room)');
   const json = options.json === true;
+  warnOneShotOnly(options);
   const { client } = await connectService(options);
   const say = (line: string, value: Record<string, unknown>): void => {
     if (json) writeJsonLine(value);

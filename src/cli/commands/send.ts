@@ -6,7 +6,7 @@ import type { TextMessageKind } from '../../xml/stanzas.js';
 import { addRoomScriptOptions, joinScriptRoom, startScriptClique, stdoutFlushed, writeJsonLine, type RoomScriptOptions } from '../room-script-session.js';
 import { printable } from '../terminal-text.js';
 import type { SendResult } from '../../service/control-protocol.js';
-import { checkRoomNameForCli, connectService, LINGER_TEXT, noServiceOption, serviceUsageError } from '../service-session.js';
+import { checkRoomNameForCli, connectService, warnOneShotOnly, LINGER_TEXT, noServiceOption, serviceUsageError } from '../service-session.js';
 import { UsageError } from '../usage-error.js';
 import { wholeNumberParser } from '../number-options.js';
 
@@ -107,6 +107,7 @@ async function runSend(roomName: string, texts: string[], kind: TextMessageKind,
 async function runServiceSend(roomName: string, texts: string[], kind: TextMessageKind, options: SendOptions): Promise<void> {
   checkRoomNameForCli(roomName);
   if ((options.address === undefined) !== (options.port === undefined)) throw new UsageError('--address and --port go together (a private room)');
+  warnOneShotOnly(options);
   const { client } = await connectService(options);
   let result: SendResult;
   try {
