@@ -97,10 +97,18 @@ export class ControlServer {
     for (const connection of this.connections) if (connection.greeted && wants(connection)) connection.notify(method, params);
   }
 
-  /** Stops accepting, closes every connection. */
-  close(): Promise<void> {
+  /** Stops accepting and closes every connection (a client that does not close its end is cut after `graceMs`). */
+  close(graceMs = 1000): Promise<void> {
     for (const connection of this.connections) connection.end();
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    const force = setTimeout(() => {
+      for (const connection of this.connections) connection.destroy();
+    }, graceMs);
+    return new Promise((resolve) =>
+      this.server.close(() => {
+        clearTimeout(force);
+        resolve();
+      }),
+    );
   }
 
   private accept(socket: Socket): void {
@@ -163,6 +171,10 @@ class Connection implements ControlClient {
   end(): void {
     if (this.gone) return;
     this.socket.end();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
   }
 
   closedNow(): void {

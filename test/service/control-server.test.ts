@@ -228,4 +228,19 @@ describe('control server', () => {
     await expect(client.request('status', {})).rejects.toMatchObject({ code: 'disconnected' });
     expect(stranger.lines).toEqual([]);
   });
+
+  it('closing does not wait for a client that never closes its end', async () => {
+    const { server, path } = await startServer();
+    // Half-open allowed: it never ends its side when the server ends its own.
+    const stuck = connect({ path, allowHalfOpen: true });
+    sockets.push(stuck);
+    stuck.on('error', () => undefined);
+    stuck.resume();
+    await waitFor('connected', () => server.clientCount === 1);
+    const started = Date.now();
+    await server.close(300);
+    servers.splice(0);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    await waitFor('the stuck client to be cut', () => server.clientCount === 0);
+  });
 });
