@@ -67,6 +67,22 @@ describe('the clique service: contacts, 1-1 chat and invitations through Service
     expect(await a.request('rooms.leave', { room: 'den' })).toEqual({ left: true });
     await waitFor('alice’s subscription to hear the room close', () => aliceEvents.some((e) => e.event === 'room.left'));
     expect((await a.request('status', {})).rooms).toEqual([]);
+
+    // `clique say` goes through alice's service, which stays present: bob's reply reaches her.
+    const aliceChat: ServiceEvent[] = [];
+    a.on('event', (e) => e.event === 'chat.message' && aliceChat.push(e));
+    await a.request('chat.subscribe', {});
+    const said = await run(alice, ['say', b.identity.name, 'are you there?', '--json']);
+    expect(said.stderr).toBe('');
+    expect(said.code).toBe(0);
+    expect(JSON.parse(said.stdout)).toEqual({ event: 'sent', from: a.identity.name, to: b.identity.name, kind: 'normal', text: 'are you there?' });
+    await waitFor(() => `bob to get the say: ${JSON.stringify(bobEvents)}`, () => bobEvents.some((e) => e.event === 'chat.message' && e.params.text === 'are you there?'));
+    await b.request('chat.send', { contact: a.identity.name, text: 'yes, here' });
+    await waitFor(() => `alice to get the reply: ${JSON.stringify(aliceChat)}`, () => aliceChat.length === 1);
+    expect(aliceChat[0]!.params).toMatchObject({ from: b.identity.name, text: 'yes, here' });
+    const unknown = await run(alice, ['say', 'nobody@nowhere', 'hi', '--timeout', '500']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/nobody@nowhere.*\(contact-not-seen\)/);
     a.close();
     b.close();
   }, 120_000);
