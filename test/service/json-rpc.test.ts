@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { ParamReader, RpcFault } from '../../src/service/control-protocol.js';
 import { encodeError, encodeNotification, encodeRequest, encodeResult, parseRpcLine, RpcLineReader, type RpcMessage } from '../../src/service/json-rpc.js';
 import { cutAt } from '../support/byte-chunks.js';
 import { assertProperty, propertySeed } from '../support/fast-check-seed.js';
@@ -139,3 +140,37 @@ function checkShape(m: RpcMessage): void {
       break;
   }
 }
+
+describe('ParamReader (the methods\' params)', () => {
+  it('gives typed values or an invalid-params fault, never anything else (fuzz)', () => {
+    const keys = ['room', 'texts', 'limit', 'create', 'kind'] as const;
+    const value = fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.constant(undefined));
+    const params = fc.oneof(
+      fc.record({ room: value, texts: value, limit: value, create: value, kind: value, other: value }, { requiredKeys: [] }),
+      fc.array(fc.jsonValue({ maxDepth: 1 }), { maxLength: 3 }),
+      fc.constant(undefined),
+    );
+    assertProperty(
+      fc.property(params, (p) => {
+        try {
+          const reader = new ParamReader(JSON.parse(JSON.stringify(p ?? {})) as never, keys);
+          const room = reader.string('room', { maxLength: 256 });
+          const texts = reader.stringArray('texts', { maxItems: 10, maxLength: 100 });
+          const limit = reader.optionalInteger('limit', 0, 100);
+          const create = reader.optionalBoolean('create');
+          const kind = reader.optionalChoice('kind', ['normal', 'action'] as const);
+          expect(typeof room).toBe('string');
+          expect(texts.every((t) => typeof t === 'string')).toBe(true);
+          expect(limit === undefined || (Number.isInteger(limit) && limit >= 0 && limit <= 100)).toBe(true);
+          expect(create === undefined || typeof create === 'boolean').toBe(true);
+          expect(kind === undefined || kind === 'normal' || kind === 'action').toBe(true);
+        } catch (error) {
+          expect(error).toBeInstanceOf(RpcFault);
+          expect(error).toMatchObject({ code: 'invalid-params', rpcCode: -32602 });
+        }
+      }),
+      seed,
+      { numRuns: 2000 },
+    );
+  });
+});

@@ -26,7 +26,7 @@ interface ListenOptions extends RoomScriptOptions {
 export function registerListenCommand(program: Command): void {
   const command = program
     .command('listen')
-    .description('join a chat room and print what happens in it until Ctrl-C')
+    .description('print what happens in a chat room until Ctrl-C (through the clique service, which joins it or creates it)')
     .argument('<room>', 'room name')
     .option('--history <n>', 'first print the last N entries of the local history of this room', countUpTo10000, 0)
     .addOption(noServiceOption());
