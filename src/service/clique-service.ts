@@ -225,6 +225,21 @@ export class CliqueService implements ControlHandler {
         const room = new ParamReader(params, ['room']).string('room');
         return { subscribed: this.memberships.get(room)?.subscribers.delete(client) ?? false };
       }
+      case 'rooms.topic': {
+        const reader = new ParamReader(params, ['room', 'topic']);
+        const m = this.membership(reader.string('room', { maxLength: 256 }));
+        const change = await m.room.setTopic(reader.string('topic', { maxLength: MAX_TEXT_LENGTH }));
+        // Like our lines, our own topic change is not delivered back to us: our clients hear it from here.
+        this.tell(m.subscribers, 'room.topic', { room: m.room.name, topic: change.topic, setBy: change.setBy, setAt: change.setAt.toISOString(), replay: false });
+        return { topic: change.topic };
+      }
+      case 'rooms.nick': {
+        const reader = new ParamReader(params, ['room', 'nick']);
+        const m = this.membership(reader.string('room', { maxLength: 256 }));
+        const nick = reader.optionalString('nick', { maxLength: 256 });
+        await m.room.setNick(nick === '' ? undefined : nick);
+        return { nick: nick === '' ? null : (nick ?? null) };
+      }
       case 'rooms.history': {
         const reader = new ParamReader(params, ['room', 'limit']);
         const room = reader.string('room', { maxLength: 256 });

@@ -121,6 +121,8 @@ export interface ControlMethods {
   };
   'rooms.subscribe': { params: { room: string }; result: RoomSnapshot };
   'rooms.unsubscribe': { params: { room: string }; result: { subscribed: boolean } };
+  'rooms.topic': { params: { room: string; topic: string }; result: { topic: string } };
+  'rooms.nick': { params: { room: string; nick?: string }; result: { nick: string | null } };
   'rooms.history': { params: { room: string; limit?: number }; result: { entries: JsonValue[] } };
   'contacts.list': { params: Record<string, never>; result: { contacts: ContactJson[] } };
   'contacts.subscribe': { params: Record<string, never>; result: { contacts: ContactJson[] } };

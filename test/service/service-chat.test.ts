@@ -56,8 +56,18 @@ describe('the clique service: contacts, 1-1 chat and invitations through Service
     await b.request('rooms.send', { room: 'den', texts: ['hi alice'], waitMembers: 1 });
     await waitFor(() => `alice to get bob's line: ${JSON.stringify(aliceEvents)}`, () => aliceEvents.some((e) => e.event === 'room.message' && e.params.text === 'hi alice'));
     expect(aliceEvents.filter((e) => e.event === 'room.member-joined').map((e) => e.params)).toMatchObject([{ room: 'den', member: b.identity.name }]);
+    // Topic and nick: bob's service hears alice's, and alice's own client hears her topic too.
+    await b.request('rooms.subscribe', { room: 'den' });
+    expect(await a.request('rooms.topic', { room: 'den', topic: 'tea & <cake>' })).toEqual({ topic: 'tea & <cake>' });
+    await waitFor(() => `bob to see the topic: ${JSON.stringify(bobEvents)}`, () => bobEvents.some((e) => e.event === 'room.topic' && e.params.topic === 'tea & <cake>'));
+    expect(aliceEvents.filter((e) => e.event === 'room.topic').map((e) => e.params)).toMatchObject([{ room: 'den', topic: 'tea & <cake>', setBy: a.identity.name }]);
+    expect(await a.request('rooms.nick', { room: 'den', nick: 'Ally' })).toEqual({ nick: 'Ally' });
+    await waitFor(() => `bob to see the nick: ${JSON.stringify(bobEvents)}`, () => bobEvents.some((e) => e.event === 'room.member-updated' && e.params.nick === 'Ally'));
     const history = await a.request('rooms.history', { room: 'den', limit: 10 });
-    expect(history.entries).toMatchObject([{ sender: b.identity.name, text: 'hi alice', outgoing: false }]);
+    expect(history.entries).toMatchObject([
+      { sender: b.identity.name, text: 'hi alice', outgoing: false },
+      { kind: 'topic', text: 'tea & <cake>', outgoing: true },
+    ]);
 
     // Typed errors for bad params; the connection survives them.
     await expect(a.request('rooms.send', { room: 'den', texts: [] })).rejects.toBeInstanceOf(ServiceRequestError);
