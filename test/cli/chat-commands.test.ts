@@ -17,7 +17,8 @@ import { repoRoot, runClique, type CliRun } from '../support/cli-runner.js';
 const LOOPBACK = '127.0.0.1';
 
 function clique(...args: string[]): Promise<CliRun> {
-  return runClique(args, { env: { CLIQUE_LOG: 'warn' } });
+  // These test the one-shot `say`; through the service it is tested in test/service.
+  return runClique(args[0] === 'say' ? [...args, '--no-service'] : args, { env: { CLIQUE_LOG: 'warn' } });
 }
 
 type JsonLine = Record<string, unknown> & { event: string };

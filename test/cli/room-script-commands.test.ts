@@ -74,7 +74,7 @@ describe('clique send / clique listen', () => {
     dirs.push(dir);
     const { group, port } = testGroup();
     const historyFile = join(dir, 'h.sqlite');
-    const args = ['send', 'empty-room', '-', '--address', group, '--port', String(port), '--interface', '127.0.0.1', '--json', '--timeout', '1500', '--history-file', historyFile];
+    const args = ['send', 'empty-room', '-', '--no-service', '--address', group, '--port', String(port), '--interface', '127.0.0.1', '--json', '--timeout', '1500', '--history-file', historyFile];
     const run = await clique(args, 'is anybody\nthere?\n');
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/1 of the 1 awaited members did not join within 1500 ms \(sent anyway\)/);

@@ -44,7 +44,7 @@ function start(label: string, args: string[], stdin?: string): Proc {
   return proc;
 }
 
-const cli = (...args: string[]): string[] => ['src/cli/main.ts', ...args, '--interface', LOOPBACK, '--failure-timeout-ms', FAILURE_TIMEOUT_MS];
+const cli = (...args: string[]): string[] => ['src/cli/main.ts', ...args, '--interface', LOOPBACK, '--failure-timeout-ms', FAILURE_TIMEOUT_MS, '--no-service'];
 const echoPeer = (name: string, room: string): string[] => ['test/rooms/echo-peer.ts', name, room, FAILURE_TIMEOUT_MS];
 
 const has = (p: Proc, match: Record<string, unknown>) => (): boolean =>

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerContactsCommand } from './contacts.js';
+import { registerDownCommand } from './down.js';
 import { registerInviteCommand } from './invite.js';
 import { registerJoinCommand } from './join.js';
 import { registerListenCommand } from './listen.js';
@@ -9,10 +10,13 @@ import { registerPacketCommand } from './packet.js';
 import { registerRoomsCommand } from './rooms.js';
 import { registerSayCommand } from './say.js';
 import { registerSendCommand } from './send.js';
+import { registerStatusCommand } from './status.js';
+import { registerUpCommand } from './up.js';
 
 /** One line per command file; keep alphabetical to avoid merge conflicts. */
 export function registerCommands(program: Command): void {
   registerContactsCommand(program);
+  registerDownCommand(program);
   registerInviteCommand(program);
   registerJoinCommand(program);
   registerListenCommand(program);
@@ -22,4 +26,6 @@ export function registerCommands(program: Command): void {
   registerRoomsCommand(program);
   registerSayCommand(program);
   registerSendCommand(program);
+  registerStatusCommand(program);
+  registerUpCommand(program);
 }

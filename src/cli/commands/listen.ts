@@ -4,33 +4,44 @@ import type { RoomMember, RoomMessage, TopicChange } from '../../rooms/room-type
 import { addRoomScriptOptions, joinScriptRoom, memberJson, startScriptClique, stdoutFlushed, writeJsonLine, type RoomScriptOptions } from '../room-script-session.js';
 import { printable } from '../terminal-text.js';
 import { wholeNumberParser } from '../number-options.js';
+import type { MemberJson, RoomSnapshot } from '../../service/control-protocol.js';
+import { checkRoomNameForCli, connectService, warnOneShotOnly, noServiceOption, serviceUsageError } from '../service-session.js';
+import { UsageError } from '../usage-error.js';
 
 interface ListenOptions extends RoomScriptOptions {
   history: number;
+  /** False with --no-service. */
+  service: boolean;
 }
 
 /**
- * `clique listen <room>`: for scripts and logs. Joins the room (or creates
- * it) and prints messages, joins, leaves and topic changes until Ctrl-C
+ * `clique listen <room>`: for scripts and logs. Through the person's service
+ * (started on demand): the service joins the room (or creates it) and holds
+ * it while we listen, shared with every other client of the person (each
+ * sees every line once, our own sends included); `--no-service` joins as a
+ * separate member. Prints messages, joins, leaves and topic changes until Ctrl-C
  * (SIGINT/SIGTERM: BYE, then a clean exit 0). `--json` prints one object per
  * line; `--history N` first prints what the local history kept of the room.
  */
 export function registerListenCommand(program: Command): void {
   const command = program
     .command('listen')
-    .description('join a chat room and print what happens in it until Ctrl-C')
+    .description('print what happens in a chat room until Ctrl-C (through the clique service, which joins it or creates it)')
     .argument('<room>', 'room name')
-    .option('--history <n>', 'first print the last N entries of the local history of this room', countUpTo10000, 0);
+    .option('--history <n>', 'first print the last N entries of the local history of this room', countUpTo10000, 0)
+    .addOption(noServiceOption());
   addRoomScriptOptions(command)
     .addHelpText(
       'after',
       '\nOutput (text): "<sender> text", "* sender action", "-sender- notice", "* x joined/left", "* topic: ..."\n' +
         'Output (--json), one object per line, "event" is one of: history, joined, ready, member-joined, member-left,\n' +
-        'member-updated, message, topic, typing, rejected, left.\n\n' +
+        'member-updated, message, topic, typing, moved, left (rejected only with --no-service).\n' +
+        "The person's own sends come as messages with \"outgoing\": true.\n\n" +
         'Example:\n  clique listen Witchcraft --json --interface 127.0.0.1',
     )
     .action(async (roomName: string, options: ListenOptions) => {
-      await runListen(roomName, options);
+      if (options.service) await runServiceListen(roomName, options);
+      else await runListen(roomName, options);
     });
 }
 
@@ -92,6 +103,114 @@ async function runListen(roomName: string, options: ListenOptions): Promise<void
   say(reason === 'left' || reason === 'stopped' ? '* left' : `* disconnected (${reason})`, { event: 'left', reason });
   await stdoutFlushed();
   process.exit(0);
+}
+
+async function runServiceListen(roomName: string, options: ListenOptions): Promise<void> {
+  checkRoomNameForCli(roomName);
+  if ((options.address === undefined) !== (options.port === undefined)) throw new UsageError('--address and --port go together (a private room)');
+  const json = options.json === true;
+  warnOneShotOnly(options);
+  const { client } = await connectService(options);
+  const say = (line: string, value: Record<string, unknown>): void => {
+    if (json) writeJsonLine(value);
+    else process.stdout.write(`${line}\n`);
+  };
+  let snapshot: RoomSnapshot;
+  try {
+    // Held while this connection is open; the service lingers in the room afterwards.
+    await client.request('rooms.join', {
+      room: roomName,
+      hold: 'client',
+      create: true,
+      ...(options.nick !== undefined ? { nick: options.nick } : {}),
+      ...(options.address !== undefined && options.port !== undefined ? { address: options.address, port: options.port } : {}),
+      ...(options.failureTimeoutMs !== undefined ? { failureTimeoutMs: options.failureTimeoutMs } : {}),
+    });
+    snapshot = await client.request('rooms.subscribe', { room: roomName });
+    if (options.history > 0) {
+      const { entries } = await client.request('rooms.history', { room: roomName, limit: options.history });
+      for (const entry of entries as unknown as HistoryJson[]) say(historyJsonLine(entry), { event: 'history', ...entry });
+    }
+  } catch (error) {
+    client.close();
+    throw serviceUsageError(error);
+  }
+  let finished = false;
+  const finish = async (reason: string, code: number): Promise<void> => {
+    if (finished) return;
+    finished = true;
+    client.close();
+    say(reason === 'left' || reason === 'stopped' ? '* left' : `* disconnected (${reason})`, { event: 'left', reason });
+    await stdoutFlushed();
+    process.exit(code);
+  };
+  process.stdout.on('error', () => void finish('left', 0));
+  process.once('SIGINT', () => void finish('left', 0));
+  process.once('SIGTERM', () => void finish('left', 0));
+
+  const { address, port } = snapshot;
+  say(`* joined ${printable(roomName)} (${address}:${port}) as ${printable(snapshot.self)}`, { event: 'joined', room: roomName, address, port, self: snapshot.self, creator: snapshot.creator });
+  const ready = (members: MemberJson[]): void =>
+    say(`* members: ${members.length === 0 ? 'nobody else yet' : members.map(memberJsonLabel).join(', ')}`, { event: 'ready', members: members.map((m) => m.member) });
+  if (snapshot.joined) ready(snapshot.members);
+  client.on('event', (e) => {
+    if (!('room' in e.params) || e.params.room !== roomName) return;
+    switch (e.event) {
+      case 'room.ready':
+        return ready(e.params.members);
+      case 'room.message': {
+        const { room: _room, ...m } = e.params;
+        return say(messageJsonLine(m.kind, m.senderName, m.text), { event: 'message', ...m });
+      }
+      case 'room.member-joined':
+      case 'room.member-left':
+      case 'room.member-updated': {
+        const { room: _room, ...m } = e.params;
+        const what = e.event === 'room.member-joined' ? 'joined' : e.event === 'room.member-left' ? 'left' : `is ${m.status}${m.statusMessage !== null ? ` (${printable(m.statusMessage)})` : ''}`;
+        return say(`* ${memberJsonLabel(m)} ${what}`, { event: e.event.slice('room.'.length), ...m });
+      }
+      case 'room.topic': {
+        const { room: _room, ...t } = e.params;
+        return say(`* ${t.topic === '' ? 'topic cleared' : `topic: ${printable(t.topic)}`} (set by ${printable(t.setBy)})`, { event: 'topic', ...t });
+      }
+      case 'room.typing':
+        if (json) writeJsonLine({ event: 'typing', member: e.params.member, state: e.params.state });
+        return;
+      case 'room.moved':
+        return say(`* the room moved to ${e.params.address}:${e.params.port}`, { event: 'moved', address: e.params.address, port: e.params.port });
+      case 'room.left':
+        return void finish(e.params.reason, 0);
+      default:
+        return;
+    }
+  });
+  client.once('close', () => void finish('the service stopped', 1));
+}
+
+interface HistoryJson {
+  sender: string;
+  senderName: string | null;
+  kind: string;
+  text: string;
+  time: string;
+}
+
+function historyJsonLine(e: HistoryJson): string {
+  const time = e.time.replace('T', ' ').slice(0, 19);
+  const who = printable(e.senderName ?? e.sender);
+  const text = printable(e.text);
+  const body = e.kind === 'topic' ? `* topic: ${text} (set by ${who})` : messageJsonLine(e.kind, e.senderName ?? e.sender, e.text);
+  return `[${time}] ${body}`;
+}
+
+function messageJsonLine(kind: string, senderName: string, text: string): string {
+  const who = printable(senderName);
+  const body = printable(text);
+  return kind === 'action' ? `* ${who} ${body}` : kind === 'notice' ? `-${who}- ${body}` : `<${who}> ${body}`;
+}
+
+function memberJsonLabel(m: MemberJson): string {
+  return m.nick === null ? printable(m.member) : `${printable(m.member)} (${printable(m.nick)})`;
 }
 
 function memberLabel(member: RoomMember): string {

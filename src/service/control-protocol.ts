@@ -1,0 +1,243 @@
+import { CliqueError } from '../base/clique-error.js';
+import { RpcErrorCode, type JsonValue, type RpcParams } from './json-rpc.js';
+
+/**
+ * The clique service's control protocol: the types of every method and event
+ * (docs/control-protocol.md describes them for other languages). Bump
+ * PROTOCOL_VERSION on any incompatible change; additions keep it.
+ */
+export const PROTOCOL_VERSION = 1;
+
+/** Which rooms a client holds the service in: until rooms.leave ('stay'), or while this connection is open ('client'). */
+export type JoinHold = 'stay' | 'client';
+
+export interface ServiceIdentity {
+  /** Our XEP-0174 name and rMulticast name in every room, `user@host` (probed; renamed on a conflict). */
+  name: string;
+  nick: string | null;
+  pid: number;
+  interface: string | null;
+  socket: string;
+}
+
+export interface HelloResult {
+  protocol: number;
+  service: ServiceIdentity;
+}
+
+export interface MemberJson {
+  [key: string]: JsonValue;
+  member: string;
+  nick: string | null;
+  status: string;
+  statusMessage: string | null;
+}
+
+export interface RoomSnapshot {
+  [key: string]: JsonValue;
+  room: string;
+  address: string;
+  port: number;
+  self: string;
+  creator: boolean;
+  /** True once we are a member (messages flow); 'room.ready' follows otherwise. */
+  joined: boolean;
+  /** Other members. */
+  members: MemberJson[];
+  topic: { topic: string; setBy: string } | null;
+}
+
+export interface MessageJson {
+  [key: string]: JsonValue;
+  room: string;
+  id: string;
+  sender: string;
+  senderName: string;
+  kind: string;
+  text: string;
+  time: string;
+  outgoing: boolean;
+  replyTo: string | null;
+}
+
+export interface RoomStatusJson extends RoomSnapshot {
+  /** Clients holding the room, whether it is held until rooms.leave, and when an idle send-only membership ends. */
+  holders: number;
+  stay: boolean;
+  lingerUntil: string | null;
+  subscribers: number;
+}
+
+export interface StatusResult {
+  [key: string]: JsonValue;
+  service: ServiceIdentity & { [key: string]: JsonValue };
+  protocol: number;
+  startedAt: string;
+  clients: number;
+  lingerMs: number;
+  rooms: RoomStatusJson[];
+  contacts: number;
+}
+
+export interface SendResult {
+  [key: string]: JsonValue;
+  room: string;
+  address: string;
+  port: number;
+  self: string;
+  /** Other members when the lines went out. */
+  members: string[];
+  sent: Array<{ id: string; kind: string; text: string }>;
+  /** True if this send had to join the room (it then lingers); false if we were in it already. */
+  joinedNow: boolean;
+  /** How many of `waitMembers` did not show up within `timeoutMs` (the lines were sent anyway); 0 if all did. */
+  shortBy: number;
+}
+
+/** Methods: params and result. */
+export interface ControlMethods {
+  hello: { params: { protocol: number; client?: string }; result: HelloResult };
+  status: { params: Record<string, never>; result: StatusResult };
+  'rooms.list': { params: Record<string, never>; result: { rooms: Array<{ room: string; address: string; port: number }> } };
+  'rooms.join': {
+    params: { room: string; nick?: string; address?: string; port?: number; create?: boolean; hold?: JoinHold; joinWaitMs?: number; failureTimeoutMs?: number };
+    result: RoomSnapshot & { joinedNow: boolean };
+  };
+  'rooms.leave': { params: { room: string }; result: { left: boolean } };
+  'rooms.send': {
+    params: {
+      room: string;
+      texts: string[];
+      kind?: 'normal' | 'action' | 'notice';
+      create?: boolean;
+      address?: string;
+      port?: number;
+      nick?: string;
+      waitMembers?: number;
+      timeoutMs?: number;
+      failureTimeoutMs?: number;
+    };
+    result: SendResult;
+  };
+  'rooms.subscribe': { params: { room: string }; result: RoomSnapshot };
+  'rooms.unsubscribe': { params: { room: string }; result: { subscribed: boolean } };
+  'rooms.topic': { params: { room: string; topic: string }; result: { topic: string } };
+  'rooms.nick': { params: { room: string; nick?: string }; result: { nick: string | null } };
+  'rooms.history': { params: { room: string; limit?: number }; result: { entries: JsonValue[] } };
+  'contacts.list': { params: Record<string, never>; result: { contacts: ContactJson[] } };
+  'contacts.subscribe': { params: Record<string, never>; result: { contacts: ContactJson[] } };
+  'chat.send': { params: { contact: string; text: string; kind?: 'normal' | 'action' | 'notice'; timeoutMs?: number }; result: { to: string } };
+  'chat.subscribe': { params: Record<string, never>; result: { subscribed: true } };
+  invite: { params: { contact: string; room: string; reason?: string }; result: { to: string; room: string } };
+  shutdown: { params: Record<string, never>; result: { stopping: true } };
+}
+
+export type ControlMethod = keyof ControlMethods;
+
+export interface ContactJson {
+  [key: string]: JsonValue;
+  name: string;
+  alias: string | null;
+  status: string;
+  message: string | null;
+  addresses: string[];
+  port: number;
+}
+
+/** Events (JSON-RPC notifications from the service): name and params. */
+export interface ControlEvents {
+  'room.ready': { room: string; members: MemberJson[] };
+  'room.message': MessageJson;
+  'room.member-joined': { room: string } & MemberJson;
+  'room.member-left': { room: string } & MemberJson;
+  'room.member-updated': { room: string } & MemberJson;
+  'room.topic': { room: string; topic: string; setBy: string; setAt: string; replay: boolean };
+  'room.typing': { room: string; member: string; state: string };
+  'room.moved': { room: string; address: string; port: number; previousAddress: string; previousPort: number };
+  'room.left': { room: string; reason: string };
+  'contact.added': ContactJson;
+  'contact.updated': ContactJson;
+  'contact.removed': ContactJson;
+  'chat.message': { from: string; kind: string; text: string; time: string };
+  'chat.invitation': { from: string; room: string; address: string; port: number; reason: string; time: string };
+  /** The service is stopping: clients should expect the connection to close. */
+  'service.stopping': { reason: string };
+}
+
+export type ControlEvent = keyof ControlEvents;
+
+/**
+ * An error to answer a request with: `code` is the kebab-case code clients
+ * branch on (sent as `data.code`), `rpcCode` the JSON-RPC number.
+ */
+export class RpcFault extends CliqueError {
+  constructor(
+    code: string,
+    message: string,
+    readonly rpcCode: number = RpcErrorCode.application,
+  ) {
+    super(code, message);
+  }
+}
+
+/** Reading params strictly: a wrong type is an 'invalid-params' fault naming the member. */
+export class ParamReader {
+  private readonly object: { [key: string]: JsonValue };
+
+  constructor(params: RpcParams | undefined, allowed: readonly string[]) {
+    if (params === undefined) params = {};
+    if (Array.isArray(params)) throw invalidParams('params must be an object');
+    for (const key of Object.keys(params)) {
+      if (!allowed.includes(key)) throw invalidParams(`unknown parameter ${JSON.stringify(key.slice(0, 40))}`);
+    }
+    this.object = params;
+  }
+
+  string(key: string, options: { maxLength?: number } = {}): string {
+    const value = this.optionalString(key, options);
+    if (value === undefined) throw invalidParams(`${key} is required`);
+    return value;
+  }
+
+  optionalString(key: string, { maxLength = 65_536 }: { maxLength?: number } = {}): string | undefined {
+    const value = this.object[key];
+    if (value === undefined) return undefined;
+    if (typeof value !== 'string') throw invalidParams(`${key} must be a string`);
+    if (value.length > maxLength) throw invalidParams(`${key} is longer than ${maxLength} characters`);
+    return value;
+  }
+
+  optionalInteger(key: string, min: number, max: number): number | undefined {
+    const value = this.object[key];
+    if (value === undefined) return undefined;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) throw invalidParams(`${key} must be an integer from ${min} to ${max}`);
+    return value;
+  }
+
+  optionalBoolean(key: string): boolean | undefined {
+    const value = this.object[key];
+    if (value === undefined) return undefined;
+    if (typeof value !== 'boolean') throw invalidParams(`${key} must be true or false`);
+    return value;
+  }
+
+  optionalChoice<T extends string>(key: string, choices: readonly T[]): T | undefined {
+    const value = this.object[key];
+    if (value === undefined) return undefined;
+    if (typeof value !== 'string' || !(choices as readonly string[]).includes(value)) throw invalidParams(`${key} must be one of ${choices.join(', ')}`);
+    return value as T;
+  }
+
+  stringArray(key: string, { maxItems, maxLength }: { maxItems: number; maxLength: number }): string[] {
+    const value = this.object[key];
+    if (!Array.isArray(value) || value.length === 0 || value.length > maxItems) throw invalidParams(`${key} must be an array of 1 to ${maxItems} strings`);
+    return value.map((item) => {
+      if (typeof item !== 'string' || item.length > maxLength) throw invalidParams(`${key} must hold strings of at most ${maxLength} characters`);
+      return item;
+    });
+  }
+}
+
+function invalidParams(message: string): RpcFault {
+  return new RpcFault('invalid-params', message, RpcErrorCode.invalidParams);
+}
