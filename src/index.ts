@@ -49,6 +49,19 @@ export type { EngineOptions, EngineTiming, EngineState, EngineEvent, EngineOutpu
 export { openMulticastNode, type MulticastNodeOptions } from './net/multicast-node.js';
 export type { EngineDriver, EngineDriverEvents, DriverMessage } from './net/engine-driver.js';
 
+// The person's clique service (one per login and interface): its typed control client.
+export {
+  ServiceClient,
+  ensureService,
+  PROTOCOL_VERSION,
+  type ServiceClientOptions,
+  type ServiceClientEvents,
+  type ServiceEvent,
+  type EnsureServiceOptions,
+  type ControlMethods,
+  type ControlEvents,
+} from './service/index.js';
+
 // Errors: branch on `code`.
 export { CliqueError } from './base/clique-error.js';
 export { RoomError, type RoomErrorCode } from './rooms/room-error.js';
@@ -60,6 +73,7 @@ export { EngineError, type EngineErrorCode } from './rmcast/engine-error.js';
 export { DriverError, type DriverErrorCode } from './net/driver-error.js';
 export { TransportError, type TransportErrorCode } from './net/transport-error.js';
 export { DiskError, type DiskErrorCode } from './base/disk-error.js';
+export { ServiceError, ServiceRequestError, type ServiceErrorCode, type RemoteErrorCode } from './service/index.js';
 
 // Logging.
 export { Logger, type LogLevel, type LogRecord, type LogSink } from './base/logger.js';

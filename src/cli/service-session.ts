@@ -5,7 +5,7 @@ import { RoomError } from '../rooms/room-error.js';
 import { DEFAULT_LINGER_MS } from '../service/clique-service.js';
 import { ensureService } from '../service/ensure-service.js';
 import type { ServiceClient } from '../service/service-client.js';
-import { ServiceRequestError } from '../service/service-error.js';
+import { ServiceRequestError } from '../service/service-request-error.js';
 import { servicePaths } from '../service/service-paths.js';
 import { UsageError } from './usage-error.js';
 

@@ -9,21 +9,8 @@ import { Clique, type JoinOptions } from '../rooms/clique.js';
 import type { HistoryEntry } from '../rooms/history-store.js';
 import type { Room } from '../rooms/room.js';
 import type { RoomMember, RoomMessage } from '../rooms/room-types.js';
-import {
-  ParamReader,
-  PROTOCOL_VERSION,
-  RpcFault,
-  type ContactJson,
-  type ControlEvents,
-  type JoinHold,
-  type MemberJson,
-  type MessageJson,
-  type RoomSnapshot,
-  type RoomStatusJson,
-  type SendResult,
-  type ServiceIdentity,
-  type StatusResult,
-} from './control-protocol.js';
+import { ParamReader, PROTOCOL_VERSION, type ContactJson, type ControlEvents, type JoinHold, type MemberJson, type MessageJson, type RoomSnapshot, type RoomStatusJson, type SendResult, type ServiceIdentity, type StatusResult } from './control-protocol.js';
+import { RpcFault } from './rpc-fault.js';
 import { ControlServer, type ControlClient, type ControlHandler, type ControlLimits } from './control-server.js';
 import type { JsonValue, RpcParams } from './json-rpc.js';
 import { ServiceError } from './service-error.js';

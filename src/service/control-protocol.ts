@@ -1,4 +1,4 @@
-import { CliqueError } from '../base/clique-error.js';
+import { RpcFault } from './rpc-fault.js';
 import { RpcErrorCode, type JsonValue, type RpcParams } from './json-rpc.js';
 
 /**
@@ -166,19 +166,6 @@ export interface ControlEvents {
 
 export type ControlEvent = keyof ControlEvents;
 
-/**
- * An error to answer a request with: `code` is the kebab-case code clients
- * branch on (sent as `data.code`), `rpcCode` the JSON-RPC number.
- */
-export class RpcFault extends CliqueError {
-  constructor(
-    code: string,
-    message: string,
-    readonly rpcCode: number = RpcErrorCode.application,
-  ) {
-    super(code, message);
-  }
-}
 
 /** Reading params strictly: a wrong type is an 'invalid-params' fault naming the member. */
 export class ParamReader {

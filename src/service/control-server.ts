@@ -2,7 +2,8 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { CliqueError } from '../base/clique-error.js';
 import { errorText } from '../base/error-text.js';
 import { silentLogger, type Logger } from '../base/logger.js';
-import { PROTOCOL_VERSION, RpcFault } from './control-protocol.js';
+import { PROTOCOL_VERSION } from './control-protocol.js';
+import { RpcFault } from './rpc-fault.js';
 import { encodeError, encodeNotification, encodeResult, RpcErrorCode, RpcLineReader, type JsonValue, type RpcId, type RpcMessage, type RpcParams } from './json-rpc.js';
 
 /** Per-client limits: whatever a client does, it costs the service at most this much. */

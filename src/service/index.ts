@@ -3,5 +3,7 @@ export { CliqueService, DEFAULT_LINGER_MS, type CliqueServiceOptions } from './c
 export { ServiceClient, type ServiceClientEvents, type ServiceClientOptions, type ServiceEvent } from './service-client.js';
 export { ensureService, type EnsureServiceOptions } from './ensure-service.js';
 export { servicePaths, type ServicePaths } from './service-paths.js';
-export { ServiceError, ServiceRequestError, type ServiceErrorCode } from './service-error.js';
+export { ServiceError, type ServiceErrorCode } from './service-error.js';
+export { ServiceRequestError } from './service-request-error.js';
+export type { RemoteErrorCode } from './remote-error-code.js';
 export { PROTOCOL_VERSION, type ControlEvent, type ControlEvents, type ControlMethod, type ControlMethods } from './control-protocol.js';

@@ -5,7 +5,9 @@ import { errorText } from '../base/error-text.js';
 import { LineSplitter } from '../net/line-splitter.js';
 import { PROTOCOL_VERSION, type ControlEvent, type ControlEvents, type ControlMethod, type ControlMethods, type ServiceIdentity } from './control-protocol.js';
 import { encodeRequest, parseRpcLine, type JsonValue, type RpcParams } from './json-rpc.js';
-import { ServiceError, ServiceRequestError } from './service-error.js';
+import { ServiceError } from './service-error.js';
+import type { RemoteErrorCode } from './remote-error-code.js';
+import { ServiceRequestError } from './service-request-error.js';
 
 /** One event from the service: its name and params (see ControlEvents). */
 export type ServiceEvent = { [K in ControlEvent]: { event: K; params: ControlEvents[K] } }[ControlEvent];
@@ -147,7 +149,8 @@ export class ServiceClient extends EventEmitter<ServiceClientEvents> {
       this.pending.delete(id as number);
       clearTimeout(waiter.timer);
       if (message.kind === 'result') waiter.resolve(message.result);
-      else waiter.reject(new ServiceRequestError(message.error.data?.code ?? 'unknown', message.error.message, message.error.code));
+      // A newer service may answer with a code this client does not know: it is passed on as it is (see RemoteErrorCode).
+      else waiter.reject(new ServiceRequestError((message.error.data?.code ?? 'internal-error') as RemoteErrorCode, message.error.message, message.error.code));
       return;
     }
     if (message.kind === 'invalid' && message.error.data?.code !== undefined) {

@@ -24,18 +24,3 @@ export class ServiceError extends CliqueError {
     super(code, message, options);
   }
 }
-
-/**
- * An error answered by the service to a request: `code` is the kebab-case code
- * from the response's `data.code` (see docs/control-protocol.md), `rpcCode`
- * the JSON-RPC numeric code.
- */
-export class ServiceRequestError extends CliqueError {
-  constructor(
-    code: string,
-    message: string,
-    readonly rpcCode: number,
-  ) {
-    super(code, message);
-  }
-}

@@ -33,6 +33,11 @@ const VALUES = [
   'TransportError',
   'XmlError',
   'openMulticastNode',
+  'ServiceClient',
+  'ensureService',
+  'ServiceError',
+  'ServiceRequestError',
+  'PROTOCOL_VERSION',
 ];
 
 /** Names that are types only. */
@@ -95,6 +100,15 @@ const TYPES = [
   'DriverErrorCode',
   'TransportErrorCode',
   'DiskErrorCode',
+  'ServiceErrorCode',
+  'RemoteErrorCode',
+  // the clique service's typed client
+  'ServiceClientOptions',
+  'ServiceClientEvents',
+  'ServiceEvent',
+  'EnsureServiceOptions',
+  'ControlMethods',
+  'ControlEvents',
   // logging
   'LogLevel',
   'LogRecord',

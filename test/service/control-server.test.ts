@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deferred } from '../../src/base/deferred.js';
-import { RpcFault } from '../../src/service/control-protocol.js';
+import { RpcFault } from '../../src/service/rpc-fault.js';
 import { ControlServer, type ControlClient, type ControlHandler, type ControlLimits } from '../../src/service/control-server.js';
 import { encodeRequest, type JsonValue, type RpcParams } from '../../src/service/json-rpc.js';
 import { ServiceClient } from '../../src/service/service-client.js';
-import { ServiceRequestError } from '../../src/service/service-error.js';
+import { ServiceRequestError } from '../../src/service/service-request-error.js';
 import { sleep, waitFor } from '../support/wait.js';
 
 /**

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ParamReader, RpcFault } from '../../src/service/control-protocol.js';
+import { ParamReader } from '../../src/service/control-protocol.js';
+import { RpcFault } from '../../src/service/rpc-fault.js';
 import { encodeError, encodeNotification, encodeRequest, encodeResult, parseRpcLine, RpcLineReader, type RpcMessage } from '../../src/service/json-rpc.js';
 import { cutAt } from '../support/byte-chunks.js';
 import { assertProperty, propertySeed } from '../support/fast-check-seed.js';

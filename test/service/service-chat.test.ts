@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ServiceClient, type ServiceEvent } from '../../src/service/service-client.js';
-import { ServiceRequestError } from '../../src/service/service-error.js';
+import { ServiceRequestError } from '../../src/service/service-request-error.js';
 import { waitFor } from '../support/wait.js';
 import { cleanUp, person, run } from './service-people.js';
 
