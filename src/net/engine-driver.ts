@@ -27,6 +27,10 @@ export interface EngineDriverEvents {
   message: [message: DriverMessage];
   'members-joined': [names: string[]];
   'members-lost': [names: string[]];
+  /** The engine starts over under a new sender id (see EngineEvent 'reset'). */
+  reset: [reason: 'declared-failed' | 'internal-error', detail: string];
+  /** Somebody forges packets of `senderId` (see EngineEvent 'spoof-suspected'). */
+  'spoof-suspected': [suspect: { senderId: number; sender: string | undefined; packetId: number }];
   disconnected: [];
   error: [error: CliqueError];
   /** Members acknowledged some of our packets: `unacknowledged` remain (flow control; see whenUnacknowledgedAtMost). */
@@ -293,6 +297,14 @@ export class EngineDriver extends EventEmitter<EngineDriverEvents> {
           return;
         case 'members-lost':
           this.emit('members-lost', [...event.names]);
+          return;
+        case 'reset':
+          this.logger.warn('engine reset', { reason: event.reason, detail: event.detail });
+          this.emit('reset', event.reason, event.detail);
+          return;
+        case 'spoof-suspected':
+          this.logger.warn('forged packets suspected', { senderId: event.senderId, sender: event.sender, packetId: event.packetId });
+          this.emit('spoof-suspected', { senderId: event.senderId, sender: event.sender, packetId: event.packetId });
           return;
         case 'disconnected':
           this.disconnected = true;

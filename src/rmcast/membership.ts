@@ -37,8 +37,12 @@ type JoinCheck = 'equal' | 'more-info' | 'less-info' | 'failed';
 /** What membership needs from the engine around it. */
 export interface MembershipHost {
   readonly ownId: number;
-  /** Originate a reliable control packet (next id, current depends) and cache it. */
-  originateControl(type: IdListPacket['type'], ids: number[], repeating: boolean): { packetId: number; bytes: Uint8Array };
+  /**
+   * Originate a reliable control packet (next id, current depends) and cache it.
+   * `ids` come best first: those that do not fit the datagram are left out, and
+   * `ids` of the result are the ones sent.
+   */
+  originateControl(type: IdListPacket['type'], ids: number[], repeating: boolean): { packetId: number; bytes: Uint8Array; ids: number[] };
   /** We were declared failed: leave under the old id and come back with a new one (spec §8.9). */
   reset(): void;
   emit(event: EngineEvent): void;
@@ -115,16 +119,45 @@ export class Membership {
     return true;
   }
 
-  private updateFromPacket(packet: Packet, newState: MemberState): boolean {
+  /** `foreign`: the packet's sender is no member yet, so the ids it mentions are taken only if mayMention. */
+  private updateFromPacket(packet: Packet, newState: MemberState, foreign: boolean): boolean {
     let changed = false;
     if ('packetId' in packet && packet.type !== 'repair-request') {
       changed = this.updateMember(packet.sender, newState, seqAdd(packet.packetId, 1));
-      for (const d of packet.depends) changed = this.updateMember(d.senderId, newState, d.packetId) || changed;
+      for (const d of packet.depends) {
+        if (!foreign || this.mayMention(d.senderId)) changed = this.updateMember(d.senderId, newState, d.packetId) || changed;
+      }
     } else if (packet.type === 'session') {
       changed = this.updateMember(packet.sender, newState, 0);
-      for (const d of packet.positions) changed = this.updateMember(d.senderId, newState, 0) || changed;
+      for (const d of packet.positions) {
+        if (!foreign || this.mayMention(d.senderId)) changed = this.updateMember(d.senderId, newState, 0) || changed;
+      }
     }
     return changed;
+  }
+
+  /**
+   * Ours (issue 15): the original makes every id named in a foreign packet's
+   * depends or positions a gathering member. Two forged packets with 170
+   * made-up ids each then overflow our ATTEMPT_JOIN and JOIN lists. An id that
+   * a stranger's packet mentions joins our gathering only once it is a member
+   * already or is established: it spoke under its own id and has a name. Ids
+   * mentioned by a sender that exchanged positions with us (its ATTEMPT_JOIN in
+   * causal order) are taken as in the original: the join check (spec §8.5)
+   * fails any member the others list that we do not know, so refusing them
+   * there would break merges.
+   */
+  private mayMention(id: number): boolean {
+    return this.members.has(id) || this.table.isEstablished(id);
+  }
+
+  /** The sender table dropped a stranger to make room: forget it here too unless it got somewhere. */
+  forget(id: number): void {
+    const m = this.members.get(id);
+    if (m !== undefined && m.state < MemberState.AjRepeat) {
+      this.ctx.timers.cancel(m.failureTimer);
+      this.members.delete(id);
+    }
   }
 
   private nameOf(id: number): string | undefined {
@@ -135,26 +168,31 @@ export class Membership {
 
   onForeignPacket(packet: Packet): void {
     if (!this.active || this.state === MembershipState.Joining || packet.type === 'bye') return;
-    if (this.table.ensure(packet.sender) === undefined) return;
+    const record = this.table.ensure(packet.sender);
+    if (record === undefined) return;
+    if (packet.type !== 'whois-reply') record.spoke = true;
+    // Ours (issue 15): a stranger is asked its name first (WHOIS) and gathered
+    // with once named; it keeps sending (SESSIONs, a repeating ATTEMPT_JOIN).
+    if (!this.table.isEstablished(packet.sender)) return;
     const reliable = 'depends' in packet;
     if (!reliable && packet.type !== 'session') return;
     const own = this.host.ownId;
     if (packet.type === 'attempt-join') {
       if (packet.ids.includes(own)) {
-        this.updateFromPacket(packet, MemberState.AjRepeat);
+        this.updateFromPacket(packet, MemberState.AjRepeat, true);
         this.sendAttemptJoin(true);
         return;
       }
       if (packet.depends.some((d) => d.senderId === own)) {
         if (this.members.get(packet.sender)?.state === MemberState.AjStarted) {
-          this.updateFromPacket(packet, MemberState.AjDone);
+          this.updateFromPacket(packet, MemberState.AjDone, true);
           this.sendAttemptJoin(true);
         }
         return;
       }
     }
     if (packet.type === 'data' && !isStart(packet)) return;
-    this.updateFromPacket(packet, MemberState.Unknown);
+    this.updateFromPacket(packet, MemberState.Unknown, true);
     this.sendAttemptJoin(false);
   }
 
@@ -198,8 +236,11 @@ export class Membership {
     const repeat = list.length > 0 || anyRepeat;
     if (!repeat && !this.sendEmpty) return;
     this.sendEmpty = false;
-    const { packetId, bytes } = this.host.originateControl('attempt-join', list, repeat);
-    this.ctx.log.debug('sent ATTEMPT_JOIN', { packetId, list: list.map(hex), repeat });
+    // Too many to ask at once: named, further along, recently heard first (SenderTable.rankIds).
+    const ranked = list.length > 1 ? this.table.rankIds(list) : list;
+    const { packetId, bytes, ids } = this.host.originateControl('attempt-join', ranked, repeat);
+    if (ids.length < list.length) this.ctx.log.warn('ATTEMPT_JOIN list cut to fit a datagram', { wanted: list.length, sent: ids.length });
+    this.ctx.log.debug('sent ATTEMPT_JOIN', { packetId, list: ids.map(hex), repeat });
     if (repeat) {
       this.repeatingAj = { packetId, bytes, timer: undefined };
       this.scheduleAjRepeat();
@@ -240,9 +281,9 @@ export class Membership {
     let changed = false;
     for (const id of packet.ids) {
       if (id === own) ourIdListed = true;
-      changed = this.updateMember(id, MemberState.AjStarted, 0) || changed;
+      else changed = this.updateMember(id, MemberState.AjStarted, 0) || changed;
     }
-    changed = this.updateFromPacket(packet, ourIdListed ? MemberState.AjRepeat : MemberState.AjDone) || changed;
+    changed = this.updateFromPacket(packet, ourIdListed ? MemberState.AjRepeat : MemberState.AjDone, false) || changed;
     this.state = MembershipState.Gathering;
     this.restartGatheringTimer();
     // The original's suppression test always yields -1 (Q11): answer when anything changed.
@@ -295,6 +336,22 @@ export class Membership {
       m.agreed = false;
       (m.state < MemberState.Failing ? this.joinList : this.joinFailures).push(m.id);
     }
+    this.joinFailures = this.rankFailures(this.joinFailures);
+  }
+
+  /**
+   * Failure lists best first, for when they do not fit a datagram: members of
+   * our view first, then others failing, then those dropped without a round;
+   * ties by id, so members that hold the same failures cut them the same way.
+   */
+  private rankFailures(ids: number[]): number[] {
+    if (ids.length < 2) return ids;
+    const rank = (id: number): number => {
+      if (this.view.has(id)) return 0;
+      const state = this.members.get(id)?.state;
+      return state === MemberState.MemberFailing || state === MemberState.Failing ? 1 : 2;
+    };
+    return ids.map((id) => ({ id, r: rank(id) })).sort((a, b) => a.r - b.r || a.id - b.id).map((x) => x.id);
   }
 
   private restartJoinPhase(): void {
@@ -302,7 +359,12 @@ export class Membership {
     this.computeJoinLists();
     const own = this.table.own;
     if (own !== undefined) this.table.setHold(own, own.nextInput);
-    const { packetId } = this.host.originateControl('join', this.joinFailures, false);
+    const { packetId, ids } = this.host.originateControl('join', this.joinFailures, false);
+    if (ids.length < this.joinFailures.length) {
+      // Compare later JOINs with what we announced (spec §8.5 compares counts).
+      this.ctx.log.warn('JOIN failure list cut to fit a datagram', { wanted: this.joinFailures.length, sent: ids.length });
+      this.joinFailures = ids;
+    }
     this.ctx.log.debug('sent JOIN', { packetId, members: this.joinList.map(hex), failures: this.joinFailures.map(hex) });
     this.markPendingFailed();
     this.ctx.timers.cancel(this.joinTimer);
@@ -501,9 +563,14 @@ export class Membership {
         m.failureTimer = undefined;
         this.onFailureTimeout(id);
       });
-      const failures = [...this.pendingFailures];
-      this.host.originateControl('failure', failures, false);
-      this.ctx.log.debug('sent FAILURE', { failed: failures.map(hex) });
+      // More failures than one datagram holds go out in several FAILURE packets.
+      let failures = this.rankFailures([...this.pendingFailures]);
+      while (failures.length > 0) {
+        const { ids } = this.host.originateControl('failure', failures, false);
+        this.ctx.log.debug('sent FAILURE', { failed: ids.map(hex) });
+        if (ids.length === 0) break;
+        failures = failures.slice(ids.length);
+      }
       this.markPendingFailed();
     }
     if (reporter !== undefined && reporter !== this.host.ownId) {

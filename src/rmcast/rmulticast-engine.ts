@@ -1,3 +1,4 @@
+import { errorText } from '../base/error-text.js';
 import { Logger, silentLogger } from '../base/logger.js';
 import { decodePacket, encodePacket, packetTypeName } from '../wire/codec.js';
 import {
@@ -13,8 +14,9 @@ import {
   type ReliablePacket,
 } from '../wire/packet.js';
 import { PacketError } from '../wire/packet-error.js';
+import { seqDiff } from '../wire/sequence.js';
 import { deadlineIn, type EngineContext } from './engine-context.js';
-import { DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_TIMING } from './engine-defaults.js';
+import { DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_TIMING, RATE_LIMIT_KEYS, SPOOF_REPORT_INTERVAL_MS } from './engine-defaults.js';
 import { EngineError } from './engine-error.js';
 import type {
   EngineEvent,
@@ -24,9 +26,11 @@ import type {
   EngineTiming,
   MulticastEngine,
 } from './engine-types.js';
+import { fitControlLists, sessionLimit } from './list-limits.js';
 import { Membership, MembershipState } from './membership.js';
-import { SenderState } from './sender-record.js';
-import { hex, SenderTable } from './sender-table.js';
+import { KeyedRateLimiter } from './rate-limit.js';
+import { SenderState, type SenderRecord } from './sender-record.js';
+import { hex, SenderTable, type SuppressedCounts } from './sender-table.js';
 import { TimerQueue, type TimerHandle } from './timer-queue.js';
 
 /** 'draining': leave() was called; we still run normally (answer repairs) until our packets are acknowledged. */
@@ -39,6 +43,12 @@ export interface EngineStats {
   malformed: number;
   messagesSent: number;
   messagesDelivered: number;
+  /** Packets that conflicted with one we hold under the same sender and packet id (forgeries). */
+  spoofSuspected: number;
+  /** Internal errors the engine recovered from by resetting (each one a 'reset' event). */
+  internalErrors: number;
+  /** What the rate limiters held back (RATE_LIMITS in engine-defaults.ts). */
+  suppressed: Readonly<SuppressedCounts>;
 }
 
 /**
@@ -64,7 +74,7 @@ const ACK_AFTER_MESSAGES = 64;
  */
 export class RMulticastEngine implements MulticastEngine {
   readonly name: string;
-  readonly stats: EngineStats = { datagramsIn: 0, datagramsOut: 0, malformed: 0, messagesSent: 0, messagesDelivered: 0 };
+  readonly stats: EngineStats;
   private phase: Phase = 'idle';
   private id: number | undefined;
   private clock = 0;
@@ -92,6 +102,8 @@ export class RMulticastEngine implements MulticastEngine {
   private ackTimer: TimerHandle | undefined;
   private unackedDeliveries = 0;
   private readonly foreignSessionSeen = new Set<number>();
+  private readonly spoofReports: KeyedRateLimiter;
+  private recovering = false;
 
   constructor(options: EngineOptions) {
     const nameBytes = new TextEncoder().encode(options.name);
@@ -124,7 +136,25 @@ export class RMulticastEngine implements MulticastEngine {
       onSenderFailed: (id) => this.membership.onSenderFailed(id),
       onMessage: (record, streamId, data) => this.deliver(record.name ?? hex(record.id), record.id, streamId, data),
       onReliableRetransmit: () => this.restartKeepalive(),
+      onSenderForgotten: (id) => this.membership.forget(id),
+      onConflictingPacket: (record, packetId) => this.conflict(record, packetId),
     });
+    this.stats = {
+      datagramsIn: 0,
+      datagramsOut: 0,
+      malformed: 0,
+      messagesSent: 0,
+      messagesDelivered: 0,
+      spoofSuspected: 0,
+      internalErrors: 0,
+      suppressed: this.table.suppressed,
+    };
+    this.spoofReports = new KeyedRateLimiter(
+      { perSecond: 1000 / SPOOF_REPORT_INTERVAL_MS, burst: 1 },
+      { perSecond: 1, burst: 10 },
+      RATE_LIMIT_KEYS,
+      0,
+    );
     const engine = this;
     this.membership = new Membership(this.ctx, this.table, {
       get ownId() {
@@ -179,17 +209,26 @@ export class RMulticastEngine implements MulticastEngine {
   // ---- driving interface ------------------------------------------------------------
 
   start(now: number): void {
-    this.advance(now);
-    if (this.phase !== 'idle') return;
-    this.startProbing();
+    this.guarded('start', () => {
+      this.advance(now);
+      if (this.phase !== 'idle') return;
+      this.startProbing();
+    });
   }
 
   receive(datagram: Uint8Array, now: number): void {
-    this.advance(now);
     this.stats.datagramsIn++;
+    this.guarded('receive', () => this.receiveDatagram(datagram, now));
+  }
+
+  private receiveDatagram(datagram: Uint8Array, now: number): void {
+    this.advance(now);
     // Our own datagrams come back through multicast loopback: one per packet we
     // send. Once connected they are dropped anyway (spec §3.2), so skip the decode.
-    if (this.phase === 'connected' && datagram.length >= HEADER_SIZE && this.id !== undefined && readSender(datagram) === this.id) return;
+    if (this.phase === 'connected' && datagram.length >= HEADER_SIZE && this.id !== undefined && readSender(datagram) === this.id) {
+      this.checkOwnEcho(datagram);
+      return;
+    }
     let packet: Packet;
     try {
       packet = decodePacket(datagram);
@@ -220,7 +259,7 @@ export class RMulticastEngine implements MulticastEngine {
   }
 
   send(streamId: number, payload: Uint8Array, now: number): void {
-    this.advance(now);
+    this.guarded('tick', () => this.advance(now));
     if (this.phase !== 'connected' || this.id === undefined) {
       throw new EngineError('not-connected', `cannot send while ${this.state}`);
     }
@@ -233,12 +272,14 @@ export class RMulticastEngine implements MulticastEngine {
         `message of ${payload.length} bytes exceeds the maximum of ${this.ctx.maxMessageSize} bytes`,
       );
     }
+    this.guarded('send', () => this.sendMessage(streamId, payload));
+  }
+
+  private sendMessage(streamId: number, payload: Uint8Array): void {
+    // At most dependsLimit entries (list-limits.ts): the first fragment always has room.
     const depends = this.table.depends();
     const max = this.ctx.maxDatagramSize;
     const firstCapacity = max - DATA_HEADER_SIZE - SENDER_POSITION_SIZE * depends.length;
-    if (firstCapacity < 1 || depends.length > 255) {
-      throw new EngineError('too-many-senders', `${depends.length} senders do not fit in one ${max}-byte datagram`);
-    }
     const total = payload.length;
     if (total <= firstCapacity) {
       this.originateData(DataFlags.START | DataFlags.END, streamId, total, payload, depends);
@@ -254,10 +295,14 @@ export class RMulticastEngine implements MulticastEngine {
   }
 
   tick(now: number): void {
-    this.advance(now);
+    this.guarded('tick', () => this.advance(now));
   }
 
   leave(now: number): void {
+    this.guarded('leave', () => this.startLeaving(now));
+  }
+
+  private startLeaving(now: number): void {
     this.advance(now);
     if (this.phase === 'idle' || this.phase === 'probing') {
       this.close();
@@ -286,13 +331,15 @@ export class RMulticastEngine implements MulticastEngine {
   }
 
   failMember(name: string, now: number): void {
-    this.advance(now);
-    const record = this.table.findByName(name);
-    if (record === undefined || record.isOwn) {
-      this.log.warn('FAIL: no such sender', { name });
-      return;
-    }
-    this.table.reportFailed(record, 'forced by FAIL');
+    this.guarded('failMember', () => {
+      this.advance(now);
+      const record = this.table.findByName(name);
+      if (record === undefined || record.isOwn) {
+        this.log.warn('FAIL: no such sender', { name });
+        return;
+      }
+      this.table.reportFailed(record, 'forced by FAIL');
+    });
   }
 
   drain(): EngineOutput {
@@ -307,6 +354,86 @@ export class RMulticastEngine implements MulticastEngine {
   }
 
   // ---- internals ------------------------------------------------------------------------
+
+  /**
+   * Runs one input. Issue 15: an exception from inside the engine (a bug, or
+   * input nobody foresaw) must not leave it half-updated and silent, so it
+   * resets to a clean state, tells the user ('reset' event) and rejoins under a
+   * new id, like a reset by the group (spec §8.9).
+   */
+  private guarded(what: string, run: () => void): void {
+    try {
+      run();
+    } catch (error) {
+      if (this.recovering) throw error;
+      this.recover(what, error);
+    }
+  }
+
+  private recover(what: string, error: unknown): void {
+    this.recovering = true;
+    try {
+      this.stats.internalErrors++;
+      const detail = `internal error in ${what}: ${errorText(error)}`;
+      this.log.error('internal error; resetting and rejoining', { where: what, error: errorText(error) });
+      const phase = this.phase;
+      const oldId = this.id;
+      const byeId = this.table.own?.nextInput;
+      const lost = this.membership.takeView();
+      this.stopPeriodic();
+      this.timers.clear();
+      this.table.clear();
+      this.membership.clear(MembershipState.Disconnected);
+      this.foreignSessionSeen.clear();
+      this.unackedDeliveries = 0;
+      this.keepaliveDeadline = 0;
+      if (lost.length > 0) this.emit({ type: 'members-lost', names: lost, reason: 'reset' });
+      this.emit({ type: 'reset', reason: 'internal-error', detail });
+      if (phase === 'idle' || phase === 'closed') {
+        this.phase = phase;
+        return;
+      }
+      if (phase === 'draining' || phase === 'leaving') {
+        this.close();
+        return;
+      }
+      // One BYE under the old id lets the others drop us at once instead of timing out.
+      if (oldId !== undefined && byeId !== undefined && (phase === 'connected' || phase === 'resetting')) {
+        this.ctx.transmit(encodePacket({ type: 'bye', sender: oldId, packetId: byeId, depends: [] }));
+      }
+      this.initialPacketId = this.ctx.random.nextUint32();
+      this.startProbing();
+    } finally {
+      this.recovering = false;
+    }
+  }
+
+  /**
+   * A datagram under our own id: normally our multicast loopback. A reliable
+   * one that differs from the copy we hold, or that carries an id we have not
+   * used yet, is somebody impersonating us (spec Q16: the original never looks).
+   */
+  private checkOwnEcho(datagram: Uint8Array): void {
+    const own = this.table.own;
+    const packetId = readReliablePacketId(datagram);
+    if (own === undefined || packetId === undefined || datagram[7] === 0x14) return;
+    const cached = own.cache.get(packetId)?.bytes;
+    const unused = seqDiff(own.nextInput, packetId) >= 0;
+    if (unused || (cached !== undefined && cached !== datagram && !sameBytes(cached, datagram))) this.conflict(own, packetId);
+  }
+
+  /** Two different packets under one sender id and packet id: count, drop (done by the caller) and tell the user. */
+  private conflict(record: SenderRecord, packetId: number): void {
+    this.stats.spoofSuspected++;
+    this.log.warn('conflicting packets under one sender and packet id: somebody forges this sender', {
+      sender: hex(record.id),
+      name: record.name,
+      packetId,
+    });
+    if (this.spoofReports.allow(record.id, this.clock)) {
+      this.emit({ type: 'spoof-suspected', senderId: record.id, sender: record.name, packetId });
+    }
+  }
 
   private advance(now: number): void {
     this.timers.runDue(now, this.moveClock);
@@ -411,8 +538,11 @@ export class RMulticastEngine implements MulticastEngine {
       if (packet.type === 'whois-request') this.table.pushWhoisRequest(packet);
       return;
     }
-    if (packet.sender === this.id) return;
-    this.table.heard(packet.sender);
+    if (packet.sender === this.id) {
+      this.checkOwnEcho(datagram);
+      return;
+    }
+    this.table.heard(packet.sender, packet.type !== 'whois-reply');
     let accepted = this.push(packet, datagram);
     if (!accepted) {
       this.membership.onForeignPacket(packet);
@@ -422,7 +552,8 @@ export class RMulticastEngine implements MulticastEngine {
       // Ours (spec Q8): nodes that met only through WHOIS would not gather until a
       // keepalive minutes later; a SESSION from a sender we cannot place starts
       // gathering once per sender, exactly as if the record had not existed.
-      if (!this.foreignSessionSeen.has(packet.sender)) {
+      // Only once it is named (issue 15): a stranger is asked its name first.
+      if (!this.foreignSessionSeen.has(packet.sender) && this.table.isEstablished(packet.sender)) {
         this.foreignSessionSeen.add(packet.sender);
         this.membership.onForeignPacket(packet);
       }
@@ -445,16 +576,26 @@ export class RMulticastEngine implements MulticastEngine {
   private originate(fields: { type: 'no-data' } | { type: IdListPacket['type']; ids: number[] }, repeating = false): {
     packetId: number;
     bytes: Uint8Array;
+    ids: number[];
   } {
     const own = this.table.own;
     if (own === undefined || this.id === undefined) throw new EngineError('not-connected', 'no own sender record');
-    const packet = { ...fields, sender: this.id, packetId: own.nextInput, depends: this.table.depends() } as ReliablePacket;
+    let depends = this.table.depends();
+    let ids: number[] = [];
+    if (fields.type !== 'no-data') {
+      // Both lists must fit one datagram (list-limits.ts); callers order ids best first.
+      const fit = fitControlLists(depends.length, fields.ids.length, this.ctx.maxDatagramSize);
+      if (fit.depends < depends.length) depends = this.table.rankPositions(depends).slice(0, fit.depends);
+      ids = fit.ids < fields.ids.length ? fields.ids.slice(0, fit.ids) : fields.ids;
+      fields = { type: fields.type, ids };
+    }
+    const packet = { ...fields, sender: this.id, packetId: own.nextInput, depends } as ReliablePacket;
     const bytes = this.encodeOwn(packet);
     this.afterOriginate(packet, bytes, repeating);
-    return { packetId: packet.packetId, bytes };
+    return { packetId: packet.packetId, bytes, ids };
   }
 
-  private originateControl(type: IdListPacket['type'], ids: number[], repeating: boolean): { packetId: number; bytes: Uint8Array } {
+  private originateControl(type: IdListPacket['type'], ids: number[], repeating: boolean): { packetId: number; bytes: Uint8Array; ids: number[] } {
     return this.originate({ type, ids }, repeating);
   }
 
@@ -502,8 +643,8 @@ export class RMulticastEngine implements MulticastEngine {
     this.sessionTimer = this.timers.schedule(deadlineIn(this.ctx, this.ctx.timing.sessionInterval), () => {
       this.sessionTimer = undefined;
       if (!this.running || this.id === undefined) return;
-      const limit = Math.min(255, Math.floor((this.ctx.maxDatagramSize - 13) / SENDER_POSITION_SIZE));
-      this.ctx.transmit(encodePacket({ type: 'session', sender: this.id, positions: this.table.sessionPositions(limit) }));
+      const positions = this.table.sessionPositions(sessionLimit(this.ctx.maxDatagramSize));
+      this.ctx.transmit(encodePacket({ type: 'session', sender: this.id, positions }));
       this.scheduleSession();
     });
   }
@@ -597,6 +738,7 @@ export class RMulticastEngine implements MulticastEngine {
     const lost = this.membership.takeView();
     this.membership.clear(MembershipState.Resetting);
     if (lost.length > 0) this.emit({ type: 'members-lost', names: lost, reason: 'reset' });
+    this.emit({ type: 'reset', reason: 'declared-failed', detail: 'the group declared us failed' });
     this.phase = 'resetting';
     this.sendByes(() => {
       this.table.clear();
@@ -604,6 +746,19 @@ export class RMulticastEngine implements MulticastEngine {
       this.startProbing();
     });
   }
+}
+
+/** Packet id of a reliable datagram (bytes 12-15), or undefined for other types and short datagrams. */
+function readReliablePacketId(datagram: Uint8Array): number | undefined {
+  const type = datagram[7]!;
+  if (type < 0x0f || type > 0x14 || datagram.length < 16) return undefined;
+  return ((datagram[12]! << 24) | (datagram[13]! << 16) | (datagram[14]! << 8) | datagram[15]!) >>> 0;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** The header's sender id (bytes 8-11), without decoding the rest. */

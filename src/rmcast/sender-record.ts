@@ -25,6 +25,8 @@ export interface CacheEntry {
   processed: boolean;
   /** A repeating ATTEMPT_JOIN: never freed while repeating. */
   repeating: boolean;
+  /** Repair requests sent for it so far (their repeat interval backs off). */
+  naks?: number;
 }
 
 export interface AckRecord {
@@ -58,6 +60,12 @@ export class SenderRecord {
   whoisTimer: TimerHandle | undefined;
   whoisTimerIsReply = false;
   failureReported = false;
+  /**
+   * It sent us something under its own id (anything but a WHOIS_REPLY, which
+   * anybody may send for anybody, spec Q4). With a name, this is what lets an id
+   * that others' packets merely mention become a member (issue 15).
+   */
+  spoke = false;
   readonly createdAt: number;
   lastHeard: number;
   lastProgress: number;

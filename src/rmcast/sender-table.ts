@@ -12,7 +12,9 @@ import {
 } from '../wire/packet.js';
 import { seqAdd, seqDiff } from '../wire/sequence.js';
 import { deadlineIn, type EngineContext } from './engine-context.js';
-import { MAX_SENDER_RECORDS, PACKET_CACHE_SIZE } from './engine-defaults.js';
+import { MAX_SENDER_RECORDS, NAK_BACKOFF_MAX, PACKET_CACHE_SIZE, RATE_LIMIT_KEYS, RATE_LIMITS } from './engine-defaults.js';
+import { dependsLimit } from './list-limits.js';
+import { KeyedRateLimiter } from './rate-limit.js';
 import { SenderRecord, SenderState, type CacheEntry } from './sender-record.js';
 import type { TimerHandle } from './timer-queue.js';
 
@@ -29,6 +31,18 @@ export interface SenderTableHooks {
   onMessage(record: SenderRecord, streamId: number, data: Uint8Array): void;
   /** We re-sent a reliable packet with depends (restarts the keepalive, spec Q23). */
   onReliableRetransmit(): void;
+  /** A sender without a start was dropped to make room (it never got far enough to be failed). */
+  onSenderForgotten(id: number): void;
+  /** A second, different packet arrived under a sender id and packet id we hold: somebody forges packets. */
+  onConflictingPacket(record: SenderRecord, packetId: number): void;
+}
+
+/** What the rate limiters held back (EngineStats). */
+export interface SuppressedCounts {
+  whoisRequests: number;
+  whoisReplies: number;
+  repairRequests: number;
+  repairAnswers: number;
 }
 
 type DeliveryResult = 'delivered' | 'skipped' | 'blocked';
@@ -50,11 +64,34 @@ export class SenderTable {
   ownId = 0;
   /** Set while leaving: nothing is processed any more. */
   leaving = false;
+  readonly suppressed: SuppressedCounts = { whoisRequests: 0, whoisReplies: 0, repairRequests: 0, repairAnswers: 0 };
+  private readonly whoisRequestLimit: KeyedRateLimiter;
+  private readonly whoisReplyLimit: KeyedRateLimiter;
+  private readonly repairRequestLimit: KeyedRateLimiter;
+  private readonly repairAnswerLimit: KeyedRateLimiter;
 
   constructor(
     private readonly ctx: EngineContext,
     private readonly hooks: SenderTableHooks,
-  ) {}
+  ) {
+    const limiter = (l: (typeof RATE_LIMITS)[keyof typeof RATE_LIMITS]): KeyedRateLimiter =>
+      new KeyedRateLimiter(l.perKey, l.shared, RATE_LIMIT_KEYS, ctx.now());
+    this.whoisRequestLimit = limiter(RATE_LIMITS.whoisRequest);
+    this.whoisReplyLimit = limiter(RATE_LIMITS.whoisReply);
+    this.repairRequestLimit = limiter(RATE_LIMITS.repairRequest);
+    this.repairAnswerLimit = limiter(RATE_LIMITS.repairAnswer);
+  }
+
+  /**
+   * An id others may make a member of (issue 15): we heard it speak under its
+   * own id and somebody told us its name. Ids only mentioned in other
+   * packets' depends, SESSION positions or id lists are not, so forged lists
+   * cannot fill our gathering, our ATTEMPT_JOIN/JOIN lists or our depends.
+   */
+  isEstablished(id: number): boolean {
+    const record = this.records.get(id);
+    return record !== undefined && (record.isOwn || (record.spoke && record.name !== undefined));
+  }
 
   get(id: number): SenderRecord | undefined {
     return this.records.get(id);
@@ -88,7 +125,7 @@ export class SenderTable {
     const existing = this.records.get(id);
     if (existing !== undefined) return existing;
     if (id === 0) return undefined;
-    if (this.records.size >= MAX_SENDER_RECORDS) {
+    if (this.records.size >= MAX_SENDER_RECORDS && !this.evictStranger()) {
       this.ctx.log.warn('sender table full; ignoring new sender', { sender: hex(id) });
       return undefined;
     }
@@ -97,6 +134,24 @@ export class SenderTable {
     this.scheduleWhoisRequest(record, this.ctx.timing.whoisFirstRequest);
     this.ctx.log.debug('new sender record', { sender: hex(id) });
     return record;
+  }
+
+  /**
+   * The table is full: forget the sender without a start position that we
+   * heard from least recently (forged ids are such senders), so a flood of
+   * forged ids cannot keep a real newcomer out. False if every record has a start.
+   */
+  private evictStranger(): boolean {
+    let stalest: SenderRecord | undefined;
+    for (const record of this.records.values()) {
+      if (record.isOwn || record.hasStart) continue;
+      if (stalest === undefined || record.lastHeard < stalest.lastHeard) stalest = record;
+    }
+    if (stalest === undefined) return false;
+    this.cancelWhois(stalest);
+    this.deleteForever(stalest);
+    this.hooks.onSenderForgotten(stalest.id);
+    return true;
   }
 
   /** Set (or move forward) a record's start position (spec §5.1). */
@@ -197,6 +252,9 @@ export class SenderTable {
     this.pendingRemoval.clear();
     this.failedQueue.length = 0;
     this.leaving = false;
+    this.processing = this.processAgain = this.drainingFailures = false;
+    this.lastDepends = Object.freeze([]);
+    this.lastDependsCut = false;
   }
 
   /** Depends list for a packet we originate: our processing position for every active sender (spec §2.3). */
@@ -205,8 +263,8 @@ export class SenderTable {
     // position: hand out the previous list (never mutated) while it still holds.
     const previous = this.lastDepends;
     let matched = 0;
-    let same = true;
-    for (const record of this.records.values()) {
+    let same = !this.lastDependsCut;
+    if (same) for (const record of this.records.values()) {
       if (record.isOwn || !record.isActive) continue;
       const p = previous[matched];
       if (p === undefined || p.senderId !== record.id || p.packetId !== record.nextOutput) {
@@ -217,14 +275,42 @@ export class SenderTable {
     }
     // Frozen, so a packet that shares it cannot change another's (typed mutable like every packet's list).
     if (same && matched === previous.length) return previous as SenderPosition[];
-    const list: SenderPosition[] = [];
+    let list: SenderPosition[] = [];
     for (const record of this.records.values()) {
       if (!record.isOwn && record.isActive) list.push(Object.freeze({ senderId: record.id, packetId: record.nextOutput }));
     }
+    const limit = dependsLimit(this.ctx.maxDatagramSize);
+    this.lastDependsCut = list.length > limit;
+    if (this.lastDependsCut) list = this.rankPositions(list).slice(0, limit);
     this.lastDepends = Object.freeze(list);
     return list;
   }
   private lastDepends: readonly SenderPosition[] = Object.freeze([]);
+  private lastDependsCut = false;
+
+  /**
+   * Who stays in a list that does not fit the wire (issue 15), best first:
+   * named senders, then those further along (data delivered, then control
+   * processed, then only a start), then the most recently heard; ties by id.
+   * Leaving a sender out
+   * of our depends only weakens causal order and acks for it; it never makes an
+   * announced position go backwards (spec Q28).
+   */
+  rankIds(ids: readonly number[]): number[] {
+    const score = (id: number): [number, number, number] => {
+      const r = this.records.get(id);
+      if (r === undefined) return [0, 0, 0];
+      return [r.name !== undefined ? 1 : 0, r.isActive ? r.state : 0, r.lastHeard];
+    };
+    const scored = ids.map((id) => ({ id, s: score(id) }));
+    scored.sort((a, b) => b.s[0] - a.s[0] || b.s[1] - a.s[1] || b.s[2] - a.s[2] || a.id - b.id);
+    return scored.map((x) => x.id);
+  }
+
+  rankPositions(list: SenderPosition[]): SenderPosition[] {
+    const byId = new Map(list.map((p) => [p.senderId, p]));
+    return this.rankIds(list.map((p) => p.senderId)).map((id) => byId.get(id)!);
+  }
 
   /**
    * SESSION body: our receive position for every active sender, ourselves
@@ -325,6 +411,11 @@ export class SenderTable {
         entry.resendTimer = this.ctx.timers.schedule(deadlineIn(this.ctx, delay), () => {
           entry.resendTimer = undefined;
           if (entry.bytes === undefined || entry.packet === undefined) return;
+          if (!this.repairAnswerLimit.allow(record.id, this.ctx.now())) {
+            // The requester asks again; answering every forged request would make us an amplifier.
+            this.suppressed.repairAnswers++;
+            return;
+          }
           this.ctx.log.debug('repair send', { type: entry.packet.type, sender: hex(record.id), packetId: x });
           this.ctx.transmit(entry.bytes);
           if (entry.packet.depends.length > 0) this.hooks.onReliableRetransmit();
@@ -372,6 +463,12 @@ export class SenderTable {
     const i = packet.packetId;
     const entry = record.cache.get(i);
     if (entry?.packet !== undefined) {
+      if (entry.bytes !== undefined && entry.bytes !== bytes && !sameBytes(entry.bytes, bytes)) {
+        // Repairs are byte-for-byte copies (spec §2.1): different bytes under
+        // one id mean somebody forges this sender. Keep the first, tell the user.
+        this.hooks.onConflictingPacket(record, i);
+        return true;
+      }
       // A duplicate is usually somebody's repair: it reached everybody who
       // asked, so ours is no longer needed (ours; the original answers every
       // repair request from every holder, Q9).
@@ -410,10 +507,13 @@ export class SenderTable {
     }
   }
 
-  /** Note traffic from a sender (for the silence detector). */
-  heard(senderId: number): void {
+  /** Note traffic from a sender (for the silence detector); `speaks`: under its own id (not a WHOIS_REPLY). */
+  heard(senderId: number, speaks: boolean): void {
     const record = this.records.get(senderId);
-    if (record !== undefined) record.lastHeard = this.ctx.now();
+    if (record !== undefined) {
+      record.lastHeard = this.ctx.now();
+      if (speaks) record.spoke = true;
+    }
   }
 
   /** Periodic liveness checks (name discovery deadline, progress watchdog, silence, pending-removal cap). */
@@ -675,6 +775,9 @@ export class SenderTable {
   private recordAcks(x: SenderRecord, packet: ReliablePacket): void {
     for (const { senderId, packetId } of packet.depends) {
       const ack = x.acks.get(senderId);
+      // Only senders we hold are worth an ack record: a depends list naming 255
+      // made-up ids must not grow this map (GC reads acks of held senders only).
+      if (ack === undefined && !this.records.has(senderId) && !this.pendingRemoval.has(senderId)) continue;
       // A new ack of our own packets opens our flow-control window: free at once.
       const ours = senderId === this.ownId && !x.isOwn;
       if (ack === undefined) {
@@ -817,16 +920,28 @@ export class SenderTable {
     this.armNak(record, id, entry, this.ctx.timing.repairFirstRequest);
   }
 
+  /**
+   * Ours (spec Q32): a NAK that goes unanswered repeats ever more slowly (the
+   * repeat interval doubles up to NAK_BACKOFF_MAX times), and NAKs per sender
+   * are rate-limited, so forged positions cannot keep us asking at full rate.
+   */
   private armNak(record: SenderRecord, id: number, entry: CacheEntry, range: readonly [number, number]): void {
     this.ctx.timers.cancel(entry.nakTimer);
-    entry.nakTimer = this.ctx.timers.schedule(deadlineIn(this.ctx, range), () => {
+    const factor = Math.min(NAK_BACKOFF_MAX, 2 ** Math.max(0, (entry.naks ?? 0) - 1));
+    const [low, high] = range;
+    entry.nakTimer = this.ctx.timers.schedule(deadlineIn(this.ctx, [low * factor, high * factor]), () => {
       entry.nakTimer = undefined;
       if (entry.packet !== undefined || this.records.get(record.id) !== record) return;
       if (record.state >= SenderState.Stopped) return;
-      this.ctx.log.debug('repair request', { sender: hex(record.id), packetId: id });
-      this.ctx.transmit(
-        encodePacket({ type: 'repair-request', sender: this.ownId, originalSender: record.id, packetId: id }),
-      );
+      if (this.repairRequestLimit.allow(record.id, this.ctx.now())) {
+        this.ctx.log.debug('repair request', { sender: hex(record.id), packetId: id });
+        this.ctx.transmit(
+          encodePacket({ type: 'repair-request', sender: this.ownId, originalSender: record.id, packetId: id }),
+        );
+        entry.naks = (entry.naks ?? 0) + 1;
+      } else {
+        this.suppressed.repairRequests++;
+      }
       this.armNak(record, id, entry, this.ctx.timing.repairRepeatRequest);
     });
   }
@@ -837,7 +952,11 @@ export class SenderTable {
     record.whoisTimer = this.ctx.timers.schedule(deadlineIn(this.ctx, range), () => {
       record.whoisTimer = undefined;
       if (record.name !== undefined || this.leaving || this.records.get(record.id) !== record) return;
-      this.ctx.transmit(encodePacket({ type: 'whois-request', sender: this.ownId, queriedId: record.id }));
+      if (this.whoisRequestLimit.allow(record.id, this.ctx.now())) {
+        this.ctx.transmit(encodePacket({ type: 'whois-request', sender: this.ownId, queriedId: record.id }));
+      } else {
+        this.suppressed.whoisRequests++;
+      }
       this.scheduleWhoisRequest(record, this.ctx.timing.whoisRepeatRequest);
     });
   }
@@ -848,6 +967,10 @@ export class SenderTable {
     record.whoisTimer = this.ctx.timers.schedule(deadlineIn(this.ctx, this.ctx.timing.whoisReplyDelay), () => {
       record.whoisTimer = undefined;
       if (record.name === undefined) return;
+      if (!this.whoisReplyLimit.allow(record.id, this.ctx.now())) {
+        this.suppressed.whoisReplies++;
+        return;
+      }
       this.ctx.transmit(encodePacket({ type: 'whois-reply', sender: record.id, name: record.name }));
     });
   }
@@ -856,6 +979,12 @@ export class SenderTable {
     this.ctx.timers.cancel(record.whoisTimer);
     record.whoisTimer = undefined;
   }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function hasStoredPackets(record: SenderRecord): boolean {
