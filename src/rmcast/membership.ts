@@ -73,6 +73,11 @@ export class Membership {
     private readonly host: MembershipHost,
   ) {}
 
+  /** Member records held (view, gathering, failing). */
+  get size(): number {
+    return this.members.size;
+  }
+
   onConnected(): void {
     this.state = MembershipState.Normal;
   }

@@ -51,6 +51,22 @@ export interface EngineStats {
   suppressed: Readonly<SuppressedCounts>;
 }
 
+/** What the engine holds right now (tests bound it under hostile input; diagnostics). */
+export interface EngineFootprint {
+  /** Sender records, ours included (at most MAX_SENDER_RECORDS). */
+  senderRecords: number;
+  /** Departed senders kept to answer repairs. */
+  pendingRemoval: number;
+  /** Cache entries over all records: packets held, and gaps awaiting repair. */
+  cacheEntries: number;
+  /** Bytes of the datagrams held in those caches. */
+  cachedBytes: number;
+  /** Members known to the membership layer (view, gathering, failing). */
+  memberRecords: number;
+  /** Armed timers (cancelled ones not yet purged included). */
+  timers: number;
+}
+
 /**
  * Ours: a receiver that only listens would otherwise acknowledge nothing until
  * its 180 s keepalive, so senders keep every packet cached. After delivering
@@ -199,6 +215,28 @@ export class RMulticastEngine implements MulticastEngine {
    */
   get unacknowledgedPackets(): number {
     return this.table.own?.cache.size ?? 0;
+  }
+
+  get footprint(): EngineFootprint {
+    let cacheEntries = 0;
+    let cachedBytes = 0;
+    for (const record of [...this.table.records.values(), ...this.table.pendingRemoval.values()]) {
+      cacheEntries += record.cache.size;
+      for (const entry of record.cache.values()) cachedBytes += entry.bytes?.length ?? 0;
+    }
+    return {
+      senderRecords: this.table.records.size,
+      pendingRemoval: this.table.pendingRemoval.size,
+      cacheEntries,
+      cachedBytes,
+      memberRecords: this.membership.size,
+      timers: this.timers.size,
+    };
+  }
+
+  /** Next packet id we will originate, or undefined before we have an id (tests tell our past packets from future ones). */
+  get nextPacketId(): number | undefined {
+    return this.running ? this.table.own?.nextInput : undefined;
   }
 
   /** True while the group is agreeing on a new view (diagnostics and tests). */
