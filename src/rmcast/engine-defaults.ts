@@ -57,7 +57,12 @@ export const RATE_LIMITS = Object.freeze({
 });
 /** Keys a rate limiter remembers at most (sender ids); see KeyedRateLimiter. */
 export const RATE_LIMIT_KEYS = MAX_SENDER_RECORDS;
-/** A NAK that goes unanswered repeats ever more slowly: its repeat interval doubles up to this factor. */
+/**
+ * A NAK that goes unanswered this many times (about 10 s at the original's
+ * pace) repeats ever more slowly: its repeat interval doubles, up to
+ * NAK_BACKOFF_MAX times (4-6.4 s).
+ */
+export const NAK_BACKOFF_AFTER = 16;
 export const NAK_BACKOFF_MAX = 8;
 
 /** At most one 'spoof-suspected' event per forged sender id in this many ms. */

@@ -124,36 +124,20 @@ export class Membership {
     return true;
   }
 
-  /** `foreign`: the packet's sender is no member yet, so the ids it mentions are taken only if mayMention. */
-  private updateFromPacket(packet: Packet, newState: MemberState, foreign: boolean): boolean {
+  private updateFromPacket(packet: Packet, newState: MemberState): boolean {
     let changed = false;
     if ('packetId' in packet && packet.type !== 'repair-request') {
       changed = this.updateMember(packet.sender, newState, seqAdd(packet.packetId, 1));
       for (const d of packet.depends) {
-        if (!foreign || this.mayMention(d.senderId)) changed = this.updateMember(d.senderId, newState, d.packetId) || changed;
+        changed = this.updateMember(d.senderId, newState, d.packetId) || changed;
       }
     } else if (packet.type === 'session') {
       changed = this.updateMember(packet.sender, newState, 0);
       for (const d of packet.positions) {
-        if (!foreign || this.mayMention(d.senderId)) changed = this.updateMember(d.senderId, newState, 0) || changed;
+        changed = this.updateMember(d.senderId, newState, 0) || changed;
       }
     }
     return changed;
-  }
-
-  /**
-   * Ours (issue 15): the original makes every id named in a foreign packet's
-   * depends or positions a gathering member. Two forged packets with 170
-   * made-up ids each then overflow our ATTEMPT_JOIN and JOIN lists. An id that
-   * a stranger's packet mentions joins our gathering only once it is a member
-   * already or is established: it spoke under its own id and has a name. Ids
-   * mentioned by a sender that exchanged positions with us (its ATTEMPT_JOIN in
-   * causal order) are taken as in the original: the join check (spec §8.5)
-   * fails any member the others list that we do not know, so refusing them
-   * there would break merges.
-   */
-  private mayMention(id: number): boolean {
-    return this.members.has(id) || this.table.isEstablished(id);
   }
 
   /** The sender table dropped a stranger to make room: forget it here too unless it got somewhere. */
@@ -176,28 +160,36 @@ export class Membership {
     const record = this.table.ensure(packet.sender);
     if (record === undefined) return;
     if (packet.type !== 'whois-reply') record.spoke = true;
-    // Ours (issue 15): a stranger is asked its name first (WHOIS) and gathered
-    // with once named; it keeps sending (SESSIONs, a repeating ATTEMPT_JOIN).
+    // Ours (issue 15): the original gathers with a stranger and with every id
+    // its packet mentions (depends, SESSION positions) at once, so two forged
+    // packets from an unknown id naming 170 made-up ids each made 342
+    // gathering members. We first ask the stranger's name (WHOIS, rate-limited)
+    // and gather with it, and the ids it mentions, once it is named. A real
+    // newcomer announces its name when it connects and keeps sending (SESSIONs,
+    // a repeating ATTEMPT_JOIN), so it is at most one packet late; a forger
+    // that never answers to a name gets nowhere. Mentions themselves are taken
+    // as in the original: the join check (spec §8.5) fails every member that
+    // others list and we do not know, so refusing them breaks merges.
     if (!this.table.isEstablished(packet.sender)) return;
     const reliable = 'depends' in packet;
     if (!reliable && packet.type !== 'session') return;
     const own = this.host.ownId;
     if (packet.type === 'attempt-join') {
       if (packet.ids.includes(own)) {
-        this.updateFromPacket(packet, MemberState.AjRepeat, true);
+        this.updateFromPacket(packet, MemberState.AjRepeat);
         this.sendAttemptJoin(true);
         return;
       }
       if (packet.depends.some((d) => d.senderId === own)) {
         if (this.members.get(packet.sender)?.state === MemberState.AjStarted) {
-          this.updateFromPacket(packet, MemberState.AjDone, true);
+          this.updateFromPacket(packet, MemberState.AjDone);
           this.sendAttemptJoin(true);
         }
         return;
       }
     }
     if (packet.type === 'data' && !isStart(packet)) return;
-    this.updateFromPacket(packet, MemberState.Unknown, true);
+    this.updateFromPacket(packet, MemberState.Unknown);
     this.sendAttemptJoin(false);
   }
 
@@ -288,7 +280,7 @@ export class Membership {
       if (id === own) ourIdListed = true;
       else changed = this.updateMember(id, MemberState.AjStarted, 0) || changed;
     }
-    changed = this.updateFromPacket(packet, ourIdListed ? MemberState.AjRepeat : MemberState.AjDone, false) || changed;
+    changed = this.updateFromPacket(packet, ourIdListed ? MemberState.AjRepeat : MemberState.AjDone) || changed;
     this.state = MembershipState.Gathering;
     this.restartGatheringTimer();
     // The original's suppression test always yields -1 (Q11): answer when anything changed.

@@ -12,7 +12,7 @@ import {
 } from '../wire/packet.js';
 import { seqAdd, seqDiff } from '../wire/sequence.js';
 import { deadlineIn, type EngineContext } from './engine-context.js';
-import { MAX_SENDER_RECORDS, NAK_BACKOFF_MAX, PACKET_CACHE_SIZE, RATE_LIMIT_KEYS, RATE_LIMITS } from './engine-defaults.js';
+import { MAX_SENDER_RECORDS, NAK_BACKOFF_AFTER, NAK_BACKOFF_MAX, PACKET_CACHE_SIZE, RATE_LIMIT_KEYS, RATE_LIMITS } from './engine-defaults.js';
 import { dependsLimit } from './list-limits.js';
 import { KeyedRateLimiter } from './rate-limit.js';
 import { SenderRecord, SenderState, type CacheEntry } from './sender-record.js';
@@ -921,13 +921,15 @@ export class SenderTable {
   }
 
   /**
-   * Ours (spec Q32): a NAK that goes unanswered repeats ever more slowly (the
-   * repeat interval doubles up to NAK_BACKOFF_MAX times), and NAKs per sender
-   * are rate-limited, so forged positions cannot keep us asking at full rate.
+   * Ours (spec Q32): a NAK that goes unanswered NAK_BACKOFF_AFTER times (about
+   * 10 s, enough for a 50% lossy link) repeats ever more slowly (the repeat
+   * interval doubles up to NAK_BACKOFF_MAX times), and NAKs per sender are
+   * rate-limited, so forged positions cannot keep us asking at full rate.
    */
   private armNak(record: SenderRecord, id: number, entry: CacheEntry, range: readonly [number, number]): void {
     this.ctx.timers.cancel(entry.nakTimer);
-    const factor = Math.min(NAK_BACKOFF_MAX, 2 ** Math.max(0, (entry.naks ?? 0) - 1));
+    const naks = entry.naks ?? 0;
+    const factor = naks < NAK_BACKOFF_AFTER ? 1 : Math.min(NAK_BACKOFF_MAX, 2 ** (naks - NAK_BACKOFF_AFTER + 1));
     const [low, high] = range;
     entry.nakTimer = this.ctx.timers.schedule(deadlineIn(this.ctx, [low * factor, high * factor]), () => {
       entry.nakTimer = undefined;
