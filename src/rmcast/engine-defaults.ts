@@ -52,7 +52,7 @@ export const SEND_WINDOW = 192;
 export const RATE_LIMITS = Object.freeze({
   whoisRequest: { perKey: { perSecond: 3, burst: 3 }, shared: { perSecond: 20, burst: 40 } },
   whoisReply: { perKey: { perSecond: 2, burst: 3 }, shared: { perSecond: 40, burst: 60 } },
-  repairRequest: { perKey: { perSecond: 200, burst: 256 }, shared: { perSecond: 1000, burst: 1024 } },
+  repairRequest: { perKey: { perSecond: 100, burst: 256 }, shared: { perSecond: 200, burst: 256 } },
   repairAnswer: { perKey: { perSecond: 200, burst: 256 }, shared: { perSecond: 1000, burst: 1024 } },
 });
 /** Keys a rate limiter remembers at most (sender ids); see KeyedRateLimiter. */
@@ -64,6 +64,12 @@ export const RATE_LIMIT_KEYS = MAX_SENDER_RECORDS;
  */
 export const NAK_BACKOFF_AFTER = 16;
 export const NAK_BACKOFF_MAX = 8;
+/**
+ * A gap beyond everything we received from its sender (we know of it only
+ * from SESSION or depends positions) is forgotten after this many unanswered
+ * NAKs (about 30 s); a later position opens it again.
+ */
+export const NAK_GIVE_UP = 20;
 
 /** At most one 'spoof-suspected' event per forged sender id in this many ms. */
 export const SPOOF_REPORT_INTERVAL_MS = 10_000;

@@ -1,6 +1,7 @@
 import { isStart, type IdListPacket, type Packet, type ReliablePacket } from '../wire/packet.js';
 import { seqAdd } from '../wire/sequence.js';
 import { deadlineIn, type EngineContext } from './engine-context.js';
+import { MAX_SENDER_RECORDS } from './engine-defaults.js';
 import type { EngineEvent } from './engine-types.js';
 import { hex, type SenderTable } from './sender-table.js';
 import type { SenderRecord } from './sender-record.js';
@@ -22,6 +23,10 @@ export type MemberState = (typeof MemberState)[keyof typeof MemberState];
 
 export const MembershipState = { Disconnected: 0, Normal: 1, Gathering: 2, Joining: 3, Resetting: 4 } as const;
 export type MembershipState = (typeof MembershipState)[keyof typeof MembershipState];
+
+const MAX_GATHERING_STRANGERS = 64;
+/** Least time between two JOINs of ours in one join phase (see restartJoinPhase). */
+const JOIN_RESEND_MIN_MS = 100;
 
 class MemberRecord {
   state: MemberState = MemberState.Unknown;
@@ -63,15 +68,59 @@ export class Membership {
   private sendEmpty = false;
   private gatheringTimer: TimerHandle | undefined;
   private joinTimer: TimerHandle | undefined;
+  private joinSendTimer: TimerHandle | undefined;
+  private nextJoinAt = 0;
   private joinList: number[] = [];
   private joinFailures: number[] = [];
   private pendingFailures: number[] = [];
+  /** Ids we confirmed failed without knowing them (see failMembers); forgotten at each view. */
+  private readonly confirmed = new Set<number>();
 
   constructor(
     private readonly ctx: EngineContext,
     private readonly table: SenderTable,
     private readonly host: MembershipHost,
   ) {}
+
+  /**
+   * Ours (issue 15): member records are bounded like sender records. Ids
+   * dropped without a failure round (INSTANT_FAILURE) are only kept to be
+   * listed in our next JOIN; while strangers keep the gathering going, the
+   * oldest of them are forgotten first.
+   */
+  private addMember(id: number): MemberRecord {
+    if (this.members.size >= MAX_SENDER_RECORDS) {
+      for (const [oldId, old] of this.members) {
+        if (this.members.size < MAX_SENDER_RECORDS) break;
+        if (old.state === MemberState.InstantFailure && !this.joinFailures.includes(oldId)) {
+          this.ctx.timers.cancel(old.failureTimer);
+          this.members.delete(oldId);
+        }
+      }
+    }
+    const member = new MemberRecord(id);
+    this.members.set(id, member);
+    return member;
+  }
+
+  /**
+   * Ours (issue 15): at most MAX_GATHERING_STRANGERS ids outside our view take
+   * part in our gathering (whatever their state); more are ignored until a
+   * view is installed (real ones keep sending). Each that never answers or
+   * has no name ends up in our JOIN's failure list, and members must list the
+   * same failures to agree (spec §8.5): lists cut to fit a datagram would
+   * never agree, and the JOIN timeout would then fail honest members. 64 per
+   * member keep the union within one JOIN for small groups; a merge of groups
+   * larger than 64 takes several rounds.
+   */
+  private gatheringFull(): boolean {
+    if (this.members.size - this.view.size < MAX_GATHERING_STRANGERS) return false;
+    let strangers = 0;
+    for (const m of this.members.values()) {
+      if (!this.view.has(m.id) && ++strangers >= MAX_GATHERING_STRANGERS) return true;
+    }
+    return false;
+  }
 
   /** Member records held (view, gathering, failing). */
   get size(): number {
@@ -85,13 +134,14 @@ export class Membership {
   /** Drop everything (leave, reset, close). */
   clear(next: MembershipState): void {
     this.stopRepeatingAj();
-    for (const timer of [this.ajSendTimer, this.gatheringTimer, this.joinTimer]) this.ctx.timers.cancel(timer);
+    for (const timer of [this.ajSendTimer, this.gatheringTimer, this.joinTimer, this.joinSendTimer]) this.ctx.timers.cancel(timer);
     for (const m of this.members.values()) this.ctx.timers.cancel(m.failureTimer);
-    this.ajSendTimer = this.gatheringTimer = this.joinTimer = undefined;
+    this.ajSendTimer = this.gatheringTimer = this.joinTimer = this.joinSendTimer = undefined;
     this.members.clear();
     this.joinList = [];
     this.joinFailures = [];
     this.pendingFailures = [];
+    this.confirmed.clear();
     this.sendEmpty = false;
     this.state = next;
   }
@@ -111,12 +161,12 @@ export class Membership {
 
   private updateMember(id: number, newState: MemberState, start: number): boolean {
     if (id === this.host.ownId) return false;
+    if (!this.members.has(id) && this.gatheringFull()) return false;
     const record = this.table.ensure(id);
     if (record === undefined) return false;
     let member = this.members.get(id);
     if (member === undefined) {
-      member = new MemberRecord(id);
-      this.members.set(id, member);
+      member = this.addMember(id);
     }
     if (newState <= member.state) return false;
     member.state = newState;
@@ -157,6 +207,7 @@ export class Membership {
 
   onForeignPacket(packet: Packet): void {
     if (!this.active || this.state === MembershipState.Joining || packet.type === 'bye') return;
+    if (!this.members.has(packet.sender) && this.gatheringFull()) return;
     const record = this.table.ensure(packet.sender);
     if (record === undefined) return;
     if (packet.type !== 'whois-reply') record.spoke = true;
@@ -354,6 +405,28 @@ export class Membership {
   private restartJoinPhase(): void {
     this.state = MembershipState.Joining;
     this.computeJoinLists();
+    // Ours (issue 15): each JOIN that tells us more makes us send a new one;
+    // two members whose lists keep differing (strangers coming and going)
+    // would exchange JOINs as fast as the network carries them. A JOIN within
+    // JOIN_RESEND_MIN_MS of the previous one waits, and goes out once, with
+    // the lists as they are then.
+    const now = this.ctx.now();
+    if (now < this.nextJoinAt) {
+      if (!this.joinSendTimer?.active) {
+        this.joinSendTimer = this.ctx.timers.schedule(this.nextJoinAt, () => {
+          this.joinSendTimer = undefined;
+          if (this.state === MembershipState.Joining) this.sendJoin();
+        });
+      }
+      return;
+    }
+    this.sendJoin();
+  }
+
+  private sendJoin(): void {
+    this.ctx.timers.cancel(this.joinSendTimer);
+    this.joinSendTimer = undefined;
+    this.nextJoinAt = this.ctx.now() + JOIN_RESEND_MIN_MS;
     const own = this.table.own;
     if (own !== undefined) this.table.setHold(own, own.nextInput);
     const { packetId, ids } = this.host.originateControl('join', this.joinFailures, false);
@@ -368,10 +441,11 @@ export class Membership {
     this.joinTimer = this.ctx.timers.schedule(this.ctx.now() + this.ctx.timing.joinTimeout, () => {
       this.joinTimer = undefined;
       if (this.state !== MembershipState.Joining) return;
-      for (const id of this.joinList) {
+      const silent = this.joinList.filter((id) => {
         const m = this.members.get(id);
-        if (m !== undefined && !m.agreed && m.state < MemberState.Failing) this.failMember(undefined, id);
-      }
+        return m !== undefined && !m.agreed && m.state < MemberState.Failing;
+      });
+      this.failMembers(undefined, silent);
     });
   }
 
@@ -424,10 +498,7 @@ export class Membership {
         return 'failed';
       }
       let m = this.members.get(f);
-      if (m === undefined) {
-        m = new MemberRecord(f);
-        this.members.set(f, m);
-      }
+      if (m === undefined) m = this.addMember(f);
       if (m.state < MemberState.AjRepeat) {
         m.state = MemberState.InstantFailure;
         this.table.removeSender(f);
@@ -449,10 +520,7 @@ export class Membership {
         counted++;
       } else if (!this.joinFailures.includes(senderId)) {
         let m = this.members.get(senderId);
-        if (m === undefined) {
-          m = new MemberRecord(senderId);
-          this.members.set(senderId, m);
-        }
+        if (m === undefined) m = this.addMember(senderId);
         if (m.state < MemberState.Failing) {
           m.state = MemberState.InstantFailure;
           this.table.removeSender(senderId);
@@ -511,6 +579,7 @@ export class Membership {
     }
     this.joinList = [];
     this.joinFailures = [];
+    this.confirmed.clear();
     this.state = MembershipState.Normal;
     this.ctx.timers.cancel(this.joinTimer);
     this.joinTimer = undefined;
@@ -536,45 +605,76 @@ export class Membership {
 
   // ---- failures and leaving (spec §8.7, §8.8) ----------------------------------------
 
-  /** The sender table reports a sender failed (no name, no progress, silence, bad acks, bad message). */
-  onSenderFailed(id: number): void {
+  /** The sender table reports senders failed (no name, no progress, silence, bad acks, bad message). */
+  onSendersFailed(ids: readonly number[]): void {
     if (!this.active) return;
-    this.failMember(undefined, id);
+    this.failMembers(undefined, ids);
   }
 
   private failMember(reporter: number | undefined, id: number): void {
+    this.failMembers(reporter, [id]);
+  }
+
+  /**
+   * Fail several senders at once (spec §8.7). Ours: the original sends one
+   * FAILURE per failed member; a sweep or a FAILURE naming 255 ids then made
+   * us send hundreds of packets. Those started failing together go out in one
+   * FAILURE (several when they do not fit one datagram).
+   */
+  private failMembers(reporter: number | undefined, ids: readonly number[]): void {
     if (!this.active) return;
-    if (id === this.host.ownId) {
-      this.host.reset();
-      return;
+    const considered: number[] = [];
+    const confirm: number[] = [];
+    let started = false;
+    const fromView = reporter !== undefined && this.view.has(reporter);
+    for (const id of ids) {
+      if (id === this.host.ownId) {
+        this.host.reset();
+        return;
+      }
+      const m = this.members.get(id);
+      if (m === undefined || m.state < MemberState.AjRepeat || m.state === MemberState.InstantFailure) {
+        this.table.removeSender(id);
+        if (m !== undefined) m.state = MemberState.InstantFailure;
+        // Ours: a member of our view fails somebody we never gathered with (we
+        // ignored or forgot a stranger): say we agree, once, or it waits for
+        // our word until the failure timeout and then fails us (spec §8.7).
+        if (fromView && !this.confirmed.has(id)) {
+          if (this.confirmed.size >= MAX_SENDER_RECORDS) this.confirmed.clear();
+          this.confirmed.add(id);
+          confirm.push(id);
+        }
+        continue;
+      }
+      considered.push(id);
+      if (m.state < MemberState.Failing) {
+        this.startFailing(m);
+        m.failureTimer = this.ctx.timers.schedule(this.ctx.now() + this.ctx.timing.failureTimeout, () => {
+          m.failureTimer = undefined;
+          this.onFailureTimeout(id);
+        });
+        started = true;
+      }
     }
-    const m = this.members.get(id);
-    if (m === undefined || m.state < MemberState.AjRepeat) {
-      this.table.removeSender(id);
-      if (m !== undefined) m.state = MemberState.InstantFailure;
-      return;
-    }
-    if (m.state < MemberState.Failing) {
-      this.startFailing(m);
-      m.failureTimer = this.ctx.timers.schedule(this.ctx.now() + this.ctx.timing.failureTimeout, () => {
-        m.failureTimer = undefined;
-        this.onFailureTimeout(id);
-      });
+    if (started || confirm.length > 0) {
       // More failures than one datagram holds go out in several FAILURE packets.
-      let failures = this.rankFailures([...this.pendingFailures]);
+      let failures = [...this.rankFailures([...this.pendingFailures]), ...confirm];
       while (failures.length > 0) {
-        const { ids } = this.host.originateControl('failure', failures, false);
-        this.ctx.log.debug('sent FAILURE', { failed: ids.map(hex) });
-        if (ids.length === 0) break;
-        failures = failures.slice(ids.length);
+        const { ids: sent } = this.host.originateControl('failure', failures, false);
+        this.ctx.log.debug('sent FAILURE', { failed: sent.map(hex) });
+        if (sent.length === 0) break;
+        failures = failures.slice(sent.length);
       }
       this.markPendingFailed();
     }
-    if (reporter !== undefined && reporter !== this.host.ownId) {
-      this.updateMember(reporter, MemberState.Unknown, 0);
-      this.members.get(reporter)?.reported.add(id);
+    for (const id of considered) {
+      if (!this.active) return;
+      if (reporter !== undefined && reporter !== this.host.ownId) {
+        this.updateMember(reporter, MemberState.Unknown, 0);
+        this.members.get(reporter)?.reported.add(id);
+      }
+      this.completionCheck(id);
     }
-    this.completionCheck(id);
   }
 
   private completionCheck(id: number): void {
@@ -610,13 +710,10 @@ export class Membership {
   private onFailureTimeout(id: number): void {
     const m = this.members.get(id);
     if (m === undefined || (m.state !== MemberState.Failing && m.state !== MemberState.MemberFailing)) return;
-    for (;;) {
-      const silent = [...this.members.values()].find(
-        (o) => o.id !== id && o.state >= MemberState.AjDone && o.state <= MemberState.Member && !o.reported.has(id),
-      );
-      if (silent === undefined || !this.active) return;
-      this.failMember(undefined, silent.id);
-    }
+    const silent = [...this.members.values()]
+      .filter((o) => o.id !== id && o.state >= MemberState.AjDone && o.state <= MemberState.Member && !o.reported.has(id))
+      .map((o) => o.id);
+    if (silent.length > 0) this.failMembers(undefined, silent);
   }
 
   // ---- control packets in causal order ------------------------------------------------
@@ -631,7 +728,7 @@ export class Membership {
         this.onJoin(record, packet);
         break;
       case 'failure':
-        for (const id of packet.ids) this.failMember(packet.sender, id);
+        this.failMembers(packet.sender, packet.ids);
         break;
       case 'bye':
         this.ctx.log.debug('BYE processed', { sender: hex(packet.sender), name: record.name });

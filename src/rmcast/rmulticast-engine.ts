@@ -149,7 +149,7 @@ export class RMulticastEngine implements MulticastEngine {
     };
     this.table = new SenderTable(this.ctx, {
       onControlPacket: (record, packet) => this.membership.onControlPacket(record, packet),
-      onSenderFailed: (id) => this.membership.onSenderFailed(id),
+      onSendersFailed: (ids) => this.membership.onSendersFailed(ids),
       onMessage: (record, streamId, data) => this.deliver(record.name ?? hex(record.id), record.id, streamId, data),
       onReliableRetransmit: () => this.restartKeepalive(),
       onSenderForgotten: (id) => this.membership.forget(id),

@@ -12,21 +12,25 @@ import {
 } from '../wire/packet.js';
 import { seqAdd, seqDiff } from '../wire/sequence.js';
 import { deadlineIn, type EngineContext } from './engine-context.js';
-import { MAX_SENDER_RECORDS, NAK_BACKOFF_AFTER, NAK_BACKOFF_MAX, PACKET_CACHE_SIZE, RATE_LIMIT_KEYS, RATE_LIMITS } from './engine-defaults.js';
+import { MAX_SENDER_RECORDS, NAK_BACKOFF_AFTER, NAK_BACKOFF_MAX, NAK_GIVE_UP, PACKET_CACHE_SIZE, RATE_LIMIT_KEYS, RATE_LIMITS } from './engine-defaults.js';
 import { dependsLimit } from './list-limits.js';
 import { KeyedRateLimiter } from './rate-limit.js';
 import { SenderRecord, SenderState, type CacheEntry } from './sender-record.js';
 import type { TimerHandle } from './timer-queue.js';
 
 const GC_BATCH = 16;
+/** Missing packets one SESSION or depends position may make us ask for (see seen). */
+const SEEN_AHEAD = 32;
+/** A sender silent this long gets its long-unanswered gaps forgotten (members speak every 1.5-3 s). */
+const NAK_GIVE_UP_SILENCE_MS = 10_000;
 const GC_DELAY_MS = 5;
 
 /** What the sender table reports upward (to membership and the application). */
 export interface SenderTableHooks {
   /** A control packet (FAILURE, ATTEMPT_JOIN, JOIN, BYE) of a remote sender, in causal order. */
   onControlPacket(record: SenderRecord, packet: ReliablePacket): void;
-  /** A sender must be considered failed (deferred until the current processing pass ends). */
-  onSenderFailed(id: number, reason: string): void;
+  /** Senders must be considered failed (deferred until the current processing pass ends; batched). */
+  onSendersFailed(ids: number[]): void;
   /** A complete data message from a remote sender, in causal order. */
   onMessage(record: SenderRecord, streamId: number, data: Uint8Array): void;
   /** We re-sent a reliable packet with depends (restarts the keepalive, spec Q23). */
@@ -427,7 +431,12 @@ export class SenderTable {
     if (d >= 0 && d < PACKET_CACHE_SIZE) {
       if (record.state >= SenderState.Stopped || record.isOwn) return false;
       if (entry === undefined) {
-        for (let i = 0; i <= d; i++) this.scheduleRepair(record, seqAdd(record.nextOutput, i));
+        // Ours (issue 15): somebody's NAK is no evidence that packets beyond
+        // what we received exist (members' NAKs for an id a forger made up
+        // would keep re-seeding each other's forever): only our own gaps count.
+        const beyond = seqDiff(record.nextInput, x) >= 0;
+        const last = beyond ? seqDiff(record.nextOutput, record.nextInput) - 1 : d;
+        for (let i = 0; i <= last; i++) this.scheduleRepair(record, seqAdd(record.nextOutput, i));
       } else {
         this.armNak(record, x, entry, this.ctx.timing.repairRepeatRequest);
       }
@@ -447,6 +456,11 @@ export class SenderTable {
    * never do (see sessionPositions).
    */
   handleSession(packet: SessionPacket): void {
+    const from = this.records.get(packet.sender);
+    if (from !== undefined) {
+      for (const position of packet.positions) if (position.senderId === packet.sender) this.announce(from, position.packetId);
+    }
+    if (!this.tellsPositions(packet.sender)) return;
     for (const position of packet.positions) {
       const record = this.records.get(position.senderId);
       if (record !== undefined) this.seen(record, position.packetId);
@@ -461,6 +475,7 @@ export class SenderTable {
     record.lastHeard = this.ctx.now();
     if (record.state === SenderState.UnknownFailed) return true;
     const i = packet.packetId;
+    this.announce(record, seqAdd(i, 1));
     const entry = record.cache.get(i);
     if (entry?.packet !== undefined) {
       if (entry.bytes !== undefined && entry.bytes !== bytes && !sameBytes(entry.bytes, bytes)) {
@@ -501,10 +516,27 @@ export class SenderTable {
 
   /** Post-processing of an accepted reliable packet: its depends reveal packets we miss. */
   afterReliableAccepted(packet: ReliablePacket): void {
+    if (!this.tellsPositions(packet.sender)) return;
     for (const position of packet.depends) {
       const record = this.records.get(position.senderId);
       if (record !== undefined) this.seen(record, position.packetId);
     }
+  }
+
+  private announce(record: SenderRecord, next: number): void {
+    if (record.announced === undefined || seqDiff(record.announced, next) > 0) record.announced = next;
+  }
+
+  /**
+   * Ours (issue 15): whose SESSION and depends positions we act on. The
+   * original NAKs whatever any packet claims; a stranger's forged SESSION then
+   * had every member ask for up to 256 packets of every other member, again
+   * and again. Only senders we exchanged positions with (a start) tell us
+   * what we miss; strangers' hints are ignored.
+   */
+  private tellsPositions(id: number): boolean {
+    const record = this.records.get(id);
+    return record !== undefined && record.hasStart && record.state < SenderState.Stopped;
   }
 
   /** Note traffic from a sender (for the silence detector); `speaks`: under its own id (not a WHOIS_REPLY). */
@@ -580,8 +612,8 @@ export class SenderTable {
     this.drainingFailures = true;
     try {
       while (this.failedQueue.length > 0) {
-        const { id, reason } = this.failedQueue.shift()!;
-        this.hooks.onSenderFailed(id, reason);
+        const batch = this.failedQueue.splice(0);
+        this.hooks.onSendersFailed(batch.map((f) => f.id));
       }
     } finally {
       this.drainingFailures = false;
@@ -823,12 +855,13 @@ export class SenderTable {
     this.gcPending = 0;
     this.gcUrgent = false;
     // Runs every few packets under load: iterate the table itself, no per-run arrays.
+    const now = this.ctx.now();
     for (const x of this.records.values()) {
       if (x.state >= SenderState.Stopped || !x.hasStart) continue;
       let stable = x.nextInput;
       let complete = true;
       for (const s of this.records.values()) {
-        if (s === x || s.state >= SenderState.Stopped) continue;
+        if (s === x || s.state >= SenderState.Stopped || !this.acksCount(s, now)) continue;
         const ack = s.acks.get(x.id);
         if (ack === undefined) {
           complete = false;
@@ -844,10 +877,29 @@ export class SenderTable {
       if (record.state === SenderState.Stopped) this.freeFront(record);
     }
     if (this.pendingRemoval.size === 0) return;
-    const live = [...this.records.values()].filter((r) => r.state < SenderState.Stopped);
+    const live = [...this.records.values()].filter((r) => r.state < SenderState.Stopped && this.acksCount(r, now));
     for (const r of [...this.pendingRemoval.values()]) {
       if (this.everybodyHas(r, live)) this.deleteForever(r);
     }
+  }
+
+  /**
+   * Whose acknowledgements garbage collection waits for. The original waits
+   * for every record (spec Q22), so one sender that never acknowledges (a
+   * NEW record of a stranger, an id a forged ATTEMPT_JOIN handed a start)
+   * stops GC and caches grow without end (issue 15, and Found item 8's memory
+   * growth). Ours: only senders that had packets processed (RUNNING or
+   * DATA_RUNNING), speak under their own id and were heard within the silence
+   * timeout. A member cut off for less than that
+   * keeps everything it may ask for; one cut off for longer is failed anyway.
+   */
+  private acksCount(s: SenderRecord, now: number): boolean {
+    if (s.isOwn) return true;
+    // Running or DataRunning: it has had packets processed, so it acknowledges.
+    if (s.state < SenderState.Running || s.state > SenderState.DataRunning || !s.spoke) return false;
+    const t = this.ctx.timing;
+    const patience = t.silenceTimeout > 0 ? t.silenceTimeout : t.progressWatchdog;
+    return now - s.lastHeard < patience;
   }
 
   /** Free cache entries from the window start that are acked by all, processed and not repeating. */
@@ -905,7 +957,10 @@ export class SenderTable {
     const ahead = seqDiff(record.nextInput, position);
     if (ahead <= 0) return;
     const windowEnd = seqAdd(record.nextOutput, PACKET_CACHE_SIZE);
-    const count = Math.min(ahead, Math.max(0, seqDiff(record.nextInput, windowEnd)));
+    // Ours: at most SEEN_AHEAD per hint. Lost tails are short (the send window
+    // is 192 packets), later hints and the sender's own packets reveal the
+    // rest, and a forged position far ahead costs a few NAKs, not a window's.
+    const count = Math.min(ahead, SEEN_AHEAD, Math.max(0, seqDiff(record.nextInput, windowEnd)));
     for (let i = 0; i < count; i++) this.scheduleRepair(record, seqAdd(record.nextInput, i));
   }
 
@@ -935,7 +990,21 @@ export class SenderTable {
       entry.nakTimer = undefined;
       if (entry.packet !== undefined || this.records.get(record.id) !== record) return;
       if (record.state >= SenderState.Stopped) return;
-      if (this.repairRequestLimit.allow(record.id, this.ctx.now())) {
+      const silent = this.ctx.now() - record.lastHeard >= NAK_GIVE_UP_SILENCE_MS;
+      if ((entry.naks ?? 0) >= NAK_GIVE_UP && (silent || seqDiff(record.nextInput, id) >= 0)) {
+        // Only others' word says this packet exists, or its sender went
+        // quiet, and nobody sends it: forget the gap (a later hint opens it
+        // again; a member's gap is re-opened by its next SESSION).
+        if (record.cache.get(id) === entry) record.cache.delete(id);
+        // The claim was false: what the sender "announced" beyond this was not its word.
+        if (record.announced !== undefined && seqDiff(id, record.announced) > 0) record.announced = id;
+        return;
+      }
+      // A sender that never spoke under its own id may not exist at all (an id
+      // a stranger's ATTEMPT_JOIN handed us a start for): wait until it does.
+      // Nor do we ask for ids beyond what the sender itself showed: others' claims may be forged.
+      const confirmed = record.announced !== undefined && seqDiff(record.announced, id) < 0;
+      if (record.spoke && confirmed && this.repairRequestLimit.allow(record.id, this.ctx.now())) {
         this.ctx.log.debug('repair request', { sender: hex(record.id), packetId: id });
         this.ctx.transmit(
           encodePacket({ type: 'repair-request', sender: this.ownId, originalSender: record.id, packetId: id }),
