@@ -445,6 +445,16 @@ export class Membership {
         const m = this.members.get(id);
         return m !== undefined && !m.agreed && m.state < MemberState.Failing;
       });
+      // Ours (issue 15): members of our view may have failed to agree only
+      // because of a stranger that exchanged positions and never sends a
+      // JOIN (it counts in everybody's member list). Fail the silent
+      // strangers first and give our view one more round.
+      const strangers = silent.filter((id) => !this.view.has(id));
+      if (strangers.length > 0 && strangers.length < silent.length) {
+        this.failMembers(undefined, strangers);
+        if (this.state === MembershipState.Joining) this.restartJoinPhase();
+        return;
+      }
       this.failMembers(undefined, silent);
     });
   }
@@ -538,6 +548,8 @@ export class Membership {
       const m = this.members.get(id);
       if (m !== undefined && m.state < MemberState.InstantFailure && !m.agreed) return;
     }
+    // A JOIN we held back (restartJoinPhase) still goes out: the others wait for it.
+    if (this.joinSendTimer?.active) this.sendJoin();
     this.installView();
   }
 
