@@ -66,16 +66,12 @@ export class SenderRecord {
    * that others' packets merely mention become a member (issue 15).
    */
   spoke = false;
-  /**
-   * One past the highest packet id the sender itself showed us (its packets'
-   * ids, its own SESSION entry). Others' claims beyond it are hearsay: we do
-   * not NAK them until the sender confirms (issue 15).
-   */
-  announced: number | undefined;
   readonly createdAt: number;
   lastHeard: number;
   lastProgress: number;
   pendingSince = 0;
+  /** When it got its start position (left NEW). */
+  startedAt = 0;
   /** Bytes of the message being reassembled per stream, to bound what a sender can make us hold. */
   readonly openMessageBytes = new Map<number, number>();
 

@@ -20,7 +20,7 @@ import type { TimerHandle } from './timer-queue.js';
 
 const GC_BATCH = 16;
 /** Missing packets one SESSION or depends position may make us ask for (see seen). */
-const SEEN_AHEAD = 32;
+const SEEN_AHEAD = PACKET_CACHE_SIZE;
 /** A sender silent this long gets its long-unanswered gaps forgotten (members speak every 1.5-3 s). */
 const NAK_GIVE_UP_SILENCE_MS = 10_000;
 const GC_DELAY_MS = 5;
@@ -164,7 +164,7 @@ export class SenderTable {
       record.state = SenderState.Preparing;
       record.firstPacket = record.nextInput = record.nextOutput = record.nextOutputData = start;
       record.stableUpTo = start;
-      record.lastProgress = this.ctx.now();
+      record.lastProgress = record.startedAt = this.ctx.now();
       this.processAll();
       return;
     }
@@ -456,10 +456,6 @@ export class SenderTable {
    * never do (see sessionPositions).
    */
   handleSession(packet: SessionPacket): void {
-    const from = this.records.get(packet.sender);
-    if (from !== undefined) {
-      for (const position of packet.positions) if (position.senderId === packet.sender) this.announce(from, position.packetId);
-    }
     if (!this.tellsPositions(packet.sender)) return;
     for (const position of packet.positions) {
       const record = this.records.get(position.senderId);
@@ -475,7 +471,6 @@ export class SenderTable {
     record.lastHeard = this.ctx.now();
     if (record.state === SenderState.UnknownFailed) return true;
     const i = packet.packetId;
-    this.announce(record, seqAdd(i, 1));
     const entry = record.cache.get(i);
     if (entry?.packet !== undefined) {
       if (entry.bytes !== undefined && entry.bytes !== bytes && !sameBytes(entry.bytes, bytes)) {
@@ -521,10 +516,6 @@ export class SenderTable {
       const record = this.records.get(position.senderId);
       if (record !== undefined) this.seen(record, position.packetId);
     }
-  }
-
-  private announce(record: SenderRecord, next: number): void {
-    if (record.announced === undefined || seqDiff(record.announced, next) > 0) record.announced = next;
   }
 
   /**
@@ -888,16 +879,19 @@ export class SenderTable {
    * for every record (spec Q22), so one sender that never acknowledges (a
    * NEW record of a stranger, an id a forged ATTEMPT_JOIN handed a start)
    * stops GC and caches grow without end (issue 15, and Found item 8's memory
-   * growth). Ours: only senders that had packets processed (RUNNING or
-   * DATA_RUNNING), speak under their own id and were heard within the silence
-   * timeout. A member cut off for less than that
+   * growth). Ours: only senders with a start that speak under their own id
+   * and were heard within the silence timeout, and of those that have had
+   * nothing processed yet (PREPARING) only for a failure timeout after their
+   * start. A member cut off for less than that
    * keeps everything it may ask for; one cut off for longer is failed anyway.
    */
   private acksCount(s: SenderRecord, now: number): boolean {
     if (s.isOwn) return true;
-    // Running or DataRunning: it has had packets processed, so it acknowledges.
-    if (s.state < SenderState.Running || s.state > SenderState.DataRunning || !s.spoke) return false;
+    if (s.state < SenderState.Preparing || s.state > SenderState.DataRunning || !s.spoke) return false;
     const t = this.ctx.timing;
+    // A newcomer with a start but nothing processed yet may still need our
+    // join packets repaired: wait for it for the length of a join phase.
+    if (s.state === SenderState.Preparing && now - s.startedAt >= t.failureTimeout) return false;
     const patience = t.silenceTimeout > 0 ? t.silenceTimeout : t.progressWatchdog;
     return now - s.lastHeard < patience;
   }
@@ -996,15 +990,11 @@ export class SenderTable {
         // quiet, and nobody sends it: forget the gap (a later hint opens it
         // again; a member's gap is re-opened by its next SESSION).
         if (record.cache.get(id) === entry) record.cache.delete(id);
-        // The claim was false: what the sender "announced" beyond this was not its word.
-        if (record.announced !== undefined && seqDiff(id, record.announced) > 0) record.announced = id;
         return;
       }
       // A sender that never spoke under its own id may not exist at all (an id
       // a stranger's ATTEMPT_JOIN handed us a start for): wait until it does.
-      // Nor do we ask for ids beyond what the sender itself showed: others' claims may be forged.
-      const confirmed = record.announced !== undefined && seqDiff(record.announced, id) < 0;
-      if (record.spoke && confirmed && this.repairRequestLimit.allow(record.id, this.ctx.now())) {
+      if (record.spoke && this.repairRequestLimit.allow(record.id, this.ctx.now())) {
         this.ctx.log.debug('repair request', { sender: hex(record.id), packetId: id });
         this.ctx.transmit(
           encodePacket({ type: 'repair-request', sender: this.ownId, originalSender: record.id, packetId: id }),
