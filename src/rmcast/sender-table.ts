@@ -1,8 +1,5 @@
-import { encodePacket } from '../wire/codec.js';
 import {
   isEnd,
-  isStart,
-  type DataPacket,
   type ReliablePacket,
   type RepairRequestPacket,
   type SenderPosition,
@@ -12,18 +9,15 @@ import {
 } from '../wire/packet.js';
 import { seqAdd, seqDiff } from '../wire/sequence.js';
 import { deadlineIn, type EngineContext } from './engine-context.js';
-import { MAX_SENDER_RECORDS, NAK_BACKOFF_AFTER, NAK_BACKOFF_MAX, NAK_GIVE_UP, PACKET_CACHE_SIZE, RATE_LIMIT_KEYS, RATE_LIMITS } from './engine-defaults.js';
+import { MAX_SENDER_RECORDS, PACKET_CACHE_SIZE, RATE_LIMIT_KEYS, RATE_LIMITS } from './engine-defaults.js';
 import { dependsLimit } from './list-limits.js';
 import { KeyedRateLimiter } from './rate-limit.js';
 import { SenderRecord, SenderState, type CacheEntry } from './sender-record.js';
-import type { TimerHandle } from './timer-queue.js';
+import { SenderNaming } from './sender-naming.js';
+import { SenderReassembly } from './sender-reassembly.js';
+import { SenderRepairs } from './sender-repairs.js';
+import { SenderStability } from './sender-stability.js';
 
-const GC_BATCH = 16;
-/** Missing packets one SESSION or depends position may make us ask for (see seen). */
-const SEEN_AHEAD = PACKET_CACHE_SIZE;
-/** A sender silent this long gets its long-unanswered gaps forgotten (members speak every 1.5-3 s). */
-const NAK_GIVE_UP_SILENCE_MS = 10_000;
-const GC_DELAY_MS = 5;
 
 /** What the sender table reports upward (to membership and the application). */
 export interface SenderTableHooks {
@@ -49,7 +43,6 @@ export interface SuppressedCounts {
   repairAnswers: number;
 }
 
-type DeliveryResult = 'delivered' | 'skipped' | 'blocked';
 
 /**
  * The causal layer's per-sender machinery (spec §5-§7): receive windows, NAKs
@@ -61,7 +54,6 @@ export class SenderTable {
   readonly pendingRemoval = new Map<number, SenderRecord>();
   private processing = false;
   private processAgain = false;
-  private gcNeeded = false;
   private readonly failedQueue: Array<{ id: number; reason: string }> = [];
   private drainingFailures = false;
   /** Ids of the own record; set by the engine at connect. */
@@ -69,21 +61,28 @@ export class SenderTable {
   /** Set while leaving: nothing is processed any more. */
   leaving = false;
   readonly suppressed: SuppressedCounts = { whoisRequests: 0, whoisReplies: 0, repairRequests: 0, repairAnswers: 0 };
-  private readonly whoisRequestLimit: KeyedRateLimiter;
-  private readonly whoisReplyLimit: KeyedRateLimiter;
-  private readonly repairRequestLimit: KeyedRateLimiter;
   private readonly repairAnswerLimit: KeyedRateLimiter;
+  /** @internal The table's parts, split out for size (they use its records and hooks). */
+  readonly reassembly: SenderReassembly;
+  /** @internal */ readonly stability: SenderStability;
+  /** @internal */ readonly repairs: SenderRepairs;
+  /** @internal */ readonly naming: SenderNaming;
 
   constructor(
     private readonly ctx: EngineContext,
-    private readonly hooks: SenderTableHooks,
+    /** @internal */ readonly hooks: SenderTableHooks,
   ) {
-    const limiter = (l: (typeof RATE_LIMITS)[keyof typeof RATE_LIMITS]): KeyedRateLimiter =>
-      new KeyedRateLimiter(l.perKey, l.shared, RATE_LIMIT_KEYS, ctx.now());
-    this.whoisRequestLimit = limiter(RATE_LIMITS.whoisRequest);
-    this.whoisReplyLimit = limiter(RATE_LIMITS.whoisReply);
-    this.repairRequestLimit = limiter(RATE_LIMITS.repairRequest);
-    this.repairAnswerLimit = limiter(RATE_LIMITS.repairAnswer);
+    const l = RATE_LIMITS.repairAnswer;
+    this.repairAnswerLimit = new KeyedRateLimiter(l.perKey, l.shared, RATE_LIMIT_KEYS, ctx.now());
+    this.reassembly = new SenderReassembly(ctx, this);
+    this.stability = new SenderStability(ctx, this);
+    this.repairs = new SenderRepairs(ctx, this);
+    this.naming = new SenderNaming(ctx, this);
+  }
+
+  /** Run the garbage collection now (also used by tests and at leave). */
+  collectGarbage(): void {
+    this.stability.collectGarbage();
   }
 
   /**
@@ -135,7 +134,7 @@ export class SenderTable {
     }
     const record = new SenderRecord(id, this.ctx.now(), false);
     this.records.set(id, record);
-    this.scheduleWhoisRequest(record, this.ctx.timing.whoisFirstRequest);
+    this.naming.scheduleWhoisRequest(record, this.ctx.timing.whoisFirstRequest);
     this.ctx.log.debug('new sender record', { sender: hex(id) });
     return record;
   }
@@ -152,7 +151,7 @@ export class SenderTable {
       if (stalest === undefined || record.lastHeard < stalest.lastHeard) stalest = record;
     }
     if (stalest === undefined) return false;
-    this.cancelWhois(stalest);
+    this.naming.cancelWhois(stalest);
     this.deleteForever(stalest);
     this.hooks.onSenderForgotten(stalest.id);
     return true;
@@ -213,7 +212,7 @@ export class SenderTable {
     const record = this.records.get(id);
     if (record === undefined || record.isOwn) return;
     this.records.delete(id);
-    this.cancelWhois(record);
+    this.naming.cancelWhois(record);
     const end = record.state === SenderState.Failed ? record.endPoint : record.nextInput;
     const spans = record.hasStart && record.firstPacket !== end && hasStoredPackets(record);
     for (const entry of record.cache.values()) {
@@ -229,7 +228,7 @@ export class SenderTable {
     } else {
       this.deleteForever(record);
     }
-    this.gcNeeded = true;
+    this.stability.needed = true;
     this.processAll();
   }
 
@@ -237,7 +236,7 @@ export class SenderTable {
   stopAll(): void {
     this.leaving = true;
     for (const record of this.records.values()) {
-      this.cancelWhois(record);
+      this.naming.cancelWhois(record);
       for (const entry of record.cache.values()) {
         this.ctx.timers.cancel(entry.nakTimer);
         entry.nakTimer = undefined;
@@ -249,7 +248,7 @@ export class SenderTable {
   /** Drop every record and timer (reset or close). */
   clear(): void {
     for (const record of [...this.records.values(), ...this.pendingRemoval.values()]) {
-      this.cancelWhois(record);
+      this.naming.cancelWhois(record);
       for (const entry of record.cache.values()) this.dropEntry(entry);
     }
     this.records.clear();
@@ -356,7 +355,7 @@ export class SenderTable {
     const entry = this.own?.cache.get(packetId);
     if (entry !== undefined) {
       entry.repeating = false;
-      this.gcNeeded = true;
+      this.stability.needed = true;
     }
   }
 
@@ -367,10 +366,10 @@ export class SenderTable {
     const record = this.records.get(packet.queriedId) ?? this.pendingRemoval.get(packet.queriedId);
     if (record === undefined) return false;
     if (record.name !== undefined) {
-      if (!(record.whoisTimerIsReply && record.whoisTimer?.active)) this.scheduleWhoisReply(record);
+      if (!(record.whoisTimerIsReply && record.whoisTimer?.active)) this.naming.scheduleWhoisReply(record);
     } else if (record.whoisTimer?.active && !this.leaving) {
       // Somebody else asked already: suppress our own request for a while.
-      this.scheduleWhoisRequest(record, this.ctx.timing.whoisRepeatRequest);
+      this.naming.scheduleWhoisRequest(record, this.ctx.timing.whoisRepeatRequest);
     }
     return true;
   }
@@ -386,12 +385,12 @@ export class SenderTable {
         return true;
       }
       record.name = packet.name;
-      this.cancelWhois(record);
+      this.naming.cancelWhois(record);
       record.lastProgress = this.ctx.now();
       this.ctx.log.debug('learned sender name', { sender: hex(record.id), name: record.name });
       this.processAll();
     } else {
-      this.cancelWhois(record);
+      this.naming.cancelWhois(record);
     }
     return true;
   }
@@ -436,9 +435,9 @@ export class SenderTable {
         // would keep re-seeding each other's forever): only our own gaps count.
         const beyond = seqDiff(record.nextInput, x) >= 0;
         const last = beyond ? seqDiff(record.nextOutput, record.nextInput) - 1 : d;
-        for (let i = 0; i <= last; i++) this.scheduleRepair(record, seqAdd(record.nextOutput, i));
+        for (let i = 0; i <= last; i++) this.repairs.scheduleRepair(record, seqAdd(record.nextOutput, i));
       } else {
-        this.armNak(record, x, entry, this.ctx.timing.repairRepeatRequest);
+        this.repairs.armNak(record, x, entry, this.ctx.timing.repairRepeatRequest);
       }
       return true;
     }
@@ -459,7 +458,7 @@ export class SenderTable {
     if (!this.tellsPositions(packet.sender)) return;
     for (const position of packet.positions) {
       const record = this.records.get(position.senderId);
-      if (record !== undefined) this.seen(record, position.packetId);
+      if (record !== undefined) this.repairs.seen(record, position.packetId);
     }
   }
 
@@ -500,7 +499,7 @@ export class SenderTable {
       }
       if (seqDiff(record.nextInput, i) >= 0) {
         if (record.state < SenderState.Stopped) {
-          for (let id = record.nextInput; id !== i; id = seqAdd(id, 1)) this.scheduleRepair(record, id);
+          for (let id = record.nextInput; id !== i; id = seqAdd(id, 1)) this.repairs.scheduleRepair(record, id);
         }
         record.nextInput = seqAdd(i, 1);
       }
@@ -514,7 +513,7 @@ export class SenderTable {
     if (!this.tellsPositions(packet.sender)) return;
     for (const position of packet.depends) {
       const record = this.records.get(position.senderId);
-      if (record !== undefined) this.seen(record, position.packetId);
+      if (record !== undefined) this.repairs.seen(record, position.packetId);
     }
   }
 
@@ -590,7 +589,7 @@ export class SenderTable {
             if (this.processRecord(record)) progress = true;
           }
         }
-        if (this.gcNeeded) this.maybeCollectGarbage();
+        if (this.stability.needed) this.stability.maybeCollectGarbage();
       } while (this.processAgain);
     } finally {
       this.processing = false;
@@ -617,7 +616,7 @@ export class SenderTable {
     for (;;) {
       if (this.records.get(x.id) !== x || x.state > SenderState.Failed) return progressed;
       if (x.nextOutputData !== x.nextOutput) {
-        const result = this.deliverAtDataPointer(x);
+        const result = this.reassembly.deliverAtDataPointer(x);
         if (result !== 'blocked') {
           progressed = true;
           continue;
@@ -627,7 +626,7 @@ export class SenderTable {
       const entry = x.cache.get(x.nextOutput);
       const packet = entry?.packet;
       if (entry === undefined || packet === undefined) return progressed;
-      this.recordAcks(x, packet);
+      this.stability.recordAcks(x, packet);
       if (!this.causallyReady(packet.depends, false)) return progressed;
       this.processPacket(x, entry, packet);
       progressed = true;
@@ -637,11 +636,11 @@ export class SenderTable {
   private processPacket(x: SenderRecord, entry: CacheEntry, packet: ReliablePacket): void {
     x.lastProgress = this.ctx.now();
     if (packet.type === 'data') {
-      if (!this.trackMessageBytes(x, packet)) return;
+      if (!this.reassembly.trackMessageBytes(x, packet)) return;
       if (x.nextOutputData === x.nextOutput) {
         x.nextOutput = seqAdd(x.nextOutput, 1);
         if (isEnd(packet)) {
-          this.deliverAtDataPointer(x);
+          this.reassembly.deliverAtDataPointer(x);
         } else {
           x.nextOutputData = x.nextOutput;
         }
@@ -653,36 +652,14 @@ export class SenderTable {
     if (x.nextOutputData === x.nextOutput) x.nextOutputData = seqAdd(x.nextOutputData, 1);
     x.nextOutput = seqAdd(x.nextOutput, 1);
     entry.processed = true;
-    this.gcNeeded = true;
+    this.stability.needed = true;
     if (x.state < SenderState.Running) x.state = SenderState.Running;
     if (!x.isOwn && packet.type !== 'no-data') this.hooks.onControlPacket(x, packet);
   }
 
-  /**
-   * Ours: bound what one sender can make us hold for a message in progress. The
-   * original trusts total_size; we fail a sender whose message exceeds our limit.
-   */
-  private trackMessageBytes(x: SenderRecord, packet: DataPacket): boolean {
-    const limit = this.ctx.maxMessageSize;
-    let bytes = isStart(packet) ? 0 : (x.openMessageBytes.get(packet.streamId) ?? 0);
-    bytes += packet.payload.length;
-    if (isEnd(packet)) x.openMessageBytes.delete(packet.streamId);
-    else x.openMessageBytes.set(packet.streamId, bytes);
-    if (x.isOwn || (packet.totalSize <= limit && bytes <= limit)) return true;
-    this.ctx.log.warn('sender exceeds the maximum message size', {
-      sender: hex(x.id),
-      name: x.name,
-      totalSize: packet.totalSize,
-      limit,
-    });
-    this.reportFailed(x, 'message too large');
-    // Stop here; a failed sender is processed no further than its end point.
-    this.markFailed(x);
-    return false;
-  }
-
   /** Causal check (spec §6.2 step 5 / §6.3 step 4). Raises end points of failed senders we must still process. */
-  private causallyReady(depends: SenderPosition[], againstData: boolean): boolean {
+  /** @internal */
+  causallyReady(depends: SenderPosition[], againstData: boolean): boolean {
     let ready = true;
     for (const { senderId, packetId } of depends) {
       const s = this.records.get(senderId);
@@ -699,237 +676,9 @@ export class SenderTable {
     return ready;
   }
 
-  /** Deliver (or skip) the data message whose END fragment is at the data pointer (spec §6.3). */
-  private deliverAtDataPointer(x: SenderRecord): DeliveryResult {
-    const end = x.cache.get(x.nextOutputData)?.packet;
-    if (end === undefined || end.type !== 'data' || !isEnd(end)) {
-      this.advancePastMessage(x);
-      return 'skipped';
-    }
-    if (x.holdPoint !== undefined && seqDiff(x.holdPoint, end.packetId) >= 0) return 'blocked';
-    const first = this.findMessageStart(x, end);
-    if (first === undefined) {
-      this.finishMessage(x, end, end);
-      return 'skipped';
-    }
-    if (
-      (x.state < SenderState.DataRunning && x.dataStart === undefined) ||
-      (x.dataStart !== undefined && seqDiff(x.dataStart, first.packetId) < 0)
-    ) {
-      this.finishMessage(x, first, end);
-      return 'skipped';
-    }
-    if (!this.causallyReady(first.depends, true)) return 'blocked';
-    // Our own messages are never delivered to us: no copy to make.
-    const data = x.isOwn ? undefined : this.reassemble(x, first, end);
-    if (!x.isOwn && data === undefined) {
-      this.reportFailed(x, 'reassembled size differs from total_size');
-      return 'blocked';
-    }
-    if (x.state < SenderState.DataRunning) x.state = SenderState.DataRunning;
-    this.finishMessage(x, first, end);
-    if (data !== undefined) this.hooks.onMessage(x, first.streamId, data);
-    return 'delivered';
-  }
 
-  private findMessageStart(x: SenderRecord, end: DataPacket): DataPacket | undefined {
-    if (isStart(end)) return end;
-    for (let id = seqAdd(end.packetId, -1 >>> 0); ; id = seqAdd(id, 0xffffffff)) {
-      const p = x.cache.get(id)?.packet;
-      if (p !== undefined && p.type === 'data' && p.streamId === end.streamId) {
-        if (isStart(p)) return p;
-        // Ours: an END of the same stream first means this message's START is gone.
-        if (isEnd(p)) return undefined;
-      }
-      if (id === x.firstPacket || seqDiff(x.firstPacket, id) <= 0) return undefined;
-    }
-  }
-
-  private reassemble(x: SenderRecord, first: DataPacket, end: DataPacket): Uint8Array | undefined {
-    if (first === end) {
-      return end.payload.length === first.totalSize ? end.payload.slice() : undefined;
-    }
-    // Sum first: never trust total_size for an allocation.
-    let total = 0;
-    const parts: Uint8Array[] = [];
-    for (let id = first.packetId; ; id = seqAdd(id, 1)) {
-      const p = x.cache.get(id)?.packet;
-      if (p !== undefined && p.type === 'data' && p.streamId === first.streamId) {
-        total += p.payload.length;
-        parts.push(p.payload);
-      }
-      if (id === end.packetId) break;
-    }
-    if (total !== first.totalSize || total > this.ctx.maxMessageSize) return undefined;
-    const out = new Uint8Array(total);
-    let offset = 0;
-    for (const part of parts) {
-      out.set(part, offset);
-      offset += part.length;
-    }
-    return out;
-  }
-
-  /** Mark a message's fragments processed (delivered or skipped) and move the data pointer past it. */
-  private finishMessage(x: SenderRecord, first: DataPacket, end: DataPacket): void {
-    for (let id = first.packetId; ; id = seqAdd(id, 1)) {
-      const entry = x.cache.get(id);
-      const p = entry?.packet;
-      if (entry !== undefined && p !== undefined && p.type === 'data' && p.streamId === first.streamId) {
-        entry.processed = true;
-      }
-      if (id === end.packetId) break;
-    }
-    this.gcNeeded = true;
-    this.advancePastMessage(x);
-  }
-
-  private advancePastMessage(x: SenderRecord): void {
-    x.nextOutputData = seqAdd(x.nextOutputData, 1);
-    while (x.nextOutputData !== x.nextOutput) {
-      const p = x.cache.get(x.nextOutputData)?.packet;
-      if (p !== undefined && p.type === 'data' && isEnd(p)) return;
-      x.nextOutputData = seqAdd(x.nextOutputData, 1);
-    }
-  }
-
-  // ---- acknowledgements and garbage collection (spec §5.7, §5.8) -------------
-
-  private recordAcks(x: SenderRecord, packet: ReliablePacket): void {
-    for (const { senderId, packetId } of packet.depends) {
-      const ack = x.acks.get(senderId);
-      // Only senders we hold are worth an ack record: a depends list naming 255
-      // made-up ids must not grow this map (GC reads acks of held senders only).
-      if (ack === undefined && !this.records.has(senderId) && !this.pendingRemoval.has(senderId)) continue;
-      // A new ack of our own packets opens our flow-control window: free at once.
-      const ours = senderId === this.ownId && !x.isOwn;
-      if (ack === undefined) {
-        x.acks.set(senderId, { value: packetId, packetId: packet.packetId });
-        this.gcNeeded = true;
-        if (ours) this.gcUrgent = true;
-      } else {
-        const d = seqDiff(ack.value, packetId);
-        if (d > 0) {
-          ack.value = packetId;
-          ack.packetId = packet.packetId;
-          this.gcNeeded = true;
-          if (ours) this.gcUrgent = true;
-        } else if (d < 0 && ack.packetId !== packet.packetId) {
-          this.reportFailed(x, 'acknowledgements went backwards');
-        }
-      }
-    }
-  }
-
-  /**
-   * GC is O(senders^2); under load run it every GC_BATCH acknowledgement
-   * changes, and otherwise soon after the last one, so freeing lags by at most
-   * a few milliseconds.
-   */
-  private maybeCollectGarbage(): void {
-    if (++this.gcPending >= GC_BATCH || this.gcUrgent) {
-      this.collectGarbage();
-    } else if (!this.gcTimer?.active) {
-      this.gcTimer = this.ctx.timers.schedule(this.ctx.now() + GC_DELAY_MS, () => {
-        this.gcTimer = undefined;
-        if (this.gcNeeded) this.collectGarbage();
-      });
-    }
-  }
-  private gcPending = 0;
-  private gcUrgent = false;
-  private gcTimer: TimerHandle | undefined;
-
-  /** Run the garbage collection now (also used by tests and at leave). */
-  collectGarbage(): void {
-    this.gcNeeded = false;
-    this.gcPending = 0;
-    this.gcUrgent = false;
-    // Runs every few packets under load: iterate the table itself, no per-run arrays.
-    const now = this.ctx.now();
-    for (const x of this.records.values()) {
-      if (x.state >= SenderState.Stopped || !x.hasStart) continue;
-      let stable = x.nextInput;
-      let complete = true;
-      for (const s of this.records.values()) {
-        if (s === x || s.state >= SenderState.Stopped || !this.acksCount(s, now)) continue;
-        const ack = s.acks.get(x.id);
-        if (ack === undefined) {
-          complete = false;
-          break;
-        }
-        if (seqDiff(stable, ack.value) < 0) stable = ack.value;
-      }
-      if (!complete) continue;
-      if (seqDiff(x.stableUpTo, stable) > 0) x.stableUpTo = stable;
-      this.freeFront(x);
-    }
-    for (const record of this.records.values()) {
-      if (record.state === SenderState.Stopped) this.freeFront(record);
-    }
-    if (this.pendingRemoval.size === 0) return;
-    const live = [...this.records.values()].filter((r) => r.state < SenderState.Stopped && this.acksCount(r, now));
-    for (const r of [...this.pendingRemoval.values()]) {
-      if (this.everybodyHas(r, live)) this.deleteForever(r);
-    }
-  }
-
-  /**
-   * Whose acknowledgements garbage collection waits for. The original waits
-   * for every record (spec Q22), so one sender that never acknowledges (a
-   * NEW record of a stranger, an id a forged ATTEMPT_JOIN handed a start)
-   * stops GC and caches grow without end (issue 15, and Found item 8's memory
-   * growth). Ours: only senders with a start that speak under their own id
-   * and were heard within the silence timeout, and of those that have had
-   * nothing processed yet (PREPARING) only for a failure timeout after their
-   * start. A member cut off for less than that
-   * keeps everything it may ask for; one cut off for longer is failed anyway.
-   */
-  private acksCount(s: SenderRecord, now: number): boolean {
-    if (s.isOwn) return true;
-    if (s.state < SenderState.Preparing || s.state > SenderState.DataRunning || !s.spoke) return false;
-    const t = this.ctx.timing;
-    // A newcomer with a start but nothing processed yet may still need our
-    // join packets repaired: wait for it for the length of a join phase.
-    if (s.state === SenderState.Preparing && now - s.startedAt >= t.failureTimeout) return false;
-    const patience = t.silenceTimeout > 0 ? t.silenceTimeout : t.progressWatchdog;
-    return now - s.lastHeard < patience;
-  }
-
-  /** Free cache entries from the window start that are acked by all, processed and not repeating. */
-  private freeFront(x: SenderRecord): void {
-    while (x.firstPacket !== x.nextOutputData && seqDiff(x.firstPacket, x.stableUpTo) > 0) {
-      const entry = x.cache.get(x.firstPacket);
-      if (entry !== undefined) {
-        if (!entry.processed || entry.repeating || entry.resendTimer?.active) return;
-        this.dropEntry(entry);
-        x.cache.delete(x.firstPacket);
-      }
-      x.firstPacket = seqAdd(x.firstPacket, 1);
-    }
-  }
-
-  private everybodyHas(r: SenderRecord, live: SenderRecord[]): boolean {
-    const end = r.nextOutput;
-    for (const s of live) {
-      const direct = s.acks.get(r.id);
-      if (direct !== undefined && seqDiff(end, direct.value) >= 0) continue;
-      let indirect = false;
-      for (const t of live) {
-        const tAck = t.acks.get(r.id);
-        if (tAck === undefined || seqDiff(end, tAck.value) < 0) continue;
-        const sOfT = s.acks.get(t.id);
-        if (sOfT !== undefined && seqDiff(tAck.packetId, sOfT.value) > 0) {
-          indirect = true;
-          break;
-        }
-      }
-      if (!indirect) return false;
-    }
-    return true;
-  }
-
-  private deleteForever(record: SenderRecord): void {
+  /** @internal */
+  deleteForever(record: SenderRecord): void {
     for (const entry of record.cache.values()) this.dropEntry(entry);
     record.cache.clear();
     this.pendingRemoval.delete(record.id);
@@ -937,108 +686,11 @@ export class SenderTable {
     for (const other of this.records.values()) other.acks.delete(record.id);
   }
 
-  private dropEntry(entry: CacheEntry): void {
+  /** @internal */
+  dropEntry(entry: CacheEntry): void {
     this.ctx.timers.cancel(entry.nakTimer);
     this.ctx.timers.cancel(entry.resendTimer);
     entry.nakTimer = entry.resendTimer = undefined;
-  }
-
-  // ---- NAKs and names --------------------------------------------------------------
-
-  /** The "seen" rule (spec §5.3): a position beyond what we received means packets we miss. */
-  private seen(record: SenderRecord, position: number): void {
-    if (record.isOwn || !record.hasStart || record.state > SenderState.Failed) return;
-    const ahead = seqDiff(record.nextInput, position);
-    if (ahead <= 0) return;
-    const windowEnd = seqAdd(record.nextOutput, PACKET_CACHE_SIZE);
-    // Ours: at most SEEN_AHEAD per hint. Lost tails are short (the send window
-    // is 192 packets), later hints and the sender's own packets reveal the
-    // rest, and a forged position far ahead costs a few NAKs, not a window's.
-    const count = Math.min(ahead, SEEN_AHEAD, Math.max(0, seqDiff(record.nextInput, windowEnd)));
-    for (let i = 0; i < count; i++) this.scheduleRepair(record, seqAdd(record.nextInput, i));
-  }
-
-  private scheduleRepair(record: SenderRecord, id: number): void {
-    if (record.state >= SenderState.Stopped || record.isOwn) return;
-    let entry = record.cache.get(id);
-    if (entry?.packet !== undefined || entry?.nakTimer?.active) return;
-    if (entry === undefined) {
-      entry = { processed: false, repeating: false };
-      record.cache.set(id, entry);
-    }
-    this.armNak(record, id, entry, this.ctx.timing.repairFirstRequest);
-  }
-
-  /**
-   * Ours (spec Q32): a NAK that goes unanswered NAK_BACKOFF_AFTER times (about
-   * 10 s, enough for a 50% lossy link) repeats ever more slowly (the repeat
-   * interval doubles up to NAK_BACKOFF_MAX times), and NAKs per sender are
-   * rate-limited, so forged positions cannot keep us asking at full rate.
-   */
-  private armNak(record: SenderRecord, id: number, entry: CacheEntry, range: readonly [number, number]): void {
-    this.ctx.timers.cancel(entry.nakTimer);
-    const naks = entry.naks ?? 0;
-    const factor = naks < NAK_BACKOFF_AFTER ? 1 : Math.min(NAK_BACKOFF_MAX, 2 ** (naks - NAK_BACKOFF_AFTER + 1));
-    const [low, high] = range;
-    entry.nakTimer = this.ctx.timers.schedule(deadlineIn(this.ctx, [low * factor, high * factor]), () => {
-      entry.nakTimer = undefined;
-      if (entry.packet !== undefined || this.records.get(record.id) !== record) return;
-      if (record.state >= SenderState.Stopped) return;
-      const silent = this.ctx.now() - record.lastHeard >= NAK_GIVE_UP_SILENCE_MS;
-      if ((entry.naks ?? 0) >= NAK_GIVE_UP && (silent || seqDiff(record.nextInput, id) >= 0)) {
-        // Only others' word says this packet exists, or its sender went
-        // quiet, and nobody sends it: forget the gap (a later hint opens it
-        // again; a member's gap is re-opened by its next SESSION).
-        if (record.cache.get(id) === entry) record.cache.delete(id);
-        return;
-      }
-      // A sender that never spoke under its own id may not exist at all (an id
-      // a stranger's ATTEMPT_JOIN handed us a start for): wait until it does.
-      if (record.spoke && this.repairRequestLimit.allow(record.id, this.ctx.now())) {
-        this.ctx.log.debug('repair request', { sender: hex(record.id), packetId: id });
-        this.ctx.transmit(
-          encodePacket({ type: 'repair-request', sender: this.ownId, originalSender: record.id, packetId: id }),
-        );
-        entry.naks = (entry.naks ?? 0) + 1;
-      } else {
-        this.suppressed.repairRequests++;
-      }
-      this.armNak(record, id, entry, this.ctx.timing.repairRepeatRequest);
-    });
-  }
-
-  private scheduleWhoisRequest(record: SenderRecord, range: readonly [number, number]): void {
-    this.ctx.timers.cancel(record.whoisTimer);
-    record.whoisTimerIsReply = false;
-    record.whoisTimer = this.ctx.timers.schedule(deadlineIn(this.ctx, range), () => {
-      record.whoisTimer = undefined;
-      if (record.name !== undefined || this.leaving || this.records.get(record.id) !== record) return;
-      if (this.whoisRequestLimit.allow(record.id, this.ctx.now())) {
-        this.ctx.transmit(encodePacket({ type: 'whois-request', sender: this.ownId, queriedId: record.id }));
-      } else {
-        this.suppressed.whoisRequests++;
-      }
-      this.scheduleWhoisRequest(record, this.ctx.timing.whoisRepeatRequest);
-    });
-  }
-
-  private scheduleWhoisReply(record: SenderRecord): void {
-    this.ctx.timers.cancel(record.whoisTimer);
-    record.whoisTimerIsReply = true;
-    record.whoisTimer = this.ctx.timers.schedule(deadlineIn(this.ctx, this.ctx.timing.whoisReplyDelay), () => {
-      record.whoisTimer = undefined;
-      if (record.name === undefined) return;
-      if (!this.whoisReplyLimit.allow(record.id, this.ctx.now())) {
-        this.suppressed.whoisReplies++;
-        return;
-      }
-      this.ctx.transmit(encodePacket({ type: 'whois-reply', sender: record.id, name: record.name }));
-    });
-  }
-
-  private cancelWhois(record: SenderRecord): void {
-    this.ctx.timers.cancel(record.whoisTimer);
-    record.whoisTimer = undefined;
   }
 }
 
