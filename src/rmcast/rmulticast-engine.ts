@@ -14,9 +14,8 @@ import {
   type ReliablePacket,
 } from '../wire/packet.js';
 import { PacketError } from '../wire/packet-error.js';
-import { seqDiff } from '../wire/sequence.js';
 import { deadlineIn, type EngineContext } from './engine-context.js';
-import { DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_TIMING, RATE_LIMIT_KEYS, SPOOF_REPORT_INTERVAL_MS } from './engine-defaults.js';
+import { DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_TIMING } from './engine-defaults.js';
 import { EngineError } from './engine-error.js';
 import type {
   EngineEvent,
@@ -28,44 +27,18 @@ import type {
 } from './engine-types.js';
 import { fitControlLists, sessionLimit } from './list-limits.js';
 import { Membership, MembershipState } from './membership.js';
-import { KeyedRateLimiter } from './rate-limit.js';
-import { SenderState, type SenderRecord } from './sender-record.js';
-import { hex, SenderTable, type SuppressedCounts } from './sender-table.js';
+import { readSender } from './datagram-bytes.js';
+import type { EngineFootprint, EngineStats } from './engine-stats.js';
+import { IdProbe } from './id-probe.js';
+import { SenderState } from './sender-record.js';
+import { hex, SenderTable } from './sender-table.js';
+import { SpoofDetector } from './spoof-detector.js';
+
+export type { EngineFootprint, EngineStats } from './engine-stats.js';
 import { TimerQueue, type TimerHandle } from './timer-queue.js';
 
 /** 'draining': leave() was called; we still run normally (answer repairs) until our packets are acknowledged. */
 type Phase = 'idle' | 'probing' | 'connected' | 'draining' | 'leaving' | 'resetting' | 'closed';
-
-/** Counters for diagnostics and benchmarks. */
-export interface EngineStats {
-  datagramsIn: number;
-  datagramsOut: number;
-  malformed: number;
-  messagesSent: number;
-  messagesDelivered: number;
-  /** Packets that conflicted with one we hold under the same sender and packet id (forgeries). */
-  spoofSuspected: number;
-  /** Internal errors the engine recovered from by resetting (each one a 'reset' event). */
-  internalErrors: number;
-  /** What the rate limiters held back (RATE_LIMITS in engine-defaults.ts). */
-  suppressed: Readonly<SuppressedCounts>;
-}
-
-/** What the engine holds right now (tests bound it under hostile input; diagnostics). */
-export interface EngineFootprint {
-  /** Sender records, ours included (at most MAX_SENDER_RECORDS). */
-  senderRecords: number;
-  /** Departed senders kept to answer repairs. */
-  pendingRemoval: number;
-  /** Cache entries over all records: packets held, and gaps awaiting repair. */
-  cacheEntries: number;
-  /** Bytes of the datagrams held in those caches. */
-  cachedBytes: number;
-  /** Members known to the membership layer (view, gathering, failing). */
-  memberRecords: number;
-  /** Armed timers (cancelled ones not yet purged included). */
-  timers: number;
-}
 
 /**
  * Ours: a receiver that only listens would otherwise acknowledge nothing until
@@ -106,11 +79,7 @@ export class RMulticastEngine implements MulticastEngine {
   private outDatagrams: Uint8Array[] | undefined;
   private outEvents: EngineEvent[] | undefined;
   private initialPacketId: number;
-  // Probing (spec §4.1).
-  private candidate = 0;
-  private probesSent = 0;
-  private probesSeen = 0;
-  private probeTimer: TimerHandle | undefined;
+  private readonly probe: IdProbe;
   // Periodic work.
   private sessionTimer: TimerHandle | undefined;
   private keepaliveTimer: TimerHandle | undefined;
@@ -118,7 +87,7 @@ export class RMulticastEngine implements MulticastEngine {
   private ackTimer: TimerHandle | undefined;
   private unackedDeliveries = 0;
   private readonly foreignSessionSeen = new Set<number>();
-  private readonly spoofReports: KeyedRateLimiter;
+  private readonly spoof: SpoofDetector;
   private recovering = false;
 
   constructor(options: EngineOptions) {
@@ -153,7 +122,7 @@ export class RMulticastEngine implements MulticastEngine {
       onMessage: (record, streamId, data) => this.deliver(record.name ?? hex(record.id), record.id, streamId, data),
       onReliableRetransmit: () => this.restartKeepalive(),
       onSenderForgotten: (id) => this.membership.forget(id),
-      onConflictingPacket: (record, packetId) => this.conflict(record, packetId),
+      onConflictingPacket: (record, packetId) => this.spoof.conflict(record, packetId, this.clock),
     });
     this.stats = {
       datagramsIn: 0,
@@ -165,12 +134,7 @@ export class RMulticastEngine implements MulticastEngine {
       internalErrors: 0,
       suppressed: this.table.suppressed,
     };
-    this.spoofReports = new KeyedRateLimiter(
-      { perSecond: 1000 / SPOOF_REPORT_INTERVAL_MS, burst: 1 },
-      { perSecond: 1, burst: 10 },
-      RATE_LIMIT_KEYS,
-      0,
-    );
+    this.spoof = new SpoofDetector(this.log, this.stats, (event) => this.emit(event));
     const engine = this;
     this.membership = new Membership(this.ctx, this.table, {
       get ownId() {
@@ -181,6 +145,7 @@ export class RMulticastEngine implements MulticastEngine {
       emit: (event) => this.emit(event),
     });
     this.initialPacketId = random.nextUint32();
+    this.probe = new IdProbe(this.ctx, this.loopback, (id) => this.becomeConnected(id));
   }
 
   get state(): EngineState {
@@ -264,7 +229,7 @@ export class RMulticastEngine implements MulticastEngine {
     // Our own datagrams come back through multicast loopback: one per packet we
     // send. Once connected they are dropped anyway (spec §3.2), so skip the decode.
     if (this.phase === 'connected' && datagram.length >= HEADER_SIZE && this.id !== undefined && readSender(datagram) === this.id) {
-      this.checkOwnEcho(datagram);
+      this.spoof.checkOwnEcho(this.table.own, datagram, this.clock);
       return;
     }
     let packet: Packet;
@@ -281,7 +246,7 @@ export class RMulticastEngine implements MulticastEngine {
     }
     switch (this.phase) {
       case 'probing':
-        this.checkProbeConflict(packet);
+        this.probe.check(packet);
         return;
       case 'connected':
       case 'draining':
@@ -446,33 +411,6 @@ export class RMulticastEngine implements MulticastEngine {
     }
   }
 
-  /**
-   * A datagram under our own id: normally our multicast loopback. A reliable
-   * one that differs from the copy we hold, or that carries an id we have not
-   * used yet, is somebody impersonating us (spec Q16: the original never looks).
-   */
-  private checkOwnEcho(datagram: Uint8Array): void {
-    const own = this.table.own;
-    const packetId = readReliablePacketId(datagram);
-    if (own === undefined || packetId === undefined || datagram[7] === 0x14) return;
-    const cached = own.cache.get(packetId)?.bytes;
-    const unused = seqDiff(own.nextInput, packetId) >= 0;
-    if (unused || (cached !== undefined && cached !== datagram && !sameBytes(cached, datagram))) this.conflict(own, packetId);
-  }
-
-  /** Two different packets under one sender id and packet id: count, drop (done by the caller) and tell the user. */
-  private conflict(record: SenderRecord, packetId: number): void {
-    this.stats.spoofSuspected++;
-    this.log.warn('conflicting packets under one sender and packet id: somebody forges this sender', {
-      sender: hex(record.id),
-      name: record.name,
-      packetId,
-    });
-    if (this.spoofReports.allow(record.id, this.clock)) {
-      this.emit({ type: 'spoof-suspected', senderId: record.id, sender: record.name, packetId });
-    }
-  }
-
   private advance(now: number): void {
     this.timers.runDue(now, this.moveClock);
     if (now > this.clock) this.clock = now;
@@ -511,37 +449,11 @@ export class RMulticastEngine implements MulticastEngine {
 
   private startProbing(): void {
     this.phase = 'probing';
-    do this.candidate = this.ctx.random.nextUint32();
-    while (this.candidate === 0);
-    this.probesSent = 0;
-    this.probesSeen = 0;
-    this.timers.cancel(this.probeTimer);
-    this.probeTimer = this.timers.schedule(this.clock + this.ctx.timing.probeListen, () => this.sendProbe());
+    this.probe.start();
   }
 
-  private sendProbe(): void {
-    this.ctx.transmit(encodePacket({ type: 'whois-request', sender: 0, queriedId: this.candidate }));
-    this.probesSent++;
-    if (!this.loopback) this.probesSeen++;
-    const next = this.probesSent < this.ctx.timing.probeCount ? () => this.sendProbe() : () => this.becomeConnected();
-    this.probeTimer = this.timers.schedule(this.clock + this.ctx.timing.probeInterval, next);
-  }
-
-  private checkProbeConflict(packet: Packet): void {
-    let conflict = packet.sender === this.candidate;
-    if (!conflict && packet.type === 'whois-request' && packet.queriedId === this.candidate) {
-      if (packet.sender !== 0) conflict = true;
-      else conflict = ++this.probesSeen > this.probesSent;
-    }
-    if (conflict) {
-      this.log.debug('sender id taken while probing; trying another', { candidate: hex(this.candidate) });
-      this.startProbing();
-    }
-  }
-
-  private becomeConnected(): void {
-    this.probeTimer = undefined;
-    this.id = this.candidate;
+  private becomeConnected(id: number): void {
+    this.id = id;
     this.phase = 'connected';
     this.foreignSessionSeen.clear();
     this.table.createOwn(this.id, this.name, this.initialPacketId);
@@ -577,7 +489,7 @@ export class RMulticastEngine implements MulticastEngine {
       return;
     }
     if (packet.sender === this.id) {
-      this.checkOwnEcho(datagram);
+      this.spoof.checkOwnEcho(this.table.own, datagram, this.clock);
       return;
     }
     this.table.heard(packet.sender, packet.type !== 'whois-reply');
@@ -728,10 +640,11 @@ export class RMulticastEngine implements MulticastEngine {
   }
 
   private stopPeriodic(): void {
-    for (const timer of [this.sessionTimer, this.keepaliveTimer, this.sweepTimer, this.ackTimer, this.probeTimer]) {
+    for (const timer of [this.sessionTimer, this.keepaliveTimer, this.sweepTimer, this.ackTimer]) {
       this.timers.cancel(timer);
     }
-    this.sessionTimer = this.keepaliveTimer = this.sweepTimer = this.ackTimer = this.probeTimer = undefined;
+    this.sessionTimer = this.keepaliveTimer = this.sweepTimer = this.ackTimer = undefined;
+    this.probe.stop();
   }
 
   // Leaving and resetting (spec §8.8, §8.9).
@@ -784,22 +697,4 @@ export class RMulticastEngine implements MulticastEngine {
       this.startProbing();
     });
   }
-}
-
-/** Packet id of a reliable datagram (bytes 12-15), or undefined for other types and short datagrams. */
-function readReliablePacketId(datagram: Uint8Array): number | undefined {
-  const type = datagram[7]!;
-  if (type < 0x0f || type > 0x14 || datagram.length < 16) return undefined;
-  return ((datagram[12]! << 24) | (datagram[13]! << 16) | (datagram[14]! << 8) | datagram[15]!) >>> 0;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-/** The header's sender id (bytes 8-11), without decoding the rest. */
-function readSender(datagram: Uint8Array): number {
-  return ((datagram[8]! << 24) | (datagram[9]! << 16) | (datagram[10]! << 8) | datagram[11]!) >>> 0;
 }

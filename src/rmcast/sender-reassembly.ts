@@ -2,7 +2,8 @@ import { isEnd, isStart, type DataPacket } from '../wire/packet.js';
 import { seqAdd, seqDiff } from '../wire/sequence.js';
 import type { EngineContext } from './engine-context.js';
 import { SenderState, type SenderRecord } from './sender-record.js';
-import { hex, type SenderTable } from './sender-table.js';
+import { hex } from './datagram-bytes.js';
+import type { SenderTable } from './sender-table.js';
 
 export type DeliveryResult = 'delivered' | 'skipped' | 'blocked';
 

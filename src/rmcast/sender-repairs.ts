@@ -1,10 +1,12 @@
 import { encodePacket } from '../wire/codec.js';
+import type { RepairRequestPacket } from '../wire/packet.js';
 import { seqAdd, seqDiff } from '../wire/sequence.js';
 import { deadlineIn, type EngineContext } from './engine-context.js';
 import { NAK_BACKOFF_AFTER, NAK_BACKOFF_MAX, NAK_GIVE_UP, PACKET_CACHE_SIZE, RATE_LIMIT_KEYS, RATE_LIMITS } from './engine-defaults.js';
 import { KeyedRateLimiter } from './rate-limit.js';
 import { SenderState, type CacheEntry, type SenderRecord } from './sender-record.js';
-import { hex, type SenderTable } from './sender-table.js';
+import { hex } from './datagram-bytes.js';
+import type { SenderTable } from './sender-table.js';
 
 /** Missing packets one SESSION or depends position may make us ask for (see seen). */
 const SEEN_AHEAD = PACKET_CACHE_SIZE;
@@ -18,6 +20,7 @@ const NAK_GIVE_UP_SILENCE_MS = 10_000;
  */
 export class SenderRepairs {
   private readonly repairRequestLimit: KeyedRateLimiter;
+  private readonly repairAnswerLimit: KeyedRateLimiter;
 
   constructor(
     private readonly ctx: EngineContext,
@@ -25,6 +28,57 @@ export class SenderRepairs {
   ) {
     const l = RATE_LIMITS.repairRequest;
     this.repairRequestLimit = new KeyedRateLimiter(l.perKey, l.shared, RATE_LIMIT_KEYS, ctx.now());
+    const a = RATE_LIMITS.repairAnswer;
+    this.repairAnswerLimit = new KeyedRateLimiter(a.perKey, a.shared, RATE_LIMIT_KEYS, ctx.now());
+  }
+
+  /** REPAIR_REQUEST(S, x): answered from the cache of S, or turned into our own NAKs (spec §5.4). */
+  pushRepairRequest(packet: RepairRequestPacket, mainTableOnly = false): boolean {
+    const record =
+      this.table.records.get(packet.originalSender) ??
+      (mainTableOnly ? undefined : this.table.pendingRemoval.get(packet.originalSender));
+    if (record === undefined || record.state === SenderState.New || record.state === SenderState.UnknownFailed) {
+      return false;
+    }
+    const x = packet.packetId;
+    const entry = record.cache.get(x);
+    if (entry?.packet !== undefined) {
+      if (!entry.resendTimer?.active) {
+        // Ours: the originator answers in the usual [50, 100) ms; other holders
+        // wait one window longer and stay quiet if its repair arrives first.
+        const [low, high] = this.ctx.timing.repairAnswerDelay;
+        const delay: [number, number] = record.isOwn ? [low, high] : [high, 2 * high];
+        entry.resendTimer = this.ctx.timers.schedule(deadlineIn(this.ctx, delay), () => {
+          entry.resendTimer = undefined;
+          if (entry.bytes === undefined || entry.packet === undefined) return;
+          if (!this.repairAnswerLimit.allow(record.id, this.ctx.now())) {
+            // The requester asks again; answering every forged request would make us an amplifier.
+            this.table.suppressed.repairAnswers++;
+            return;
+          }
+          this.ctx.log.debug('repair send', { type: entry.packet.type, sender: hex(record.id), packetId: x });
+          this.ctx.transmit(entry.bytes);
+          if (entry.packet.depends.length > 0) this.table.hooks.onReliableRetransmit();
+        });
+      }
+      return true;
+    }
+    const d = seqDiff(record.nextOutput, x);
+    if (d >= 0 && d < PACKET_CACHE_SIZE) {
+      if (record.state >= SenderState.Stopped || record.isOwn) return false;
+      if (entry === undefined) {
+        // Ours (issue 15): somebody's NAK is no evidence that packets beyond
+        // what we received exist (members' NAKs for an id a forger made up
+        // would keep re-seeding each other's forever): only our own gaps count.
+        const beyond = seqDiff(record.nextInput, x) >= 0;
+        const last = beyond ? seqDiff(record.nextOutput, record.nextInput) - 1 : d;
+        for (let i = 0; i <= last; i++) this.scheduleRepair(record, seqAdd(record.nextOutput, i));
+      } else {
+        this.armNak(record, x, entry, this.ctx.timing.repairRepeatRequest);
+      }
+      return true;
+    }
+    return false;
   }
 
   /** The "seen" rule (spec §5.3): a position beyond what we received means packets we miss. */

@@ -8,11 +8,11 @@ import {
   type WhoisRequestPacket,
 } from '../wire/packet.js';
 import { seqAdd, seqDiff } from '../wire/sequence.js';
-import { deadlineIn, type EngineContext } from './engine-context.js';
-import { MAX_SENDER_RECORDS, PACKET_CACHE_SIZE, RATE_LIMIT_KEYS, RATE_LIMITS } from './engine-defaults.js';
-import { dependsLimit } from './list-limits.js';
-import { KeyedRateLimiter } from './rate-limit.js';
+import type { EngineContext } from './engine-context.js';
+import { MAX_SENDER_RECORDS, PACKET_CACHE_SIZE } from './engine-defaults.js';
 import { SenderRecord, SenderState, type CacheEntry } from './sender-record.js';
+import { hex, sameBytes } from './datagram-bytes.js';
+import { SenderLists } from './sender-lists.js';
 import { SenderNaming } from './sender-naming.js';
 import { SenderReassembly } from './sender-reassembly.js';
 import { SenderRepairs } from './sender-repairs.js';
@@ -49,6 +49,8 @@ export interface SuppressedCounts {
  * and repairs, in-order and causal processing, reassembly, implicit acks and
  * garbage collection, WHOIS names and sender-level failure detection.
  */
+export { hex } from './datagram-bytes.js';
+
 export class SenderTable {
   readonly records = new Map<number, SenderRecord>();
   readonly pendingRemoval = new Map<number, SenderRecord>();
@@ -61,23 +63,22 @@ export class SenderTable {
   /** Set while leaving: nothing is processed any more. */
   leaving = false;
   readonly suppressed: SuppressedCounts = { whoisRequests: 0, whoisReplies: 0, repairRequests: 0, repairAnswers: 0 };
-  private readonly repairAnswerLimit: KeyedRateLimiter;
   /** @internal The table's parts, split out for size (they use its records and hooks). */
   readonly reassembly: SenderReassembly;
   /** @internal */ readonly stability: SenderStability;
   /** @internal */ readonly repairs: SenderRepairs;
   /** @internal */ readonly naming: SenderNaming;
+  /** @internal */ readonly lists: SenderLists;
 
   constructor(
     private readonly ctx: EngineContext,
     /** @internal */ readonly hooks: SenderTableHooks,
   ) {
-    const l = RATE_LIMITS.repairAnswer;
-    this.repairAnswerLimit = new KeyedRateLimiter(l.perKey, l.shared, RATE_LIMIT_KEYS, ctx.now());
     this.reassembly = new SenderReassembly(ctx, this);
     this.stability = new SenderStability(ctx, this);
     this.repairs = new SenderRepairs(ctx, this);
     this.naming = new SenderNaming(ctx, this);
+    this.lists = new SenderLists(ctx, this);
   }
 
   /** Run the garbage collection now (also used by tests and at leave). */
@@ -256,90 +257,27 @@ export class SenderTable {
     this.failedQueue.length = 0;
     this.leaving = false;
     this.processing = this.processAgain = this.drainingFailures = false;
-    this.lastDepends = Object.freeze([]);
-    this.lastDependsCut = false;
+    this.lists.clear();
   }
 
-  /** Depends list for a packet we originate: our processing position for every active sender (spec §2.3). */
+  /** Depends list for a packet we originate (SenderLists.depends). */
   depends(): SenderPosition[] {
-    // A busy sender sends many packets between two changes of anybody's
-    // position: hand out the previous list (never mutated) while it still holds.
-    const previous = this.lastDepends;
-    let matched = 0;
-    let same = !this.lastDependsCut;
-    if (same) for (const record of this.records.values()) {
-      if (record.isOwn || !record.isActive) continue;
-      const p = previous[matched];
-      if (p === undefined || p.senderId !== record.id || p.packetId !== record.nextOutput) {
-        same = false;
-        break;
-      }
-      matched++;
-    }
-    // Frozen, so a packet that shares it cannot change another's (typed mutable like every packet's list).
-    if (same && matched === previous.length) return previous as SenderPosition[];
-    let list: SenderPosition[] = [];
-    for (const record of this.records.values()) {
-      if (!record.isOwn && record.isActive) list.push(Object.freeze({ senderId: record.id, packetId: record.nextOutput }));
-    }
-    const limit = dependsLimit(this.ctx.maxDatagramSize);
-    this.lastDependsCut = list.length > limit;
-    if (this.lastDependsCut) list = this.rankPositions(list).slice(0, limit);
-    this.lastDepends = Object.freeze(list);
-    return list;
+    return this.lists.depends();
   }
-  private lastDepends: readonly SenderPosition[] = Object.freeze([]);
-  private lastDependsCut = false;
 
-  /**
-   * Who stays in a list that does not fit the wire (issue 15), best first:
-   * named senders, then those further along (data delivered, then control
-   * processed, then only a start), then the most recently heard; ties by id.
-   * Leaving a sender out
-   * of our depends only weakens causal order and acks for it; it never makes an
-   * announced position go backwards (spec Q28).
-   */
+  /** Ids best first, for lists that do not fit the wire (SenderLists.rankIds). */
   rankIds(ids: readonly number[]): number[] {
-    const score = (id: number): [number, number, number] => {
-      const r = this.records.get(id);
-      if (r === undefined) return [0, 0, 0];
-      return [r.name !== undefined ? 1 : 0, r.isActive ? r.state : 0, r.lastHeard];
-    };
-    const scored = ids.map((id) => ({ id, s: score(id) }));
-    scored.sort((a, b) => b.s[0] - a.s[0] || b.s[1] - a.s[1] || b.s[2] - a.s[2] || a.id - b.id);
-    return scored.map((x) => x.id);
+    return this.lists.rankIds(ids);
   }
 
   rankPositions(list: SenderPosition[]): SenderPosition[] {
-    const byId = new Map(list.map((p) => [p.senderId, p]));
-    return this.rankIds(list.map((p) => p.senderId)).map((id) => byId.get(id)!);
+    return this.lists.rankPositions(list);
   }
 
-  /**
-   * SESSION body: our receive position for every active sender, ourselves
-   * included (spec §5.5) -- but one entry for another sender, rotating, is left
-   * out. A receiver suppresses its own SESSION only when ours lists as many
-   * senders as its table holds; leaving one out keeps every member (original
-   * peers too) sending SESSIONs, which is what lets us notice a silent crash in
-   * seconds (EngineTiming.silenceTimeout). The omitted position is announced in
-   * the next SESSION, so gap detection loses at most one interval.
-   */
+  /** SESSION body (SenderLists.sessionPositions). */
   sessionPositions(limit: number): SenderPosition[] {
-    const list: SenderPosition[] = [];
-    const own = this.own;
-    if (own !== undefined) list.push({ senderId: own.id, packetId: own.nextInput });
-    const others: SenderPosition[] = [];
-    for (const record of this.records.values()) {
-      if (!record.isOwn && record.isActive) others.push({ senderId: record.id, packetId: record.nextInput });
-    }
-    if (others.length > 0) others.splice(this.sessionRotation++ % others.length, 1);
-    for (const position of others) {
-      if (list.length >= limit) break;
-      list.push(position);
-    }
-    return list;
+    return this.lists.sessionPositions(limit);
   }
-  private sessionRotation = 0;
 
   /** Insert a packet we originated into our own record (cached for repairs, acked like any other). */
   storeOwn(packet: ReliablePacket, bytes: Uint8Array, repeating: boolean): void {
@@ -395,53 +333,9 @@ export class SenderTable {
     return true;
   }
 
-  /** REPAIR_REQUEST(S, x): answered from the cache of S, or turned into our own NAKs (spec §5.4). */
+  /** REPAIR_REQUEST(S, x) (SenderRepairs.pushRepairRequest). */
   pushRepairRequest(packet: RepairRequestPacket, mainTableOnly = false): boolean {
-    const record =
-      this.records.get(packet.originalSender) ??
-      (mainTableOnly ? undefined : this.pendingRemoval.get(packet.originalSender));
-    if (record === undefined || record.state === SenderState.New || record.state === SenderState.UnknownFailed) {
-      return false;
-    }
-    const x = packet.packetId;
-    const entry = record.cache.get(x);
-    if (entry?.packet !== undefined) {
-      if (!entry.resendTimer?.active) {
-        // Ours: the originator answers in the usual [50, 100) ms; other holders
-        // wait one window longer and stay quiet if its repair arrives first.
-        const [low, high] = this.ctx.timing.repairAnswerDelay;
-        const delay: [number, number] = record.isOwn ? [low, high] : [high, 2 * high];
-        entry.resendTimer = this.ctx.timers.schedule(deadlineIn(this.ctx, delay), () => {
-          entry.resendTimer = undefined;
-          if (entry.bytes === undefined || entry.packet === undefined) return;
-          if (!this.repairAnswerLimit.allow(record.id, this.ctx.now())) {
-            // The requester asks again; answering every forged request would make us an amplifier.
-            this.suppressed.repairAnswers++;
-            return;
-          }
-          this.ctx.log.debug('repair send', { type: entry.packet.type, sender: hex(record.id), packetId: x });
-          this.ctx.transmit(entry.bytes);
-          if (entry.packet.depends.length > 0) this.hooks.onReliableRetransmit();
-        });
-      }
-      return true;
-    }
-    const d = seqDiff(record.nextOutput, x);
-    if (d >= 0 && d < PACKET_CACHE_SIZE) {
-      if (record.state >= SenderState.Stopped || record.isOwn) return false;
-      if (entry === undefined) {
-        // Ours (issue 15): somebody's NAK is no evidence that packets beyond
-        // what we received exist (members' NAKs for an id a forger made up
-        // would keep re-seeding each other's forever): only our own gaps count.
-        const beyond = seqDiff(record.nextInput, x) >= 0;
-        const last = beyond ? seqDiff(record.nextOutput, record.nextInput) - 1 : d;
-        for (let i = 0; i <= last; i++) this.repairs.scheduleRepair(record, seqAdd(record.nextOutput, i));
-      } else {
-        this.repairs.armNak(record, x, entry, this.ctx.timing.repairRepeatRequest);
-      }
-      return true;
-    }
-    return false;
+    return this.repairs.pushRepairRequest(packet, mainTableOnly);
   }
 
   /** SESSION: accepted iff the sender has a record, whatever its state (Q8). */
@@ -694,17 +588,8 @@ export class SenderTable {
   }
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 function hasStoredPackets(record: SenderRecord): boolean {
   for (const entry of record.cache.values()) if (entry.packet !== undefined) return true;
   return false;
 }
 
-export function hex(id: number): string {
-  return '0x' + id.toString(16).padStart(8, '0');
-}
