@@ -1,4 +1,4 @@
-import type { SuppressedCounts } from './sender-table.js';
+import type { SenderTable, SuppressedCounts } from './sender-table.js';
 
 /** Counters for diagnostics and benchmarks. */
 export interface EngineStats {
@@ -29,4 +29,14 @@ export interface EngineFootprint {
   memberRecords: number;
   /** Armed timers (cancelled ones not yet purged included). */
   timers: number;
+}
+
+export function measureFootprint(table: SenderTable, memberRecords: number, timers: number): EngineFootprint {
+  let cacheEntries = 0;
+  let cachedBytes = 0;
+  for (const record of [...table.records.values(), ...table.pendingRemoval.values()]) {
+    cacheEntries += record.cache.size;
+    for (const entry of record.cache.values()) cachedBytes += entry.bytes?.length ?? 0;
+  }
+  return { senderRecords: table.records.size, pendingRemoval: table.pendingRemoval.size, cacheEntries, cachedBytes, memberRecords, timers };
 }

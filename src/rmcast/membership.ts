@@ -2,67 +2,33 @@ import { isStart, type IdListPacket, type Packet, type ReliablePacket } from '..
 import { seqAdd } from '../wire/sequence.js';
 import { deadlineIn, type EngineContext } from './engine-context.js';
 import { MAX_SENDER_RECORDS } from './engine-defaults.js';
-import type { EngineEvent } from './engine-types.js';
 import { hex, type SenderTable } from './sender-table.js';
 import type { SenderRecord } from './sender-record.js';
+import { FailureRounds } from './membership-failures.js';
+import {
+  JOIN_RESEND_MIN_MS,
+  MemberRecord,
+  strangersFull,
+  MembershipState,
+  MemberState,
+  type JoinCheck,
+  type MembershipCore,
+  type MembershipHost,
+} from './membership-types.js';
+
+export { MembershipState, MemberState, type MembershipHost } from './membership-types.js';
 import type { TimerHandle } from './timer-queue.js';
-
-/** Per-member states (spec §8.1); numeric order matters and only ever increases. */
-export const MemberState = {
-  Unknown: 0,
-  AjStarted: 1, // we asked for its start position
-  AjRepeat: 2, // it asked for ours: keep repeating our ATTEMPT_JOIN
-  AjDone: 3, // positions exchanged
-  Joining: 4, // never used (kept for the order)
-  Member: 5,
-  Failing: 6,
-  MemberFailing: 7, // failing, and was a member
-  InstantFailure: 8, // dropped without a failure round
-} as const;
-export type MemberState = (typeof MemberState)[keyof typeof MemberState];
-
-export const MembershipState = { Disconnected: 0, Normal: 1, Gathering: 2, Joining: 3, Resetting: 4 } as const;
-export type MembershipState = (typeof MembershipState)[keyof typeof MembershipState];
-
-const MAX_GATHERING_STRANGERS = 64;
-/** Least time between two JOINs of ours in one join phase (see restartJoinPhase). */
-const JOIN_RESEND_MIN_MS = 100;
-
-class MemberRecord {
-  state: MemberState = MemberState.Unknown;
-  agreed = false;
-  joinPacketId = 0;
-  readonly reported = new Set<number>();
-  failureTimer: TimerHandle | undefined;
-  constructor(readonly id: number) {}
-}
-
-type JoinCheck = 'equal' | 'more-info' | 'less-info' | 'failed';
-
-/** What membership needs from the engine around it. */
-export interface MembershipHost {
-  readonly ownId: number;
-  /**
-   * Originate a reliable control packet (next id, current depends) and cache it.
-   * `ids` come best first: those that do not fit the datagram are left out, and
-   * `ids` of the result are the ones sent.
-   */
-  originateControl(type: IdListPacket['type'], ids: number[], repeating: boolean): { packetId: number; bytes: Uint8Array; ids: number[] };
-  /** We were declared failed: leave under the old id and come back with a new one (spec §8.9). */
-  reset(): void;
-  emit(event: EngineEvent): void;
-}
 
 /**
  * The membership layer (spec §8): ATTEMPT_JOIN gathering, JOIN agreement,
  * FAILURE rounds and view changes. It decides who is in the group and gives
  * newcomers their start positions; it never sees its own control packets.
  */
-export class Membership {
+export class Membership implements MembershipCore {
   state: MembershipState = MembershipState.Disconnected;
   /** Our current view: member id -> name, changed exactly when NEW/LOST events are emitted. */
   readonly view = new Map<number, string>();
-  private readonly members = new Map<number, MemberRecord>();
+  /** @internal */ readonly members = new Map<number, MemberRecord>();
   private ajSendTimer: TimerHandle | undefined;
   private repeatingAj: { packetId: number; bytes: Uint8Array; timer: TimerHandle | undefined } | undefined;
   private sendEmpty = false;
@@ -72,15 +38,16 @@ export class Membership {
   private nextJoinAt = 0;
   private joinList: number[] = [];
   private joinFailures: number[] = [];
-  private pendingFailures: number[] = [];
-  /** Ids we confirmed failed without knowing them (see failMembers); forgotten at each view. */
-  private readonly confirmed = new Set<number>();
+  /** @internal */ pendingFailures: number[] = [];
+  /** @internal */ readonly failures: FailureRounds;
 
   constructor(
-    private readonly ctx: EngineContext,
-    private readonly table: SenderTable,
-    private readonly host: MembershipHost,
-  ) {}
+    /** @internal */ readonly ctx: EngineContext,
+    /** @internal */ readonly table: SenderTable,
+    /** @internal */ readonly host: MembershipHost,
+  ) {
+    this.failures = new FailureRounds(this);
+  }
 
   /**
    * Ours (issue 15): member records are bounded like sender records. Ids
@@ -103,24 +70,11 @@ export class Membership {
     return member;
   }
 
-  /**
-   * Ours (issue 15): at most MAX_GATHERING_STRANGERS ids outside our view take
-   * part in our gathering (whatever their state); more are ignored until a
-   * view is installed (real ones keep sending). Each that never answers or
-   * has no name ends up in our JOIN's failure list, and members must list the
-   * same failures to agree (spec §8.5): lists cut to fit a datagram would
-   * never agree, and the JOIN timeout would then fail honest members. 64 per
-   * member keep the union within one JOIN for small groups; a merge of groups
-   * larger than 64 takes several rounds.
-   */
+  /** See strangersFull (membership-types.ts). */
   private gatheringFull(): boolean {
-    if (this.members.size - this.view.size < MAX_GATHERING_STRANGERS) return false;
-    let strangers = 0;
-    for (const m of this.members.values()) {
-      if (!this.view.has(m.id) && ++strangers >= MAX_GATHERING_STRANGERS) return true;
-    }
-    return false;
+    return strangersFull(this.members, this.view);
   }
+
 
   /** Member records held (view, gathering, failing). */
   get size(): number {
@@ -141,7 +95,7 @@ export class Membership {
     this.joinList = [];
     this.joinFailures = [];
     this.pendingFailures = [];
-    this.confirmed.clear();
+    this.failures.forget();
     this.sendEmpty = false;
     this.state = next;
   }
@@ -153,13 +107,15 @@ export class Membership {
     return names;
   }
 
-  private get active(): boolean {
+  /** @internal */
+  get active(): boolean {
     return this.state !== MembershipState.Disconnected && this.state !== MembershipState.Resetting;
   }
 
   // ---- helpers (spec §8.1) -----------------------------------------------------------
 
-  private updateMember(id: number, newState: MemberState, start: number): boolean {
+  /** @internal */
+  updateMember(id: number, newState: MemberState, start: number): boolean {
     if (id === this.host.ownId) return false;
     if (!this.members.has(id) && this.gatheringFull()) return false;
     const record = this.table.ensure(id);
@@ -372,7 +328,8 @@ export class Membership {
   }
 
   /** Mark failing (MEMBER_FAILING if it was a member, so it is reported LOST) and queue it. */
-  private startFailing(m: MemberRecord): void {
+  /** @internal */
+  startFailing(m: MemberRecord): void {
     m.state = m.state === MemberState.Member ? MemberState.MemberFailing : MemberState.Failing;
     this.pendingFailures.push(m.id);
   }
@@ -384,22 +341,7 @@ export class Membership {
       m.agreed = false;
       (m.state < MemberState.Failing ? this.joinList : this.joinFailures).push(m.id);
     }
-    this.joinFailures = this.rankFailures(this.joinFailures);
-  }
-
-  /**
-   * Failure lists best first, for when they do not fit a datagram: members of
-   * our view first, then others failing, then those dropped without a round;
-   * ties by id, so members that hold the same failures cut them the same way.
-   */
-  private rankFailures(ids: number[]): number[] {
-    if (ids.length < 2) return ids;
-    const rank = (id: number): number => {
-      if (this.view.has(id)) return 0;
-      const state = this.members.get(id)?.state;
-      return state === MemberState.MemberFailing || state === MemberState.Failing ? 1 : 2;
-    };
-    return ids.map((id) => ({ id, r: rank(id) })).sort((a, b) => a.r - b.r || a.id - b.id).map((x) => x.id);
+    this.joinFailures = this.failures.rank(this.joinFailures);
   }
 
   private restartJoinPhase(): void {
@@ -459,7 +401,8 @@ export class Membership {
     });
   }
 
-  private markPendingFailed(): void {
+  /** @internal */
+  markPendingFailed(): void {
     for (const id of this.pendingFailures) {
       const record = this.table.get(id);
       if (record !== undefined) this.table.markFailed(record);
@@ -542,7 +485,8 @@ export class Membership {
     return result;
   }
 
-  private agreementCheck(): void {
+  /** @internal */
+  agreementCheck(): void {
     if (this.state !== MembershipState.Joining) return;
     for (const id of this.joinList) {
       const m = this.members.get(id);
@@ -591,7 +535,7 @@ export class Membership {
     }
     this.joinList = [];
     this.joinFailures = [];
-    this.confirmed.clear();
+    this.failures.forget();
     this.state = MembershipState.Normal;
     this.ctx.timers.cancel(this.joinTimer);
     this.joinTimer = undefined;
@@ -607,7 +551,8 @@ export class Membership {
   }
 
   /** Remove a member from the view, collecting its name for a LOST event. */
-  private noteLost(id: number, lost: string[]): void {
+  /** @internal */
+  noteLost(id: number, lost: string[]): void {
     const name = this.view.get(id);
     if (name !== undefined) {
       this.view.delete(id);
@@ -627,105 +572,9 @@ export class Membership {
     this.failMembers(reporter, [id]);
   }
 
-  /**
-   * Fail several senders at once (spec §8.7). Ours: the original sends one
-   * FAILURE per failed member; a sweep or a FAILURE naming 255 ids then made
-   * us send hundreds of packets. Those started failing together go out in one
-   * FAILURE (several when they do not fit one datagram).
-   */
-  private failMembers(reporter: number | undefined, ids: readonly number[]): void {
-    if (!this.active) return;
-    const considered: number[] = [];
-    const confirm: number[] = [];
-    let started = false;
-    const fromView = reporter !== undefined && this.view.has(reporter);
-    for (const id of ids) {
-      if (id === this.host.ownId) {
-        this.host.reset();
-        return;
-      }
-      const m = this.members.get(id);
-      if (m === undefined || m.state < MemberState.AjRepeat || m.state === MemberState.InstantFailure) {
-        this.table.removeSender(id);
-        if (m !== undefined) m.state = MemberState.InstantFailure;
-        // Ours: a member of our view fails somebody we never gathered with (we
-        // ignored or forgot a stranger): say we agree, once, or it waits for
-        // our word until the failure timeout and then fails us (spec §8.7).
-        if (fromView && !this.confirmed.has(id)) {
-          if (this.confirmed.size >= MAX_SENDER_RECORDS) this.confirmed.clear();
-          this.confirmed.add(id);
-          confirm.push(id);
-        }
-        continue;
-      }
-      considered.push(id);
-      if (m.state < MemberState.Failing) {
-        this.startFailing(m);
-        m.failureTimer = this.ctx.timers.schedule(this.ctx.now() + this.ctx.timing.failureTimeout, () => {
-          m.failureTimer = undefined;
-          this.onFailureTimeout(id);
-        });
-        started = true;
-      }
-    }
-    if (started || confirm.length > 0) {
-      // More failures than one datagram holds go out in several FAILURE packets.
-      let failures = [...this.rankFailures([...this.pendingFailures]), ...confirm];
-      while (failures.length > 0) {
-        const { ids: sent } = this.host.originateControl('failure', failures, false);
-        this.ctx.log.debug('sent FAILURE', { failed: sent.map(hex) });
-        if (sent.length === 0) break;
-        failures = failures.slice(sent.length);
-      }
-      this.markPendingFailed();
-    }
-    for (const id of considered) {
-      if (!this.active) return;
-      if (reporter !== undefined && reporter !== this.host.ownId) {
-        this.updateMember(reporter, MemberState.Unknown, 0);
-        this.members.get(reporter)?.reported.add(id);
-      }
-      this.completionCheck(id);
-    }
-  }
-
-  private completionCheck(id: number): void {
-    const m = this.members.get(id);
-    if (m === undefined || (m.state !== MemberState.Failing && m.state !== MemberState.MemberFailing)) return;
-    for (const o of this.members.values()) {
-      if (o.id === id) continue;
-      const confirming = o.state === MemberState.AjDone || o.state === MemberState.Joining || o.state === MemberState.Member;
-      if (confirming && !o.reported.has(id)) return;
-    }
-    for (const o of this.members.values()) o.reported.delete(id);
-    if (m.state === MemberState.MemberFailing) {
-      const lost: string[] = [];
-      this.noteLost(id, lost);
-      if (lost.length > 0) this.host.emit({ type: 'members-lost', names: lost });
-    }
-    this.table.removeSender(id);
-    this.ctx.timers.cancel(m.failureTimer);
-    m.failureTimer = undefined;
-    if (this.state === MembershipState.Joining) {
-      m.state = MemberState.InstantFailure;
-      this.agreementCheck();
-    } else {
-      this.members.delete(id);
-    }
-    for (const other of [...this.members.values()]) {
-      if (other.id !== id && (other.state === MemberState.Failing || other.state === MemberState.MemberFailing)) {
-        this.completionCheck(other.id);
-      }
-    }
-  }
-
-  private onFailureTimeout(id: number): void {
-    const m = this.members.get(id);
-    if (m === undefined || (m.state !== MemberState.Failing && m.state !== MemberState.MemberFailing)) return;
-    const silent = [...this.members.values()]
-      .filter((o) => o.id !== id && o.state >= MemberState.AjDone && o.state <= MemberState.Member && !o.reported.has(id))
-      .map((o) => o.id);
-    if (silent.length > 0) this.failMembers(undefined, silent);
+  /** @internal Fail several senders at once (FailureRounds.failMembers). */
+  failMembers(reporter: number | undefined, ids: readonly number[]): void {
+    this.failures.failMembers(reporter, ids);
   }
 
   // ---- control packets in causal order ------------------------------------------------

@@ -14,7 +14,7 @@ import {
   type ReliablePacket,
 } from '../wire/packet.js';
 import { PacketError } from '../wire/packet-error.js';
-import { deadlineIn, type EngineContext } from './engine-context.js';
+import type { EngineContext } from './engine-context.js';
 import { DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_TIMING } from './engine-defaults.js';
 import { EngineError } from './engine-error.js';
 import type {
@@ -25,11 +25,12 @@ import type {
   EngineTiming,
   MulticastEngine,
 } from './engine-types.js';
-import { fitControlLists, sessionLimit } from './list-limits.js';
+import { fitControlLists } from './list-limits.js';
 import { Membership, MembershipState } from './membership.js';
 import { readSender } from './datagram-bytes.js';
-import type { EngineFootprint, EngineStats } from './engine-stats.js';
+import { measureFootprint, type EngineFootprint, type EngineStats } from './engine-stats.js';
 import { IdProbe } from './id-probe.js';
+import { PeriodicPackets } from './periodic-packets.js';
 import { SenderState } from './sender-record.js';
 import { hex, SenderTable } from './sender-table.js';
 import { SpoofDetector } from './spoof-detector.js';
@@ -39,6 +40,15 @@ import { TimerQueue, type TimerHandle } from './timer-queue.js';
 
 /** 'draining': leave() was called; we still run normally (answer repairs) until our packets are acknowledged. */
 type Phase = 'idle' | 'probing' | 'connected' | 'draining' | 'leaving' | 'resetting' | 'closed';
+const STATE_OF_PHASE: Readonly<Record<Phase, EngineState>> = {
+  idle: 'idle',
+  probing: 'connecting',
+  resetting: 'connecting',
+  connected: 'connected',
+  draining: 'leaving',
+  leaving: 'leaving',
+  closed: 'closed',
+};
 
 /**
  * Ours: a receiver that only listens would otherwise acknowledge nothing until
@@ -81,9 +91,7 @@ export class RMulticastEngine implements MulticastEngine {
   private initialPacketId: number;
   private readonly probe: IdProbe;
   // Periodic work.
-  private sessionTimer: TimerHandle | undefined;
-  private keepaliveTimer: TimerHandle | undefined;
-  private sweepTimer: TimerHandle | undefined;
+  private readonly periodic: PeriodicPackets;
   private ackTimer: TimerHandle | undefined;
   private unackedDeliveries = 0;
   private readonly foreignSessionSeen = new Set<number>();
@@ -145,24 +153,16 @@ export class RMulticastEngine implements MulticastEngine {
       emit: (event) => this.emit(event),
     });
     this.initialPacketId = random.nextUint32();
+    this.periodic = new PeriodicPackets(this.ctx, this.table, {
+      running: () => this.running,
+      senderId: () => this.id,
+      keepalive: () => void this.originate({ type: 'no-data' }),
+    });
     this.probe = new IdProbe(this.ctx, this.loopback, (id) => this.becomeConnected(id));
   }
 
   get state(): EngineState {
-    switch (this.phase) {
-      case 'idle':
-        return 'idle';
-      case 'probing':
-      case 'resetting':
-        return 'connecting';
-      case 'connected':
-        return 'connected';
-      case 'draining':
-      case 'leaving':
-        return 'leaving';
-      case 'closed':
-        return 'closed';
-    }
+    return STATE_OF_PHASE[this.phase];
   }
 
   get senderId(): number | undefined {
@@ -183,20 +183,7 @@ export class RMulticastEngine implements MulticastEngine {
   }
 
   get footprint(): EngineFootprint {
-    let cacheEntries = 0;
-    let cachedBytes = 0;
-    for (const record of [...this.table.records.values(), ...this.table.pendingRemoval.values()]) {
-      cacheEntries += record.cache.size;
-      for (const entry of record.cache.values()) cachedBytes += entry.bytes?.length ?? 0;
-    }
-    return {
-      senderRecords: this.table.records.size,
-      pendingRemoval: this.table.pendingRemoval.size,
-      cacheEntries,
-      cachedBytes,
-      memberRecords: this.membership.size,
-      timers: this.timers.size,
-    };
+    return measureFootprint(this.table, this.membership.size, this.timers.size);
   }
 
   /** Next packet id we will originate, or undefined before we have an id (tests tell our past packets from future ones). */
@@ -389,7 +376,6 @@ export class RMulticastEngine implements MulticastEngine {
       this.membership.clear(MembershipState.Disconnected);
       this.foreignSessionSeen.clear();
       this.unackedDeliveries = 0;
-      this.keepaliveDeadline = 0;
       if (lost.length > 0) this.emit({ type: 'members-lost', names: lost, reason: 'reset' });
       this.emit({ type: 'reset', reason: 'internal-error', detail });
       if (phase === 'idle' || phase === 'closed') {
@@ -458,9 +444,7 @@ export class RMulticastEngine implements MulticastEngine {
     this.foreignSessionSeen.clear();
     this.table.createOwn(this.id, this.name, this.initialPacketId);
     this.ctx.transmit(encodePacket({ type: 'whois-reply', sender: this.id, name: this.name }));
-    this.scheduleSession();
-    this.restartKeepalive();
-    this.scheduleSweep();
+    this.periodic.start();
     this.membership.onConnected();
     this.log.info('connected', { sender: hex(this.id) });
     this.emit({ type: 'connected', senderId: this.id });
@@ -586,64 +570,14 @@ export class RMulticastEngine implements MulticastEngine {
     this.table.storeOwn(packet, bytes, repeating);
   }
 
-  // Periodic packets (spec §5.5, §5.6) and liveness sweeps.
-
-  private scheduleSession(): void {
-    this.timers.cancel(this.sessionTimer);
-    this.sessionTimer = this.timers.schedule(deadlineIn(this.ctx, this.ctx.timing.sessionInterval), () => {
-      this.sessionTimer = undefined;
-      if (!this.running || this.id === undefined) return;
-      const positions = this.table.sessionPositions(sessionLimit(this.ctx.maxDatagramSize));
-      this.ctx.transmit(encodePacket({ type: 'session', sender: this.id, positions }));
-      this.scheduleSession();
-    });
-  }
-
-  /**
-   * Every packet we send with depends pushes the keepalive back. Only the
-   * deadline moves; the one armed timer re-arms itself when it finds it early,
-   * so a busy sender does not cancel and schedule a timer per packet.
-   */
   private restartKeepalive(): void {
-    if (!this.running) return;
-    this.keepaliveDeadline = this.clock + this.ctx.timing.keepalive;
-    if (this.keepaliveTimer?.active) return;
-    this.armKeepalive();
-  }
-
-  private armKeepalive(): void {
-    this.keepaliveTimer = this.timers.schedule(this.keepaliveDeadline, () => {
-      this.keepaliveTimer = undefined;
-      if (!this.running) return;
-      if (this.clock < this.keepaliveDeadline) {
-        this.armKeepalive();
-        return;
-      }
-      this.originate({ type: 'no-data' });
-      // A node alone has no depends, so nothing else would re-arm it.
-      if (!this.keepaliveTimer) this.restartKeepalive();
-    });
-  }
-  private keepaliveDeadline = 0;
-
-  private scheduleSweep(): void {
-    const t = this.ctx.timing;
-    const candidates = [1000, t.nameDiscoveryDeadline / 4, t.progressWatchdog / 4];
-    if (t.silenceTimeout > 0) candidates.push(t.silenceTimeout / 4);
-    const period = Math.max(10, Math.min(...candidates));
-    this.sweepTimer = this.timers.schedule(this.clock + period, () => {
-      this.sweepTimer = undefined;
-      if (!this.running) return;
-      this.table.sweep();
-      this.scheduleSweep();
-    });
+    this.periodic.restartKeepalive();
   }
 
   private stopPeriodic(): void {
-    for (const timer of [this.sessionTimer, this.keepaliveTimer, this.sweepTimer, this.ackTimer]) {
-      this.timers.cancel(timer);
-    }
-    this.sessionTimer = this.keepaliveTimer = this.sweepTimer = this.ackTimer = undefined;
+    this.periodic.stop();
+    this.timers.cancel(this.ackTimer);
+    this.ackTimer = undefined;
     this.probe.stop();
   }
 

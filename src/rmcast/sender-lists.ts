@@ -1,7 +1,7 @@
 import type { SenderPosition } from '../wire/packet.js';
 import type { EngineContext } from './engine-context.js';
 import { dependsLimit } from './list-limits.js';
-import type { SenderTable } from './sender-table.js';
+import type { SenderTableCore } from './sender-table-core.js';
 
 /**
  * The position lists we put on the wire (spec §2.3): depends of the packets
@@ -16,7 +16,7 @@ export class SenderLists {
 
   constructor(
     private readonly ctx: EngineContext,
-    private readonly table: SenderTable,
+    private readonly table: SenderTableCore,
   ) {}
 
   clear(): void {

@@ -3,7 +3,7 @@ import { deadlineIn, type EngineContext } from './engine-context.js';
 import { RATE_LIMIT_KEYS, RATE_LIMITS } from './engine-defaults.js';
 import { KeyedRateLimiter } from './rate-limit.js';
 import type { SenderRecord } from './sender-record.js';
-import type { SenderTable } from './sender-table.js';
+import type { SenderTableCore } from './sender-table-core.js';
 
 /**
  * WHOIS timers (spec §4.3): asking the name of an unnamed sender and
@@ -16,7 +16,7 @@ export class SenderNaming {
 
   constructor(
     private readonly ctx: EngineContext,
-    private readonly table: SenderTable,
+    private readonly table: SenderTableCore,
   ) {
     this.whoisRequestLimit = new KeyedRateLimiter(RATE_LIMITS.whoisRequest.perKey, RATE_LIMITS.whoisRequest.shared, RATE_LIMIT_KEYS, ctx.now());
     this.whoisReplyLimit = new KeyedRateLimiter(RATE_LIMITS.whoisReply.perKey, RATE_LIMITS.whoisReply.shared, RATE_LIMIT_KEYS, ctx.now());

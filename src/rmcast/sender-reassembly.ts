@@ -3,7 +3,7 @@ import { seqAdd, seqDiff } from '../wire/sequence.js';
 import type { EngineContext } from './engine-context.js';
 import { SenderState, type SenderRecord } from './sender-record.js';
 import { hex } from './datagram-bytes.js';
-import type { SenderTable } from './sender-table.js';
+import type { SenderTableCore } from './sender-table-core.js';
 
 export type DeliveryResult = 'delivered' | 'skipped' | 'blocked';
 
@@ -15,7 +15,7 @@ export type DeliveryResult = 'delivered' | 'skipped' | 'blocked';
 export class SenderReassembly {
   constructor(
     private readonly ctx: EngineContext,
-    private readonly table: SenderTable,
+    private readonly table: SenderTableCore,
   ) {}
 
   /**

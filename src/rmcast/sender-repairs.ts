@@ -6,7 +6,7 @@ import { NAK_BACKOFF_AFTER, NAK_BACKOFF_MAX, NAK_GIVE_UP, PACKET_CACHE_SIZE, RAT
 import { KeyedRateLimiter } from './rate-limit.js';
 import { SenderState, type CacheEntry, type SenderRecord } from './sender-record.js';
 import { hex } from './datagram-bytes.js';
-import type { SenderTable } from './sender-table.js';
+import type { SenderTableCore } from './sender-table-core.js';
 
 /** Missing packets one SESSION or depends position may make us ask for (see seen). */
 const SEEN_AHEAD = PACKET_CACHE_SIZE;
@@ -24,7 +24,7 @@ export class SenderRepairs {
 
   constructor(
     private readonly ctx: EngineContext,
-    private readonly table: SenderTable,
+    private readonly table: SenderTableCore,
   ) {
     const l = RATE_LIMITS.repairRequest;
     this.repairRequestLimit = new KeyedRateLimiter(l.perKey, l.shared, RATE_LIMIT_KEYS, ctx.now());

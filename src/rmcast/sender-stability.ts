@@ -2,7 +2,7 @@ import type { ReliablePacket } from '../wire/packet.js';
 import { seqAdd, seqDiff } from '../wire/sequence.js';
 import type { EngineContext } from './engine-context.js';
 import { SenderState, type SenderRecord } from './sender-record.js';
-import type { SenderTable } from './sender-table.js';
+import type { SenderTableCore } from './sender-table-core.js';
 import type { TimerHandle } from './timer-queue.js';
 
 const GC_BATCH = 16;
@@ -20,7 +20,7 @@ export class SenderStability {
 
   constructor(
     private readonly ctx: EngineContext,
-    private readonly table: SenderTable,
+    private readonly table: SenderTableCore,
   ) {}
 
   recordAcks(x: SenderRecord, packet: ReliablePacket): void {

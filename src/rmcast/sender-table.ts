@@ -12,36 +12,12 @@ import type { EngineContext } from './engine-context.js';
 import { MAX_SENDER_RECORDS, PACKET_CACHE_SIZE } from './engine-defaults.js';
 import { SenderRecord, SenderState, type CacheEntry } from './sender-record.js';
 import { hex, sameBytes } from './datagram-bytes.js';
+import type { SenderTableCore, SenderTableHooks, SuppressedCounts } from './sender-table-core.js';
 import { SenderLists } from './sender-lists.js';
 import { SenderNaming } from './sender-naming.js';
 import { SenderReassembly } from './sender-reassembly.js';
 import { SenderRepairs } from './sender-repairs.js';
 import { SenderStability } from './sender-stability.js';
-
-
-/** What the sender table reports upward (to membership and the application). */
-export interface SenderTableHooks {
-  /** A control packet (FAILURE, ATTEMPT_JOIN, JOIN, BYE) of a remote sender, in causal order. */
-  onControlPacket(record: SenderRecord, packet: ReliablePacket): void;
-  /** Senders must be considered failed (deferred until the current processing pass ends; batched). */
-  onSendersFailed(ids: number[]): void;
-  /** A complete data message from a remote sender, in causal order. */
-  onMessage(record: SenderRecord, streamId: number, data: Uint8Array): void;
-  /** We re-sent a reliable packet with depends (restarts the keepalive, spec Q23). */
-  onReliableRetransmit(): void;
-  /** A sender without a start was dropped to make room (it never got far enough to be failed). */
-  onSenderForgotten(id: number): void;
-  /** A second, different packet arrived under a sender id and packet id we hold: somebody forges packets. */
-  onConflictingPacket(record: SenderRecord, packetId: number): void;
-}
-
-/** What the rate limiters held back (EngineStats). */
-export interface SuppressedCounts {
-  whoisRequests: number;
-  whoisReplies: number;
-  repairRequests: number;
-  repairAnswers: number;
-}
 
 
 /**
@@ -51,7 +27,9 @@ export interface SuppressedCounts {
  */
 export { hex } from './datagram-bytes.js';
 
-export class SenderTable {
+export type { SenderTableHooks, SuppressedCounts } from './sender-table-core.js';
+
+export class SenderTable implements SenderTableCore {
   readonly records = new Map<number, SenderRecord>();
   readonly pendingRemoval = new Map<number, SenderRecord>();
   private processing = false;
