@@ -393,12 +393,15 @@ export class SenderTable implements SenderTableCore {
    * Ours (issue 15): whose SESSION and depends positions we act on. The
    * original NAKs whatever any packet claims; a stranger's forged SESSION then
    * had every member ask for up to 256 packets of every other member, again
-   * and again. Only senders we exchanged positions with (a start) tell us
-   * what we miss; strangers' hints are ignored.
+   * and again. Only senders we exchanged positions with (a start), or that
+   * are established (spoke under their own id and are named: a newcomer's
+   * peers during a join), tell us what we miss; nameless strangers' hints
+   * are ignored.
    */
   private tellsPositions(id: number): boolean {
     const record = this.records.get(id);
-    return record !== undefined && record.hasStart && record.state < SenderState.Stopped;
+    if (record === undefined || record.state >= SenderState.Stopped) return false;
+    return record.hasStart || (record.spoke && record.name !== undefined);
   }
 
   /** Note traffic from a sender (for the silence detector); `speaks`: under its own id (not a WHOIS_REPLY). */
