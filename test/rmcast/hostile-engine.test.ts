@@ -198,3 +198,34 @@ describe('conflicting packets are reported as spoofing (issue 15)', () => {
     });
   }
 });
+
+describe('memory: what the engine holds stays bounded (issue 15, Found item 8)', () => {
+  for (const seed of scenarioSeeds(1)) {
+    it(`a named sender that never joins does not stop garbage collection (seed ${seed})`, () => {
+      withSeed(seed, () => {
+        const net = new SimulatedNetwork({ seed, link: { delay: [1, 5] } });
+        const nodes = addStaggered(net, ['a', 'b', 'c'], factory, 300);
+        net.runUntil(viewIs(nodes), { timeoutMs: 60_000, what: 'the 3-node view' });
+        // A process that announced its name and went away (or never joined): a NEW record that
+        // never acknowledges anything. The original waited for its acks forever (spec Q22), so
+        // every packet stayed cached: ~10 MB a minute at the soak's ~94 messages/s of 1-10 KB.
+        const ghost = addRawNode(net, 'ghost');
+        ghost.inject(encodePacket({ type: 'whois-reply', sender: 0x1234567, name: 'ghost@lab' }));
+        net.runFor(10);
+        let i = 0;
+        for (let t = 0; t < 20_000; t += 32) {
+          nodes[i % 3]!.send(0, testPayload(nodes[i % 3]!.name, Math.floor(i / 3), 1000 + ((i * 7919) % 9000)));
+          i++;
+          net.runFor(32);
+        }
+        for (const node of nodes) {
+          const f = engineOf(node).footprint;
+          expect(f.senderRecords, node.name).toBe(4); // the ghost is still known by name
+          expect(f.cachedBytes, `${node.name} holds ${f.cachedBytes} bytes`).toBeLessThan(1_000_000);
+        }
+        net.runFor(2000);
+        assertHistory(honestHistory(net.history(), ['ghost']), { group: ['a', 'b', 'c'] });
+      });
+    });
+  }
+});

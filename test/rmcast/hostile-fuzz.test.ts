@@ -38,8 +38,8 @@ import { attackDatagram, countOutgoing, honestHistory, randomId } from './hostil
 const COUNT = Number(process.env['CLIQUE_FUZZ_PACKETS'] ?? 100_000);
 /**
  * Named strangers (a WHOIS_REPLY for a made-up id, then every kind of packet
- * from it) get into gatherings and join phases. Known to fail in about one
- * seed in five: when the flood stops in the middle of a join phase with
+ * from it) get into gatherings and join phases. Known to fail in one or two
+ * seeds in ten: when the flood stops in the middle of a join phase with
  * strangers in it, the members sometimes do not agree within the JOIN timeout
  * and one of them is declared failed, resets and rejoins (the 'reset' path
  * works; "members stay joined" does not hold). Off by default; see the report
