@@ -13,14 +13,26 @@ export interface PeriodicHost {
 }
 
 /**
+ * Ours: a receiver that only listens would otherwise acknowledge nothing until
+ * its 180 s keepalive, so senders keep every packet cached. After delivering
+ * messages we send a NO_DATA (an ordinary reliable packet, understood by the
+ * original) within this delay, or at once after this many deliveries.
+ */
+const ACK_DELAY_MS = 1000;
+const ACK_AFTER_MESSAGES = 64;
+
+/**
  * Periodic packets (spec §5.5, §5.6) and liveness sweeps: SESSION every
- * 1.5-3 s, the keepalive NO_DATA, and the sender table's sweep.
+ * 1.5-3 s, the keepalive NO_DATA, acknowledgements after deliveries, and the
+ * sender table's sweep.
  */
 export class PeriodicPackets {
   private sessionTimer: TimerHandle | undefined;
   private keepaliveTimer: TimerHandle | undefined;
   private sweepTimer: TimerHandle | undefined;
   private keepaliveDeadline = 0;
+  private ackTimer: TimerHandle | undefined;
+  private unackedDeliveries = 0;
 
   constructor(
     private readonly ctx: EngineContext,
@@ -35,9 +47,32 @@ export class PeriodicPackets {
   }
 
   stop(): void {
-    for (const timer of [this.sessionTimer, this.keepaliveTimer, this.sweepTimer]) this.ctx.timers.cancel(timer);
-    this.sessionTimer = this.keepaliveTimer = this.sweepTimer = undefined;
+    for (const timer of [this.sessionTimer, this.keepaliveTimer, this.sweepTimer, this.ackTimer]) this.ctx.timers.cancel(timer);
+    this.sessionTimer = this.keepaliveTimer = this.sweepTimer = this.ackTimer = undefined;
     this.keepaliveDeadline = 0;
+    this.unackedDeliveries = 0;
+  }
+
+  /** We delivered a message: acknowledge it soon (see ACK_DELAY_MS). */
+  noteDelivery(): void {
+    if (++this.unackedDeliveries >= ACK_AFTER_MESSAGES) {
+      this.sendAck();
+    } else if (!this.ackTimer?.active) {
+      this.ackTimer = this.ctx.timers.schedule(this.ctx.now() + ACK_DELAY_MS, () => {
+        this.ackTimer = undefined;
+        if (this.unackedDeliveries > 0) this.sendAck();
+      });
+    }
+  }
+
+  /** Any packet we originate carries our acks (and resets the count). */
+  noteOriginated(): void {
+    this.unackedDeliveries = 0;
+  }
+
+  private sendAck(): void {
+    if (!this.host.running()) return;
+    this.host.keepalive();
   }
 
   private scheduleSession(): void {

@@ -36,7 +36,7 @@ import { hex, SenderTable } from './sender-table.js';
 import { SpoofDetector } from './spoof-detector.js';
 
 export type { EngineFootprint, EngineStats } from './engine-stats.js';
-import { TimerQueue, type TimerHandle } from './timer-queue.js';
+import { TimerQueue } from './timer-queue.js';
 
 /** 'draining': leave() was called; we still run normally (answer repairs) until our packets are acknowledged. */
 type Phase = 'idle' | 'probing' | 'connected' | 'draining' | 'leaving' | 'resetting' | 'closed';
@@ -50,13 +50,6 @@ const STATE_OF_PHASE: Readonly<Record<Phase, EngineState>> = {
   closed: 'closed',
 };
 
-/**
- * Ours: a receiver that only listens would otherwise acknowledge nothing until
- * its 180 s keepalive, so senders keep every packet cached. After delivering
- * messages we send a NO_DATA (an ordinary reliable packet, understood by the
- * original) within this delay, or at once after this many deliveries.
- */
-const ACK_DELAY_MS = 1000;
 /** How long leave() waits for our last packets to be acknowledged before the BYEs. */
 const LEAVE_LINGER_MS = 3000;
 const LEAVE_POLL_MS = 20;
@@ -64,7 +57,6 @@ const LEAVE_POLL_MS = 20;
 const NO_DATAGRAMS = Object.freeze([]) as unknown as Uint8Array[];
 const NO_EVENTS = Object.freeze([]) as unknown as EngineEvent[];
 const NOTHING: EngineOutput = Object.freeze({ datagrams: NO_DATAGRAMS, events: NO_EVENTS });
-const ACK_AFTER_MESSAGES = 64;
 
 /**
  * The sans-IO rMulticast engine: one state machine per local node, wire
@@ -92,8 +84,6 @@ export class RMulticastEngine implements MulticastEngine {
   private readonly probe: IdProbe;
   // Periodic work.
   private readonly periodic: PeriodicPackets;
-  private ackTimer: TimerHandle | undefined;
-  private unackedDeliveries = 0;
   private readonly foreignSessionSeen = new Set<number>();
   private readonly spoof: SpoofDetector;
   private recovering = false;
@@ -375,7 +365,6 @@ export class RMulticastEngine implements MulticastEngine {
       this.table.clear();
       this.membership.clear(MembershipState.Disconnected);
       this.foreignSessionSeen.clear();
-      this.unackedDeliveries = 0;
       if (lost.length > 0) this.emit({ type: 'members-lost', names: lost, reason: 'reset' });
       this.emit({ type: 'reset', reason: 'internal-error', detail });
       if (phase === 'idle' || phase === 'closed') {
@@ -415,20 +404,7 @@ export class RMulticastEngine implements MulticastEngine {
   private deliver(sender: string, senderId: number, streamId: number, data: Uint8Array): void {
     this.stats.messagesDelivered++;
     this.emit({ type: 'message', sender, senderId, streamId, data });
-    if (++this.unackedDeliveries >= ACK_AFTER_MESSAGES) {
-      this.sendAck();
-    } else if (!this.ackTimer?.active) {
-      this.ackTimer = this.timers.schedule(this.clock + ACK_DELAY_MS, () => {
-        this.ackTimer = undefined;
-        if (this.unackedDeliveries > 0) this.sendAck();
-      });
-    }
-  }
-
-  /** Any packet we originate carries our acks (and resets the count). */
-  private sendAck(): void {
-    if (!this.running) return;
-    this.originate({ type: 'no-data' });
+    this.periodic.noteDelivery();
   }
 
   // Identity (spec §4.1, §4.2).
@@ -564,7 +540,7 @@ export class RMulticastEngine implements MulticastEngine {
     if (this.log.isEnabled('debug')) {
       this.log.debug('send', { type: packetTypeName(bytes[7]!), packetId: packet.packetId, depends: packet.depends.length });
     }
-    this.unackedDeliveries = 0;
+    this.periodic.noteOriginated();
     this.ctx.transmit(bytes);
     if (packet.depends.length > 0) this.restartKeepalive();
     this.table.storeOwn(packet, bytes, repeating);
@@ -576,8 +552,6 @@ export class RMulticastEngine implements MulticastEngine {
 
   private stopPeriodic(): void {
     this.periodic.stop();
-    this.timers.cancel(this.ackTimer);
-    this.ackTimer = undefined;
     this.probe.stop();
   }
 
