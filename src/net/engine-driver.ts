@@ -35,6 +35,10 @@ export interface EngineDriverEvents {
   message: [message: DriverMessage];
   'members-joined': [names: string[]];
   'members-lost': [names: string[]];
+  /** The engine starts over under a new sender id (see EngineEvent 'reset'). */
+  reset: [reason: 'declared-failed' | 'internal-error', detail: string];
+  /** Somebody forges packets of `senderId` (see EngineEvent 'spoof-suspected'). */
+  'spoof-suspected': [suspect: { senderId: number; sender: string | undefined; packetId: number }];
   disconnected: [];
   /** `close()` ran (also at the end of `leave()`): the transport is closing and nothing more is sent or delivered. */
   closed: [];
@@ -277,6 +281,14 @@ export class EngineDriver extends EventEmitter<EngineDriverEvents> {
         return;
       case 'members-lost':
         emitSafely(this, this.logger, 'members-lost', [...event.names]);
+        return;
+      case 'reset':
+        this.logger.warn('engine reset', { reason: event.reason, detail: event.detail });
+        emitSafely(this, this.logger, 'reset', event.reason, event.detail);
+        return;
+      case 'spoof-suspected':
+        this.logger.warn('forged packets suspected', { senderId: event.senderId, sender: event.sender, packetId: event.packetId });
+        emitSafely(this, this.logger, 'spoof-suspected', { senderId: event.senderId, sender: event.sender, packetId: event.packetId });
         return;
       case 'disconnected':
         this.disconnected = true;

@@ -37,3 +37,39 @@ export const MAX_SENDER_RECORDS = 1024;
  * rounds paced by SESSION packets (seconds).
  */
 export const SEND_WINDOW = 192;
+
+/**
+ * Ours (the original has no limits, spec Q32): bounds on what other people's
+ * packets can make us send. Each has a bucket per sender id and one shared by
+ * all ids; honest groups stay far below them (the original's own timers send
+ * at most about 2.5 WHOIS requests per second per unnamed id).
+ *
+ * - whoisRequest: our WHOIS_REQUESTs, per unnamed id.
+ * - whoisReply: our WHOIS_REPLYs (answers), per named id.
+ * - repairRequest: our NAKs, per sender whose packets we miss.
+ * - repairAnswer: our repairs (re-sent cached packets), per original sender.
+ */
+export const RATE_LIMITS = Object.freeze({
+  whoisRequest: { perKey: { perSecond: 3, burst: 3 }, shared: { perSecond: 20, burst: 40 } },
+  whoisReply: { perKey: { perSecond: 2, burst: 3 }, shared: { perSecond: 40, burst: 60 } },
+  repairRequest: { perKey: { perSecond: 100, burst: 256 }, shared: { perSecond: 200, burst: 256 } },
+  repairAnswer: { perKey: { perSecond: 200, burst: 256 }, shared: { perSecond: 1000, burst: 1024 } },
+});
+/** Keys a rate limiter remembers at most (sender ids); see KeyedRateLimiter. */
+export const RATE_LIMIT_KEYS = MAX_SENDER_RECORDS;
+/**
+ * A NAK that goes unanswered this many times (about 10 s at the original's
+ * pace) repeats ever more slowly: its repeat interval doubles, up to
+ * NAK_BACKOFF_MAX times (4-6.4 s).
+ */
+export const NAK_BACKOFF_AFTER = 16;
+export const NAK_BACKOFF_MAX = 8;
+/**
+ * A gap beyond everything we received from its sender (we know of it only
+ * from SESSION or depends positions) is forgotten after this many unanswered
+ * NAKs (about 30 s); a later position opens it again.
+ */
+export const NAK_GIVE_UP = 20;
+
+/** At most one 'spoof-suspected' event per forged sender id in this many ms. */
+export const SPOOF_REPORT_INTERVAL_MS = 10_000;

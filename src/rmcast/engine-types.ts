@@ -78,6 +78,23 @@ export type EngineEvent =
    * are rejoining under a new id (the original reports nothing in that case).
    */
   | { type: 'members-lost'; names: string[]; reason?: 'reset' }
+  /**
+   * We start over under a new sender id: the group declared us failed
+   * ('declared-failed'), or the engine hit an internal error and reset itself
+   * to a clean state rather than go on half-updated ('internal-error'). A
+   * 'members-lost' with reason 'reset' precedes it when we had members;
+   * 'connected' follows once the new id is chosen. Messages sent before it may
+   * not have reached everybody.
+   */
+  | { type: 'reset'; reason: 'declared-failed' | 'internal-error'; detail: string }
+  /**
+   * Two different packets arrived under one sender id and packet id (repairs
+   * are byte-for-byte copies): somebody on the network forges that sender. The
+   * second was dropped. `sender` is the name we know for the id, if any; our
+   * own id means somebody impersonates us. Reported at most once per sender
+   * per SPOOF_REPORT_INTERVAL_MS; EngineStats.spoofSuspected counts them all.
+   */
+  | { type: 'spoof-suspected'; senderId: number; sender: string | undefined; packetId: number }
   /** The leave finished (three BYEs sent); the engine is inert afterwards. */
   | { type: 'disconnected' };
 

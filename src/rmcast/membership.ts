@@ -1,73 +1,85 @@
 import { isStart, type IdListPacket, type Packet, type ReliablePacket } from '../wire/packet.js';
 import { seqAdd } from '../wire/sequence.js';
 import { deadlineIn, type EngineContext } from './engine-context.js';
-import type { EngineEvent } from './engine-types.js';
+import { MAX_SENDER_RECORDS } from './engine-defaults.js';
 import { hex, type SenderTable } from './sender-table.js';
 import type { SenderRecord } from './sender-record.js';
+import { FailureRounds } from './membership-failures.js';
+import {
+  JOIN_RESEND_MIN_MS,
+  MemberRecord,
+  strangersFull,
+  MembershipState,
+  MemberState,
+  type JoinCheck,
+  type MembershipCore,
+  type MembershipHost,
+} from './membership-types.js';
+
+export { MembershipState, MemberState, type MembershipHost } from './membership-types.js';
 import type { TimerHandle } from './timer-queue.js';
-
-/** Per-member states (spec §8.1); numeric order matters and only ever increases. */
-export const MemberState = {
-  Unknown: 0,
-  AjStarted: 1, // we asked for its start position
-  AjRepeat: 2, // it asked for ours: keep repeating our ATTEMPT_JOIN
-  AjDone: 3, // positions exchanged
-  Joining: 4, // never used (kept for the order)
-  Member: 5,
-  Failing: 6,
-  MemberFailing: 7, // failing, and was a member
-  InstantFailure: 8, // dropped without a failure round
-} as const;
-export type MemberState = (typeof MemberState)[keyof typeof MemberState];
-
-export const MembershipState = { Disconnected: 0, Normal: 1, Gathering: 2, Joining: 3, Resetting: 4 } as const;
-export type MembershipState = (typeof MembershipState)[keyof typeof MembershipState];
-
-class MemberRecord {
-  state: MemberState = MemberState.Unknown;
-  agreed = false;
-  joinPacketId = 0;
-  readonly reported = new Set<number>();
-  failureTimer: TimerHandle | undefined;
-  constructor(readonly id: number) {}
-}
-
-type JoinCheck = 'equal' | 'more-info' | 'less-info' | 'failed';
-
-/** What membership needs from the engine around it. */
-export interface MembershipHost {
-  readonly ownId: number;
-  /** Originate a reliable control packet (next id, current depends) and cache it. */
-  originateControl(type: IdListPacket['type'], ids: number[], repeating: boolean): { packetId: number; bytes: Uint8Array };
-  /** We were declared failed: leave under the old id and come back with a new one (spec §8.9). */
-  reset(): void;
-  emit(event: EngineEvent): void;
-}
 
 /**
  * The membership layer (spec §8): ATTEMPT_JOIN gathering, JOIN agreement,
  * FAILURE rounds and view changes. It decides who is in the group and gives
  * newcomers their start positions; it never sees its own control packets.
  */
-export class Membership {
+export class Membership implements MembershipCore {
   state: MembershipState = MembershipState.Disconnected;
   /** Our current view: member id -> name, changed exactly when NEW/LOST events are emitted. */
   readonly view = new Map<number, string>();
-  private readonly members = new Map<number, MemberRecord>();
+  /** @internal */ readonly members = new Map<number, MemberRecord>();
   private ajSendTimer: TimerHandle | undefined;
   private repeatingAj: { packetId: number; bytes: Uint8Array; timer: TimerHandle | undefined } | undefined;
   private sendEmpty = false;
   private gatheringTimer: TimerHandle | undefined;
   private joinTimer: TimerHandle | undefined;
+  private joinSendTimer: TimerHandle | undefined;
+  private nextJoinAt = 0;
   private joinList: number[] = [];
   private joinFailures: number[] = [];
-  private pendingFailures: number[] = [];
+  /** @internal */ pendingFailures: number[] = [];
+  /** @internal */ readonly failures: FailureRounds;
 
   constructor(
-    private readonly ctx: EngineContext,
-    private readonly table: SenderTable,
-    private readonly host: MembershipHost,
-  ) {}
+    /** @internal */ readonly ctx: EngineContext,
+    /** @internal */ readonly table: SenderTable,
+    /** @internal */ readonly host: MembershipHost,
+  ) {
+    this.failures = new FailureRounds(this);
+  }
+
+  /**
+   * Ours (issue 15): member records are bounded like sender records. Ids
+   * dropped without a failure round (INSTANT_FAILURE) are only kept to be
+   * listed in our next JOIN; while strangers keep the gathering going, the
+   * oldest of them are forgotten first.
+   */
+  private addMember(id: number): MemberRecord {
+    if (this.members.size >= MAX_SENDER_RECORDS) {
+      for (const [oldId, old] of this.members) {
+        if (this.members.size < MAX_SENDER_RECORDS) break;
+        if (old.state === MemberState.InstantFailure && !this.joinFailures.includes(oldId)) {
+          this.ctx.timers.cancel(old.failureTimer);
+          this.members.delete(oldId);
+        }
+      }
+    }
+    const member = new MemberRecord(id);
+    this.members.set(id, member);
+    return member;
+  }
+
+  /** See strangersFull (membership-types.ts). */
+  private gatheringFull(): boolean {
+    return strangersFull(this.members, this.view);
+  }
+
+
+  /** Member records held (view, gathering, failing). */
+  get size(): number {
+    return this.members.size;
+  }
 
   onConnected(): void {
     this.state = MembershipState.Normal;
@@ -76,13 +88,14 @@ export class Membership {
   /** Drop everything (leave, reset, close). */
   clear(next: MembershipState): void {
     this.stopRepeatingAj();
-    for (const timer of [this.ajSendTimer, this.gatheringTimer, this.joinTimer]) this.ctx.timers.cancel(timer);
+    for (const timer of [this.ajSendTimer, this.gatheringTimer, this.joinTimer, this.joinSendTimer]) this.ctx.timers.cancel(timer);
     for (const m of this.members.values()) this.ctx.timers.cancel(m.failureTimer);
-    this.ajSendTimer = this.gatheringTimer = this.joinTimer = undefined;
+    this.ajSendTimer = this.gatheringTimer = this.joinTimer = this.joinSendTimer = undefined;
     this.members.clear();
     this.joinList = [];
     this.joinFailures = [];
     this.pendingFailures = [];
+    this.failures.forget();
     this.sendEmpty = false;
     this.state = next;
   }
@@ -94,20 +107,22 @@ export class Membership {
     return names;
   }
 
-  private get active(): boolean {
+  /** @internal */
+  get active(): boolean {
     return this.state !== MembershipState.Disconnected && this.state !== MembershipState.Resetting;
   }
 
   // ---- helpers (spec §8.1) -----------------------------------------------------------
 
-  private updateMember(id: number, newState: MemberState, start: number): boolean {
+  /** @internal */
+  updateMember(id: number, newState: MemberState, start: number): boolean {
     if (id === this.host.ownId) return false;
+    if (!this.members.has(id) && this.gatheringFull()) return false;
     const record = this.table.ensure(id);
     if (record === undefined) return false;
     let member = this.members.get(id);
     if (member === undefined) {
-      member = new MemberRecord(id);
-      this.members.set(id, member);
+      member = this.addMember(id);
     }
     if (newState <= member.state) return false;
     member.state = newState;
@@ -119,12 +134,25 @@ export class Membership {
     let changed = false;
     if ('packetId' in packet && packet.type !== 'repair-request') {
       changed = this.updateMember(packet.sender, newState, seqAdd(packet.packetId, 1));
-      for (const d of packet.depends) changed = this.updateMember(d.senderId, newState, d.packetId) || changed;
+      for (const d of packet.depends) {
+        changed = this.updateMember(d.senderId, newState, d.packetId) || changed;
+      }
     } else if (packet.type === 'session') {
       changed = this.updateMember(packet.sender, newState, 0);
-      for (const d of packet.positions) changed = this.updateMember(d.senderId, newState, 0) || changed;
+      for (const d of packet.positions) {
+        changed = this.updateMember(d.senderId, newState, 0) || changed;
+      }
     }
     return changed;
+  }
+
+  /** The sender table dropped a stranger to make room: forget it here too unless it got somewhere. */
+  forget(id: number): void {
+    const m = this.members.get(id);
+    if (m !== undefined && m.state < MemberState.AjRepeat) {
+      this.ctx.timers.cancel(m.failureTimer);
+      this.members.delete(id);
+    }
   }
 
   private nameOf(id: number): string | undefined {
@@ -135,7 +163,21 @@ export class Membership {
 
   onForeignPacket(packet: Packet): void {
     if (!this.active || this.state === MembershipState.Joining || packet.type === 'bye') return;
-    if (this.table.ensure(packet.sender) === undefined) return;
+    if (!this.members.has(packet.sender) && this.gatheringFull()) return;
+    const record = this.table.ensure(packet.sender);
+    if (record === undefined) return;
+    if (packet.type !== 'whois-reply') record.spoke = true;
+    // Ours (issue 15): the original gathers with a stranger and with every id
+    // its packet mentions (depends, SESSION positions) at once, so two forged
+    // packets from an unknown id naming 170 made-up ids each made 342
+    // gathering members. We first ask the stranger's name (WHOIS, rate-limited)
+    // and gather with it, and the ids it mentions, once it is named. A real
+    // newcomer announces its name when it connects and keeps sending (SESSIONs,
+    // a repeating ATTEMPT_JOIN), so it is at most one packet late; a forger
+    // that never answers to a name gets nowhere. Mentions themselves are taken
+    // as in the original: the join check (spec §8.5) fails every member that
+    // others list and we do not know, so refusing them breaks merges.
+    if (!this.table.isEstablished(packet.sender)) return;
     const reliable = 'depends' in packet;
     if (!reliable && packet.type !== 'session') return;
     const own = this.host.ownId;
@@ -198,8 +240,11 @@ export class Membership {
     const repeat = list.length > 0 || anyRepeat;
     if (!repeat && !this.sendEmpty) return;
     this.sendEmpty = false;
-    const { packetId, bytes } = this.host.originateControl('attempt-join', list, repeat);
-    this.ctx.log.debug('sent ATTEMPT_JOIN', { packetId, list: list.map(hex), repeat });
+    // Too many to ask at once: named, further along, recently heard first (SenderTable.rankIds).
+    const ranked = list.length > 1 ? this.table.rankIds(list) : list;
+    const { packetId, bytes, ids } = this.host.originateControl('attempt-join', ranked, repeat);
+    if (ids.length < list.length) this.ctx.log.warn('ATTEMPT_JOIN list cut to fit a datagram', { wanted: list.length, sent: ids.length });
+    this.ctx.log.debug('sent ATTEMPT_JOIN', { packetId, list: ids.map(hex), repeat });
     if (repeat) {
       this.repeatingAj = { packetId, bytes, timer: undefined };
       this.scheduleAjRepeat();
@@ -240,7 +285,7 @@ export class Membership {
     let changed = false;
     for (const id of packet.ids) {
       if (id === own) ourIdListed = true;
-      changed = this.updateMember(id, MemberState.AjStarted, 0) || changed;
+      else changed = this.updateMember(id, MemberState.AjStarted, 0) || changed;
     }
     changed = this.updateFromPacket(packet, ourIdListed ? MemberState.AjRepeat : MemberState.AjDone) || changed;
     this.state = MembershipState.Gathering;
@@ -283,7 +328,8 @@ export class Membership {
   }
 
   /** Mark failing (MEMBER_FAILING if it was a member, so it is reported LOST) and queue it. */
-  private startFailing(m: MemberRecord): void {
+  /** @internal */
+  startFailing(m: MemberRecord): void {
     m.state = m.state === MemberState.Member ? MemberState.MemberFailing : MemberState.Failing;
     this.pendingFailures.push(m.id);
   }
@@ -295,28 +341,68 @@ export class Membership {
       m.agreed = false;
       (m.state < MemberState.Failing ? this.joinList : this.joinFailures).push(m.id);
     }
+    this.joinFailures = this.failures.rank(this.joinFailures);
   }
 
   private restartJoinPhase(): void {
     this.state = MembershipState.Joining;
     this.computeJoinLists();
+    // Ours (issue 15): each JOIN that tells us more makes us send a new one;
+    // two members whose lists keep differing (strangers coming and going)
+    // would exchange JOINs as fast as the network carries them. A JOIN within
+    // JOIN_RESEND_MIN_MS of the previous one waits, and goes out once, with
+    // the lists as they are then.
+    const now = this.ctx.now();
+    if (now < this.nextJoinAt) {
+      if (!this.joinSendTimer?.active) {
+        this.joinSendTimer = this.ctx.timers.schedule(this.nextJoinAt, () => {
+          this.joinSendTimer = undefined;
+          if (this.state === MembershipState.Joining) this.sendJoin();
+        });
+      }
+      return;
+    }
+    this.sendJoin();
+  }
+
+  private sendJoin(): void {
+    this.ctx.timers.cancel(this.joinSendTimer);
+    this.joinSendTimer = undefined;
+    this.nextJoinAt = this.ctx.now() + JOIN_RESEND_MIN_MS;
     const own = this.table.own;
     if (own !== undefined) this.table.setHold(own, own.nextInput);
-    const { packetId } = this.host.originateControl('join', this.joinFailures, false);
+    const { packetId, ids } = this.host.originateControl('join', this.joinFailures, false);
+    if (ids.length < this.joinFailures.length) {
+      // Compare later JOINs with what we announced (spec §8.5 compares counts).
+      this.ctx.log.warn('JOIN failure list cut to fit a datagram', { wanted: this.joinFailures.length, sent: ids.length });
+      this.joinFailures = ids;
+    }
     this.ctx.log.debug('sent JOIN', { packetId, members: this.joinList.map(hex), failures: this.joinFailures.map(hex) });
     this.markPendingFailed();
     this.ctx.timers.cancel(this.joinTimer);
     this.joinTimer = this.ctx.timers.schedule(this.ctx.now() + this.ctx.timing.joinTimeout, () => {
       this.joinTimer = undefined;
       if (this.state !== MembershipState.Joining) return;
-      for (const id of this.joinList) {
+      const silent = this.joinList.filter((id) => {
         const m = this.members.get(id);
-        if (m !== undefined && !m.agreed && m.state < MemberState.Failing) this.failMember(undefined, id);
+        return m !== undefined && !m.agreed && m.state < MemberState.Failing;
+      });
+      // Ours (issue 15): members of our view may have failed to agree only
+      // because of a stranger that exchanged positions and never sends a
+      // JOIN (it counts in everybody's member list). Fail the silent
+      // strangers first and give our view one more round.
+      const strangers = silent.filter((id) => !this.view.has(id));
+      if (strangers.length > 0 && strangers.length < silent.length) {
+        this.failMembers(undefined, strangers);
+        if (this.state === MembershipState.Joining) this.restartJoinPhase();
+        return;
       }
+      this.failMembers(undefined, silent);
     });
   }
 
-  private markPendingFailed(): void {
+  /** @internal */
+  markPendingFailed(): void {
     for (const id of this.pendingFailures) {
       const record = this.table.get(id);
       if (record !== undefined) this.table.markFailed(record);
@@ -365,10 +451,7 @@ export class Membership {
         return 'failed';
       }
       let m = this.members.get(f);
-      if (m === undefined) {
-        m = new MemberRecord(f);
-        this.members.set(f, m);
-      }
+      if (m === undefined) m = this.addMember(f);
       if (m.state < MemberState.AjRepeat) {
         m.state = MemberState.InstantFailure;
         this.table.removeSender(f);
@@ -390,10 +473,7 @@ export class Membership {
         counted++;
       } else if (!this.joinFailures.includes(senderId)) {
         let m = this.members.get(senderId);
-        if (m === undefined) {
-          m = new MemberRecord(senderId);
-          this.members.set(senderId, m);
-        }
+        if (m === undefined) m = this.addMember(senderId);
         if (m.state < MemberState.Failing) {
           m.state = MemberState.InstantFailure;
           this.table.removeSender(senderId);
@@ -405,12 +485,15 @@ export class Membership {
     return result;
   }
 
-  private agreementCheck(): void {
+  /** @internal */
+  agreementCheck(): void {
     if (this.state !== MembershipState.Joining) return;
     for (const id of this.joinList) {
       const m = this.members.get(id);
       if (m !== undefined && m.state < MemberState.InstantFailure && !m.agreed) return;
     }
+    // A JOIN we held back (restartJoinPhase) still goes out: the others wait for it.
+    if (this.joinSendTimer?.active) this.sendJoin();
     this.installView();
   }
 
@@ -452,6 +535,7 @@ export class Membership {
     }
     this.joinList = [];
     this.joinFailures = [];
+    this.failures.forget();
     this.state = MembershipState.Normal;
     this.ctx.timers.cancel(this.joinTimer);
     this.joinTimer = undefined;
@@ -467,7 +551,8 @@ export class Membership {
   }
 
   /** Remove a member from the view, collecting its name for a LOST event. */
-  private noteLost(id: number, lost: string[]): void {
+  /** @internal */
+  noteLost(id: number, lost: string[]): void {
     const name = this.view.get(id);
     if (name !== undefined) {
       this.view.delete(id);
@@ -477,82 +562,19 @@ export class Membership {
 
   // ---- failures and leaving (spec §8.7, §8.8) ----------------------------------------
 
-  /** The sender table reports a sender failed (no name, no progress, silence, bad acks, bad message). */
-  onSenderFailed(id: number): void {
+  /** The sender table reports senders failed (no name, no progress, silence, bad acks, bad message). */
+  onSendersFailed(ids: readonly number[]): void {
     if (!this.active) return;
-    this.failMember(undefined, id);
+    this.failMembers(undefined, ids);
   }
 
   private failMember(reporter: number | undefined, id: number): void {
-    if (!this.active) return;
-    if (id === this.host.ownId) {
-      this.host.reset();
-      return;
-    }
-    const m = this.members.get(id);
-    if (m === undefined || m.state < MemberState.AjRepeat) {
-      this.table.removeSender(id);
-      if (m !== undefined) m.state = MemberState.InstantFailure;
-      return;
-    }
-    if (m.state < MemberState.Failing) {
-      this.startFailing(m);
-      m.failureTimer = this.ctx.timers.schedule(this.ctx.now() + this.ctx.timing.failureTimeout, () => {
-        m.failureTimer = undefined;
-        this.onFailureTimeout(id);
-      });
-      const failures = [...this.pendingFailures];
-      this.host.originateControl('failure', failures, false);
-      this.ctx.log.debug('sent FAILURE', { failed: failures.map(hex) });
-      this.markPendingFailed();
-    }
-    if (reporter !== undefined && reporter !== this.host.ownId) {
-      this.updateMember(reporter, MemberState.Unknown, 0);
-      this.members.get(reporter)?.reported.add(id);
-    }
-    this.completionCheck(id);
+    this.failMembers(reporter, [id]);
   }
 
-  private completionCheck(id: number): void {
-    const m = this.members.get(id);
-    if (m === undefined || (m.state !== MemberState.Failing && m.state !== MemberState.MemberFailing)) return;
-    for (const o of this.members.values()) {
-      if (o.id === id) continue;
-      const confirming = o.state === MemberState.AjDone || o.state === MemberState.Joining || o.state === MemberState.Member;
-      if (confirming && !o.reported.has(id)) return;
-    }
-    for (const o of this.members.values()) o.reported.delete(id);
-    if (m.state === MemberState.MemberFailing) {
-      const lost: string[] = [];
-      this.noteLost(id, lost);
-      if (lost.length > 0) this.host.emit({ type: 'members-lost', names: lost });
-    }
-    this.table.removeSender(id);
-    this.ctx.timers.cancel(m.failureTimer);
-    m.failureTimer = undefined;
-    if (this.state === MembershipState.Joining) {
-      m.state = MemberState.InstantFailure;
-      this.agreementCheck();
-    } else {
-      this.members.delete(id);
-    }
-    for (const other of [...this.members.values()]) {
-      if (other.id !== id && (other.state === MemberState.Failing || other.state === MemberState.MemberFailing)) {
-        this.completionCheck(other.id);
-      }
-    }
-  }
-
-  private onFailureTimeout(id: number): void {
-    const m = this.members.get(id);
-    if (m === undefined || (m.state !== MemberState.Failing && m.state !== MemberState.MemberFailing)) return;
-    for (;;) {
-      const silent = [...this.members.values()].find(
-        (o) => o.id !== id && o.state >= MemberState.AjDone && o.state <= MemberState.Member && !o.reported.has(id),
-      );
-      if (silent === undefined || !this.active) return;
-      this.failMember(undefined, silent.id);
-    }
+  /** @internal Fail several senders at once (FailureRounds.failMembers). */
+  failMembers(reporter: number | undefined, ids: readonly number[]): void {
+    this.failures.failMembers(reporter, ids);
   }
 
   // ---- control packets in causal order ------------------------------------------------
@@ -567,7 +589,7 @@ export class Membership {
         this.onJoin(record, packet);
         break;
       case 'failure':
-        for (const id of packet.ids) this.failMember(packet.sender, id);
+        this.failMembers(packet.sender, packet.ids);
         break;
       case 'bye':
         this.ctx.log.debug('BYE processed', { sender: hex(packet.sender), name: record.name });

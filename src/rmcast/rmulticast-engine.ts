@@ -1,3 +1,4 @@
+import { errorText } from '../base/error-text.js';
 import { Logger, silentLogger } from '../base/logger.js';
 import { decodePacket, encodePacket, packetTypeName } from '../wire/codec.js';
 import {
@@ -13,7 +14,7 @@ import {
   type ReliablePacket,
 } from '../wire/packet.js';
 import { PacketError } from '../wire/packet-error.js';
-import { deadlineIn, type EngineContext } from './engine-context.js';
+import type { EngineContext } from './engine-context.js';
 import { DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_TIMING } from './engine-defaults.js';
 import { EngineError } from './engine-error.js';
 import type {
@@ -24,30 +25,31 @@ import type {
   EngineTiming,
   MulticastEngine,
 } from './engine-types.js';
+import { fitControlLists } from './list-limits.js';
 import { Membership, MembershipState } from './membership.js';
+import { readSender } from './datagram-bytes.js';
+import { measureFootprint, type EngineFootprint, type EngineStats } from './engine-stats.js';
+import { IdProbe } from './id-probe.js';
+import { PeriodicPackets } from './periodic-packets.js';
 import { SenderState } from './sender-record.js';
 import { hex, SenderTable } from './sender-table.js';
-import { TimerQueue, type TimerHandle } from './timer-queue.js';
+import { SpoofDetector } from './spoof-detector.js';
+
+export type { EngineFootprint, EngineStats } from './engine-stats.js';
+import { TimerQueue } from './timer-queue.js';
 
 /** 'draining': leave() was called; we still run normally (answer repairs) until our packets are acknowledged. */
 type Phase = 'idle' | 'probing' | 'connected' | 'draining' | 'leaving' | 'resetting' | 'closed';
+const STATE_OF_PHASE: Readonly<Record<Phase, EngineState>> = {
+  idle: 'idle',
+  probing: 'connecting',
+  resetting: 'connecting',
+  connected: 'connected',
+  draining: 'leaving',
+  leaving: 'leaving',
+  closed: 'closed',
+};
 
-/** Counters for diagnostics and benchmarks. */
-export interface EngineStats {
-  datagramsIn: number;
-  datagramsOut: number;
-  malformed: number;
-  messagesSent: number;
-  messagesDelivered: number;
-}
-
-/**
- * Ours: a receiver that only listens would otherwise acknowledge nothing until
- * its 180 s keepalive, so senders keep every packet cached. After delivering
- * messages we send a NO_DATA (an ordinary reliable packet, understood by the
- * original) within this delay, or at once after this many deliveries.
- */
-const ACK_DELAY_MS = 1000;
 /** How long leave() waits for our last packets to be acknowledged before the BYEs. */
 const LEAVE_LINGER_MS = 3000;
 const LEAVE_POLL_MS = 20;
@@ -55,7 +57,6 @@ const LEAVE_POLL_MS = 20;
 const NO_DATAGRAMS = Object.freeze([]) as unknown as Uint8Array[];
 const NO_EVENTS = Object.freeze([]) as unknown as EngineEvent[];
 const NOTHING: EngineOutput = Object.freeze({ datagrams: NO_DATAGRAMS, events: NO_EVENTS });
-const ACK_AFTER_MESSAGES = 64;
 
 /**
  * The sans-IO rMulticast engine: one state machine per local node, wire
@@ -64,7 +65,7 @@ const ACK_AFTER_MESSAGES = 64;
  */
 export class RMulticastEngine implements MulticastEngine {
   readonly name: string;
-  readonly stats: EngineStats = { datagramsIn: 0, datagramsOut: 0, malformed: 0, messagesSent: 0, messagesDelivered: 0 };
+  readonly stats: EngineStats;
   private phase: Phase = 'idle';
   private id: number | undefined;
   private clock = 0;
@@ -80,18 +81,12 @@ export class RMulticastEngine implements MulticastEngine {
   private outDatagrams: Uint8Array[] | undefined;
   private outEvents: EngineEvent[] | undefined;
   private initialPacketId: number;
-  // Probing (spec §4.1).
-  private candidate = 0;
-  private probesSent = 0;
-  private probesSeen = 0;
-  private probeTimer: TimerHandle | undefined;
+  private readonly probe: IdProbe;
   // Periodic work.
-  private sessionTimer: TimerHandle | undefined;
-  private keepaliveTimer: TimerHandle | undefined;
-  private sweepTimer: TimerHandle | undefined;
-  private ackTimer: TimerHandle | undefined;
-  private unackedDeliveries = 0;
+  private readonly periodic: PeriodicPackets;
   private readonly foreignSessionSeen = new Set<number>();
+  private readonly spoof: SpoofDetector;
+  private recovering = false;
 
   constructor(options: EngineOptions) {
     const nameBytes = new TextEncoder().encode(options.name);
@@ -121,10 +116,23 @@ export class RMulticastEngine implements MulticastEngine {
     };
     this.table = new SenderTable(this.ctx, {
       onControlPacket: (record, packet) => this.membership.onControlPacket(record, packet),
-      onSenderFailed: (id) => this.membership.onSenderFailed(id),
+      onSendersFailed: (ids) => this.membership.onSendersFailed(ids),
       onMessage: (record, streamId, data) => this.deliver(record.name ?? hex(record.id), record.id, streamId, data),
       onReliableRetransmit: () => this.restartKeepalive(),
+      onSenderForgotten: (id) => this.membership.forget(id),
+      onConflictingPacket: (record, packetId) => this.spoof.conflict(record, packetId, this.clock),
     });
+    this.stats = {
+      datagramsIn: 0,
+      datagramsOut: 0,
+      malformed: 0,
+      messagesSent: 0,
+      messagesDelivered: 0,
+      spoofSuspected: 0,
+      internalErrors: 0,
+      suppressed: this.table.suppressed,
+    };
+    this.spoof = new SpoofDetector(this.log, this.stats, (event) => this.emit(event));
     const engine = this;
     this.membership = new Membership(this.ctx, this.table, {
       get ownId() {
@@ -135,23 +143,16 @@ export class RMulticastEngine implements MulticastEngine {
       emit: (event) => this.emit(event),
     });
     this.initialPacketId = random.nextUint32();
+    this.periodic = new PeriodicPackets(this.ctx, this.table, {
+      running: () => this.running,
+      senderId: () => this.id,
+      keepalive: () => void this.originate({ type: 'no-data' }),
+    });
+    this.probe = new IdProbe(this.ctx, this.loopback, (id) => this.becomeConnected(id));
   }
 
   get state(): EngineState {
-    switch (this.phase) {
-      case 'idle':
-        return 'idle';
-      case 'probing':
-      case 'resetting':
-        return 'connecting';
-      case 'connected':
-        return 'connected';
-      case 'draining':
-      case 'leaving':
-        return 'leaving';
-      case 'closed':
-        return 'closed';
-    }
+    return STATE_OF_PHASE[this.phase];
   }
 
   get senderId(): number | undefined {
@@ -171,6 +172,15 @@ export class RMulticastEngine implements MulticastEngine {
     return this.table.own?.cache.size ?? 0;
   }
 
+  get footprint(): EngineFootprint {
+    return measureFootprint(this.table, this.membership.size, this.timers.size);
+  }
+
+  /** Next packet id we will originate, or undefined before we have an id (tests tell our past packets from future ones). */
+  get nextPacketId(): number | undefined {
+    return this.running ? this.table.own?.nextInput : undefined;
+  }
+
   /** True while the group is agreeing on a new view (diagnostics and tests). */
   get stable(): boolean {
     return this.membership.state === MembershipState.Normal;
@@ -179,17 +189,26 @@ export class RMulticastEngine implements MulticastEngine {
   // ---- driving interface ------------------------------------------------------------
 
   start(now: number): void {
-    this.advance(now);
-    if (this.phase !== 'idle') return;
-    this.startProbing();
+    this.guarded('start', () => {
+      this.advance(now);
+      if (this.phase !== 'idle') return;
+      this.startProbing();
+    });
   }
 
   receive(datagram: Uint8Array, now: number): void {
-    this.advance(now);
     this.stats.datagramsIn++;
+    this.guarded('receive', () => this.receiveDatagram(datagram, now));
+  }
+
+  private receiveDatagram(datagram: Uint8Array, now: number): void {
+    this.advance(now);
     // Our own datagrams come back through multicast loopback: one per packet we
     // send. Once connected they are dropped anyway (spec §3.2), so skip the decode.
-    if (this.phase === 'connected' && datagram.length >= HEADER_SIZE && this.id !== undefined && readSender(datagram) === this.id) return;
+    if (this.phase === 'connected' && datagram.length >= HEADER_SIZE && this.id !== undefined && readSender(datagram) === this.id) {
+      this.spoof.checkOwnEcho(this.table.own, datagram, this.clock);
+      return;
+    }
     let packet: Packet;
     try {
       packet = decodePacket(datagram);
@@ -204,7 +223,7 @@ export class RMulticastEngine implements MulticastEngine {
     }
     switch (this.phase) {
       case 'probing':
-        this.checkProbeConflict(packet);
+        this.probe.check(packet);
         return;
       case 'connected':
       case 'draining':
@@ -220,7 +239,7 @@ export class RMulticastEngine implements MulticastEngine {
   }
 
   send(streamId: number, payload: Uint8Array, now: number): void {
-    this.advance(now);
+    this.guarded('tick', () => this.advance(now));
     if (this.phase !== 'connected' || this.id === undefined) {
       throw new EngineError('not-connected', `cannot send while ${this.state}`);
     }
@@ -233,12 +252,14 @@ export class RMulticastEngine implements MulticastEngine {
         `message of ${payload.length} bytes exceeds the maximum of ${this.ctx.maxMessageSize} bytes`,
       );
     }
+    this.guarded('send', () => this.sendMessage(streamId, payload));
+  }
+
+  private sendMessage(streamId: number, payload: Uint8Array): void {
+    // At most dependsLimit entries (list-limits.ts): the first fragment always has room.
     const depends = this.table.depends();
     const max = this.ctx.maxDatagramSize;
     const firstCapacity = max - DATA_HEADER_SIZE - SENDER_POSITION_SIZE * depends.length;
-    if (firstCapacity < 1 || depends.length > 255) {
-      throw new EngineError('too-many-senders', `${depends.length} senders do not fit in one ${max}-byte datagram`);
-    }
     const total = payload.length;
     if (total <= firstCapacity) {
       this.originateData(DataFlags.START | DataFlags.END, streamId, total, payload, depends);
@@ -254,10 +275,14 @@ export class RMulticastEngine implements MulticastEngine {
   }
 
   tick(now: number): void {
-    this.advance(now);
+    this.guarded('tick', () => this.advance(now));
   }
 
   leave(now: number): void {
+    this.guarded('leave', () => this.startLeaving(now));
+  }
+
+  private startLeaving(now: number): void {
     this.advance(now);
     if (this.phase === 'idle' || this.phase === 'probing') {
       this.close();
@@ -286,13 +311,15 @@ export class RMulticastEngine implements MulticastEngine {
   }
 
   failMember(name: string, now: number): void {
-    this.advance(now);
-    const record = this.table.findByName(name);
-    if (record === undefined || record.isOwn) {
-      this.log.warn('FAIL: no such sender', { name });
-      return;
-    }
-    this.table.reportFailed(record, 'forced by FAIL');
+    this.guarded('failMember', () => {
+      this.advance(now);
+      const record = this.table.findByName(name);
+      if (record === undefined || record.isOwn) {
+        this.log.warn('FAIL: no such sender', { name });
+        return;
+      }
+      this.table.reportFailed(record, 'forced by FAIL');
+    });
   }
 
   drain(): EngineOutput {
@@ -307,6 +334,57 @@ export class RMulticastEngine implements MulticastEngine {
   }
 
   // ---- internals ------------------------------------------------------------------------
+
+  /**
+   * Runs one input. Issue 15: an exception from inside the engine (a bug, or
+   * input nobody foresaw) must not leave it half-updated and silent, so it
+   * resets to a clean state, tells the user ('reset' event) and rejoins under a
+   * new id, like a reset by the group (spec §8.9).
+   */
+  private guarded(what: string, run: () => void): void {
+    try {
+      run();
+    } catch (error) {
+      if (this.recovering) throw error;
+      this.recover(what, error);
+    }
+  }
+
+  private recover(what: string, error: unknown): void {
+    this.recovering = true;
+    try {
+      this.stats.internalErrors++;
+      const detail = `internal error in ${what}: ${errorText(error)}`;
+      this.log.error('internal error; resetting and rejoining', { where: what, error: errorText(error) });
+      const phase = this.phase;
+      const oldId = this.id;
+      const byeId = this.table.own?.nextInput;
+      const lost = this.membership.takeView();
+      this.stopPeriodic();
+      this.timers.clear();
+      this.table.clear();
+      this.membership.clear(MembershipState.Disconnected);
+      this.foreignSessionSeen.clear();
+      if (lost.length > 0) this.emit({ type: 'members-lost', names: lost, reason: 'reset' });
+      this.emit({ type: 'reset', reason: 'internal-error', detail });
+      if (phase === 'idle' || phase === 'closed') {
+        this.phase = phase;
+        return;
+      }
+      if (phase === 'draining' || phase === 'leaving') {
+        this.close();
+        return;
+      }
+      // One BYE under the old id lets the others drop us at once instead of timing out.
+      if (oldId !== undefined && byeId !== undefined && (phase === 'connected' || phase === 'resetting')) {
+        this.ctx.transmit(encodePacket({ type: 'bye', sender: oldId, packetId: byeId, depends: [] }));
+      }
+      this.initialPacketId = this.ctx.random.nextUint32();
+      this.startProbing();
+    } finally {
+      this.recovering = false;
+    }
+  }
 
   private advance(now: number): void {
     this.timers.runDue(now, this.moveClock);
@@ -326,64 +404,23 @@ export class RMulticastEngine implements MulticastEngine {
   private deliver(sender: string, senderId: number, streamId: number, data: Uint8Array): void {
     this.stats.messagesDelivered++;
     this.emit({ type: 'message', sender, senderId, streamId, data });
-    if (++this.unackedDeliveries >= ACK_AFTER_MESSAGES) {
-      this.sendAck();
-    } else if (!this.ackTimer?.active) {
-      this.ackTimer = this.timers.schedule(this.clock + ACK_DELAY_MS, () => {
-        this.ackTimer = undefined;
-        if (this.unackedDeliveries > 0) this.sendAck();
-      });
-    }
-  }
-
-  /** Any packet we originate carries our acks (and resets the count). */
-  private sendAck(): void {
-    if (!this.running) return;
-    this.originate({ type: 'no-data' });
+    this.periodic.noteDelivery();
   }
 
   // Identity (spec §4.1, §4.2).
 
   private startProbing(): void {
     this.phase = 'probing';
-    do this.candidate = this.ctx.random.nextUint32();
-    while (this.candidate === 0);
-    this.probesSent = 0;
-    this.probesSeen = 0;
-    this.timers.cancel(this.probeTimer);
-    this.probeTimer = this.timers.schedule(this.clock + this.ctx.timing.probeListen, () => this.sendProbe());
+    this.probe.start();
   }
 
-  private sendProbe(): void {
-    this.ctx.transmit(encodePacket({ type: 'whois-request', sender: 0, queriedId: this.candidate }));
-    this.probesSent++;
-    if (!this.loopback) this.probesSeen++;
-    const next = this.probesSent < this.ctx.timing.probeCount ? () => this.sendProbe() : () => this.becomeConnected();
-    this.probeTimer = this.timers.schedule(this.clock + this.ctx.timing.probeInterval, next);
-  }
-
-  private checkProbeConflict(packet: Packet): void {
-    let conflict = packet.sender === this.candidate;
-    if (!conflict && packet.type === 'whois-request' && packet.queriedId === this.candidate) {
-      if (packet.sender !== 0) conflict = true;
-      else conflict = ++this.probesSeen > this.probesSent;
-    }
-    if (conflict) {
-      this.log.debug('sender id taken while probing; trying another', { candidate: hex(this.candidate) });
-      this.startProbing();
-    }
-  }
-
-  private becomeConnected(): void {
-    this.probeTimer = undefined;
-    this.id = this.candidate;
+  private becomeConnected(id: number): void {
+    this.id = id;
     this.phase = 'connected';
     this.foreignSessionSeen.clear();
     this.table.createOwn(this.id, this.name, this.initialPacketId);
     this.ctx.transmit(encodePacket({ type: 'whois-reply', sender: this.id, name: this.name }));
-    this.scheduleSession();
-    this.restartKeepalive();
-    this.scheduleSweep();
+    this.periodic.start();
     this.membership.onConnected();
     this.log.info('connected', { sender: hex(this.id) });
     this.emit({ type: 'connected', senderId: this.id });
@@ -411,8 +448,11 @@ export class RMulticastEngine implements MulticastEngine {
       if (packet.type === 'whois-request') this.table.pushWhoisRequest(packet);
       return;
     }
-    if (packet.sender === this.id) return;
-    this.table.heard(packet.sender);
+    if (packet.sender === this.id) {
+      this.spoof.checkOwnEcho(this.table.own, datagram, this.clock);
+      return;
+    }
+    this.table.heard(packet.sender, packet.type !== 'whois-reply');
     let accepted = this.push(packet, datagram);
     if (!accepted) {
       this.membership.onForeignPacket(packet);
@@ -422,7 +462,8 @@ export class RMulticastEngine implements MulticastEngine {
       // Ours (spec Q8): nodes that met only through WHOIS would not gather until a
       // keepalive minutes later; a SESSION from a sender we cannot place starts
       // gathering once per sender, exactly as if the record had not existed.
-      if (!this.foreignSessionSeen.has(packet.sender)) {
+      // Only once it is named (issue 15): a stranger is asked its name first.
+      if (!this.foreignSessionSeen.has(packet.sender) && this.table.isEstablished(packet.sender)) {
         this.foreignSessionSeen.add(packet.sender);
         this.membership.onForeignPacket(packet);
       }
@@ -445,16 +486,26 @@ export class RMulticastEngine implements MulticastEngine {
   private originate(fields: { type: 'no-data' } | { type: IdListPacket['type']; ids: number[] }, repeating = false): {
     packetId: number;
     bytes: Uint8Array;
+    ids: number[];
   } {
     const own = this.table.own;
     if (own === undefined || this.id === undefined) throw new EngineError('not-connected', 'no own sender record');
-    const packet = { ...fields, sender: this.id, packetId: own.nextInput, depends: this.table.depends() } as ReliablePacket;
+    let depends = this.table.depends();
+    let ids: number[] = [];
+    if (fields.type !== 'no-data') {
+      // Both lists must fit one datagram (list-limits.ts); callers order ids best first.
+      const fit = fitControlLists(depends.length, fields.ids.length, this.ctx.maxDatagramSize);
+      if (fit.depends < depends.length) depends = this.table.rankPositions(depends).slice(0, fit.depends);
+      ids = fit.ids < fields.ids.length ? fields.ids.slice(0, fit.ids) : fields.ids;
+      fields = { type: fields.type, ids };
+    }
+    const packet = { ...fields, sender: this.id, packetId: own.nextInput, depends } as ReliablePacket;
     const bytes = this.encodeOwn(packet);
     this.afterOriginate(packet, bytes, repeating);
-    return { packetId: packet.packetId, bytes };
+    return { packetId: packet.packetId, bytes, ids };
   }
 
-  private originateControl(type: IdListPacket['type'], ids: number[], repeating: boolean): { packetId: number; bytes: Uint8Array } {
+  private originateControl(type: IdListPacket['type'], ids: number[], repeating: boolean): { packetId: number; bytes: Uint8Array; ids: number[] } {
     return this.originate({ type, ids }, repeating);
   }
 
@@ -489,70 +540,19 @@ export class RMulticastEngine implements MulticastEngine {
     if (this.log.isEnabled('debug')) {
       this.log.debug('send', { type: packetTypeName(bytes[7]!), packetId: packet.packetId, depends: packet.depends.length });
     }
-    this.unackedDeliveries = 0;
+    this.periodic.noteOriginated();
     this.ctx.transmit(bytes);
     if (packet.depends.length > 0) this.restartKeepalive();
     this.table.storeOwn(packet, bytes, repeating);
   }
 
-  // Periodic packets (spec §5.5, §5.6) and liveness sweeps.
-
-  private scheduleSession(): void {
-    this.timers.cancel(this.sessionTimer);
-    this.sessionTimer = this.timers.schedule(deadlineIn(this.ctx, this.ctx.timing.sessionInterval), () => {
-      this.sessionTimer = undefined;
-      if (!this.running || this.id === undefined) return;
-      const limit = Math.min(255, Math.floor((this.ctx.maxDatagramSize - 13) / SENDER_POSITION_SIZE));
-      this.ctx.transmit(encodePacket({ type: 'session', sender: this.id, positions: this.table.sessionPositions(limit) }));
-      this.scheduleSession();
-    });
-  }
-
-  /**
-   * Every packet we send with depends pushes the keepalive back. Only the
-   * deadline moves; the one armed timer re-arms itself when it finds it early,
-   * so a busy sender does not cancel and schedule a timer per packet.
-   */
   private restartKeepalive(): void {
-    if (!this.running) return;
-    this.keepaliveDeadline = this.clock + this.ctx.timing.keepalive;
-    if (this.keepaliveTimer?.active) return;
-    this.armKeepalive();
-  }
-
-  private armKeepalive(): void {
-    this.keepaliveTimer = this.timers.schedule(this.keepaliveDeadline, () => {
-      this.keepaliveTimer = undefined;
-      if (!this.running) return;
-      if (this.clock < this.keepaliveDeadline) {
-        this.armKeepalive();
-        return;
-      }
-      this.originate({ type: 'no-data' });
-      // A node alone has no depends, so nothing else would re-arm it.
-      if (!this.keepaliveTimer) this.restartKeepalive();
-    });
-  }
-  private keepaliveDeadline = 0;
-
-  private scheduleSweep(): void {
-    const t = this.ctx.timing;
-    const candidates = [1000, t.nameDiscoveryDeadline / 4, t.progressWatchdog / 4];
-    if (t.silenceTimeout > 0) candidates.push(t.silenceTimeout / 4);
-    const period = Math.max(10, Math.min(...candidates));
-    this.sweepTimer = this.timers.schedule(this.clock + period, () => {
-      this.sweepTimer = undefined;
-      if (!this.running) return;
-      this.table.sweep();
-      this.scheduleSweep();
-    });
+    this.periodic.restartKeepalive();
   }
 
   private stopPeriodic(): void {
-    for (const timer of [this.sessionTimer, this.keepaliveTimer, this.sweepTimer, this.ackTimer, this.probeTimer]) {
-      this.timers.cancel(timer);
-    }
-    this.sessionTimer = this.keepaliveTimer = this.sweepTimer = this.ackTimer = this.probeTimer = undefined;
+    this.periodic.stop();
+    this.probe.stop();
   }
 
   // Leaving and resetting (spec §8.8, §8.9).
@@ -597,6 +597,7 @@ export class RMulticastEngine implements MulticastEngine {
     const lost = this.membership.takeView();
     this.membership.clear(MembershipState.Resetting);
     if (lost.length > 0) this.emit({ type: 'members-lost', names: lost, reason: 'reset' });
+    this.emit({ type: 'reset', reason: 'declared-failed', detail: 'the group declared us failed' });
     this.phase = 'resetting';
     this.sendByes(() => {
       this.table.clear();
@@ -604,9 +605,4 @@ export class RMulticastEngine implements MulticastEngine {
       this.startProbing();
     });
   }
-}
-
-/** The header's sender id (bytes 8-11), without decoding the rest. */
-function readSender(datagram: Uint8Array): number {
-  return ((datagram[8]! << 24) | (datagram[9]! << 16) | (datagram[10]! << 8) | datagram[11]!) >>> 0;
 }

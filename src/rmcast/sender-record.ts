@@ -25,6 +25,8 @@ export interface CacheEntry {
   processed: boolean;
   /** A repeating ATTEMPT_JOIN: never freed while repeating. */
   repeating: boolean;
+  /** Repair requests sent for it so far (their repeat interval backs off). */
+  naks?: number;
 }
 
 export interface AckRecord {
@@ -58,10 +60,18 @@ export class SenderRecord {
   whoisTimer: TimerHandle | undefined;
   whoisTimerIsReply = false;
   failureReported = false;
+  /**
+   * It sent us something under its own id (anything but a WHOIS_REPLY, which
+   * anybody may send for anybody, spec Q4). With a name, this is what lets an id
+   * that others' packets merely mention become a member (issue 15).
+   */
+  spoke = false;
   readonly createdAt: number;
   lastHeard: number;
   lastProgress: number;
   pendingSince = 0;
+  /** When it got its start position (left NEW). */
+  startedAt = 0;
   /** Bytes of the message being reassembled per stream, to bound what a sender can make us hold. */
   readonly openMessageBytes = new Map<number, number>();
 

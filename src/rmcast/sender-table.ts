@@ -1,8 +1,5 @@
-import { encodePacket } from '../wire/codec.js';
 import {
   isEnd,
-  isStart,
-  type DataPacket,
   type ReliablePacket,
   type RepairRequestPacket,
   type SenderPosition,
@@ -11,50 +8,72 @@ import {
   type WhoisRequestPacket,
 } from '../wire/packet.js';
 import { seqAdd, seqDiff } from '../wire/sequence.js';
-import { deadlineIn, type EngineContext } from './engine-context.js';
+import type { EngineContext } from './engine-context.js';
 import { MAX_SENDER_RECORDS, PACKET_CACHE_SIZE } from './engine-defaults.js';
 import { SenderRecord, SenderState, type CacheEntry } from './sender-record.js';
-import type { TimerHandle } from './timer-queue.js';
+import { hex, sameBytes } from './datagram-bytes.js';
+import type { SenderTableCore, SenderTableHooks, SuppressedCounts } from './sender-table-core.js';
+import { SenderLists } from './sender-lists.js';
+import { SenderNaming } from './sender-naming.js';
+import { SenderReassembly } from './sender-reassembly.js';
+import { SenderRepairs } from './sender-repairs.js';
+import { SenderStability } from './sender-stability.js';
 
-const GC_BATCH = 16;
-const GC_DELAY_MS = 5;
-
-/** What the sender table reports upward (to membership and the application). */
-export interface SenderTableHooks {
-  /** A control packet (FAILURE, ATTEMPT_JOIN, JOIN, BYE) of a remote sender, in causal order. */
-  onControlPacket(record: SenderRecord, packet: ReliablePacket): void;
-  /** A sender must be considered failed (deferred until the current processing pass ends). */
-  onSenderFailed(id: number, reason: string): void;
-  /** A complete data message from a remote sender, in causal order. */
-  onMessage(record: SenderRecord, streamId: number, data: Uint8Array): void;
-  /** We re-sent a reliable packet with depends (restarts the keepalive, spec Q23). */
-  onReliableRetransmit(): void;
-}
-
-type DeliveryResult = 'delivered' | 'skipped' | 'blocked';
 
 /**
  * The causal layer's per-sender machinery (spec §5-§7): receive windows, NAKs
  * and repairs, in-order and causal processing, reassembly, implicit acks and
  * garbage collection, WHOIS names and sender-level failure detection.
  */
-export class SenderTable {
+export { hex } from './datagram-bytes.js';
+
+export type { SenderTableHooks, SuppressedCounts } from './sender-table-core.js';
+
+export class SenderTable implements SenderTableCore {
   readonly records = new Map<number, SenderRecord>();
   readonly pendingRemoval = new Map<number, SenderRecord>();
   private processing = false;
   private processAgain = false;
-  private gcNeeded = false;
   private readonly failedQueue: Array<{ id: number; reason: string }> = [];
   private drainingFailures = false;
   /** Ids of the own record; set by the engine at connect. */
   ownId = 0;
   /** Set while leaving: nothing is processed any more. */
   leaving = false;
+  readonly suppressed: SuppressedCounts = { whoisRequests: 0, whoisReplies: 0, repairRequests: 0, repairAnswers: 0 };
+  /** @internal The table's parts, split out for size (they use its records and hooks). */
+  readonly reassembly: SenderReassembly;
+  /** @internal */ readonly stability: SenderStability;
+  /** @internal */ readonly repairs: SenderRepairs;
+  /** @internal */ readonly naming: SenderNaming;
+  /** @internal */ readonly lists: SenderLists;
 
   constructor(
     private readonly ctx: EngineContext,
-    private readonly hooks: SenderTableHooks,
-  ) {}
+    /** @internal */ readonly hooks: SenderTableHooks,
+  ) {
+    this.reassembly = new SenderReassembly(ctx, this);
+    this.stability = new SenderStability(ctx, this);
+    this.repairs = new SenderRepairs(ctx, this);
+    this.naming = new SenderNaming(ctx, this);
+    this.lists = new SenderLists(ctx, this);
+  }
+
+  /** Run the garbage collection now (also used by tests and at leave). */
+  collectGarbage(): void {
+    this.stability.collectGarbage();
+  }
+
+  /**
+   * An id others may make a member of (issue 15): we heard it speak under its
+   * own id and somebody told us its name. Ids only mentioned in other
+   * packets' depends, SESSION positions or id lists are not, so forged lists
+   * cannot fill our gathering, our ATTEMPT_JOIN/JOIN lists or our depends.
+   */
+  isEstablished(id: number): boolean {
+    const record = this.records.get(id);
+    return record !== undefined && (record.isOwn || (record.spoke && record.name !== undefined));
+  }
 
   get(id: number): SenderRecord | undefined {
     return this.records.get(id);
@@ -88,15 +107,33 @@ export class SenderTable {
     const existing = this.records.get(id);
     if (existing !== undefined) return existing;
     if (id === 0) return undefined;
-    if (this.records.size >= MAX_SENDER_RECORDS) {
+    if (this.records.size >= MAX_SENDER_RECORDS && !this.evictStranger()) {
       this.ctx.log.warn('sender table full; ignoring new sender', { sender: hex(id) });
       return undefined;
     }
     const record = new SenderRecord(id, this.ctx.now(), false);
     this.records.set(id, record);
-    this.scheduleWhoisRequest(record, this.ctx.timing.whoisFirstRequest);
+    this.naming.scheduleWhoisRequest(record, this.ctx.timing.whoisFirstRequest);
     this.ctx.log.debug('new sender record', { sender: hex(id) });
     return record;
+  }
+
+  /**
+   * The table is full: forget the sender without a start position that we
+   * heard from least recently (forged ids are such senders), so a flood of
+   * forged ids cannot keep a real newcomer out. False if every record has a start.
+   */
+  private evictStranger(): boolean {
+    let stalest: SenderRecord | undefined;
+    for (const record of this.records.values()) {
+      if (record.isOwn || record.hasStart) continue;
+      if (stalest === undefined || record.lastHeard < stalest.lastHeard) stalest = record;
+    }
+    if (stalest === undefined) return false;
+    this.naming.cancelWhois(stalest);
+    this.deleteForever(stalest);
+    this.hooks.onSenderForgotten(stalest.id);
+    return true;
   }
 
   /** Set (or move forward) a record's start position (spec §5.1). */
@@ -105,7 +142,7 @@ export class SenderTable {
       record.state = SenderState.Preparing;
       record.firstPacket = record.nextInput = record.nextOutput = record.nextOutputData = start;
       record.stableUpTo = start;
-      record.lastProgress = this.ctx.now();
+      record.lastProgress = record.startedAt = this.ctx.now();
       this.processAll();
       return;
     }
@@ -154,7 +191,7 @@ export class SenderTable {
     const record = this.records.get(id);
     if (record === undefined || record.isOwn) return;
     this.records.delete(id);
-    this.cancelWhois(record);
+    this.naming.cancelWhois(record);
     const end = record.state === SenderState.Failed ? record.endPoint : record.nextInput;
     const spans = record.hasStart && record.firstPacket !== end && hasStoredPackets(record);
     for (const entry of record.cache.values()) {
@@ -170,7 +207,7 @@ export class SenderTable {
     } else {
       this.deleteForever(record);
     }
-    this.gcNeeded = true;
+    this.stability.needed = true;
     this.processAll();
   }
 
@@ -178,7 +215,7 @@ export class SenderTable {
   stopAll(): void {
     this.leaving = true;
     for (const record of this.records.values()) {
-      this.cancelWhois(record);
+      this.naming.cancelWhois(record);
       for (const entry of record.cache.values()) {
         this.ctx.timers.cancel(entry.nakTimer);
         entry.nakTimer = undefined;
@@ -190,67 +227,35 @@ export class SenderTable {
   /** Drop every record and timer (reset or close). */
   clear(): void {
     for (const record of [...this.records.values(), ...this.pendingRemoval.values()]) {
-      this.cancelWhois(record);
+      this.naming.cancelWhois(record);
       for (const entry of record.cache.values()) this.dropEntry(entry);
     }
     this.records.clear();
     this.pendingRemoval.clear();
     this.failedQueue.length = 0;
     this.leaving = false;
+    this.processing = this.processAgain = this.drainingFailures = false;
+    this.lists.clear();
   }
 
-  /** Depends list for a packet we originate: our processing position for every active sender (spec §2.3). */
+  /** Depends list for a packet we originate (SenderLists.depends). */
   depends(): SenderPosition[] {
-    // A busy sender sends many packets between two changes of anybody's
-    // position: hand out the previous list (never mutated) while it still holds.
-    const previous = this.lastDepends;
-    let matched = 0;
-    let same = true;
-    for (const record of this.records.values()) {
-      if (record.isOwn || !record.isActive) continue;
-      const p = previous[matched];
-      if (p === undefined || p.senderId !== record.id || p.packetId !== record.nextOutput) {
-        same = false;
-        break;
-      }
-      matched++;
-    }
-    // Frozen, so a packet that shares it cannot change another's (typed mutable like every packet's list).
-    if (same && matched === previous.length) return previous as SenderPosition[];
-    const list: SenderPosition[] = [];
-    for (const record of this.records.values()) {
-      if (!record.isOwn && record.isActive) list.push(Object.freeze({ senderId: record.id, packetId: record.nextOutput }));
-    }
-    this.lastDepends = Object.freeze(list);
-    return list;
+    return this.lists.depends();
   }
-  private lastDepends: readonly SenderPosition[] = Object.freeze([]);
 
-  /**
-   * SESSION body: our receive position for every active sender, ourselves
-   * included (spec §5.5) -- but one entry for another sender, rotating, is left
-   * out. A receiver suppresses its own SESSION only when ours lists as many
-   * senders as its table holds; leaving one out keeps every member (original
-   * peers too) sending SESSIONs, which is what lets us notice a silent crash in
-   * seconds (EngineTiming.silenceTimeout). The omitted position is announced in
-   * the next SESSION, so gap detection loses at most one interval.
-   */
-  sessionPositions(limit: number): SenderPosition[] {
-    const list: SenderPosition[] = [];
-    const own = this.own;
-    if (own !== undefined) list.push({ senderId: own.id, packetId: own.nextInput });
-    const others: SenderPosition[] = [];
-    for (const record of this.records.values()) {
-      if (!record.isOwn && record.isActive) others.push({ senderId: record.id, packetId: record.nextInput });
-    }
-    if (others.length > 0) others.splice(this.sessionRotation++ % others.length, 1);
-    for (const position of others) {
-      if (list.length >= limit) break;
-      list.push(position);
-    }
-    return list;
+  /** Ids best first, for lists that do not fit the wire (SenderLists.rankIds). */
+  rankIds(ids: readonly number[]): number[] {
+    return this.lists.rankIds(ids);
   }
-  private sessionRotation = 0;
+
+  rankPositions(list: SenderPosition[]): SenderPosition[] {
+    return this.lists.rankPositions(list);
+  }
+
+  /** SESSION body (SenderLists.sessionPositions). */
+  sessionPositions(limit: number): SenderPosition[] {
+    return this.lists.sessionPositions(limit);
+  }
 
   /** Insert a packet we originated into our own record (cached for repairs, acked like any other). */
   storeOwn(packet: ReliablePacket, bytes: Uint8Array, repeating: boolean): void {
@@ -266,7 +271,7 @@ export class SenderTable {
     const entry = this.own?.cache.get(packetId);
     if (entry !== undefined) {
       entry.repeating = false;
-      this.gcNeeded = true;
+      this.stability.needed = true;
     }
   }
 
@@ -277,10 +282,10 @@ export class SenderTable {
     const record = this.records.get(packet.queriedId) ?? this.pendingRemoval.get(packet.queriedId);
     if (record === undefined) return false;
     if (record.name !== undefined) {
-      if (!(record.whoisTimerIsReply && record.whoisTimer?.active)) this.scheduleWhoisReply(record);
+      if (!(record.whoisTimerIsReply && record.whoisTimer?.active)) this.naming.scheduleWhoisReply(record);
     } else if (record.whoisTimer?.active && !this.leaving) {
       // Somebody else asked already: suppress our own request for a while.
-      this.scheduleWhoisRequest(record, this.ctx.timing.whoisRepeatRequest);
+      this.naming.scheduleWhoisRequest(record, this.ctx.timing.whoisRepeatRequest);
     }
     return true;
   }
@@ -296,53 +301,19 @@ export class SenderTable {
         return true;
       }
       record.name = packet.name;
-      this.cancelWhois(record);
+      this.naming.cancelWhois(record);
       record.lastProgress = this.ctx.now();
       this.ctx.log.debug('learned sender name', { sender: hex(record.id), name: record.name });
       this.processAll();
     } else {
-      this.cancelWhois(record);
+      this.naming.cancelWhois(record);
     }
     return true;
   }
 
-  /** REPAIR_REQUEST(S, x): answered from the cache of S, or turned into our own NAKs (spec §5.4). */
+  /** REPAIR_REQUEST(S, x) (SenderRepairs.pushRepairRequest). */
   pushRepairRequest(packet: RepairRequestPacket, mainTableOnly = false): boolean {
-    const record =
-      this.records.get(packet.originalSender) ??
-      (mainTableOnly ? undefined : this.pendingRemoval.get(packet.originalSender));
-    if (record === undefined || record.state === SenderState.New || record.state === SenderState.UnknownFailed) {
-      return false;
-    }
-    const x = packet.packetId;
-    const entry = record.cache.get(x);
-    if (entry?.packet !== undefined) {
-      if (!entry.resendTimer?.active) {
-        // Ours: the originator answers in the usual [50, 100) ms; other holders
-        // wait one window longer and stay quiet if its repair arrives first.
-        const [low, high] = this.ctx.timing.repairAnswerDelay;
-        const delay: [number, number] = record.isOwn ? [low, high] : [high, 2 * high];
-        entry.resendTimer = this.ctx.timers.schedule(deadlineIn(this.ctx, delay), () => {
-          entry.resendTimer = undefined;
-          if (entry.bytes === undefined || entry.packet === undefined) return;
-          this.ctx.log.debug('repair send', { type: entry.packet.type, sender: hex(record.id), packetId: x });
-          this.ctx.transmit(entry.bytes);
-          if (entry.packet.depends.length > 0) this.hooks.onReliableRetransmit();
-        });
-      }
-      return true;
-    }
-    const d = seqDiff(record.nextOutput, x);
-    if (d >= 0 && d < PACKET_CACHE_SIZE) {
-      if (record.state >= SenderState.Stopped || record.isOwn) return false;
-      if (entry === undefined) {
-        for (let i = 0; i <= d; i++) this.scheduleRepair(record, seqAdd(record.nextOutput, i));
-      } else {
-        this.armNak(record, x, entry, this.ctx.timing.repairRepeatRequest);
-      }
-      return true;
-    }
-    return false;
+    return this.repairs.pushRepairRequest(packet, mainTableOnly);
   }
 
   /** SESSION: accepted iff the sender has a record, whatever its state (Q8). */
@@ -356,9 +327,10 @@ export class SenderTable {
    * never do (see sessionPositions).
    */
   handleSession(packet: SessionPacket): void {
+    if (!this.tellsPositions(packet.sender)) return;
     for (const position of packet.positions) {
       const record = this.records.get(position.senderId);
-      if (record !== undefined) this.seen(record, position.packetId);
+      if (record !== undefined) this.repairs.seen(record, position.packetId);
     }
   }
 
@@ -372,6 +344,12 @@ export class SenderTable {
     const i = packet.packetId;
     const entry = record.cache.get(i);
     if (entry?.packet !== undefined) {
+      if (entry.bytes !== undefined && entry.bytes !== bytes && !sameBytes(entry.bytes, bytes)) {
+        // Repairs are byte-for-byte copies (spec §2.1): different bytes under
+        // one id mean somebody forges this sender. Keep the first, tell the user.
+        this.hooks.onConflictingPacket(record, i);
+        return true;
+      }
       // A duplicate is usually somebody's repair: it reached everybody who
       // asked, so ours is no longer needed (ours; the original answers every
       // repair request from every holder, Q9).
@@ -393,7 +371,7 @@ export class SenderTable {
       }
       if (seqDiff(record.nextInput, i) >= 0) {
         if (record.state < SenderState.Stopped) {
-          for (let id = record.nextInput; id !== i; id = seqAdd(id, 1)) this.scheduleRepair(record, id);
+          for (let id = record.nextInput; id !== i; id = seqAdd(id, 1)) this.repairs.scheduleRepair(record, id);
         }
         record.nextInput = seqAdd(i, 1);
       }
@@ -404,16 +382,35 @@ export class SenderTable {
 
   /** Post-processing of an accepted reliable packet: its depends reveal packets we miss. */
   afterReliableAccepted(packet: ReliablePacket): void {
+    if (!this.tellsPositions(packet.sender)) return;
     for (const position of packet.depends) {
       const record = this.records.get(position.senderId);
-      if (record !== undefined) this.seen(record, position.packetId);
+      if (record !== undefined) this.repairs.seen(record, position.packetId);
     }
   }
 
-  /** Note traffic from a sender (for the silence detector). */
-  heard(senderId: number): void {
+  /**
+   * Ours (issue 15): whose SESSION and depends positions we act on. The
+   * original NAKs whatever any packet claims; a stranger's forged SESSION then
+   * had every member ask for up to 256 packets of every other member, again
+   * and again. Only senders we exchanged positions with (a start), or that
+   * are established (spoke under their own id and are named: a newcomer's
+   * peers during a join), tell us what we miss; nameless strangers' hints
+   * are ignored.
+   */
+  private tellsPositions(id: number): boolean {
+    const record = this.records.get(id);
+    if (record === undefined || record.state >= SenderState.Stopped) return false;
+    return record.hasStart || (record.spoke && record.name !== undefined);
+  }
+
+  /** Note traffic from a sender (for the silence detector); `speaks`: under its own id (not a WHOIS_REPLY). */
+  heard(senderId: number, speaks: boolean): void {
     const record = this.records.get(senderId);
-    if (record !== undefined) record.lastHeard = this.ctx.now();
+    if (record !== undefined) {
+      record.lastHeard = this.ctx.now();
+      if (speaks) record.spoke = true;
+    }
   }
 
   /** Periodic liveness checks (name discovery deadline, progress watchdog, silence, pending-removal cap). */
@@ -467,7 +464,7 @@ export class SenderTable {
             if (this.processRecord(record)) progress = true;
           }
         }
-        if (this.gcNeeded) this.maybeCollectGarbage();
+        if (this.stability.needed) this.stability.maybeCollectGarbage();
       } while (this.processAgain);
     } finally {
       this.processing = false;
@@ -480,8 +477,8 @@ export class SenderTable {
     this.drainingFailures = true;
     try {
       while (this.failedQueue.length > 0) {
-        const { id, reason } = this.failedQueue.shift()!;
-        this.hooks.onSenderFailed(id, reason);
+        const batch = this.failedQueue.splice(0);
+        this.hooks.onSendersFailed(batch.map((f) => f.id));
       }
     } finally {
       this.drainingFailures = false;
@@ -494,7 +491,7 @@ export class SenderTable {
     for (;;) {
       if (this.records.get(x.id) !== x || x.state > SenderState.Failed) return progressed;
       if (x.nextOutputData !== x.nextOutput) {
-        const result = this.deliverAtDataPointer(x);
+        const result = this.reassembly.deliverAtDataPointer(x);
         if (result !== 'blocked') {
           progressed = true;
           continue;
@@ -504,7 +501,7 @@ export class SenderTable {
       const entry = x.cache.get(x.nextOutput);
       const packet = entry?.packet;
       if (entry === undefined || packet === undefined) return progressed;
-      this.recordAcks(x, packet);
+      this.stability.recordAcks(x, packet);
       if (!this.causallyReady(packet.depends, false)) return progressed;
       this.processPacket(x, entry, packet);
       progressed = true;
@@ -514,11 +511,11 @@ export class SenderTable {
   private processPacket(x: SenderRecord, entry: CacheEntry, packet: ReliablePacket): void {
     x.lastProgress = this.ctx.now();
     if (packet.type === 'data') {
-      if (!this.trackMessageBytes(x, packet)) return;
+      if (!this.reassembly.trackMessageBytes(x, packet)) return;
       if (x.nextOutputData === x.nextOutput) {
         x.nextOutput = seqAdd(x.nextOutput, 1);
         if (isEnd(packet)) {
-          this.deliverAtDataPointer(x);
+          this.reassembly.deliverAtDataPointer(x);
         } else {
           x.nextOutputData = x.nextOutput;
         }
@@ -530,36 +527,14 @@ export class SenderTable {
     if (x.nextOutputData === x.nextOutput) x.nextOutputData = seqAdd(x.nextOutputData, 1);
     x.nextOutput = seqAdd(x.nextOutput, 1);
     entry.processed = true;
-    this.gcNeeded = true;
+    this.stability.needed = true;
     if (x.state < SenderState.Running) x.state = SenderState.Running;
     if (!x.isOwn && packet.type !== 'no-data') this.hooks.onControlPacket(x, packet);
   }
 
-  /**
-   * Ours: bound what one sender can make us hold for a message in progress. The
-   * original trusts total_size; we fail a sender whose message exceeds our limit.
-   */
-  private trackMessageBytes(x: SenderRecord, packet: DataPacket): boolean {
-    const limit = this.ctx.maxMessageSize;
-    let bytes = isStart(packet) ? 0 : (x.openMessageBytes.get(packet.streamId) ?? 0);
-    bytes += packet.payload.length;
-    if (isEnd(packet)) x.openMessageBytes.delete(packet.streamId);
-    else x.openMessageBytes.set(packet.streamId, bytes);
-    if (x.isOwn || (packet.totalSize <= limit && bytes <= limit)) return true;
-    this.ctx.log.warn('sender exceeds the maximum message size', {
-      sender: hex(x.id),
-      name: x.name,
-      totalSize: packet.totalSize,
-      limit,
-    });
-    this.reportFailed(x, 'message too large');
-    // Stop here; a failed sender is processed no further than its end point.
-    this.markFailed(x);
-    return false;
-  }
-
   /** Causal check (spec §6.2 step 5 / §6.3 step 4). Raises end points of failed senders we must still process. */
-  private causallyReady(depends: SenderPosition[], againstData: boolean): boolean {
+  /** @internal */
+  causallyReady(depends: SenderPosition[], againstData: boolean): boolean {
     let ready = true;
     for (const { senderId, packetId } of depends) {
       const s = this.records.get(senderId);
@@ -576,211 +551,9 @@ export class SenderTable {
     return ready;
   }
 
-  /** Deliver (or skip) the data message whose END fragment is at the data pointer (spec §6.3). */
-  private deliverAtDataPointer(x: SenderRecord): DeliveryResult {
-    const end = x.cache.get(x.nextOutputData)?.packet;
-    if (end === undefined || end.type !== 'data' || !isEnd(end)) {
-      this.advancePastMessage(x);
-      return 'skipped';
-    }
-    if (x.holdPoint !== undefined && seqDiff(x.holdPoint, end.packetId) >= 0) return 'blocked';
-    const first = this.findMessageStart(x, end);
-    if (first === undefined) {
-      this.finishMessage(x, end, end);
-      return 'skipped';
-    }
-    if (
-      (x.state < SenderState.DataRunning && x.dataStart === undefined) ||
-      (x.dataStart !== undefined && seqDiff(x.dataStart, first.packetId) < 0)
-    ) {
-      this.finishMessage(x, first, end);
-      return 'skipped';
-    }
-    if (!this.causallyReady(first.depends, true)) return 'blocked';
-    // Our own messages are never delivered to us: no copy to make.
-    const data = x.isOwn ? undefined : this.reassemble(x, first, end);
-    if (!x.isOwn && data === undefined) {
-      this.reportFailed(x, 'reassembled size differs from total_size');
-      return 'blocked';
-    }
-    if (x.state < SenderState.DataRunning) x.state = SenderState.DataRunning;
-    this.finishMessage(x, first, end);
-    if (data !== undefined) this.hooks.onMessage(x, first.streamId, data);
-    return 'delivered';
-  }
 
-  private findMessageStart(x: SenderRecord, end: DataPacket): DataPacket | undefined {
-    if (isStart(end)) return end;
-    for (let id = seqAdd(end.packetId, -1 >>> 0); ; id = seqAdd(id, 0xffffffff)) {
-      const p = x.cache.get(id)?.packet;
-      if (p !== undefined && p.type === 'data' && p.streamId === end.streamId) {
-        if (isStart(p)) return p;
-        // Ours: an END of the same stream first means this message's START is gone.
-        if (isEnd(p)) return undefined;
-      }
-      if (id === x.firstPacket || seqDiff(x.firstPacket, id) <= 0) return undefined;
-    }
-  }
-
-  private reassemble(x: SenderRecord, first: DataPacket, end: DataPacket): Uint8Array | undefined {
-    if (first === end) {
-      return end.payload.length === first.totalSize ? end.payload.slice() : undefined;
-    }
-    // Sum first: never trust total_size for an allocation.
-    let total = 0;
-    const parts: Uint8Array[] = [];
-    for (let id = first.packetId; ; id = seqAdd(id, 1)) {
-      const p = x.cache.get(id)?.packet;
-      if (p !== undefined && p.type === 'data' && p.streamId === first.streamId) {
-        total += p.payload.length;
-        parts.push(p.payload);
-      }
-      if (id === end.packetId) break;
-    }
-    if (total !== first.totalSize || total > this.ctx.maxMessageSize) return undefined;
-    const out = new Uint8Array(total);
-    let offset = 0;
-    for (const part of parts) {
-      out.set(part, offset);
-      offset += part.length;
-    }
-    return out;
-  }
-
-  /** Mark a message's fragments processed (delivered or skipped) and move the data pointer past it. */
-  private finishMessage(x: SenderRecord, first: DataPacket, end: DataPacket): void {
-    for (let id = first.packetId; ; id = seqAdd(id, 1)) {
-      const entry = x.cache.get(id);
-      const p = entry?.packet;
-      if (entry !== undefined && p !== undefined && p.type === 'data' && p.streamId === first.streamId) {
-        entry.processed = true;
-      }
-      if (id === end.packetId) break;
-    }
-    this.gcNeeded = true;
-    this.advancePastMessage(x);
-  }
-
-  private advancePastMessage(x: SenderRecord): void {
-    x.nextOutputData = seqAdd(x.nextOutputData, 1);
-    while (x.nextOutputData !== x.nextOutput) {
-      const p = x.cache.get(x.nextOutputData)?.packet;
-      if (p !== undefined && p.type === 'data' && isEnd(p)) return;
-      x.nextOutputData = seqAdd(x.nextOutputData, 1);
-    }
-  }
-
-  // ---- acknowledgements and garbage collection (spec §5.7, §5.8) -------------
-
-  private recordAcks(x: SenderRecord, packet: ReliablePacket): void {
-    for (const { senderId, packetId } of packet.depends) {
-      const ack = x.acks.get(senderId);
-      // A new ack of our own packets opens our flow-control window: free at once.
-      const ours = senderId === this.ownId && !x.isOwn;
-      if (ack === undefined) {
-        x.acks.set(senderId, { value: packetId, packetId: packet.packetId });
-        this.gcNeeded = true;
-        if (ours) this.gcUrgent = true;
-      } else {
-        const d = seqDiff(ack.value, packetId);
-        if (d > 0) {
-          ack.value = packetId;
-          ack.packetId = packet.packetId;
-          this.gcNeeded = true;
-          if (ours) this.gcUrgent = true;
-        } else if (d < 0 && ack.packetId !== packet.packetId) {
-          this.reportFailed(x, 'acknowledgements went backwards');
-        }
-      }
-    }
-  }
-
-  /**
-   * GC is O(senders^2); under load run it every GC_BATCH acknowledgement
-   * changes, and otherwise soon after the last one, so freeing lags by at most
-   * a few milliseconds.
-   */
-  private maybeCollectGarbage(): void {
-    if (++this.gcPending >= GC_BATCH || this.gcUrgent) {
-      this.collectGarbage();
-    } else if (!this.gcTimer?.active) {
-      this.gcTimer = this.ctx.timers.schedule(this.ctx.now() + GC_DELAY_MS, () => {
-        this.gcTimer = undefined;
-        if (this.gcNeeded) this.collectGarbage();
-      });
-    }
-  }
-  private gcPending = 0;
-  private gcUrgent = false;
-  private gcTimer: TimerHandle | undefined;
-
-  /** Run the garbage collection now (also used by tests and at leave). */
-  collectGarbage(): void {
-    this.gcNeeded = false;
-    this.gcPending = 0;
-    this.gcUrgent = false;
-    // Runs every few packets under load: iterate the table itself, no per-run arrays.
-    for (const x of this.records.values()) {
-      if (x.state >= SenderState.Stopped || !x.hasStart) continue;
-      let stable = x.nextInput;
-      let complete = true;
-      for (const s of this.records.values()) {
-        if (s === x || s.state >= SenderState.Stopped) continue;
-        const ack = s.acks.get(x.id);
-        if (ack === undefined) {
-          complete = false;
-          break;
-        }
-        if (seqDiff(stable, ack.value) < 0) stable = ack.value;
-      }
-      if (!complete) continue;
-      if (seqDiff(x.stableUpTo, stable) > 0) x.stableUpTo = stable;
-      this.freeFront(x);
-    }
-    for (const record of this.records.values()) {
-      if (record.state === SenderState.Stopped) this.freeFront(record);
-    }
-    if (this.pendingRemoval.size === 0) return;
-    const live = [...this.records.values()].filter((r) => r.state < SenderState.Stopped);
-    for (const r of [...this.pendingRemoval.values()]) {
-      if (this.everybodyHas(r, live)) this.deleteForever(r);
-    }
-  }
-
-  /** Free cache entries from the window start that are acked by all, processed and not repeating. */
-  private freeFront(x: SenderRecord): void {
-    while (x.firstPacket !== x.nextOutputData && seqDiff(x.firstPacket, x.stableUpTo) > 0) {
-      const entry = x.cache.get(x.firstPacket);
-      if (entry !== undefined) {
-        if (!entry.processed || entry.repeating || entry.resendTimer?.active) return;
-        this.dropEntry(entry);
-        x.cache.delete(x.firstPacket);
-      }
-      x.firstPacket = seqAdd(x.firstPacket, 1);
-    }
-  }
-
-  private everybodyHas(r: SenderRecord, live: SenderRecord[]): boolean {
-    const end = r.nextOutput;
-    for (const s of live) {
-      const direct = s.acks.get(r.id);
-      if (direct !== undefined && seqDiff(end, direct.value) >= 0) continue;
-      let indirect = false;
-      for (const t of live) {
-        const tAck = t.acks.get(r.id);
-        if (tAck === undefined || seqDiff(end, tAck.value) < 0) continue;
-        const sOfT = s.acks.get(t.id);
-        if (sOfT !== undefined && seqDiff(tAck.packetId, sOfT.value) > 0) {
-          indirect = true;
-          break;
-        }
-      }
-      if (!indirect) return false;
-    }
-    return true;
-  }
-
-  private deleteForever(record: SenderRecord): void {
+  /** @internal */
+  deleteForever(record: SenderRecord): void {
     for (const entry of record.cache.values()) this.dropEntry(entry);
     record.cache.clear();
     this.pendingRemoval.delete(record.id);
@@ -788,73 +561,11 @@ export class SenderTable {
     for (const other of this.records.values()) other.acks.delete(record.id);
   }
 
-  private dropEntry(entry: CacheEntry): void {
+  /** @internal */
+  dropEntry(entry: CacheEntry): void {
     this.ctx.timers.cancel(entry.nakTimer);
     this.ctx.timers.cancel(entry.resendTimer);
     entry.nakTimer = entry.resendTimer = undefined;
-  }
-
-  // ---- NAKs and names --------------------------------------------------------------
-
-  /** The "seen" rule (spec §5.3): a position beyond what we received means packets we miss. */
-  private seen(record: SenderRecord, position: number): void {
-    if (record.isOwn || !record.hasStart || record.state > SenderState.Failed) return;
-    const ahead = seqDiff(record.nextInput, position);
-    if (ahead <= 0) return;
-    const windowEnd = seqAdd(record.nextOutput, PACKET_CACHE_SIZE);
-    const count = Math.min(ahead, Math.max(0, seqDiff(record.nextInput, windowEnd)));
-    for (let i = 0; i < count; i++) this.scheduleRepair(record, seqAdd(record.nextInput, i));
-  }
-
-  private scheduleRepair(record: SenderRecord, id: number): void {
-    if (record.state >= SenderState.Stopped || record.isOwn) return;
-    let entry = record.cache.get(id);
-    if (entry?.packet !== undefined || entry?.nakTimer?.active) return;
-    if (entry === undefined) {
-      entry = { processed: false, repeating: false };
-      record.cache.set(id, entry);
-    }
-    this.armNak(record, id, entry, this.ctx.timing.repairFirstRequest);
-  }
-
-  private armNak(record: SenderRecord, id: number, entry: CacheEntry, range: readonly [number, number]): void {
-    this.ctx.timers.cancel(entry.nakTimer);
-    entry.nakTimer = this.ctx.timers.schedule(deadlineIn(this.ctx, range), () => {
-      entry.nakTimer = undefined;
-      if (entry.packet !== undefined || this.records.get(record.id) !== record) return;
-      if (record.state >= SenderState.Stopped) return;
-      this.ctx.log.debug('repair request', { sender: hex(record.id), packetId: id });
-      this.ctx.transmit(
-        encodePacket({ type: 'repair-request', sender: this.ownId, originalSender: record.id, packetId: id }),
-      );
-      this.armNak(record, id, entry, this.ctx.timing.repairRepeatRequest);
-    });
-  }
-
-  private scheduleWhoisRequest(record: SenderRecord, range: readonly [number, number]): void {
-    this.ctx.timers.cancel(record.whoisTimer);
-    record.whoisTimerIsReply = false;
-    record.whoisTimer = this.ctx.timers.schedule(deadlineIn(this.ctx, range), () => {
-      record.whoisTimer = undefined;
-      if (record.name !== undefined || this.leaving || this.records.get(record.id) !== record) return;
-      this.ctx.transmit(encodePacket({ type: 'whois-request', sender: this.ownId, queriedId: record.id }));
-      this.scheduleWhoisRequest(record, this.ctx.timing.whoisRepeatRequest);
-    });
-  }
-
-  private scheduleWhoisReply(record: SenderRecord): void {
-    this.ctx.timers.cancel(record.whoisTimer);
-    record.whoisTimerIsReply = true;
-    record.whoisTimer = this.ctx.timers.schedule(deadlineIn(this.ctx, this.ctx.timing.whoisReplyDelay), () => {
-      record.whoisTimer = undefined;
-      if (record.name === undefined) return;
-      this.ctx.transmit(encodePacket({ type: 'whois-reply', sender: record.id, name: record.name }));
-    });
-  }
-
-  private cancelWhois(record: SenderRecord): void {
-    this.ctx.timers.cancel(record.whoisTimer);
-    record.whoisTimer = undefined;
   }
 }
 
@@ -863,6 +574,3 @@ function hasStoredPackets(record: SenderRecord): boolean {
   return false;
 }
 
-export function hex(id: number): string {
-  return '0x' + id.toString(16).padStart(8, '0');
-}

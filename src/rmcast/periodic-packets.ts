@@ -1,0 +1,128 @@
+import { encodePacket } from '../wire/codec.js';
+import { deadlineIn, type EngineContext } from './engine-context.js';
+import { sessionLimit } from './list-limits.js';
+import type { SenderTable } from './sender-table.js';
+import type { TimerHandle } from './timer-queue.js';
+
+/** What the periodic packets need from the engine. */
+export interface PeriodicHost {
+  running(): boolean;
+  senderId(): number | undefined;
+  /** Originate a NO_DATA now. */
+  keepalive(): void;
+}
+
+/**
+ * Ours: a receiver that only listens would otherwise acknowledge nothing until
+ * its 180 s keepalive, so senders keep every packet cached. After delivering
+ * messages we send a NO_DATA (an ordinary reliable packet, understood by the
+ * original) within this delay, or at once after this many deliveries.
+ */
+const ACK_DELAY_MS = 1000;
+const ACK_AFTER_MESSAGES = 64;
+
+/**
+ * Periodic packets (spec §5.5, §5.6) and liveness sweeps: SESSION every
+ * 1.5-3 s, the keepalive NO_DATA, acknowledgements after deliveries, and the
+ * sender table's sweep.
+ */
+export class PeriodicPackets {
+  private sessionTimer: TimerHandle | undefined;
+  private keepaliveTimer: TimerHandle | undefined;
+  private sweepTimer: TimerHandle | undefined;
+  private keepaliveDeadline = 0;
+  private ackTimer: TimerHandle | undefined;
+  private unackedDeliveries = 0;
+
+  constructor(
+    private readonly ctx: EngineContext,
+    private readonly table: SenderTable,
+    private readonly host: PeriodicHost,
+  ) {}
+
+  start(): void {
+    this.scheduleSession();
+    this.restartKeepalive();
+    this.scheduleSweep();
+  }
+
+  stop(): void {
+    for (const timer of [this.sessionTimer, this.keepaliveTimer, this.sweepTimer, this.ackTimer]) this.ctx.timers.cancel(timer);
+    this.sessionTimer = this.keepaliveTimer = this.sweepTimer = this.ackTimer = undefined;
+    this.keepaliveDeadline = 0;
+    this.unackedDeliveries = 0;
+  }
+
+  /** We delivered a message: acknowledge it soon (see ACK_DELAY_MS). */
+  noteDelivery(): void {
+    if (++this.unackedDeliveries >= ACK_AFTER_MESSAGES) {
+      this.sendAck();
+    } else if (!this.ackTimer?.active) {
+      this.ackTimer = this.ctx.timers.schedule(this.ctx.now() + ACK_DELAY_MS, () => {
+        this.ackTimer = undefined;
+        if (this.unackedDeliveries > 0) this.sendAck();
+      });
+    }
+  }
+
+  /** Any packet we originate carries our acks (and resets the count). */
+  noteOriginated(): void {
+    this.unackedDeliveries = 0;
+  }
+
+  private sendAck(): void {
+    if (!this.host.running()) return;
+    this.host.keepalive();
+  }
+
+  private scheduleSession(): void {
+    this.ctx.timers.cancel(this.sessionTimer);
+    this.sessionTimer = this.ctx.timers.schedule(deadlineIn(this.ctx, this.ctx.timing.sessionInterval), () => {
+      this.sessionTimer = undefined;
+      const id = this.host.senderId();
+      if (!this.host.running() || id === undefined) return;
+      const positions = this.table.sessionPositions(sessionLimit(this.ctx.maxDatagramSize));
+      this.ctx.transmit(encodePacket({ type: 'session', sender: id, positions }));
+      this.scheduleSession();
+    });
+  }
+
+  /**
+   * Every packet we send with depends pushes the keepalive back. Only the
+   * deadline moves; the one armed timer re-arms itself when it finds it early,
+   * so a busy sender does not cancel and schedule a timer per packet.
+   */
+  restartKeepalive(): void {
+    if (!this.host.running()) return;
+    this.keepaliveDeadline = this.ctx.now() + this.ctx.timing.keepalive;
+    if (this.keepaliveTimer?.active) return;
+    this.armKeepalive();
+  }
+
+  private armKeepalive(): void {
+    this.keepaliveTimer = this.ctx.timers.schedule(this.keepaliveDeadline, () => {
+      this.keepaliveTimer = undefined;
+      if (!this.host.running()) return;
+      if (this.ctx.now() < this.keepaliveDeadline) {
+        this.armKeepalive();
+        return;
+      }
+      this.host.keepalive();
+      // A node alone has no depends, so nothing else would re-arm it.
+      if (!this.keepaliveTimer) this.restartKeepalive();
+    });
+  }
+
+  private scheduleSweep(): void {
+    const t = this.ctx.timing;
+    const candidates = [1000, t.nameDiscoveryDeadline / 4, t.progressWatchdog / 4];
+    if (t.silenceTimeout > 0) candidates.push(t.silenceTimeout / 4);
+    const period = Math.max(10, Math.min(...candidates));
+    this.sweepTimer = this.ctx.timers.schedule(this.ctx.now() + period, () => {
+      this.sweepTimer = undefined;
+      if (!this.host.running()) return;
+      this.table.sweep();
+      this.scheduleSweep();
+    });
+  }
+}
