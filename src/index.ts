@@ -67,7 +67,7 @@ export { CliqueError } from './base/clique-error.js';
 export { RoomError, type RoomErrorCode } from './rooms/room-error.js';
 export { LinkLocalServiceError, type LinkLocalServiceErrorCode } from './linklocal/link-local-service-error.js';
 export { LinkError, type LinkErrorCode } from './linklocal/link-error.js';
-export { MdnsError, type MdnsErrorCode } from './linklocal/mdns-error.js';
+export { MdnsError, type MdnsErrorCode } from './mdns/mdns-error.js';
 export { XmlError, type XmlErrorCode } from './xml/xml-error.js';
 export { EngineError, type EngineErrorCode } from './rmcast/engine-error.js';
 export { DriverError, type DriverErrorCode } from './net/driver-error.js';

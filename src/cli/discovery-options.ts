@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from 'commander';
-import { MdnsError } from '../linklocal/mdns-error.js';
-import { MdnsResponder } from '../linklocal/mdns-responder.js';
-import { defaultInterfaceAddress } from '../linklocal/mdns-transport.js';
+import { MdnsError } from '../mdns/mdns-error.js';
+import { MdnsResponder } from '../mdns/responder.js';
+import { defaultInterfaceAddress } from '../mdns/transport.js';
 import { Logger, levelFromEnv } from '../base/logger.js';
 import { UsageError } from './usage-error.js';
 

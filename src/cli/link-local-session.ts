@@ -2,7 +2,7 @@ import { InvalidArgumentError } from 'commander';
 import { levelFromEnv, Logger } from '../base/logger.js';
 import type { Contact, PresenceStatus } from '../linklocal/contact.js';
 import { LinkLocalService } from '../linklocal/link-local-service.js';
-import { MdnsError } from '../linklocal/mdns-error.js';
+import { MdnsError } from '../mdns/mdns-error.js';
 import { printable } from './terminal-text.js';
 import { UsageError } from './usage-error.js';
 

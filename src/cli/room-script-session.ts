@@ -1,6 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { Logger, levelFromEnv, type LogLevel } from '../base/logger.js';
-import { MdnsError } from '../linklocal/mdns-error.js';
+import { MdnsError } from '../mdns/mdns-error.js';
 import { Clique, MIN_FAILURE_TIMEOUT_MS } from '../rooms/clique.js';
 import { RoomError } from '../rooms/room-error.js';
 import type { Room } from '../rooms/room.js';

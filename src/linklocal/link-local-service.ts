@@ -15,9 +15,9 @@ import {
 } from './link-local-messenger.js';
 import { LinkLocalServiceError } from './link-local-service-error.js';
 import type { LinkTimeouts } from './link-stream.js';
-import { checkInstanceLabel, type MdnsTtls } from './mdns-records.js';
-import { MdnsResponder } from './mdns-responder.js';
-import { defaultInterfaceAddress } from './mdns-transport.js';
+import { checkInstanceLabel, type MdnsTtls } from '../mdns/records.js';
+import { MdnsResponder } from '../mdns/responder.js';
+import { defaultInterfaceAddress } from '../mdns/transport.js';
 import { localHostLabel } from './presence-publisher.js';
 import { LinkLocalPresence } from './presence-service.js';
 import type { PresenceInfo } from './presence-txt.js';

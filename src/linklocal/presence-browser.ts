@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Contact, ContactDirectory } from './contact.js';
-import type { MdnsResponder } from './mdns-responder.js';
-import type { MdnsServiceBrowser, ResolvedService } from './mdns-service-browser.js';
+import type { MdnsResponder } from '../mdns/responder.js';
+import type { MdnsServiceBrowser, ResolvedService } from '../mdns/service-browser.js';
 import { PRESENCE_SERVICE_TYPE } from './presence-publisher.js';
 import { contactFromService } from './presence-txt.js';
 

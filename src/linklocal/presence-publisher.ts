@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import { Logger, silentLogger } from '../base/logger.js';
-import { MdnsError } from './mdns-error.js';
+import { MdnsError } from '../mdns/mdns-error.js';
 import {
   addressRecordType,
   checkInstanceLabel,
@@ -11,8 +11,8 @@ import {
   serviceInstanceName,
   type MdnsRecord,
   type MdnsTtls,
-} from './mdns-records.js';
-import type { MdnsRegistration, MdnsResponder, PublishedRecord } from './mdns-responder.js';
+} from '../mdns/records.js';
+import type { MdnsRegistration, MdnsResponder, PublishedRecord } from '../mdns/responder.js';
 import { presenceTxt, type PresenceInfo } from './presence-txt.js';
 
 export const PRESENCE_SERVICE_TYPE = '_presence._tcp';

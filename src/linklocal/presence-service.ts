@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../base/logger.js';
 import type { Contact, ContactDirectory, PresenceStatus } from './contact.js';
-import type { MdnsTtls } from './mdns-records.js';
-import { MdnsResponder } from './mdns-responder.js';
+import type { MdnsTtls } from '../mdns/records.js';
+import { MdnsResponder } from '../mdns/responder.js';
 import { PresenceBrowser } from './presence-browser.js';
 import { PresencePublisher } from './presence-publisher.js';
 import type { PresenceInfo } from './presence-txt.js';

@@ -1,6 +1,6 @@
 import type { Contact, PresenceStatus } from './contact.js';
-import type { ResolvedService } from './mdns-service-browser.js';
-import { decodeTxt, encodeTxt, fitTxtValue } from './mdns-records.js';
+import type { ResolvedService } from '../mdns/service-browser.js';
+import { decodeTxt, encodeTxt, fitTxtValue } from '../mdns/records.js';
 
 /** What we say about ourselves in the XEP-0174 TXT record (spec §6.1). */
 export interface PresenceInfo {

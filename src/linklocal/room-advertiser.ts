@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { Logger, silentLogger } from '../base/logger.js';
-import { MdnsError } from './mdns-error.js';
+import { MdnsError } from '../mdns/mdns-error.js';
 import {
   addressRecordType,
   checkInstanceLabel,
@@ -9,8 +9,8 @@ import {
   SERVICES_META_QUERY,
   serviceInstanceName,
   type MdnsTtls,
-} from './mdns-records.js';
-import type { MdnsRegistration, MdnsResponder, PublishedRecord } from './mdns-responder.js';
+} from '../mdns/records.js';
+import type { MdnsRegistration, MdnsResponder, PublishedRecord } from '../mdns/responder.js';
 
 export const ROOM_SERVICE_TYPE = '_clique._udp';
 

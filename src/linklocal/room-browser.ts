@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
-import type { MdnsResponder } from './mdns-responder.js';
-import type { MdnsServiceBrowser, ResolvedService } from './mdns-service-browser.js';
+import type { MdnsResponder } from '../mdns/responder.js';
+import type { MdnsServiceBrowser, ResolvedService } from '../mdns/service-browser.js';
 import { ROOM_SERVICE_TYPE, type RoomAddress } from './room-advertiser.js';
 
 export interface RoomBrowserEvents {

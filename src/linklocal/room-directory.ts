@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../base/logger.js';
-import type { MdnsTtls } from './mdns-records.js';
-import { MdnsResponder } from './mdns-responder.js';
+import type { MdnsTtls } from '../mdns/records.js';
+import { MdnsResponder } from '../mdns/responder.js';
 import { RoomAdvertiser, type AdvertiseResult, type RoomAddress } from './room-advertiser.js';
 import { RoomBrowser } from './room-browser.js';
 

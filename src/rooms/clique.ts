@@ -5,7 +5,7 @@ import { CryptoRandom, type RandomSource } from '../base/random.js';
 import type { Contact, ContactDirectory, PresenceStatus } from '../linklocal/contact.js';
 import type { InvitationEvent } from '../linklocal/link-local-messenger.js';
 import { defaultSelfName, LinkLocalService } from '../linklocal/link-local-service.js';
-import { defaultInterfaceAddress } from '../linklocal/mdns-transport.js';
+import { defaultInterfaceAddress } from '../mdns/transport.js';
 import { localHostLabel } from '../linklocal/presence-publisher.js';
 import type { RoomAddress } from '../linklocal/room-advertiser.js';
 import { RoomDirectory } from '../linklocal/room-directory.js';

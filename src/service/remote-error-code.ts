@@ -1,7 +1,7 @@
 import type { DiskErrorCode } from '../base/disk-error.js';
 import type { LinkErrorCode } from '../linklocal/link-error.js';
 import type { LinkLocalServiceErrorCode } from '../linklocal/link-local-service-error.js';
-import type { MdnsErrorCode } from '../linklocal/mdns-error.js';
+import type { MdnsErrorCode } from '../mdns/mdns-error.js';
 import type { DriverErrorCode } from '../net/driver-error.js';
 import type { TransportErrorCode } from '../net/transport-error.js';
 import type { EngineErrorCode } from '../rmcast/engine-error.js';

@@ -9,7 +9,7 @@ import type { Contact } from '../../src/linklocal/contact.js';
 import type { ChatMessageEvent, InvitationEvent } from '../../src/linklocal/link-local-messenger.js';
 import { LinkLocalServiceError } from '../../src/linklocal/link-local-service-error.js';
 import { defaultSelfName, LinkLocalService, splitSelfName, type LinkLocalServiceOptions } from '../../src/linklocal/link-local-service.js';
-import { MdnsError } from '../../src/linklocal/mdns-error.js';
+import { MdnsError } from '../../src/mdns/mdns-error.js';
 import { localHostLabel } from '../../src/linklocal/presence-publisher.js';
 import { RoomDirectory } from '../../src/linklocal/room-directory.js';
 import { LinkLocalPresence } from '../../src/linklocal/presence-service.js';

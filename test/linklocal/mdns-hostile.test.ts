@@ -1,8 +1,8 @@
 import { createSocket, type Socket } from 'node:dgram';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compareProbeSets, decodeTxt, type MdnsRecord } from '../../src/linklocal/mdns-records.js';
-import { MdnsResponder } from '../../src/linklocal/mdns-responder.js';
+import { compareProbeSets, decodeTxt, type MdnsRecord } from '../../src/mdns/records.js';
+import { MdnsResponder } from '../../src/mdns/responder.js';
 import { RoomBrowser } from '../../src/linklocal/room-browser.js';
 import { RoomAdvertiser } from '../../src/linklocal/room-advertiser.js';
 import { LOOPBACK, runId } from './mdns-test-helpers.js';

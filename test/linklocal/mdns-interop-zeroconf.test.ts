@@ -2,7 +2,7 @@ import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:chil
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MdnsResponder } from '../../src/linklocal/mdns-responder.js';
+import { MdnsResponder } from '../../src/mdns/responder.js';
 import { PresenceBrowser } from '../../src/linklocal/presence-browser.js';
 import { LinkLocalPresence } from '../../src/linklocal/presence-service.js';
 import { RoomBrowser } from '../../src/linklocal/room-browser.js';

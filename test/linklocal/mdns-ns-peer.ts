@@ -8,7 +8,7 @@
  *   {"cmd":"quit"}
  */
 import { createInterface } from 'node:readline';
-import { MdnsResponder } from '../../src/linklocal/mdns-responder.js';
+import { MdnsResponder } from '../../src/mdns/responder.js';
 import { LinkLocalPresence } from '../../src/linklocal/presence-service.js';
 import { RoomDirectory } from '../../src/linklocal/room-directory.js';
 

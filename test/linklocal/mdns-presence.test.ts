@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { MdnsResponder } from '../../src/linklocal/mdns-responder.js';
+import { MdnsResponder } from '../../src/mdns/responder.js';
 import { LinkLocalPresence } from '../../src/linklocal/presence-service.js';
 import { LOOPBACK, runId } from './mdns-test-helpers.js';
 import { sleep, waitFor } from '../support/wait.js';

@@ -1,7 +1,7 @@
 import { createSocket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
-import { decodeTxt } from '../../src/linklocal/mdns-records.js';
-import { MdnsResponder } from '../../src/linklocal/mdns-responder.js';
+import { decodeTxt } from '../../src/mdns/records.js';
+import { MdnsResponder } from '../../src/mdns/responder.js';
 import type { RoomAddress } from '../../src/linklocal/room-advertiser.js';
 import { RoomDirectory } from '../../src/linklocal/room-directory.js';
 import { LOOPBACK, runId } from './mdns-test-helpers.js';

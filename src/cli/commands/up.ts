@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { Logger, levelFromEnv, type LogLevel } from '../../base/logger.js';
-import { MdnsError } from '../../linklocal/mdns-error.js';
+import { MdnsError } from '../../mdns/mdns-error.js';
 import { CliqueService, DEFAULT_LINGER_MS } from '../../service/clique-service.js';
 import { servicePaths } from '../../service/service-paths.js';
 import { interfaceOption } from '../interface-option.js';

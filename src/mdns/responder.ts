@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { Logger, silentLogger } from '../base/logger.js';
-import { MdnsCache } from './mdns-cache.js';
+import { MdnsCache } from './record-cache.js';
 import { MdnsError } from './mdns-error.js';
 import {
   compareProbeSets,
@@ -11,9 +11,9 @@ import {
   type MdnsMessage,
   type MdnsQuestion,
   type MdnsRecord,
-} from './mdns-records.js';
-import { MdnsServiceBrowser, type BrowserHost } from './mdns-service-browser.js';
-import { openMdnsTransport, type MdnsEndpoint, type MdnsTransport, type MdnsTransportStats } from './mdns-transport.js';
+} from './records.js';
+import { MdnsServiceBrowser, type BrowserHost } from './service-browser.js';
+import { openMdnsTransport, type MdnsEndpoint, type MdnsTransport, type MdnsTransportStats } from './transport.js';
 
 /**
  * Our mDNS responder (RFC 6762) on top of the transport adapter: probing,

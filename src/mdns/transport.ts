@@ -9,7 +9,7 @@ import {
   type MdnsQuestion,
   type MdnsRecord,
   type MdnsRecordType,
-} from './mdns-records.js';
+} from './records.js';
 
 /**
  * The adapter: the only file that knows which mDNS library we use. It owns one

@@ -1,4 +1,4 @@
-import { recordKey, rrsetKey, nameKey, type MdnsRecord, type MdnsRecordType } from './mdns-records.js';
+import { recordKey, rrsetKey, nameKey, type MdnsRecord, type MdnsRecordType } from './records.js';
 
 /**
  * The mDNS record cache (RFC 6762 §5.2, §10). Bounded: past `maxRecords`

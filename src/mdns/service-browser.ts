@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { MdnsCache } from './mdns-cache.js';
+import type { MdnsCache } from './record-cache.js';
 import {
   instanceOf,
   isAddressRecordType,
@@ -8,7 +8,7 @@ import {
   rdataKey,
   type MdnsQuestion,
   type MdnsRecord,
-} from './mdns-records.js';
+} from './records.js';
 
 /** A DNS-SD service instance with everything needed to reach it. */
 export interface ResolvedService {

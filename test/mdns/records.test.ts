@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MdnsError } from '../../src/linklocal/mdns-error.js';
+import { MdnsError } from '../../src/mdns/mdns-error.js';
 import {
   checkInstanceLabel,
   compareProbeSets,
@@ -10,7 +10,7 @@ import {
   messageWireLength,
   rdataBytes,
   type MdnsRecord,
-} from '../../src/linklocal/mdns-records.js';
+} from '../../src/mdns/records.js';
 import { aliasFromTxt, contactFromService, presenceTxt } from '../../src/linklocal/presence-txt.js';
 import { roomRecords } from '../../src/linklocal/room-advertiser.js';
 
