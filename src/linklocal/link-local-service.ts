@@ -74,6 +74,11 @@ export interface LinkLocalServiceEvents {
   'room-removed': [room: RoomAddress];
   /** Someone else holds our name: we now publish (and send) as `name`. */
   'name-changed': [name: string, previous: string];
+  /**
+   * Someone at `from` announced our name. We probe to defend it (RFC 6762 §9)
+   * and keep it unless that host answers our probes; then 'name-changed' follows.
+   */
+  'name-contested': [name: string, from: string];
   /** Non-fatal problems; emitted only if someone listens. */
   error: [CliqueError];
 }
@@ -166,6 +171,7 @@ export class LinkLocalService extends EventEmitter<LinkLocalServiceEvents> {
     presence.on('contact-updated', (c, p) => this.emit('contact-updated', c, p));
     presence.on('contact-removed', (c) => this.emit('contact-removed', c));
     presence.on('name-changed', (n, p) => this.emit('name-changed', n, p));
+    presence.on('name-contested', (n, from) => this.emit('name-contested', n, from));
     presence.on('error', (e) => this.emitError(e as CliqueError));
     rooms.on('room-added', (r) => this.emit('room-added', r));
     rooms.on('room-updated', (r, p) => this.emit('room-updated', r, p));

@@ -34,6 +34,8 @@ export interface PresencePublisherOptions {
 export interface PresencePublisherEvents {
   /** Our name was taken by someone else and we now publish under `name`. */
   'name-changed': [name: string, previous: string];
+  /** Someone announced our name from `from`; we probe to defend it (RFC 6762 §9) and keep it unless they answer. */
+  'name-contested': [name: string, from: string];
   /** Renaming gave up; nothing is published any more. */
   error: [error: MdnsError];
 }
@@ -136,6 +138,9 @@ export class PresencePublisher extends EventEmitter<PresencePublisherEvents> {
     const registration = this.responder.register(this.records());
     this.registration = registration;
     registration.on('conflict', (theirs) => this.onConflict(registration, theirs));
+    registration.on('contested', (_theirs, from) => {
+      if (registration === this.registration) this.emit('name-contested', this.name, from.address);
+    });
     return registration;
   }
 

@@ -26,6 +26,7 @@ export interface LinkLocalPresenceOptions {
 
 export interface LinkLocalPresenceEvents {
   'name-changed': [name: string, previous: string];
+  'name-contested': [name: string, from: string];
   'contact-added': [contact: Contact];
   'contact-updated': [contact: Contact, previous: Contact];
   'contact-removed': [contact: Contact];
@@ -54,6 +55,7 @@ export class LinkLocalPresence extends EventEmitter<LinkLocalPresenceEvents> {
       browser.recheck();
       this.emit('name-changed', name, previous);
     });
+    publisher.on('name-contested', (name, from) => this.emit('name-contested', name, from));
     publisher.on('error', (error) => {
       if (this.listenerCount('error') > 0) this.emit('error', error);
     });

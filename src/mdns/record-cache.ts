@@ -1,4 +1,5 @@
 import { recordKey, rrsetKey, nameKey, type MdnsRecord, type MdnsRecordType } from './records.js';
+import { systemClock } from './mdns-clock.js';
 
 /**
  * The mDNS record cache (RFC 6762 §5.2, §10). Bounded: past `maxRecords`
@@ -42,7 +43,7 @@ export class MdnsCache {
 
   constructor(options: MdnsCacheOptions = {}) {
     this.maxRecords = options.maxRecords ?? 4096;
-    this.random = options.random ?? Math.random;
+    this.random = options.random ?? systemClock.random;
     this.onChange = options.onChange ?? (() => undefined);
   }
 

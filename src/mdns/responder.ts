@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { Logger, silentLogger } from '../base/logger.js';
 import { MdnsCache } from './record-cache.js';
+import { systemClock, type MdnsClock, type MdnsTimer } from './mdns-clock.js';
 import { MdnsError } from './mdns-error.js';
 import {
   compareProbeSets,
@@ -38,6 +39,12 @@ export interface RegistrationEvents {
   withdrawn: [];
   /** Another host claims one of our unique RRsets with different data. The registration is dead. */
   conflict: [theirs: MdnsRecord];
+  /**
+   * Someone announced different data for one of our established unique
+   * RRsets. We probe again (RFC 6762 §9) and keep the name unless the rival
+   * answers our probes; a 'conflict' follows only then.
+   */
+  contested: [theirs: MdnsRecord, from: MdnsEndpoint];
 }
 
 export interface MdnsResponderOptions {
@@ -49,6 +56,8 @@ export interface MdnsResponderOptions {
   maxCacheRecords?: number;
   /** For tests that need a different transport; normally opened from `interface`. */
   transport?: MdnsTransport;
+  /** Time, timers and randomness; the real clock unless a test brings a virtual one. */
+  clock?: MdnsClock;
 }
 
 const PROBE_INTERVAL_MS = 250;
@@ -62,13 +71,22 @@ const PROBE_DEFENCE_RATE_MS = 250;
 /** Our own superseded data (after an update) may still be in flight on the wire; it is not a conflict. */
 const SUPERSEDED_GRACE_MS = 10_000;
 const LEGACY_UNICAST_MAX_TTL = 10;
+/** RFC 6762 §8.1: after 15 conflicts within 10 s, wait at least 5 s before each further probe attempt. */
+const CONFLICT_BURST = 15;
+const CONFLICT_WINDOW_MS = 10_000;
+const CONFLICT_BACKOFF_MS = 5_000;
+/** Re-probing a name we owned, we give it up only to a rival that answered this many of our probes. */
+const DEFENCE_ANSWERS = 2;
 const TICK_MS = 250;
 
 export class MdnsRegistration extends EventEmitter<RegistrationEvents> {
   state: RegistrationState = 'probing';
   /** @internal */ probesSent = 0;
-  /** @internal */ timer: NodeJS.Timeout | undefined;
+  /** @internal */ timer: MdnsTimer | undefined;
   /** @internal */ readonly superseded = new Map<string, number>();
+  /** @internal */ readonly conflictTimes: number[] = [];
+  /** @internal While re-probing a name we owned (§9): after which of our probes a rival answered. */
+  defence: Set<number> | undefined;
   private readonly settled: Promise<void>;
 
   constructor(
@@ -119,8 +137,8 @@ export class MdnsResponder implements BrowserHost {
   private readonly registrations = new Set<MdnsRegistration>();
   private readonly browsers = new Set<MdnsServiceBrowser>();
   private readonly lastMulticast = new Map<string, number>();
-  private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly ticker: NodeJS.Timeout;
+  private readonly timers = new Set<MdnsTimer>();
+  private ticker: MdnsTimer;
   private closed = false;
   private readonly logger: Logger;
 
@@ -128,17 +146,30 @@ export class MdnsResponder implements BrowserHost {
     private readonly transport: MdnsTransport,
     logger: Logger,
     maxCacheRecords: number | undefined,
+    private readonly clock: MdnsClock,
   ) {
     this.logger = logger;
     this.cache = new MdnsCache({
       ...(maxCacheRecords !== undefined ? { maxRecords: maxCacheRecords } : {}),
+      random: () => clock.random(),
       onChange: (record) => {
         for (const browser of [...this.browsers]) browser.onCacheChange(record);
       },
     });
     transport.onMessage((message, from) => this.onMessage(message, from));
-    this.ticker = setInterval(() => this.tick(), TICK_MS);
-    this.ticker.unref();
+    this.ticker = this.scheduleTick();
+  }
+
+  private scheduleTick(): MdnsTimer {
+    return this.clock.setTimer(
+      TICK_MS,
+      () => {
+        if (this.closed) return;
+        this.ticker = this.scheduleTick();
+        this.tick();
+      },
+      { background: true },
+    );
   }
 
   static async open(options: MdnsResponderOptions): Promise<MdnsResponder> {
@@ -151,7 +182,7 @@ export class MdnsResponder implements BrowserHost {
         ...(options.group !== undefined ? { group: options.group } : {}),
         logger,
       }));
-    return new MdnsResponder(transport, logger, options.maxCacheRecords);
+    return new MdnsResponder(transport, logger, options.maxCacheRecords, options.clock ?? systemClock);
   }
 
   get interfaceAddress(): string {
@@ -171,11 +202,11 @@ export class MdnsResponder implements BrowserHost {
   }
 
   now(): number {
-    return Date.now();
+    return this.clock.now();
   }
 
   random(): number {
-    return Math.random();
+    return this.clock.random();
   }
 
   /**
@@ -234,8 +265,8 @@ export class MdnsResponder implements BrowserHost {
     }
     for (const r of live) this.retire(r, 'withdrawn');
     this.closed = true;
-    clearInterval(this.ticker);
-    for (const t of this.timers) clearTimeout(t);
+    this.ticker.cancel();
+    for (const t of this.timers) t.cancel();
     this.timers.clear();
     for (const b of [...this.browsers]) b.close();
     this.cache.clear();
@@ -333,6 +364,7 @@ export class MdnsResponder implements BrowserHost {
   private announce(registration: MdnsRegistration): void {
     if (registration.state !== 'probing' || this.closed) return;
     registration.state = 'established';
+    registration.defence = undefined;
     const records = registration.records.map((p) => p.record);
     void this.sendResponse(records);
     registration.timer = this.later(ANNOUNCE_REPEAT_MS, () => {
@@ -346,6 +378,28 @@ export class MdnsResponder implements BrowserHost {
     this.logger.info('name conflict', { name: theirs.name, type: theirs.type });
     this.retire(registration, 'conflict');
     registration.emit('conflict', theirs);
+  }
+
+  /**
+   * RFC 6762 §9: a conflicting announcement for a record we already own does
+   * not take it from us. We go back to probing; a host that really holds the
+   * name answers our probes and wins (then 'conflict' renames us), while
+   * forged one-shot announcements get no say. After a burst of conflicts the
+   * probes are spaced out (§8.1) so a flood cannot keep us probing flat out.
+   */
+  private contest(registration: MdnsRegistration, theirs: MdnsRecord, from: MdnsEndpoint, now: number): void {
+    const times = registration.conflictTimes;
+    times.push(now);
+    while (times.length > 0 && (now - times[0]! > CONFLICT_WINDOW_MS || times.length > CONFLICT_BURST + 1)) times.shift();
+    this.logger.warn('someone claims our name; probing again to defend it', { name: theirs.name, type: theirs.type, from: from.address });
+    registration.state = 'probing';
+    registration.probesSent = 0;
+    registration.defence = new Set();
+    if (registration.timer !== undefined) this.clearLater(registration.timer);
+    // The first probe waits a little, so the rest of a burst of announcements lands before it and counts for nothing.
+    const delay = times.length > CONFLICT_BURST ? CONFLICT_BACKOFF_MS : PROBE_INTERVAL_MS * (1 + this.random());
+    registration.timer = this.later(delay, () => this.sendProbe(registration));
+    registration.emit('contested', theirs, from);
   }
 
   /** Multicasts a response and applies it to our own cache (our browsers list what we publish). */
@@ -365,15 +419,15 @@ export class MdnsResponder implements BrowserHost {
 
   private onMessage(message: MdnsMessage, from: MdnsEndpoint): void {
     if (this.closed) return;
-    if (message.response) this.onResponse(message);
+    if (message.response) this.onResponse(message, from);
     else this.onQuery(message, from);
   }
 
-  private onResponse(message: MdnsMessage): void {
-    this.cache.batch(() => this.applyResponse(message));
+  private onResponse(message: MdnsMessage, from: MdnsEndpoint): void {
+    this.cache.batch(() => this.applyResponse(message, from));
   }
 
-  private applyResponse(message: MdnsMessage): void {
+  private applyResponse(message: MdnsMessage, from: MdnsEndpoint): void {
     const now = this.now();
     const records = [...message.answers, ...message.additionals];
     const reannounce = new Map<MdnsRegistration, MdnsRecord[]>();
@@ -396,7 +450,15 @@ export class MdnsResponder implements BrowserHost {
         }
         if (theirs.ttl === 0) continue;
         const clash = registration.records.some((p) => p.unique && rrsetKey(p.record) === theirSet);
-        if (clash && !registration.isSuperseded(theirs, now)) this.conflict(registration, theirs);
+        if (!clash || registration.isSuperseded(theirs, now)) continue;
+        if (registration.state === 'established') this.contest(registration, theirs, from, now);
+        else if (registration.defence === undefined) this.conflict(registration, theirs);
+        else if (registration.probesSent > 0) {
+          // A host that owns the name answers each of our probes; forged announcements that merely
+          // happen to follow one probe do not take a name we held.
+          registration.defence.add(registration.probesSent);
+          if (registration.defence.size >= DEFENCE_ANSWERS) this.conflict(registration, theirs);
+        }
       }
       // Our own published records never expire from our cache because of someone else's goodbye,
       // and our own data from before an update, looping back late, must not look newer than the update.
@@ -546,17 +608,17 @@ export class MdnsResponder implements BrowserHost {
     }
   }
 
-  private later(ms: number, fn: () => void): NodeJS.Timeout {
-    const timer = setTimeout(() => {
+  private later(ms: number, fn: () => void): MdnsTimer {
+    const timer = this.clock.setTimer(ms, () => {
       this.timers.delete(timer);
       if (!this.closed) fn();
-    }, ms);
+    });
     this.timers.add(timer);
     return timer;
   }
 
-  private clearLater(timer: NodeJS.Timeout): void {
-    clearTimeout(timer);
+  private clearLater(timer: MdnsTimer): void {
+    timer.cancel();
     this.timers.delete(timer);
   }
 }
