@@ -55,6 +55,8 @@ interface Membership {
   subscribers: Set<ControlClient>;
   lingerTimer: NodeJS.Timeout | undefined;
   lingerUntil: Date | undefined;
+  /** A chat (`clique join`) held it: when its last holder goes, leave at once instead of lingering. */
+  leaveOnRelease: boolean;
 }
 
 /**
@@ -196,7 +198,7 @@ export class CliqueService implements ControlHandler {
         new ParamReader(params, []);
         return { rooms: this.clique.rooms().map((r) => ({ room: r.name, address: r.address, port: r.port })) };
       case 'rooms.join':
-        return this.joinRequest(client, new ParamReader(params, ['room', 'nick', 'address', 'port', 'create', 'hold', 'joinWaitMs', 'failureTimeoutMs']));
+        return this.joinRequest(client, new ParamReader(params, ['room', 'nick', 'address', 'port', 'create', 'hold', 'release', 'joinWaitMs', 'failureTimeoutMs']));
       case 'rooms.leave': {
         const room = new ParamReader(params, ['room']).string('room');
         return { left: await this.leave(room) };
@@ -286,12 +288,14 @@ export class CliqueService implements ControlHandler {
   private async joinRequest(client: ControlClient, reader: ParamReader): Promise<JsonValue> {
     const room = reader.string('room', { maxLength: 256 });
     const hold = reader.optionalChoice<JoinHold>('hold', ['stay', 'client']) ?? 'stay';
+    const release = reader.optionalChoice('release', ['linger', 'leave'] as const) ?? 'linger';
     const joinOptions = readJoinOptions(reader);
     const create = reader.optionalBoolean('create') ?? true;
     const before = this.memberships.get(room);
     const m = await this.ensureMembership(room, joinOptions, create);
     if (hold === 'stay') m.stay = true;
     else if (!client.closed) m.holders.add(client.id);
+    if (hold === 'client' && release === 'leave') m.leaveOnRelease = true;
     this.reconsider(m);
     return { ...snapshot(m.room), joinedNow: before === undefined };
   }
@@ -375,7 +379,7 @@ export class CliqueService implements ControlHandler {
       throw new RpcFault('no-such-room', `nobody advertises a room named ${JSON.stringify(name)} (create it with --create)`);
     }
     const room = await this.clique.join(name, joinOptions);
-    const m: Membership = { room, stay: false, holders: new Set(), subscribers: new Set(), lingerTimer: undefined, lingerUntil: undefined };
+    const m: Membership = { room, stay: false, holders: new Set(), subscribers: new Set(), lingerTimer: undefined, lingerUntil: undefined, leaveOnRelease: false };
     this.memberships.set(name, m);
     const tell = <K extends keyof ControlEvents>(event: K, params: ControlEvents[K]): void => this.tell(m.subscribers, event, params);
     room.on('ready', () => tell('room.ready', { room: name, members: others(room).map(memberJson) }));
@@ -427,6 +431,12 @@ export class CliqueService implements ControlHandler {
       clearTimeout(m.lingerTimer);
       m.lingerTimer = undefined;
       m.lingerUntil = undefined;
+      return;
+    }
+    if (m.leaveOnRelease && !used) {
+      // The person closed their last chat window on this room: they left it.
+      this.logger.info('last chat closed; leaving', { room: m.room.name });
+      void this.leave(m.room.name);
       return;
     }
     if (m.lingerTimer !== undefined && !used) return;

@@ -100,7 +100,7 @@ export interface ControlMethods {
   status: { params: Record<string, never>; result: StatusResult };
   'rooms.list': { params: Record<string, never>; result: { rooms: Array<{ room: string; address: string; port: number }> } };
   'rooms.join': {
-    params: { room: string; nick?: string; address?: string; port?: number; create?: boolean; hold?: JoinHold; joinWaitMs?: number; failureTimeoutMs?: number };
+    params: { room: string; nick?: string; address?: string; port?: number; create?: boolean; hold?: JoinHold; release?: 'linger' | 'leave'; joinWaitMs?: number; failureTimeoutMs?: number };
     result: RoomSnapshot & { joinedNow: boolean };
   };
   'rooms.leave': { params: { room: string }; result: { left: boolean } };
