@@ -109,7 +109,8 @@ const finchType = (text: string): void => {
 /** Brings finch's conversation window (title "<alias> (finn@… -- Bonjour)") to the front. */
 async function focusConversation(): Promise<void> {
   for (let i = 0; i < 6; i++) {
-    if (finchScreen().includes(`(${FINN.slice(0, 20)}`)) return;
+    // Its title is in the top border when it is in front (the bottom line lists every window).
+    if ((finchScreen().split('\n')[0] ?? '').includes(`(${FINN} -- Bonjour)`)) return;
     run('tmux', ['send-keys', '-t', finchSession!, 'M-n']);
     await sleep(500);
   }
