@@ -107,6 +107,10 @@ describe('clique join through the service', () => {
     // A name nobody has: nothing is sent, and it says so.
     t.type(alice.label, '/msg nobody-here hello?');
     await t.waitFor(alice.label, /nobody called nobody-here/);
+    // A message that could not be sent fails with its reason, and is never shown as sent.
+    t.type(alice.label, '/msg ghost@nowhere are you there?');
+    await t.waitFor(alice.label, /! .*ghost@nowhere.*\(contact-not-seen\)|! no contact "ghost@nowhere"/, 30_000);
+    expect(t.screen(alice.label)).not.toMatch(/\[to ghost@nowhere\]/);
 
     // Alice closes her chat window: her listen still holds the room, so she stays in it (bob sees no leave).
     t.type(alice.label, '/quit');

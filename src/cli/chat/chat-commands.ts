@@ -21,7 +21,7 @@ export const CHAT_HELP = [
   'type a line and press Enter to send it; commands:',
   '  /me <action>              send an action (* you waves)',
   '  /topic [text]             show the topic, or set it',
-  '  /invite <contact> [why]   invite someone on the LAN (see `clique contacts`)',
+  '  /invite <nick|contact> [why]  invite someone on the LAN (see `clique contacts`)',
   '  /who                      list the members',
   '  /nick [name]              set (or clear) your nick in this room',
   '  /history [n]              show the last n messages kept locally (default 20)',

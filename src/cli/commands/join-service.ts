@@ -27,6 +27,7 @@ export async function runServiceChat(roomName: string, options: ServiceChatOptio
   const self = client.identity.name;
   const out = process.stdout;
   let snapshot: RoomSnapshot;
+  out.write(`* joining ${printable(roomName)} as ${printable(self)}…\n`);
   try {
     await client.request('chat.subscribe', {});
     await client.request('rooms.join', {
