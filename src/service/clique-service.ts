@@ -249,7 +249,7 @@ export class CliqueService implements ControlHandler {
       case 'chat.send':
         return this.chatSend(new ParamReader(params, ['contact', 'text', 'kind', 'timeoutMs']));
       case 'invite':
-        return this.invite(new ParamReader(params, ['contact', 'room', 'reason']));
+        return this.invite(new ParamReader(params, ['contact', 'room', 'reason', 'address', 'port', 'timeoutMs']));
       case 'shutdown':
         new ParamReader(params, []);
         // Answer first; the connection closes as the service stops.
@@ -352,9 +352,23 @@ export class CliqueService implements ControlHandler {
     const contact = reader.string('contact', { maxLength: 256 });
     const roomName = reader.string('room', { maxLength: 256 });
     const reason = reader.optionalString('reason', { maxLength: 4096 });
-    const m = this.membership(roomName);
-    await m.room.invite(contact, reason);
-    return { to: contact, room: roomName };
+    const address = reader.optionalString('address', { maxLength: 64 });
+    const port = reader.optionalInteger('port', 1, 65535);
+    const timeoutMs = reader.optionalInteger('timeoutMs', 0, 600_000) ?? DEFAULT_CONTACT_WAIT_MS;
+    if ((address === undefined) !== (port === undefined)) throw new RpcFault('invalid-params', 'give both address and port, or neither', -32602);
+    const m = this.memberships.get(roomName);
+    if (m !== undefined && address === undefined) {
+      await m.room.invite(contact, reason);
+      return { to: contact, room: roomName, address: m.room.roomAddress.address, port: m.room.roomAddress.port };
+    }
+    // A room the service is not in: where it is advertised, or where the client says.
+    const link = this.clique.link;
+    if (link === undefined) throw new RpcFault('no-presence', 'the service has no presence');
+    const where = address !== undefined && port !== undefined ? { address, port } : this.clique.rooms().find((r) => r.name === roomName);
+    if (where === undefined) throw new RpcFault('no-such-room', `nobody advertises a room named ${JSON.stringify(roomName)} (give its address and port)`);
+    if (link.contacts.get(contact) === undefined) await link.waitForContact(contact, { timeoutMs });
+    await link.sendInvitation(contact, { room: roomName, address: where.address, port: where.port, ...(reason !== undefined ? { reason } : {}) });
+    return { to: contact, room: roomName, address: where.address, port: where.port };
   }
 
   private membership(room: string): Membership {

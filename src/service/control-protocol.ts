@@ -128,7 +128,10 @@ export interface ControlMethods {
   'contacts.subscribe': { params: Record<string, never>; result: { contacts: ContactJson[] } };
   'chat.send': { params: { contact: string; text: string; kind?: 'normal' | 'action' | 'notice'; timeoutMs?: number }; result: { to: string } };
   'chat.subscribe': { params: Record<string, never>; result: { subscribed: true } };
-  invite: { params: { contact: string; room: string; reason?: string }; result: { to: string; room: string } };
+  invite: {
+    params: { contact: string; room: string; reason?: string; address?: string; port?: number; timeoutMs?: number };
+    result: { to: string; room: string; address: string; port: number };
+  };
   shutdown: { params: Record<string, never>; result: { stopping: true } };
 }
 

@@ -1,4 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { ServiceClient } from '../../src/service/service-client.js';
+import type { ServiceEvent } from '../../src/service/service-client.js';
+import { waitFor } from '../support/wait.js';
 import { cleanUp, person, run, servicePid } from './service-people.js';
 
 /**
@@ -8,8 +11,8 @@ import { cleanUp, person, run, servicePid } from './service-people.js';
  */
 afterEach(cleanUp, 60_000);
 
-describe('contacts and rooms through the service', () => {
-  it('list the people and rooms the service sees', async () => {
+describe('contacts, rooms and invite through the service', () => {
+  it('list the people and rooms the service sees; invite to a room the service is not in', async () => {
     const alice = person('disc-a');
     const bob = person('disc-b');
     expect((await run(bob, ['up', '--daemon', '--nick', 'Bob'])).code).toBe(0);
@@ -33,5 +36,24 @@ describe('contacts and rooms through the service', () => {
     expect(rooms.stderr).toBe('');
     expect(rooms.code).toBe(0);
     expect(JSON.parse(rooms.stdout)).toEqual(expect.arrayContaining([expect.objectContaining({ name: room, address: expect.stringMatching(/^239\./) as unknown as string })]));
+
+    // invite: the room is found where it is advertised, though alice's service is not in it.
+    const bobClient = await ServiceClient.connect(bob.paths.socket);
+    const invitations: ServiceEvent[] = [];
+    bobClient.on('event', (e) => {
+      if (e.event === 'chat.invitation') invitations.push(e);
+    });
+    await bobClient.request('chat.subscribe', {});
+    const invited = await run(alice, ['invite', bobEntry!.name, room, '--reason', 'tea & cake']);
+    expect(invited.stderr).toBe('');
+    expect(invited.code).toBe(0);
+    expect(invited.stdout).toMatch(new RegExp(`^invited ${bobEntry!.name} to ${room} \\(239\\.`));
+    await waitFor('bob to get the invitation', () => invitations.length > 0);
+    expect(invitations[0]!.params).toMatchObject({ room, reason: 'tea & cake' });
+    bobClient.close();
+    // A room nobody advertises, without an address: refused with the reason, exit 1.
+    const nowhere = await run(alice, ['invite', bobEntry!.name, `Nowhere${process.pid}`]);
+    expect(nowhere.code).toBe(1);
+    expect(nowhere.stderr).toMatch(/nobody advertises a room named .*\(no-such-room\)/);
   }, 120_000);
 });
