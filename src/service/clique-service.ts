@@ -365,7 +365,9 @@ export class CliqueService implements ControlHandler {
     const link = this.clique.link;
     if (link === undefined) throw new RpcFault('no-presence', 'the service has no presence');
     const where = address !== undefined && port !== undefined ? { address, port } : this.clique.rooms().find((r) => r.name === roomName);
-    if (where === undefined) throw new RpcFault('no-such-room', `nobody advertises a room named ${JSON.stringify(roomName)} (give its address and port)`);
+    if (where === undefined) {
+      throw new RpcFault('not-joined', `the service is not in ${JSON.stringify(roomName)} and nobody advertises a room of that name (give its address and port)`);
+    }
     if (link.contacts.get(contact) === undefined) await link.waitForContact(contact, { timeoutMs });
     await link.sendInvitation(contact, { room: roomName, address: where.address, port: where.port, ...(reason !== undefined ? { reason } : {}) });
     return { to: contact, room: roomName, address: where.address, port: where.port };
