@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -93,6 +93,30 @@ describe('clique join in a terminal', () => {
     await t.waitFor('bob2', /local history\) ---\n\d\d:\d\d <[^>]+> hello bob, fancy some tea\?\n\d\d:\d\d <[^>]+> yes please/);
     t.type('alice', '/quit');
     await t.waitFor('alice', /\[exited 0\]/);
+  }, 180_000);
+
+  it.skipIf(!hasTmux)('--no-service joins in-process, as its own member, and chats with someone joined through their service', async () => {
+    const t = (tmux = new TmuxServer());
+    const dir = mkdtempSync(join(tmpdir(), 'clique-join-'));
+    dirs.push(dir);
+    const room = `Attic${process.pid}${Math.floor(Math.random() * 1e6)}`;
+    startChat(t, 'oneshot', room, 'oneshot', dir, ['--no-service', '--history-file', join(dir, 'oneshot.sqlite')]);
+    await t.waitFor('oneshot', /you are alone here for now/);
+    // In-process: it announces its own name, and no service was started for this person.
+    expect(t.screen('oneshot')).toMatch(/\* joining .* as /);
+    startChat(t, 'served', room, 'served', dir);
+    await t.waitFor('served', /members: oneshot/);
+    t.type('oneshot', 'from the one-shot join');
+    await t.waitFor('served', /<oneshot> from the one-shot join/);
+    t.type('served', 'from the service');
+    await t.waitFor('oneshot', /<served> from the service/);
+    t.type('served', '/quit');
+    await t.waitFor('oneshot', /\* served \(.*\) left/);
+    t.type('oneshot', '/msg served hi');
+    await t.waitFor('oneshot', /needs the clique service/);
+    t.type('oneshot', '/quit');
+    await t.waitFor('oneshot', /\[exited 0\]/);
+    expect(existsSync(join(dir, 'oneshot', 'run', 'clique'))).toBe(false);
   }, 180_000);
 
   it.skipIf(!hasTmux)('two people starting the same room at once meet in one group; the one that moved is told', async () => {
