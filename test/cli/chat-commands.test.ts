@@ -62,7 +62,7 @@ afterEach(async () => {
 });
 
 function startOnline(...args: string[]): OnlineProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'online', '--interface', LOOPBACK, '--tcp-port', '0', ...args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'online', '--no-service', '--interface', LOOPBACK, '--tcp-port', '0', ...args], {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, NO_COLOR: '1', CLIQUE_LOG: 'warn' },

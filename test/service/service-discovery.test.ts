@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ServiceClient } from '../../src/service/service-client.js';
 import type { ServiceEvent } from '../../src/service/service-client.js';
 import { waitFor } from '../support/wait.js';
-import { cleanUp, person, run, servicePid } from './service-people.js';
+import { cleanUp, isRunning, person, run, servicePid, start, waitForEvent } from './service-people.js';
 
 /**
  * `clique contacts` and `clique rooms` as clients of the person's service
@@ -51,6 +51,17 @@ describe('contacts, rooms and invite through the service', () => {
     await waitFor('bob to get the invitation', () => invitations.length > 0);
     expect(invitations[0]!.params).toMatchObject({ room, reason: 'tea & cake' });
     bobClient.close();
+
+    // online: what bob's service receives, printed until Ctrl-C; the service stays online after.
+    const bobOnline = start(bob, 'bob online', ['online', '--json']);
+    await waitForEvent(bobOnline, 'online', (e) => e['event'] === 'online' && e['service'] === servicePid(bob));
+    const said = await run(alice, ['say', bobEntry!.name, 'are you online?']);
+    expect(said.code, said.stderr).toBe(0);
+    await waitForEvent(bobOnline, 'the message', (e) => e['event'] === 'message' && e['text'] === 'are you online?' && e['kind'] === 'normal');
+    bobOnline.child.kill('SIGINT');
+    await waitFor('bob online to exit', () => bobOnline.exit !== undefined);
+    expect(bobOnline.exit).toBe(0);
+    expect(isRunning(servicePid(bob)!)).toBe(true);
     // A room nobody advertises, without an address: refused with the reason, exit 1.
     const nowhere = await run(alice, ['invite', bobEntry!.name, `Nowhere${process.pid}`]);
     expect(nowhere.code).toBe(1);
