@@ -57,13 +57,17 @@ export async function runServiceChat(roomName: string, options: ServiceChatOptio
   let finished!: () => void;
   const done = new Promise<void>((resolve) => (finished = resolve));
   let closing = false;
-  const screen = new ChatScreen(process.stdin, out, roomPrompt, (line) => void handle(parseChatInput(line)), () => {
+  // Lines are handled one after another (a script piping lines gets them sent in order), and all before we go.
+  let queue = Promise.resolve();
+  const screen = new ChatScreen(process.stdin, out, roomPrompt, (line) => (queue = queue.then(() => handle(parseChatInput(line)))), () => {
     if (closing) return;
     closing = true;
-    screen.print('* leaving…');
-    // Our hold ends with the connection; the last chat of the person on this room makes the service leave it.
-    client.close();
-    finished();
+    void queue.then(() => {
+      screen.print('* leaving…');
+      // Our hold ends with the connection; the last chat of the person on this room makes the service leave it.
+      client.close();
+      finished();
+    });
   });
   process.once('SIGTERM', () => screen.close());
 
