@@ -57,7 +57,7 @@ export function contactJson(c: Contact): Record<string, unknown> {
 }
 
 /** The contact line of `clique contacts`. */
-export function contactLine(c: Contact): string {
+export function contactLine(c: Pick<Contact, 'name' | 'alias' | 'status' | 'message' | 'addresses' | 'port'>): string {
   const where = hostPort(c.addresses[0] ?? '?', c.port);
   const alias = c.alias !== undefined ? ` (${printable(c.alias)})` : '';
   const message = c.message !== undefined ? ` "${printable(c.message)}"` : '';

@@ -17,6 +17,8 @@ export interface ServiceCliOptions {
   nick?: string;
   /** `clique up --linger-ms`, used only when the service has to be started. */
   lingerMs?: number;
+  /** `clique up --lookup-ms`, used only when the service has to be started. */
+  lookupMs?: number;
 }
 
 /** How long a room joined for `send` stays joined after the last send, in words for --help. */
@@ -47,6 +49,7 @@ export async function connectService(options: ServiceCliOptions, { start = true 
             ...(options.name !== undefined ? ['--name', options.name] : []),
             ...(options.nick !== undefined ? ['--nick', options.nick] : []),
             ...(options.lingerMs !== undefined ? ['--linger-ms', String(options.lingerMs)] : []),
+            ...(options.lookupMs !== undefined ? ['--lookup-ms', String(options.lookupMs)] : []),
           ],
         }
       : undefined;

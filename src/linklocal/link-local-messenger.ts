@@ -7,7 +7,7 @@ import type { XmlLimits } from '../xml/xml-limits.js';
 import { serializeElement } from '../xml/xml-serialize.js';
 import { NS_CLIENT } from '../xml/namespaces.js';
 import { buildIqErrorReply, buildTextMessage, isClientNamespace, isIqRequest, readTextMessage, type TextMessageKind } from '../xml/stanzas.js';
-import { buildInvitationMessage, findInvite, readInvitation, type CliqueInvitation } from '../xml/invitation.js';
+import { buildInvitationMessage, findInvite, invitationBody, readInvitation, type CliqueInvitation } from '../xml/invitation.js';
 import type { Contact, ContactDirectory } from './contact.js';
 import { ContactStreamPool } from './contact-stream-pool.js';
 import { LinkError } from './link-error.js';
@@ -207,7 +207,8 @@ export class LinkLocalMessenger extends EventEmitter<LinkLocalMessengerEvents> {
       throw new LinkError('invalid-argument', `invitation port ${invitation.port} out of range`);
     }
     const to = contactName(contact);
-    await this.sendStanza(to, buildInvitationMessage(invitation, { from: this.selfName, to }));
+    // The body is for clients without Clique: it says how to join (salut ignores it, §5.3).
+    await this.sendStanza(to, buildInvitationMessage(invitation, { from: this.selfName, to }, invitationBody(invitation, this.selfName)));
   }
 
   /**

@@ -55,6 +55,8 @@ interface Membership {
   subscribers: Set<ControlClient>;
   lingerTimer: NodeJS.Timeout | undefined;
   lingerUntil: Date | undefined;
+  /** A chat (`clique join`) held it: when its last holder goes, leave at once instead of lingering. */
+  leaveOnRelease: boolean;
 }
 
 /**
@@ -196,7 +198,7 @@ export class CliqueService implements ControlHandler {
         new ParamReader(params, []);
         return { rooms: this.clique.rooms().map((r) => ({ room: r.name, address: r.address, port: r.port })) };
       case 'rooms.join':
-        return this.joinRequest(client, new ParamReader(params, ['room', 'nick', 'address', 'port', 'create', 'hold', 'joinWaitMs', 'failureTimeoutMs']));
+        return this.joinRequest(client, new ParamReader(params, ['room', 'nick', 'address', 'port', 'create', 'hold', 'release', 'joinWaitMs', 'failureTimeoutMs']));
       case 'rooms.leave': {
         const room = new ParamReader(params, ['room']).string('room');
         return { left: await this.leave(room) };
@@ -247,7 +249,7 @@ export class CliqueService implements ControlHandler {
       case 'chat.send':
         return this.chatSend(new ParamReader(params, ['contact', 'text', 'kind', 'timeoutMs']));
       case 'invite':
-        return this.invite(new ParamReader(params, ['contact', 'room', 'reason']));
+        return this.invite(new ParamReader(params, ['contact', 'room', 'reason', 'address', 'port', 'timeoutMs']));
       case 'shutdown':
         new ParamReader(params, []);
         // Answer first; the connection closes as the service stops.
@@ -286,12 +288,14 @@ export class CliqueService implements ControlHandler {
   private async joinRequest(client: ControlClient, reader: ParamReader): Promise<JsonValue> {
     const room = reader.string('room', { maxLength: 256 });
     const hold = reader.optionalChoice<JoinHold>('hold', ['stay', 'client']) ?? 'stay';
+    const release = reader.optionalChoice('release', ['linger', 'leave'] as const) ?? 'linger';
     const joinOptions = readJoinOptions(reader);
     const create = reader.optionalBoolean('create') ?? true;
     const before = this.memberships.get(room);
     const m = await this.ensureMembership(room, joinOptions, create);
     if (hold === 'stay') m.stay = true;
     else if (!client.closed) m.holders.add(client.id);
+    if (hold === 'client' && release === 'leave') m.leaveOnRelease = true;
     this.reconsider(m);
     return { ...snapshot(m.room), joinedNow: before === undefined };
   }
@@ -348,9 +352,25 @@ export class CliqueService implements ControlHandler {
     const contact = reader.string('contact', { maxLength: 256 });
     const roomName = reader.string('room', { maxLength: 256 });
     const reason = reader.optionalString('reason', { maxLength: 4096 });
-    const m = this.membership(roomName);
-    await m.room.invite(contact, reason);
-    return { to: contact, room: roomName };
+    const address = reader.optionalString('address', { maxLength: 64 });
+    const port = reader.optionalInteger('port', 1, 65535);
+    const timeoutMs = reader.optionalInteger('timeoutMs', 0, 600_000) ?? DEFAULT_CONTACT_WAIT_MS;
+    if ((address === undefined) !== (port === undefined)) throw new RpcFault('invalid-params', 'give both address and port, or neither', -32602);
+    const m = this.memberships.get(roomName);
+    if (m !== undefined && address === undefined) {
+      await m.room.invite(contact, reason);
+      return { to: contact, room: roomName, address: m.room.roomAddress.address, port: m.room.roomAddress.port };
+    }
+    // A room the service is not in: where it is advertised, or where the client says.
+    const link = this.clique.link;
+    if (link === undefined) throw new RpcFault('no-presence', 'the service has no presence');
+    const where = address !== undefined && port !== undefined ? { address, port } : this.clique.rooms().find((r) => r.name === roomName);
+    if (where === undefined) {
+      throw new RpcFault('not-joined', `the service is not in ${JSON.stringify(roomName)} and nobody advertises a room of that name (give its address and port)`);
+    }
+    if (link.contacts.get(contact) === undefined) await link.waitForContact(contact, { timeoutMs });
+    await link.sendInvitation(contact, { room: roomName, address: where.address, port: where.port, ...(reason !== undefined ? { reason } : {}) });
+    return { to: contact, room: roomName, address: where.address, port: where.port };
   }
 
   private membership(room: string): Membership {
@@ -375,7 +395,7 @@ export class CliqueService implements ControlHandler {
       throw new RpcFault('no-such-room', `nobody advertises a room named ${JSON.stringify(name)} (create it with --create)`);
     }
     const room = await this.clique.join(name, joinOptions);
-    const m: Membership = { room, stay: false, holders: new Set(), subscribers: new Set(), lingerTimer: undefined, lingerUntil: undefined };
+    const m: Membership = { room, stay: false, holders: new Set(), subscribers: new Set(), lingerTimer: undefined, lingerUntil: undefined, leaveOnRelease: false };
     this.memberships.set(name, m);
     const tell = <K extends keyof ControlEvents>(event: K, params: ControlEvents[K]): void => this.tell(m.subscribers, event, params);
     room.on('ready', () => tell('room.ready', { room: name, members: others(room).map(memberJson) }));
@@ -427,6 +447,12 @@ export class CliqueService implements ControlHandler {
       clearTimeout(m.lingerTimer);
       m.lingerTimer = undefined;
       m.lingerUntil = undefined;
+      return;
+    }
+    if (m.leaveOnRelease && !used) {
+      // The person closed their last chat window on this room: they left it.
+      this.logger.info('last chat closed; leaving', { room: m.room.name });
+      void this.leave(m.room.name);
       return;
     }
     if (m.lingerTimer !== undefined && !used) return;

@@ -100,7 +100,7 @@ export interface ControlMethods {
   status: { params: Record<string, never>; result: StatusResult };
   'rooms.list': { params: Record<string, never>; result: { rooms: Array<{ room: string; address: string; port: number }> } };
   'rooms.join': {
-    params: { room: string; nick?: string; address?: string; port?: number; create?: boolean; hold?: JoinHold; joinWaitMs?: number; failureTimeoutMs?: number };
+    params: { room: string; nick?: string; address?: string; port?: number; create?: boolean; hold?: JoinHold; release?: 'linger' | 'leave'; joinWaitMs?: number; failureTimeoutMs?: number };
     result: RoomSnapshot & { joinedNow: boolean };
   };
   'rooms.leave': { params: { room: string }; result: { left: boolean } };
@@ -128,7 +128,10 @@ export interface ControlMethods {
   'contacts.subscribe': { params: Record<string, never>; result: { contacts: ContactJson[] } };
   'chat.send': { params: { contact: string; text: string; kind?: 'normal' | 'action' | 'notice'; timeoutMs?: number }; result: { to: string } };
   'chat.subscribe': { params: Record<string, never>; result: { subscribed: true } };
-  invite: { params: { contact: string; room: string; reason?: string }; result: { to: string; room: string } };
+  invite: {
+    params: { contact: string; room: string; reason?: string; address?: string; port?: number; timeoutMs?: number };
+    result: { to: string; room: string; address: string; port: number };
+  };
   shutdown: { params: Record<string, never>; result: { stopping: true } };
 }
 

@@ -25,13 +25,38 @@ export interface InvitationAddressing {
 }
 
 /**
+ * The fallback `<body>` for people whose client knows no Clique (a plain
+ * XEP-0174 client such as Pidgin's Bonjour shows only this): who invites, to
+ * which room, why, and how to join. salut never shows an invitation's body
+ * (§5.3: the room code takes the stanza first), so this costs it nothing.
+ * The by-address form works for a private (unadvertised) room too.
+ */
+export function invitationBody(invitation: { room: string; address: string; port: number; reason?: string }, inviter: string): string {
+  const room = shellWord(invitation.room);
+  const reason = invitation.reason !== undefined && invitation.reason !== '' ? ` (${invitation.reason})` : '';
+  return (
+    `${inviter} invites you to the room "${invitation.room}"${reason}. ` +
+    `Join it with: clique join ${room} (or by address: clique join ${room} --address ${invitation.address} --port ${invitation.port})`
+  );
+}
+
+/** A room name as one word for a POSIX shell. */
+function shellWord(text: string): string {
+  return /^[A-Za-z0-9._@+=:,-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
  * The invitation message as salut sends it (§5.1): `type="normal"`, `<body>`
  * before `<invite>`, and inside it `<roomname>`, `<reason>` only when
  * non-empty, `<address>`, `<port>`, then any extensions.
  */
-export function buildInvitationMessage(invitation: Omit<CliqueInvitation, 'extensions' | 'reason'> & Partial<Pick<CliqueInvitation, 'extensions' | 'reason'>>, addressing: InvitationAddressing = {}): XmlElement {
+export function buildInvitationMessage(
+  invitation: Omit<CliqueInvitation, 'extensions' | 'reason'> & Partial<Pick<CliqueInvitation, 'extensions' | 'reason'>>,
+  addressing: InvitationAddressing = {},
+  body: string = INVITATION_BODY,
+): XmlElement {
   const message = new XmlElement('message', NS_CLIENT, { type: 'normal', from: addressing.from, to: addressing.to });
-  message.child('body', NS_CLIENT, {}, INVITATION_BODY);
+  message.child('body', NS_CLIENT, {}, body);
   const invite = message.child('invite', NS_CLIQUE);
   invite.child('roomname', NS_CLIQUE, {}, invitation.room);
   if (invitation.reason !== undefined && invitation.reason !== '') invite.child('reason', NS_CLIQUE, {}, invitation.reason);

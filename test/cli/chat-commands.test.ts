@@ -62,7 +62,7 @@ afterEach(async () => {
 });
 
 function startOnline(...args: string[]): OnlineProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'online', '--interface', LOOPBACK, '--tcp-port', '0', ...args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'online', '--no-service', '--interface', LOOPBACK, '--tcp-port', '0', ...args], {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, NO_COLOR: '1', CLIQUE_LOG: 'warn' },
@@ -97,7 +97,7 @@ describe('clique say / invite to clique online --json', () => {
     const [said, acted, invited] = await Promise.all([
       clique('say', bob, 'hello', 'there', '--json', '--nick', 'Alice', '--name', alice, '-i', LOOPBACK, '--timeout', '30000'),
       clique('say', bob, 'waves', '--me', '--name', carol, '-i', LOOPBACK, '--timeout', '30000'),
-      clique('invite', bob, `lunch${run}`, '--address', '239.255.71.23', '--port', '40123', '--reason', 'join us', '--name', `dave${run}@h${run}`, '-i', LOOPBACK, '--timeout', '30000'),
+      clique('invite', '--no-service', bob, `lunch${run}`, '--address', '239.255.71.23', '--port', '40123', '--reason', 'join us', '--name', `dave${run}@h${run}`, '-i', LOOPBACK, '--timeout', '30000'),
     ]);
     for (const r of [said, acted, invited]) {
       expect(r.stderr).toBe('');
@@ -142,7 +142,7 @@ describe('clique say / invite to clique online --json', () => {
     const room = { name: `room${run}`, address: '239.255.71.61', port: 40611 };
     expect(await directory.advertise(room)).toBe('advertised');
 
-    const ok = await clique('invite', bob, room.name, '--json', '--name', `alice${run}@h${run}`, '-i', LOOPBACK, '--timeout', '30000');
+    const ok = await clique('invite', '--no-service', bob, room.name, '--json', '--name', `alice${run}@h${run}`, '-i', LOOPBACK, '--timeout', '30000');
     expect(ok.stderr).toBe('');
     expect(ok.code).toBe(0);
     expect(JSON.parse(ok.stdout)).toMatchObject({ event: 'invited', room: room.name, address: room.address, port: room.port, reason: '' });
@@ -155,7 +155,7 @@ describe('clique say / invite to clique online --json', () => {
       reason: '',
     });
 
-    const missing = await clique('invite', bob, `noroom${run}`, '--name', `carol${run}@h${run}`, '-i', LOOPBACK, '--timeout', '2000');
+    const missing = await clique('invite', '--no-service', bob, `noroom${run}`, '--name', `carol${run}@h${run}`, '-i', LOOPBACK, '--timeout', '2000');
     expect(missing.code).toBe(1);
     expect(missing.stdout).toBe('');
     const lines = missing.stderr.trim().split('\n');
@@ -191,9 +191,9 @@ describe('clique online (text)', () => {
     expect(a.code).toBe(0);
     const b = await clique('say', bob, 'waves', '--me', '--name', alice, '-i', LOOPBACK, '--timeout', '30000');
     expect(b.code).toBe(0);
-    const c = await clique('invite', bob, 'lunch', '--address', '239.255.71.5', '--port', '4000', '--reason', 'soon', '--name', alice, '-i', LOOPBACK, '--timeout', '30000');
+    const c = await clique('invite', '--no-service', bob, 'lunch', '--address', '239.255.71.5', '--port', '4000', '--reason', 'soon', '--name', alice, '-i', LOOPBACK, '--timeout', '30000');
     expect(c.code).toBe(0);
-    const d = await clique('invite', bob, 'tea', '--address', 'ff15::1234', '--port', '4001', '--name', alice, '-i', LOOPBACK, '--timeout', '30000');
+    const d = await clique('invite', '--no-service', bob, 'tea', '--address', 'ff15::1234', '--port', '4001', '--name', alice, '-i', LOOPBACK, '--timeout', '30000');
     expect(d.code).toBe(0);
     const expected = [
       `${alice}: two`,

@@ -25,7 +25,7 @@ describe('clique rooms / clique contacts over loopback mDNS', () => {
     cleanups.push(() => rooms.close());
     const room = { name: `cli-room-${id()}`, address: '239.255.71.42', port: 40400 };
     expect(await rooms.advertise(room)).toBe('advertised');
-    const run = await clique('rooms', '--json', '--interface', '127.0.0.1', '--timeout', '3000');
+    const run = await clique('rooms', '--no-service', '--json', '--interface', '127.0.0.1', '--timeout', '3000');
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const listed = JSON.parse(run.stdout) as unknown[];
@@ -36,7 +36,7 @@ describe('clique rooms / clique contacts over loopback mDNS', () => {
     const user = `cli${id()}`;
     const presence = await LinkLocalPresence.start({ interface: '127.0.0.1', user, host: 'clihost', port: 5300, info: { nick: 'Cli', status: 'away', message: 'brb' } });
     cleanups.push(() => presence.stop());
-    const run = await clique('contacts', '--json', '-i', '127.0.0.1', '--timeout', '3000');
+    const run = await clique('contacts', '--no-service', '--json', '-i', '127.0.0.1', '--timeout', '3000');
     expect(run.code).toBe(0);
     const listed = JSON.parse(run.stdout) as Array<Record<string, unknown>>;
     expect(listed.find((c) => c['name'] === presence.name)).toMatchObject({
@@ -50,7 +50,7 @@ describe('clique rooms / clique contacts over loopback mDNS', () => {
 
   it('clique contacts --watch --json follows a contact arriving, changing and leaving', async () => {
     const user = `watch${id()}`;
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'contacts', '--watch', '--json', '-i', '127.0.0.1', '--timeout', '60000'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'contacts', '--no-service', '--watch', '--json', '-i', '127.0.0.1', '--timeout', '60000'], {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -81,7 +81,7 @@ describe('clique rooms / clique contacts over loopback mDNS', () => {
   });
 
   it('a bad --interface is a one-line usage error (exit 2)', async () => {
-    const run = await clique('rooms', '--interface', '192.0.2.123', '--timeout', '100');
+    const run = await clique('rooms', '--no-service', '--interface', '192.0.2.123', '--timeout', '100');
     expect(run.code).toBe(2);
     expect(run.stdout).toBe('');
     expect(run.stderr.trim().split('\n')).toEqual(['clique: --interface: no local IPv4 interface has address 192.0.2.123']);

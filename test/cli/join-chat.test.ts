@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -6,24 +7,50 @@ import { hasTmux, shellQuote, TmuxServer } from '../support/tmux-session.js';
 
 /**
  * Drives `clique join` like a person: two terminals, typing with send-keys and
- * reading the screen with capture-pane. Everything on 127.0.0.1.
+ * reading the screen with capture-pane. Everything on 127.0.0.1. Each person
+ * has their own HOME and XDG dirs, so the clique service `join` starts on
+ * demand is theirs; it is stopped after (`clique down`).
  */
 const ROOT = resolve(import.meta.dirname, '../..');
 if (!hasTmux) console.log('join-chat: tmux not installed; skipping the terminal session test');
 
 let tmux: TmuxServer | undefined;
 const dirs: string[] = [];
+/** Everyone whose service may run: stopped after each test. */
+const homes = new Set<string>();
+
+/** A person's own HOME, XDG_RUNTIME_DIR and XDG_DATA_HOME under `dir` (so their own service). */
+function personEnv(dir: string, who: string): Record<string, string> {
+  const home = join(dir, who);
+  for (const d of ['home', 'run', 'data']) mkdirSync(join(home, d), { recursive: true, mode: 0o700 });
+  homes.add(home);
+  return { HOME: join(home, 'home'), XDG_RUNTIME_DIR: join(home, 'run'), XDG_DATA_HOME: join(home, 'data'), CLIQUE_INTERFACE: '127.0.0.1' };
+}
 
 function startChat(server: TmuxServer, session: string, room: string, nick: string, dir: string, extra: string[] = []): void {
   const command = shellQuote([
     process.execPath, '--import', 'tsx', 'src/cli/main.ts',
-    'join', room, '--nick', nick, '--history-file', join(dir, `${nick}.sqlite`), '--failure-timeout-ms', '5000', ...extra,
+    'join', room, '--nick', nick, '--failure-timeout-ms', '5000', ...extra,
   ]);
-  server.start(session, ROOT, command, { CLIQUE_INTERFACE: '127.0.0.1' });
+  server.start(session, ROOT, command, personEnv(dir, nick));
+}
+
+/** `clique down` for every person of the test: their services leave and exit. */
+function stopServices(): void {
+  for (const home of homes) {
+    const env = { ...process.env, HOME: join(home, 'home'), XDG_RUNTIME_DIR: join(home, 'run'), XDG_DATA_HOME: join(home, 'data'), CLIQUE_INTERFACE: '127.0.0.1' };
+    try {
+      execFileSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'down'], { cwd: ROOT, env, stdio: 'ignore', timeout: 30_000 });
+    } catch {
+      // Not running (or already gone): nothing to stop.
+    }
+  }
+  homes.clear();
 }
 
 afterEach(() => {
   tmux?.kill();
+  stopServices();
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -66,6 +93,30 @@ describe('clique join in a terminal', () => {
     await t.waitFor('bob2', /local history\) ---\n\d\d:\d\d <[^>]+> hello bob, fancy some tea\?\n\d\d:\d\d <[^>]+> yes please/);
     t.type('alice', '/quit');
     await t.waitFor('alice', /\[exited 0\]/);
+  }, 180_000);
+
+  it.skipIf(!hasTmux)('--no-service joins in-process, as its own member, and chats with someone joined through their service', async () => {
+    const t = (tmux = new TmuxServer());
+    const dir = mkdtempSync(join(tmpdir(), 'clique-join-'));
+    dirs.push(dir);
+    const room = `Attic${process.pid}${Math.floor(Math.random() * 1e6)}`;
+    startChat(t, 'oneshot', room, 'oneshot', dir, ['--no-service', '--history-file', join(dir, 'oneshot.sqlite')]);
+    await t.waitFor('oneshot', /you are alone here for now/);
+    // In-process: it announces its own name, and no service was started for this person.
+    expect(t.screen('oneshot')).toMatch(/\* joining .* as /);
+    startChat(t, 'served', room, 'served', dir);
+    await t.waitFor('served', /members: oneshot/);
+    t.type('oneshot', 'from the one-shot join');
+    await t.waitFor('served', /<oneshot> from the one-shot join/);
+    t.type('served', 'from the service');
+    await t.waitFor('oneshot', /<served> from the service/);
+    t.type('served', '/quit');
+    await t.waitFor('oneshot', /\* served \(.*\) left/);
+    t.type('oneshot', '/msg served hi');
+    await t.waitFor('oneshot', /needs the clique service/);
+    t.type('oneshot', '/quit');
+    await t.waitFor('oneshot', /\[exited 0\]/);
+    expect(existsSync(join(dir, 'oneshot', 'run', 'clique'))).toBe(false);
   }, 180_000);
 
   it.skipIf(!hasTmux)('two people starting the same room at once meet in one group; the one that moved is told', async () => {

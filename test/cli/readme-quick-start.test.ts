@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -17,9 +17,27 @@ const quickStart = readme.slice(readme.indexOf('## Quick start'), readme.indexOf
 const commands = [...quickStart.matchAll(/```sh\n([^\n]+)\n```/g)].map((m) => m[1]!);
 let tmux: TmuxServer | undefined;
 let home: string | undefined;
+/** Each person's environment: their own HOME and XDG dirs, so `join` starts a service of their own. */
+const people: Array<Record<string, string>> = [];
+
+function personEnv(who: string): Record<string, string> {
+  const dir = join(home!, who);
+  for (const d of ['home', 'run', 'data']) mkdirSync(join(dir, d), { recursive: true, mode: 0o700 });
+  const env = { HOME: join(dir, 'home'), XDG_RUNTIME_DIR: join(dir, 'run'), XDG_DATA_HOME: join(dir, 'data'), npm_config_cache: join(home!, 'npm') };
+  people.push(env);
+  return env;
+}
 
 afterEach(() => {
   tmux?.kill();
+  // The services `join` started: `clique down` each.
+  for (const env of people.splice(0)) {
+    try {
+      execFileSync(process.execPath, [join(ROOT, 'dist/cli/main.js'), 'down', '--interface', '127.0.0.1'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: 'ignore', timeout: 30_000 });
+    } catch {
+      // Not running: nothing to stop.
+    }
+  }
   if (home !== undefined) rmSync(home, { recursive: true, force: true });
 });
 
@@ -41,12 +59,11 @@ describe('README quick start', () => {
     it.skipIf(!hasTmux)('two people find each other by room name and chat', async () => {
       const t = (tmux = new TmuxServer());
       home = mkdtempSync(join(tmpdir(), 'clique-readme-'));
-      const env = { XDG_DATA_HOME: home, HOME: home, npm_config_cache: join(home, 'npm') };
       const alice = commands[1]!;
       const bob = alice.replace('--nick alice', '--nick bob');
-      t.start('alice', ROOT, alice, env);
+      t.start('alice', ROOT, alice, personEnv('alice'));
       await t.waitFor('alice', /you are alone here for now/);
-      t.start('bob', ROOT, bob, env);
+      t.start('bob', ROOT, bob, personEnv('bob'));
       await t.waitFor('bob', /members: alice/);
       t.type('alice', 'hello bob');
       await t.waitFor('bob', /<alice> hello bob/);

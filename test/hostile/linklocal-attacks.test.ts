@@ -123,8 +123,8 @@ describe.skipIf(missing !== undefined)('hostile LAN: 1-1 chat and output safety 
       holder!.once('close', (code) => reject(new Error(`namespace holder exited (${code})`)));
     });
     // bob is the victim; dan a contact the forger pretends to be.
-    bob = clique('bob', ['online', '--name', 'bob@lab', '--json', '--tcp-port', '0', ...LO]);
-    clique('dan', ['online', '--name', 'dan@lab', '--json', '--tcp-port', '0', ...LO]);
+    bob = clique('bob', ['online', '--no-service', '--name', 'bob@lab', '--json', '--tcp-port', '0', ...LO]);
+    clique('dan', ['online', '--no-service', '--name', 'dan@lab', '--json', '--tcp-port', '0', ...LO]);
     await waitFor('bob online and seeing dan', () => bob.has({ event: 'online' }) && bob.events.some((e) => e['event'] === 'contact-added' && (e['contact'] as { name?: string }).name === 'dan@lab'), 60_000);
     bobPort = bob.find({ event: 'online' })!['port'] as number;
   });
@@ -143,7 +143,7 @@ describe.skipIf(missing !== undefined)('hostile LAN: 1-1 chat and output safety 
     expect(bob.stderr).toMatch(/WARN .*refused a stream claiming a contact from an address that contact does not advertise.*"remote":"127\.0\.0\.2","claimed":"dan@lab","advertised":\["127\.0\.0\.1"\]/);
 
     // A genuine message still arrives, and the forged one never did.
-    const say = clique('carol', ['say', 'bob@lab', 'genuine', '--name', 'carol@lab', '--timeout', '20000', ...LO]);
+    const say = clique('carol', ['say', '--no-service', 'bob@lab', 'genuine', '--name', 'carol@lab', '--timeout', '20000', ...LO]);
     expect(await say.exit()).toBe(0);
     await waitFor('bob prints the genuine message', () => bob.has({ event: 'message', from: 'carol@lab', text: 'genuine' }), 20_000);
     expect(bob.events.filter((e) => e['event'] === 'message').map((e) => e['text'])).not.toContain('forged by 127.0.0.2');
@@ -152,7 +152,7 @@ describe.skipIf(missing !== undefined)('hostile LAN: 1-1 chat and output safety 
   it('500 half-open streams from 127.0.0.3, reconnecting as they are closed, do not stop `clique say`', async () => {
     const flood = attacker(['flood', '127.0.0.1', String(bobPort), '127.0.0.3', '500', '90000']);
     await waitFor('the flood is under way', () => flood.events.some((e) => e['event'] === 'progress' && (e['connects'] as number) >= 1000), 30_000);
-    const say = clique('carol', ['say', 'bob@lab', 'through the flood', '--name', 'carol@lab', '--timeout', '20000', ...LO]);
+    const say = clique('carol', ['say', '--no-service', 'bob@lab', 'through the flood', '--name', 'carol@lab', '--timeout', '20000', ...LO]);
     const code = await say.exit();
     const during = flood.events.filter((e) => e['event'] === 'progress').at(-1);
     await flood.stop();
@@ -172,10 +172,10 @@ describe.skipIf(missing !== undefined)('hostile LAN: 1-1 chat and output safety 
     const nick = 'eve\u0085\u009b31m\u202eevil\u2066';
     // C0 controls cannot travel in XML at all (the sender's serializer replaces them); C1 and bidi ones can.
     const body = 'hi\u009d0;title\u009c\u202e!dlrow\u2069 \u200fend\u061c\u0080';
-    const listener = clique('listen', ['listen', 'Witch', '--json', '--name', 'lena@lab', '--log-level', 'debug', ...room]);
+    const listener = clique('listen', ['listen', 'Witch', '--no-service', '--json', '--name', 'lena@lab', '--log-level', 'debug', ...room]);
     await waitFor('the listener in the room', () => listener.has({ event: 'joined' }), 60_000);
     const name = 'eve\u202e\u0085@lab'; // in the listener's debug log as the sender of every packet
-    const sender = clique('send', ['send', 'Witch', body, '--name', name, '--nick', nick, '--wait-members', '1', '--timeout', '30000', ...room]);
+    const sender = clique('send', ['send', 'Witch', '--no-service', body, '--name', name, '--nick', nick, '--wait-members', '1', '--timeout', '30000', ...room]);
     const code = await sender.exit();
     expect({ code, stderr: sender.stderr }).toEqual({ code: 0, stderr: '' });
     await waitFor('the message at the listener', () => listener.has({ event: 'message' }), 30_000);

@@ -12,7 +12,7 @@ import {
   readPresence,
   readTextMessage,
 } from '../../src/xml/stanzas.js';
-import { buildInvitationMessage, INVITATION_BODY, readInvitation } from '../../src/xml/invitation.js';
+import { buildInvitationMessage, INVITATION_BODY, invitationBody, readInvitation } from '../../src/xml/invitation.js';
 import { NS_CLIENT, NS_CLIQUE } from '../../src/xml/namespaces.js';
 
 const parse = (s: string) => parseStanzaDocument(new TextEncoder().encode(s));
@@ -116,6 +116,23 @@ describe('Clique invitations', () => {
     const noReason = buildInvitationMessage({ room: 'r', address: '127.0.0.1', port: 1, reason: '' });
     expect(noReason.getChild('invite', NS_CLIQUE)!.getChild('reason')).toBeUndefined();
     expect(noReason.getChildText('body')).toBe(INVITATION_BODY);
+  });
+
+  it('a fallback body a plain XEP-0174 client can read: room, reason, how to join; the <invite> stays byte for byte', () => {
+    const invitation = { room: 'Witchcraft', address: '239.255.71.23', port: 40123, reason: 'spells & <potions>' };
+    const body = invitationBody(invitation, 'alice@laptop');
+    expect(body).toBe(
+      'alice@laptop invites you to the room "Witchcraft" (spells & <potions>). Join it with: clique join Witchcraft ' +
+        '(or by address: clique join Witchcraft --address 239.255.71.23 --port 40123)',
+    );
+    expect(invitationBody({ ...invitation, room: "team's room", reason: '' }, 'a@b')).toBe(
+      `a@b invites you to the room "team's room". Join it with: clique join 'team'\\''s room' (or by address: clique join 'team'\\''s room' --address 239.255.71.23 --port 40123)`,
+    );
+    const withBody = buildInvitationMessage(invitation, { from: 'alice@laptop', to: 'bob@desk' }, body);
+    const plain = buildInvitationMessage(invitation, { from: 'alice@laptop', to: 'bob@desk' });
+    expect(withBody.getChildText('body')).toBe(body);
+    expect(inStream(withBody.getChild('invite', NS_CLIQUE)!)).toBe(inStream(plain.getChild('invite', NS_CLIQUE)!));
+    expect(inStream(withBody)).toContain('(spells &amp; &lt;potions&gt;)');
   });
 
   it('accepts any child order, any namespace for the fields, and keeps unknown children', () => {

@@ -10,6 +10,8 @@ export type ChatInput =
   | { kind: 'who' }
   | { kind: 'nick'; nick: string | undefined }
   | { kind: 'history'; limit: number }
+  | { kind: 'msg'; to: string; text: string }
+  | { kind: 'query'; to: string | undefined }
   | { kind: 'help' }
   | { kind: 'quit' }
   | { kind: 'empty' }
@@ -19,10 +21,12 @@ export const CHAT_HELP = [
   'type a line and press Enter to send it; commands:',
   '  /me <action>              send an action (* you waves)',
   '  /topic [text]             show the topic, or set it',
-  '  /invite <contact> [why]   invite someone on the LAN (see `clique contacts`)',
+  '  /invite <nick|contact> [why]  invite someone on the LAN (see `clique contacts`)',
   '  /who                      list the members',
   '  /nick [name]              set (or clear) your nick in this room',
   '  /history [n]              show the last n messages kept locally (default 20)',
+  '  /msg <nick|contact> text  send a 1-1 message (a room nick or a contact\'s name or alias)',
+  '  /query [nick|contact]     plain lines go 1-1 to them from now on; /query alone: back to the room',
   '  /help                     this help',
   '  /quit                     leave the room (also Ctrl-C or Ctrl-D)',
   '  //text                    send a line that starts with /',
@@ -56,6 +60,14 @@ export function parseChatInput(line: string): ChatInput {
       if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) return { kind: 'error', message: 'usage: /history [1-10000]' };
       return { kind: 'history', limit };
     }
+    case 'msg': {
+      const m = /^(\S+)\s+(.+)$/s.exec(rest);
+      if (m === null) return { kind: 'error', message: 'usage: /msg <nick|contact> <text>' };
+      return { kind: 'msg', to: m[1]!, text: m[2]! };
+    }
+    case 'query':
+      if (/\s/.test(rest)) return { kind: 'error', message: 'usage: /query [nick|contact]' };
+      return { kind: 'query', to: rest === '' ? undefined : rest };
     case 'help':
     case '?':
       return { kind: 'help' };

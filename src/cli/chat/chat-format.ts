@@ -40,7 +40,7 @@ export function formatHistory(entry: HistoryEntry, displayName: (name: string) =
   return formatText(entry.time, who, entry.kind, entry.text);
 }
 
-export function formatTopic(change: TopicChange, displayName: (name: string) => string): string {
+export function formatTopic(change: Pick<TopicChange, 'topic' | 'setBy' | 'setAt' | 'replay'>, displayName: (name: string) => string): string {
   const who = printable(displayName(change.setBy));
   if (change.topic === '') return `${clock(change.setAt)} * ${who} cleared the topic`;
   return change.replay
@@ -48,8 +48,15 @@ export function formatTopic(change: TopicChange, displayName: (name: string) => 
     : `${clock(change.setAt)} * ${who} set the topic: ${printable(change.topic)}`;
 }
 
+/** Where a room is: its group and port (a RoomAddress, or a service event's fields). */
+export interface RoomPlace {
+  name?: string;
+  address: string;
+  port: number;
+}
+
 /** The room moved: we had created it alone at `from` while it already existed (or was being created) at `to`. */
-export function formatMoved(to: RoomAddress, from: RoomAddress): string {
+export function formatMoved(to: RoomPlace, from: RoomPlace): string {
   return `* joined the existing room at ${to.address}:${to.port} (ours at ${from.address}:${from.port} had nobody else)`;
 }
 

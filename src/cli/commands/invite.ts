@@ -5,6 +5,7 @@ import { parseTimeoutMs } from '../discovery-options.js';
 import { interfaceOption } from '../interface-option.js';
 import { hostPort, startCliService, writeJson, writeLine } from '../link-local-session.js';
 import { UsageError } from '../usage-error.js';
+import { connectService, noServiceOption, serviceUsageError } from '../service-session.js';
 
 const DEFAULT_WAIT_MS = 5000;
 
@@ -17,6 +18,8 @@ interface InviteOptions {
   reason?: string;
   timeout?: number;
   json?: boolean;
+  /** False with --no-service. */
+  service: boolean;
 }
 
 function parseAddress(value: string): string {
@@ -32,7 +35,7 @@ function parseAddress(value: string): string {
 export function registerInviteCommand(program: Command): void {
   program
     .command('invite')
-    .description('invite a contact to a chat room (comes online briefly)')
+    .description('invite a contact to a chat room, through the clique service (--no-service: comes online briefly)')
     .argument('<contact>', "the contact's name, user@host (see: clique contacts)")
     .argument('<room>', 'the room name (see: clique rooms)')
     .option('--address <address>', "the room's multicast group (default: as advertised on the network)", parseAddress)
@@ -43,10 +46,31 @@ export function registerInviteCommand(program: Command): void {
     .option('-t, --timeout <ms>', `how long to wait for the contact (and the room) to appear (default ${DEFAULT_WAIT_MS})`, parseTimeoutMs)
     .option('--json', 'print the result as one JSON object')
     .addOption(interfaceOption())
+    .addOption(noServiceOption())
     .action(async (contact: string, room: string, options: InviteOptions) => {
       if (room === '') throw new UsageError('the room name is empty');
       if ((options.address === undefined) !== (options.port === undefined)) {
         throw new UsageError('give both --address and --port, or neither (to use the advertised room)');
+      }
+      if (options.service) {
+        const { client } = await connectService(options);
+        let sent: { address: string; port: number };
+        try {
+          sent = await client.request('invite', {
+            contact,
+            room,
+            timeoutMs: options.timeout ?? DEFAULT_WAIT_MS,
+            ...(options.reason !== undefined ? { reason: options.reason } : {}),
+            ...(options.address !== undefined && options.port !== undefined ? { address: options.address, port: options.port } : {}),
+          });
+        } catch (error) {
+          throw serviceUsageError(error);
+        } finally {
+          client.close();
+        }
+        if (options.json) writeJson({ event: 'invited', from: client.identity.name, to: contact, room, address: sent.address, port: sent.port, reason: options.reason ?? '' });
+        else writeLine(`invited ${contact} to ${room} (${hostPort(sent.address, sent.port)})`);
+        return;
       }
       // Any free port: a brief visit should not take 5298 from a long-running client.
       const service = await startCliService({ ...options, tcpPort: 0 });

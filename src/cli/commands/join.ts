@@ -11,9 +11,13 @@ import { addRoomScriptOptions, asUsageError, type RoomScriptOptions } from '../r
 import { printable } from '../terminal-text.js';
 import { UsageError } from '../usage-error.js';
 import { wholeNumberParser } from '../number-options.js';
+import { checkRoomNameForCli, noServiceOption, warnOneShotOnly } from '../service-session.js';
+import { runServiceChat } from './join-service.js';
 
 interface JoinCommandOptions extends RoomScriptOptions {
   history: number;
+  /** False with --no-service. */
+  service: boolean;
 }
 
 /**
@@ -24,19 +28,27 @@ interface JoinCommandOptions extends RoomScriptOptions {
 export function registerJoinCommand(program: Command): void {
   const command = program
     .command('join')
-    .description('join (or create) a chat room and chat interactively (/help inside for commands)')
+    .description('join (or create) a chat room and chat interactively, through the clique service (/help inside for commands)')
     .argument('<room>', 'room name, e.g. Witchcraft');
   addRoomScriptOptions(command, { json: false })
     .option('--history <n>', 'earlier messages to show on joining (0 = none)', countUpTo10000, 20)
+    .addOption(noServiceOption())
     .addHelpText(
       'after',
-      `\nExample (two terminals on one machine):\n  clique join Witchcraft --nick alice --interface 127.0.0.1\n  clique join Witchcraft --nick bob --interface 127.0.0.1\n\nInside the chat:\n${CHAT_HELP.map((l) => '  ' + l).join('\n')}`,
+      '\nThrough the clique service (started on demand; stop it with `clique down`): your other join/listen windows on\n' +
+        'the room share one membership, each showing every line once; 1-1 messages and invitations show here too.\n' +
+        'When your last join window on the room closes (and no listen holds it), the service leaves the room.\n' +
+        `\nExample (two terminals on one machine):\n  clique join Witchcraft --nick alice --interface 127.0.0.1\n  clique join Witchcraft --nick bob --interface 127.0.0.1\n\nInside the chat:\n${CHAT_HELP.map((l) => '  ' + l).join('\n')}`,
     )
     .action(async (roomName: string, options: JoinCommandOptions) => {
       if ((options.address === undefined) !== (options.port === undefined)) {
         throw new UsageError('--address and --port go together (a private room)');
       }
-      await runChat(roomName, options);
+      if (options.service) {
+        checkRoomNameForCli(roomName);
+        warnOneShotOnly(options);
+        await runServiceChat(roomName, options);
+      } else await runChat(roomName, options);
     });
 }
 
@@ -144,6 +156,10 @@ async function runChat(roomName: string, options: JoinCommandOptions): Promise<v
         case 'nick':
           await current.setNick(input.nick);
           screen.print(input.nick === undefined ? '* nick cleared' : `* you are now ${printable(input.nick)}`);
+          return;
+        case 'msg':
+        case 'query':
+          screen.print('! 1-1 chat in `clique join` needs the clique service (this one runs with --no-service; use clique say)');
           return;
         case 'history': {
           const entries = current.history(input.limit);

@@ -4,9 +4,13 @@ import type { ChatMessageEvent, InvitationEvent } from '../../linklocal/link-loc
 import { interfaceOption } from '../interface-option.js';
 import { contactJson, contactLine, hostPort, parseTcpPort, startCliService, writeJson, writeLine, type PresenceCliOptions } from '../link-local-session.js';
 import { printable } from '../terminal-text.js';
+import type { ContactJson } from '../../service/control-protocol.js';
+import { connectService, noServiceOption } from '../service-session.js';
 
 interface OnlineOptions extends PresenceCliOptions {
   json?: boolean;
+  /** False with --no-service. */
+  service: boolean;
 }
 
 /**
@@ -17,7 +21,7 @@ interface OnlineOptions extends PresenceCliOptions {
 export function registerOnlineCommand(program: Command): void {
   program
     .command('online')
-    .description('stay online until Ctrl-C, printing messages, invitations and contacts')
+    .description('print 1-1 messages, invitations and contacts until Ctrl-C; through the clique service, which stays online after (--no-service: online only while it runs)')
     .option('--nick <nick>', 'nickname to publish')
     .addOption(new Option('--status <status>', 'presence to publish').choices(['avail', 'away', 'dnd']).default('avail'))
     .option('--message <text>', 'status message to publish')
@@ -25,7 +29,9 @@ export function registerOnlineCommand(program: Command): void {
     .option('--tcp-port <port>', 'TCP port for incoming chats (default 5298, else 5299, else any; 0 = any)', parseTcpPort)
     .option('--json', 'print one JSON object per line')
     .addOption(interfaceOption())
+    .addOption(noServiceOption())
     .action(async (options: OnlineOptions) => {
+      if (options.service) return await serviceOnline(options);
       const service = await startCliService(options);
       const out = options.json ? jsonPrinter() : textPrinter();
       out.online(service.name, service.interfaceAddress, service.port);
@@ -103,4 +109,55 @@ function textPrinter(): Printer {
     renamed: (name, previous) => writeLine(`* ${printable(previous)} is taken by someone else; now online as ${printable(name)}`),
     offline: (name) => writeLine(`* ${printable(name)} is offline`),
   };
+}
+
+/**
+ * `online` through the person's service: the service holds the presence (and
+ * keeps it after we exit); we print what it receives until Ctrl-C. --status,
+ * --message and --tcp-port apply only with --no-service.
+ */
+async function serviceOnline(options: OnlineOptions): Promise<void> {
+  const { client } = await connectService(options);
+  const json = options.json === true;
+  const signs: Record<string, string> = { added: '+', updated: '~', removed: '-' };
+  const contact = (change: string, c: ContactJson): void => {
+    if (json) writeJson({ event: `contact-${change}`, contact: c });
+    else writeLine(`${signs[change]} ${contactLine({ name: c.name, status: c.status as Contact['status'], addresses: c.addresses, port: c.port, ...(c.alias !== null ? { alias: c.alias } : {}), ...(c.message !== null ? { message: c.message } : {}) })}`);
+  };
+  client.on('event', (e) => {
+    switch (e.event) {
+      case 'contact.added':
+      case 'contact.updated':
+      case 'contact.removed':
+        return contact(e.event.slice('contact.'.length), e.params);
+      case 'chat.message': {
+        const m = e.params;
+        if (json) return writeJson({ event: 'message', from: m.from, kind: m.kind, text: m.text });
+        const from = printable(m.from);
+        for (const line of m.text.split(/\r?\n/).map(printable)) writeLine(m.kind === 'action' ? `* ${from} ${line}` : `${from}: ${line}`);
+        return;
+      }
+      case 'chat.invitation': {
+        const i = e.params;
+        if (json) return writeJson({ event: 'invitation', from: i.from, room: i.room, address: i.address, port: i.port, reason: i.reason });
+        const reason = i.reason === '' ? '' : `: ${printable(i.reason)}`;
+        return writeLine(`${printable(i.from)} invites you to ${printable(i.room)} (${hostPort(i.address, i.port)})${reason}`);
+      }
+      default:
+        return;
+    }
+  });
+  const name = client.identity.name;
+  if (json) writeJson({ event: 'online', name, service: client.identity.pid });
+  else writeLine(`* online as ${printable(name)} (the clique service, pid ${client.identity.pid}); Ctrl-C stops watching, the service stays online (clique down)`);
+  await client.request('chat.subscribe', {});
+  const { contacts } = await client.request('contacts.subscribe', {});
+  for (const c of contacts) contact('added', c);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+    process.stdout.on('error', () => resolve());
+    client.once('close', () => resolve());
+  });
+  client.close();
 }

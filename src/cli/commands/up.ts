@@ -18,6 +18,7 @@ interface UpOptions {
   nick?: string;
   lingerMs: number;
   logLevel?: LogLevel;
+  lookupMs?: number;
 }
 
 /**
@@ -35,6 +36,7 @@ export function registerUpCommand(program: Command): void {
     .option('-n, --nick <nick>', 'our nick')
     .addOption(interfaceOption())
     .option('--linger-ms <ms>', `how long a room joined only for \`send\` stays joined after the last send (default ${DEFAULT_LINGER_MS})`, wholeNumberParser(86_400_000), DEFAULT_LINGER_MS)
+    .option('--lookup-ms <ms>', 'right after start, how long to look for a room on mDNS before creating it (default 3000)', wholeNumberParser(3_600_000))
     .addOption(new Option('--log-level <level>', 'log to stderr at this level (default: CLIQUE_LOG or warn)').choices(['debug', 'info', 'warn', 'error', 'silent']))
     .addHelpText(
       'after',
@@ -65,6 +67,7 @@ async function runForeground(options: UpOptions): Promise<void> {
       ...(options.name !== undefined ? { name: options.name } : {}),
       ...(options.nick !== undefined ? { nick: options.nick } : {}),
       lingerMs: options.lingerMs,
+      ...(options.lookupMs !== undefined ? { lookupMs: options.lookupMs } : {}),
       paths: servicePaths(options.interface),
       logger: new Logger({ level: options.logLevel ?? levelFromEnv() }),
     });

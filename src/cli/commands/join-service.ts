@@ -1,0 +1,287 @@
+import { errorText } from '../../base/error-text.js';
+import type { HistoryKind } from '../../rooms/history-store.js';
+import type { ContactJson, ControlEvents, MemberJson, RoomSnapshot } from '../../service/control-protocol.js';
+import { CHAT_HELP, parseChatInput, type ChatInput } from '../chat/chat-commands.js';
+import { clock, formatHistory, formatMoved, formatText, formatTopic } from '../chat/chat-format.js';
+import { ChatScreen } from '../chat/chat-screen.js';
+import { lookUpPerson } from '../chat/person-lookup.js';
+import { connectService, serviceUsageError } from '../service-session.js';
+import { printable } from '../terminal-text.js';
+import type { RoomScriptOptions } from '../room-script-session.js';
+
+export interface ServiceChatOptions extends RoomScriptOptions {
+  history: number;
+}
+
+type Kind = 'normal' | 'action' | 'notice';
+
+/**
+ * `clique join` as a client of the person's service: the service holds the
+ * one membership (shared with the person's other `join`/`listen` clients,
+ * each seeing every line once, our own lines echoed by the service), and
+ * shows 1-1 messages and invitations. When the person's last chat on the
+ * room closes, the service leaves it (BYE).
+ */
+export async function runServiceChat(roomName: string, options: ServiceChatOptions): Promise<void> {
+  const { client } = await connectService(options);
+  const self = client.identity.name;
+  const out = process.stdout;
+  let snapshot: RoomSnapshot;
+  out.write(`* joining ${printable(roomName)} as ${printable(self)}…\n`);
+  try {
+    await client.request('chat.subscribe', {});
+    await client.request('rooms.join', {
+      room: roomName,
+      hold: 'client',
+      release: 'leave',
+      create: true,
+      ...(options.nick !== undefined ? { nick: options.nick } : {}),
+      ...(options.address !== undefined && options.port !== undefined ? { address: options.address, port: options.port } : {}),
+      ...(options.failureTimeoutMs !== undefined ? { failureTimeoutMs: options.failureTimeoutMs } : {}),
+    });
+    snapshot = await client.request('rooms.subscribe', { room: roomName });
+  } catch (error) {
+    client.close();
+    throw serviceUsageError(error);
+  }
+
+  const members = new Map<string, MemberJson>(snapshot.members.map((m) => [m.member, m]));
+  let myNick: string | null = options.nick ?? null;
+  let topic: { topic: string; setBy: string; setAt: Date } | undefined =
+    snapshot.topic !== null ? { topic: snapshot.topic.topic, setBy: snapshot.topic.setBy, setAt: new Date() } : undefined;
+  let query: string | undefined;
+  const displayName = (name: string): string => (name === self ? (myNick ?? self) : (members.get(name)?.nick ?? name));
+  const label = (m: MemberJson): string => (m.nick === null || m.nick === m.member ? printable(m.member) : `${printable(m.nick)} (${printable(m.member)})`);
+  const roomPrompt = `[${roomName}] `;
+
+  let finished!: () => void;
+  const done = new Promise<void>((resolve) => (finished = resolve));
+  let closing = false;
+  // Lines are handled one after another (a script piping lines gets them sent in order), and all before we go.
+  let queue = Promise.resolve();
+  const screen = new ChatScreen(process.stdin, out, roomPrompt, (line) => (queue = queue.then(() => handle(parseChatInput(line)))), () => {
+    if (closing) return;
+    closing = true;
+    void queue.then(() => {
+      screen.print('* leaving…');
+      // Our hold ends with the connection; the last chat of the person on this room makes the service leave it.
+      client.close();
+      finished();
+    });
+  });
+  process.once('SIGTERM', () => screen.close());
+
+  const contacts = async (): Promise<ContactJson[]> => (await client.request('contacts.list', {})).contacts;
+  /** The person `who` names, or undefined after saying why not. */
+  const person = async (who: string): Promise<string | undefined> => {
+    const found = lookUpPerson(who, await contacts(), [...members.values()]);
+    if (found.kind === 'found') return found.name;
+    if (found.kind === 'ambiguous') screen.print(`! ${printable(who)} is ambiguous: ${found.candidates.map(printable).join(', ')} (use the full name; nothing sent)`);
+    else screen.print(`! nobody called ${printable(who)} here or on the LAN (see /who and clique contacts; nothing sent)`);
+    return undefined;
+  };
+  const privately = async (to: string, text: string, kind: Kind): Promise<void> => {
+    await client.request('chat.send', { contact: to, text, kind });
+    screen.print(privateLine(new Date(), `to ${to}`, displayName(self), kind, text));
+  };
+  const sendToRoom = async (texts: string[], kind: Kind): Promise<void> => {
+    // The service echoes our line back as a room.message (outgoing): it is shown from there, once.
+    await client.request('rooms.send', { room: roomName, texts, kind });
+  };
+
+  const handle = async (input: ChatInput): Promise<void> => {
+    try {
+      switch (input.kind) {
+        case 'empty':
+          screen.prompt();
+          return;
+        case 'help':
+          for (const line of CHAT_HELP) screen.print(`* ${line}`);
+          return;
+        case 'quit':
+          screen.close();
+          return;
+        case 'error':
+          screen.print(`! ${input.message}`);
+          return;
+        case 'say':
+        case 'action':
+          if (query !== undefined) await privately(query, input.text, input.kind === 'say' ? 'normal' : 'action');
+          else await sendToRoom([input.text], input.kind === 'say' ? 'normal' : 'action');
+          return;
+        case 'msg': {
+          const to = await person(input.to);
+          if (to !== undefined) await privately(to, input.text, 'normal');
+          return;
+        }
+        case 'query': {
+          if (input.to === undefined) {
+            screen.print(query === undefined ? '* no query open; lines go to the room' : `* query with ${printable(query)} closed; lines go to the room`);
+            query = undefined;
+            screen.setPrompt(roomPrompt);
+            return;
+          }
+          const to = await person(input.to);
+          if (to === undefined) return;
+          query = to;
+          screen.print(`* lines now go 1-1 to ${printable(to)} (/query alone: back to ${printable(roomName)})`);
+          screen.setPrompt(`[${roomName} → ${printable(to)}] `);
+          return;
+        }
+        case 'topic':
+          if (input.text === undefined) {
+            screen.print(topic === undefined || topic.topic === '' ? '* no topic' : formatTopic({ ...topic, replay: true }, displayName));
+          } else {
+            // Shown when the service echoes it as room.topic.
+            await client.request('rooms.topic', { room: roomName, topic: input.text });
+          }
+          return;
+        case 'invite': {
+          const to = await person(input.contact);
+          if (to === undefined) return;
+          await client.request('invite', { contact: to, room: roomName, ...(input.reason !== undefined ? { reason: input.reason } : {}) });
+          screen.print(`* invited ${printable(to)}`);
+          return;
+        }
+        case 'who': {
+          const all = [...members.values()].sort((a, b) => (a.nick ?? a.member).localeCompare(b.nick ?? b.member));
+          screen.print(`* ${all.length + 1} member${all.length === 0 ? '' : 's'}:`);
+          screen.print(`*   ${myNick !== null && myNick !== self ? `${printable(myNick)} (${printable(self)})` : printable(self)} (you)`);
+          for (const m of all) screen.print(`*   ${label(m)}${m.status === 'avail' ? '' : ` [${printable(m.status)}${m.statusMessage ? `: ${printable(m.statusMessage)}` : ''}]`}`);
+          return;
+        }
+        case 'nick': {
+          const { nick } = await client.request('rooms.nick', { room: roomName, ...(input.nick !== undefined ? { nick: input.nick } : {}) });
+          myNick = nick;
+          screen.print(nick === null ? '* nick cleared' : `* you are now ${printable(nick)}`);
+          return;
+        }
+        case 'history': {
+          const { entries } = await client.request('rooms.history', { room: roomName, limit: input.limit });
+          if (entries.length === 0) screen.print('* no local history for this room');
+          for (const entry of entries as unknown as HistoryJson[]) screen.print(historyLine(entry, displayName));
+          return;
+        }
+      }
+    } catch (error) {
+      screen.print(`! ${printable(errorText(error))}`);
+    }
+  };
+
+  client.on('event', (e) => {
+    switch (e.event) {
+      case 'chat.message':
+        screen.print(privateLine(new Date(e.params.time), `from ${e.params.from}`, e.params.from, asKind(e.params.kind), e.params.text));
+        return;
+      case 'chat.invitation': {
+        const i = e.params;
+        const reason = i.reason === '' ? '' : `: ${i.reason}`;
+        screen.print(`* ${printable(i.from)} invites you to ${printable(i.room)} (${i.address}:${i.port})${printable(reason)} — run: clique join ${printable(i.room)} --address ${i.address} --port ${i.port}`);
+        return;
+      }
+      case 'service.stopping':
+        screen.print(`* the clique service is stopping (${printable(e.params.reason)})`);
+        return;
+    }
+    if (!('room' in e.params) || e.params.room !== roomName) return;
+    roomEvent(e as RoomEvent);
+  });
+  const roomEvent = (e: RoomEvent): void => {
+    switch (e.event) {
+      case 'room.ready':
+        for (const m of e.params.members) members.set(m.member, m);
+        return showMembers();
+      case 'room.message': {
+        const m = e.params;
+        return screen.print(formatText(new Date(m.time), m.senderName, asKind(m.kind), m.text));
+      }
+      case 'room.member-joined': {
+        const { room: _r, ...m } = e.params;
+        members.set(m.member, m);
+        return screen.print(`* ${label(m)} joined`);
+      }
+      case 'room.member-left': {
+        const { room: _r, ...m } = e.params;
+        members.delete(m.member);
+        return screen.print(`* ${label(m)} left`);
+      }
+      case 'room.member-updated': {
+        const { room: _r, ...m } = e.params;
+        const before = members.get(m.member);
+        members.set(m.member, m);
+        if (before !== undefined && before.nick !== m.nick) screen.print(`* ${printable(before.nick ?? before.member)} is now known as ${printable(m.nick ?? m.member)}`);
+        return;
+      }
+      case 'room.topic': {
+        const t = { topic: e.params.topic, setBy: e.params.setBy, setAt: new Date(e.params.setAt) };
+        topic = t;
+        return screen.print(formatTopic({ ...t, replay: e.params.replay }, displayName));
+      }
+      case 'room.moved':
+        return screen.print(formatMoved({ address: e.params.address, port: e.params.port }, { address: e.params.previousAddress, port: e.params.previousPort }));
+      case 'room.left':
+        if (e.params.reason !== 'left') screen.print(`* disconnected from the room (${printable(e.params.reason)})`);
+        return screen.close();
+      default:
+        return;
+    }
+  };
+  client.once('close', () => {
+    if (closing) return;
+    screen.print('* the clique service went away');
+    screen.close();
+  });
+
+  if (options.history > 0) {
+    try {
+      const { entries } = await client.request('rooms.history', { room: roomName, limit: options.history });
+      if (entries.length > 0) {
+        screen.print(`* --- ${entries.length} earlier message${entries.length === 1 ? '' : 's'} (local history) ---`);
+        for (const entry of entries as unknown as HistoryJson[]) screen.print(historyLine(entry, displayName));
+        screen.print('* --- now ---');
+      }
+    } catch (error) {
+      screen.print(`! history: ${printable(errorText(error))}`);
+    }
+  }
+  screen.print(`* in ${printable(roomName)} (${snapshot.address}:${snapshot.port}); waiting for the other members… (/help for commands)`);
+  function showMembers(): void {
+    const others = [...members.values()];
+    screen.print(others.length === 0 ? '* you are alone here for now' : `* members: ${others.map(label).join(', ')}`);
+    if (topic !== undefined && topic.topic !== '') screen.print(formatTopic({ ...topic, replay: true }, displayName));
+  }
+  if (snapshot.joined) showMembers();
+  await done;
+  await new Promise<void>((resolve) => out.write('', () => resolve()));
+  process.exit(0);
+}
+
+type RoomEvent = { [K in keyof ControlEvents]: { event: K; params: ControlEvents[K] } }[keyof ControlEvents];
+
+interface HistoryJson {
+  id: string;
+  sender: string;
+  senderName: string | null;
+  kind: HistoryKind;
+  text: string;
+  time: string;
+  outgoing: boolean;
+}
+
+function historyLine(e: HistoryJson, displayName: (name: string) => string): string {
+  return formatHistory(
+    { room: '', id: e.id, sender: e.sender, ...(e.senderName !== null ? { senderName: e.senderName } : {}), kind: e.kind, text: e.text, time: new Date(e.time), outgoing: e.outgoing },
+    displayName,
+  );
+}
+
+function asKind(kind: string): Kind {
+  return kind === 'action' || kind === 'notice' ? kind : 'normal';
+}
+
+/** A 1-1 line: `12:03 [from bob@desk] <bob@desk> hi`, `12:03 [to bob@desk] * alice waves`. */
+export function privateLine(time: Date, direction: string, who: string, kind: Kind, text: string): string {
+  const line = formatText(time, who, kind, text);
+  const stamp = clock(time);
+  return `${stamp} [${printable(direction)}]${line.slice(stamp.length)}`;
+}
