@@ -107,6 +107,11 @@ export class CliqueService implements ControlHandler {
           time: i.receivedAt.toISOString(),
         }),
       );
+      link.on('name-contested', (name, from) => {
+        this.logger.warn('someone announced our name; defending it', { name, from });
+        this.tell(this.chatSubscribers, 'presence.name-contested', { name, from });
+      });
+      link.on('name-changed', (name, previous) => this.tell(this.chatSubscribers, 'presence.name-changed', { name, previous }));
       link.on('contact-added', (c) => this.tell(this.contactSubscribers, 'contact.added', contactJson(c)));
       link.on('contact-updated', (c) => this.tell(this.contactSubscribers, 'contact.updated', contactJson(c)));
       link.on('contact-removed', (c) => this.tell(this.contactSubscribers, 'contact.removed', contactJson(c)));

@@ -163,6 +163,10 @@ export interface ControlEvents {
   'contact.removed': ContactJson;
   'chat.message': { from: string; kind: string; text: string; time: string };
   'chat.invitation': { from: string; room: string; address: string; port: number; reason: string; time: string };
+  /** Someone announced our name (to chat subscribers); we defend it by probing again (RFC 6762 §9). */
+  'presence.name-contested': { name: string; from: string };
+  /** Our name was really taken (a rival answered our probes): we now go by `name`. */
+  'presence.name-changed': { name: string; previous: string };
   /** The service is stopping: clients should expect the connection to close. */
   'service.stopping': { reason: string };
 }

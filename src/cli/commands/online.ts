@@ -43,6 +43,7 @@ export function registerOnlineCommand(program: Command): void {
       service.on('message', (m) => out.message(m));
       service.on('invitation', (i) => out.invitation(i));
       service.on('name-changed', (name, previous) => out.renamed(name, previous));
+      service.on('name-contested', (name, from) => warnContested(name, from));
       service.on('error', (error) => process.stderr.write(`clique: ${printable(error.message)} (${error.code})\n`));
 
       let outputClosed = false;
@@ -143,6 +144,11 @@ async function serviceOnline(options: OnlineOptions): Promise<void> {
         const reason = i.reason === '' ? '' : `: ${printable(i.reason)}`;
         return writeLine(`${printable(i.from)} invites you to ${printable(i.room)} (${hostPort(i.address, i.port)})${reason}`);
       }
+      case 'presence.name-contested':
+        return warnContested(e.params.name, e.params.from);
+      case 'presence.name-changed':
+        if (json) return writeJson({ event: 'name-changed', name: e.params.name, previous: e.params.previous });
+        return writeLine(`* our name ${printable(e.params.previous)} was taken; we are now ${printable(e.params.name)}`);
       default:
         return;
     }
@@ -160,4 +166,9 @@ async function serviceOnline(options: OnlineOptions): Promise<void> {
     client.once('close', () => resolve());
   });
   client.close();
+}
+
+/** Someone announced our name: said on stderr, whatever the output format, since it may be an attack. */
+function warnContested(name: string, from: string): void {
+  process.stderr.write(`clique: warning: ${printable(from)} announced our name ${printable(name)}; defending it (RFC 6762 §9)\n`);
 }
