@@ -1,3 +1,4 @@
+import { DATA_HEADER_SIZE, DEFAULT_MAX_DATAGRAM } from '../wire/packet.js';
 import type { EngineTiming } from './engine-types.js';
 
 /** The original's timer values (spec rmulticast.md §0.1), plus our silence timeout. */
@@ -37,3 +38,9 @@ export const MAX_SENDER_RECORDS = 1024;
  * rounds paced by SESSION packets (seconds).
  */
 export const SEND_WINDOW = 192;
+
+/**
+ * Payload bytes of a data fragment in a default-size datagram (the first
+ * fragment of a message gives up SENDER_POSITION_SIZE more per depends entry).
+ */
+export const DATA_FRAGMENT_PAYLOAD = DEFAULT_MAX_DATAGRAM - DATA_HEADER_SIZE;

@@ -1,5 +1,8 @@
 import { EventEmitter } from 'node:events';
 import type { CliqueError } from '../base/clique-error.js';
+import { emitSafely } from '../base/emit-safely.js';
+import { errorText } from '../base/error-text.js';
+import { waitFor } from '../base/wait-for.js';
 import { silentLogger, type Logger } from '../base/logger.js';
 import { CryptoRandom, type RandomSource } from '../base/random.js';
 import type { Contact, ContactDirectory, PresenceStatus } from '../linklocal/contact.js';
@@ -411,21 +414,17 @@ export class Clique extends EventEmitter<CliqueEvents> {
     if (found !== undefined) return found;
     const remaining = this.startedAt + (this.options.lookupWaitMs ?? DEFAULT_LOOKUP_WAIT_MS) - Date.now();
     if (remaining <= 0) return undefined;
-    return new Promise<RoomAddress | undefined>((resolve) => {
-      const check = (): void => {
-        const room = directory.get(name);
-        if (room === undefined) return;
-        finish(room);
-      };
-      const timer = setTimeout(() => finish(undefined), remaining);
-      const finish = (room: RoomAddress | undefined): void => {
-        clearTimeout(timer);
-        directory.off('room-added', check);
-        directory.off('room-updated', check);
-        resolve(room);
-      };
-      directory.on('room-added', check);
-      directory.on('room-updated', check);
+    // Not advertised within the wait is an answer (a new group), not an error.
+    const notListed = new Error('not listed');
+    return waitFor<RoomAddress>({
+      emitter: directory,
+      events: ['room-added', 'room-updated'],
+      check: () => directory.get(name),
+      timeoutMs: remaining,
+      timeoutError: () => notListed,
+    }).catch((error: unknown) => {
+      if (error === notListed) return undefined;
+      throw error;
     });
   }
 
@@ -434,14 +433,7 @@ export class Clique extends EventEmitter<CliqueEvents> {
   }
 
   private safeEmit<K extends keyof CliqueEvents>(event: K, ...args: CliqueEvents[K]): void {
-    // Each listener on its own: one that throws must not keep the others from hearing the event.
-    for (const listener of this.rawListeners(event)) {
-      try {
-        Reflect.apply(listener, this, args);
-      } catch (error) {
-        this.logger.error(`a '${String(event)}' listener threw`, { error: errorText(error) });
-      }
-    }
+    emitSafely(this, this.logger, event, ...args);
   }
 }
 
@@ -468,8 +460,4 @@ function selfNameFrom(name: string | undefined): string {
 function invitationOf(event: InvitationEvent): RoomInvitation {
   const { room, address, port, reason } = event.invitation;
   return { from: event.from, room, address, port, reason, receivedAt: event.receivedAt };
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -4,7 +4,8 @@ import type { RandomSource } from '../base/random.js';
 import { TransportError } from '../net/datagram-transport.js';
 import type { EngineDriver } from '../net/engine-driver.js';
 import { openMulticastNode } from '../net/multicast-node.js';
-import { randomGroupAddress, randomMulticastPort } from '../net/udp-multicast-transport.js';
+import { randomMulticastPort } from '../net/udp-multicast-transport.js';
+import { randomGroupAddress } from './group-address.js';
 import type { EngineTiming } from '../rmcast/engine-types.js';
 import { RoomError } from './room-error.js';
 

@@ -1,5 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { deferred, type Deferred } from '../base/deferred.js';
+import { emitSafely } from '../base/emit-safely.js';
+import { errorText } from '../base/error-text.js';
+import { waitFor, type WaitOptions } from '../base/wait-for.js';
 import type { CliqueError } from '../base/clique-error.js';
 import type { Logger } from '../base/logger.js';
 import type { Contact, ContactDirectory, PresenceStatus } from '../linklocal/contact.js';
@@ -92,11 +96,8 @@ export interface SendOptions {
   replyTo?: RoomMessage | ReplyReference;
 }
 
-export interface WaitOptions {
-  /** Default 60 000 ms. */
-  timeoutMs?: number;
-  signal?: AbortSignal;
-}
+/** Default timeout 60 000 ms. */
+export type { WaitOptions } from '../base/wait-for.js';
 
 interface MemberState {
   name: string;
@@ -949,25 +950,15 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
     if (condition()) return Promise.resolve();
     if (this.roomState === 'left') return Promise.reject(new RoomError('not-joined', `room ${JSON.stringify(this.name)} was left`));
     const timeoutMs = options.timeoutMs ?? DEFAULT_WAIT_MS;
-    return new Promise<void>((resolve, reject) => {
-      const check = (): void => {
-        if (condition()) finish(() => resolve());
-      };
-      const onLeft = (): void => finish(() => reject(new RoomError('not-joined', `room ${JSON.stringify(this.name)} was left while waiting`)));
-      const onAbort = (): void => finish(() => reject(options.signal?.reason ?? new Error('aborted')));
-      const timer = setTimeout(() => finish(() => reject(new RoomError('timeout', `${what()} ${timeoutMs} ms in room ${JSON.stringify(this.name)}`))), timeoutMs);
-      const finish = (settle: () => void): void => {
-        clearTimeout(timer);
-        for (const event of events) this.off(event, check);
-        this.off('left', onLeft);
-        options.signal?.removeEventListener('abort', onAbort);
-        settle();
-      };
-      for (const event of events) this.on(event, check);
-      this.on('left', onLeft);
-      if (options.signal?.aborted) onAbort();
-      else options.signal?.addEventListener('abort', onAbort);
-    });
+    return waitFor<true>({
+      emitter: this,
+      events,
+      check: () => (condition() ? true : undefined),
+      failOn: { left: () => new RoomError('not-joined', `room ${JSON.stringify(this.name)} was left while waiting`) },
+      timeoutMs,
+      timeoutError: () => new RoomError('timeout', `${what()} ${timeoutMs} ms in room ${JSON.stringify(this.name)}`),
+      ...(options.signal !== undefined ? { signal: options.signal } : {}),
+    }).then(() => undefined);
   }
 
   /** Runs a driver event handler; nothing it throws reaches the socket callback. */
@@ -981,31 +972,8 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
 
   /** An application listener that throws must cost neither the room nor the process. */
   private safeEmit<K extends keyof RoomEvents>(event: K, ...args: RoomEvents[K]): void {
-    // Each listener on its own: one that throws must not keep the others from hearing the event.
-    for (const listener of this.rawListeners(event)) {
-      try {
-        Reflect.apply(listener, this, args);
-      } catch (error) {
-        this.logger.error(`a '${String(event)}' listener threw`, { error: errorText(error) });
-      }
-    }
+    emitSafely(this, this.logger, event, ...args);
   }
-}
-
-interface Deferred<T> {
-  promise: Promise<T>;
-  resolve: (value: T) => void;
-  reject: (error: unknown) => void;
-}
-
-function deferred<T>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
 }
 
 function replyReference(target: RoomMessage | ReplyReference | undefined): ReplyReference | undefined {
@@ -1019,6 +987,3 @@ function sameMember(a: RoomMember, b: RoomMember): boolean {
   return a.nick === b.nick && a.status === b.status && a.statusMessage === b.statusMessage && a.displayName === b.displayName;
 }
 
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
