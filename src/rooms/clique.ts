@@ -17,7 +17,7 @@ import type { CliqueInvitation } from '../xml/invitation.js';
 import { HistoryStore, type HistoryStoreOptions } from './history-store.js';
 import { RoomError } from './room-error.js';
 import { openRoomGroup, type OpenedGroup } from './room-group.js';
-import { Room, type RoomSettings } from './room.js';
+import { Room, roomControl, type RoomControl, type RoomSettings } from './room.js';
 
 /** A room invitation received over XEP-0174 (§5), ready for `clique.acceptInvitation()`. */
 export interface RoomInvitation {
@@ -175,14 +175,14 @@ export class Clique extends EventEmitter<CliqueEvents> {
     if (directory !== undefined) {
       directory.on('room-added', (r) => {
         this.safeEmit('room-added', r);
-        this.joinedRooms.get(r.name)?.listingChanged();
+        this.control(r.name)?.listingChanged();
       });
       directory.on('room-updated', (r, p) => {
         this.safeEmit('room-updated', r, p);
-        this.joinedRooms.get(r.name)?.listingChanged();
+        this.control(r.name)?.listingChanged();
       });
       directory.on('room-removed', (r) => this.safeEmit('room-removed', r));
-      directory.on('advertise-conflict', (r) => this.joinedRooms.get(r.name)?.advertisementLost(r));
+      directory.on('advertise-conflict', (r) => this.control(r.name)?.advertisementLost(r));
     }
     if (link !== undefined) {
       link.on('invitation', (event) => this.safeEmit('invitation', invitationOf(event)));
@@ -309,7 +309,7 @@ export class Clique extends EventEmitter<CliqueEvents> {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       await Promise.allSettled([...this.joining.values()]);
-      await Promise.all([...this.joinedRooms.values()].map((room) => room.close('stopped')));
+      await Promise.all([...this.joinedRooms.values()].map((room) => roomControl(room).close('stopped')));
       if (this.ownsLink) await this.link?.stop();
       if (this.ownsDirectory) await this.directory?.close();
       if (this.ownsHistory) this.history?.close();
@@ -370,7 +370,7 @@ export class Clique extends EventEmitter<CliqueEvents> {
       address: group.address,
       port: group.port,
       creator,
-      driver: group.driver,
+      group: group.group,
       advertising: (options.advertise ?? true) ? this.directory : undefined,
       byName,
       listing: this.directory,
@@ -394,7 +394,7 @@ export class Clique extends EventEmitter<CliqueEvents> {
         }),
       ]);
     } catch (error) {
-      await room.close('left');
+      await roomControl(room).close('left');
       throw error instanceof RoomError && error.code === 'join-failed' ? error : new RoomError('join-failed', `joining ${JSON.stringify(name)} failed: ${errorText(error)}`, { cause: error });
     } finally {
       clearTimeout(timer);
@@ -429,7 +429,12 @@ export class Clique extends EventEmitter<CliqueEvents> {
   }
 
   private contactChanged(name: string, previous: Contact | undefined): void {
-    for (const room of this.joinedRooms.values()) room.contactChanged(name, previous);
+    for (const room of this.joinedRooms.values()) roomControl(room).contactChanged(name, previous);
+  }
+
+  private control(name: string): RoomControl | undefined {
+    const room = this.joinedRooms.get(name);
+    return room === undefined ? undefined : roomControl(room);
   }
 
   private safeEmit<K extends keyof CliqueEvents>(event: K, ...args: CliqueEvents[K]): void {

@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { errorText } from '../base/error-text.js';
 import { waitFor } from '../base/wait-for.js';
-import type { EngineDriver } from '../net/engine-driver.js';
 import { DATA_FRAGMENT_PAYLOAD, SEND_WINDOW } from '../rmcast/engine-defaults.js';
 import { SENDER_POSITION_SIZE } from '../wire/packet.js';
+import type { GroupLink } from './group-link.js';
 import { RoomError } from './room-error.js';
 
 /** Payload bytes per fragment, rounded down: a default-size datagram's data payload minus a few depends entries. */
@@ -41,7 +41,7 @@ export class FlowControlledSender {
    *   a member: rMulticast would deliver its messages to nobody).
    */
   constructor(
-    private readonly driver: EngineDriver,
+    private readonly driver: GroupLink,
     private readonly maxQueued: number,
     private readonly mayStart: () => boolean = () => true,
     private readonly window: number = SEND_WINDOW,
@@ -54,7 +54,7 @@ export class FlowControlledSender {
 
   /** Our packets the members have not all acknowledged yet. */
   get unacknowledged(): number {
-    return this.driver.engine.unacknowledgedPackets ?? 0;
+    return this.driver.unacknowledged;
   }
 
   /** Resolves once handed to the engine; rejects with RoomError ('queue-full', 'not-joined', 'send-failed'). */

@@ -9,13 +9,13 @@ import type { Logger } from '../base/logger.js';
 import type { Contact, ContactDirectory, PresenceStatus } from '../linklocal/contact.js';
 import type { AdvertiseResult, RoomAddress } from '../linklocal/room-advertiser.js';
 import type { RoomDirectory } from '../linklocal/room-directory.js';
-import type { DriverMessage, EngineDriver } from '../net/engine-driver.js';
 import { parseStanzaDocument, serializeStanzaDocument } from '../xml/stanza-document.js';
 import type { TextMessageKind } from '../xml/stanzas.js';
 import type { XmlElement } from '../xml/xml-element.js';
 import type { XmlLimits } from '../xml/xml-limits.js';
 import { AsyncQueue } from '../base/async-queue.js';
 import { FlowControlledSender } from './flow-controlled-sender.js';
+import type { GroupLink, GroupMessage } from './group-link.js';
 import type { HistoryEntry, HistoryStore } from './history-store.js';
 import { RecentIds } from './recent-ids.js';
 import { RoomError } from './room-error.js';
@@ -69,7 +69,8 @@ export interface RoomSetup {
   port: number;
   /** We created the group (a random one): we are a member as soon as we are connected (§3.2). */
   creator: boolean;
-  driver: EngineDriver;
+  /** The room's group (engine-group-link.ts for an rMulticast node). */
+  group: GroupLink;
   /** Undefined: the room is not advertised. */
   advertising: RoomAdvertising | undefined;
   /**
@@ -130,7 +131,7 @@ interface UnheardMessage {
 
 /** The rMulticast group the room is in now; a move replaces it (room-merge.ts). */
 interface CurrentGroup {
-  driver: EngineDriver;
+  driver: GroupLink;
   address: string;
   port: number;
   /** We created it (a random group): a member as soon as connected (§3.2). */
@@ -141,6 +142,27 @@ interface CurrentGroup {
   connected: boolean;
   /** We count as a member in it: sends go out (before, they would reach nobody). */
   member: boolean;
+}
+
+/** What only the Clique that made a room may do to it (kept off Room's public surface). */
+export interface RoomControl {
+  /** Clique's stop() and a failed join. */
+  close(reason: LeaveReason): Promise<void>;
+  /** The room list changed under this room's name. */
+  listingChanged(): void;
+  /** Our advertisement of `room` was refused: another host holds the name with other data. */
+  advertisementLost(room: RoomAddress): void;
+  /** A contact's link-local presence changed. */
+  contactChanged(name: string, previous: Contact | undefined): void;
+}
+
+const controls = new WeakMap<Room, RoomControl>();
+
+/** @internal The Clique's handle on a room it made. */
+export function roomControl(room: Room): RoomControl {
+  const control = controls.get(room);
+  if (control === undefined) throw new RoomError('bad-argument', `room ${JSON.stringify(room.name)} was not made by a Clique`);
+  return control;
 }
 
 /**
@@ -194,7 +216,7 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
     this.setup = setup;
     this.name = setup.name;
     this.selfName = setup.selfName;
-    this.group = { driver: setup.driver, address: setup.address, port: setup.port, creator: setup.creator, connected: false, member: false };
+    this.group = { driver: setup.group, address: setup.address, port: setup.port, creator: setup.creator, connected: false, member: false };
     this.logger = setup.logger.child(`room:${setup.name}`);
     this.sender = this.senderFor(this.group);
     this.xmlLimits = { maxStanzaBytes: setup.settings.maxStanzaBytes };
@@ -206,6 +228,12 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
     this.readySignal.promise.catch(() => undefined);
 
     this.attach(this.group);
+    controls.set(this, {
+      close: (reason) => this.close(reason),
+      listingChanged: () => this.listingChanged(),
+      advertisementLost: (room) => this.advertisementLost(room),
+      contactChanged: (name, previous) => this.contactChanged(name, previous),
+    });
   }
 
   get state(): RoomState {
@@ -226,7 +254,7 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
     return this.group.creator;
   }
 
-  private get driver(): EngineDriver {
+  private get driver(): GroupLink {
     return this.group.driver;
   }
 
@@ -431,8 +459,7 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
     return this.close('left');
   }
 
-  /** @internal Clique's stop(). */
-  close(reason: LeaveReason): Promise<void> {
+  private close(reason: LeaveReason): Promise<void> {
     this.leaving ??= (async () => {
       this.roomState = 'leaving';
       this.clearJoinTimer();
@@ -449,21 +476,19 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
     return this.leaving;
   }
 
-  /** @internal Clique tells us the room list changed under this name. */
-  listingChanged(): void {
+  private listingChanged(): void {
     this.guard('room list', () => this.considerMerge());
   }
 
-  /** @internal Clique tells us our advertisement of `room` was refused: another host holds the name with other data. */
-  advertisementLost(room: RoomAddress): void {
+  /** Another host holds the room's name with other data: our advertisement of `room` was refused. */
+  private advertisementLost(room: RoomAddress): void {
     if (room.name !== this.name || !sameGroup(room, this.group)) return;
     if (this.advertState === 'probing') this.advertState = 'lost-probing';
     else if (this.advertState === 'advertised') this.advertState = 'lost-established';
     this.guard('advertising conflict', () => this.considerMerge());
   }
 
-  /** @internal Clique tells us a contact's link-local presence changed. */
-  contactChanged(name: string, previous: Contact | undefined): void {
+  private contactChanged(name: string, previous: Contact | undefined): void {
     const state = name === this.selfName ? undefined : this.others.get(name);
     if (state === undefined) return;
     const before = this.toMember(state, false, previous);
@@ -618,7 +643,7 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
       }
       if (this.closing() || this.others.size > 0) {
         // Leaving, or someone found us meanwhile: our group stays the room.
-        void opened.driver.close();
+        void opened.group.close();
         if (!this.closing()) this.advertise(from);
         return;
       }
@@ -642,7 +667,7 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
 
   private switchTo(opened: OpenedGroup, from: RoomAddress): void {
     const old = { group: this.group, sender: this.sender };
-    const next: CurrentGroup = { driver: opened.driver, address: opened.address, port: opened.port, creator: false, connected: false, member: false, movedFrom: from };
+    const next: CurrentGroup = { driver: opened.group, address: opened.address, port: opened.port, creator: false, connected: false, member: false, movedFrom: from };
     this.clearJoinTimer();
     this.group = next;
     this.sender = this.senderFor(next);
@@ -758,7 +783,7 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
     this.logger.debug('sent', { stanza: what, bytes: bytes.length });
   }
 
-  private onMessage(message: DriverMessage): void {
+  private onMessage(message: GroupMessage): void {
     if (message.streamId !== STREAM_XML) {
       // Streams 1..65535 are D-Bus tube data (§7.4); we offer and accept no tubes.
       this.logger.debug('ignoring data on a tube stream', { sender: message.sender, streamId: message.streamId, bytes: message.data.length });
