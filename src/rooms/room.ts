@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { deferred, type Deferred } from '../base/deferred.js';
 import { emitSafely } from '../base/emit-safely.js';
@@ -9,7 +8,7 @@ import type { Logger } from '../base/logger.js';
 import type { Contact, ContactDirectory, PresenceStatus } from '../linklocal/contact.js';
 import type { AdvertiseResult, RoomAddress } from '../linklocal/room-advertiser.js';
 import type { RoomDirectory } from '../linklocal/room-directory.js';
-import { parseStanzaDocument, serializeStanzaDocument } from '../xml/stanza-document.js';
+import { serializeStanzaDocument } from '../xml/stanza-document.js';
 import type { TextMessageKind } from '../xml/stanzas.js';
 import type { XmlElement } from '../xml/xml-element.js';
 import type { XmlLimits } from '../xml/xml-limits.js';
@@ -18,6 +17,11 @@ import { FlowControlledSender } from './flow-controlled-sender.js';
 import type { GroupLink, GroupMessage } from './group-link.js';
 import type { HistoryEntry, HistoryStore } from './history-store.js';
 import { RecentIds } from './recent-ids.js';
+import { systemRoomClock, type RoomClock } from './room-clock.js';
+import { readInbound } from './room-inbound.js';
+import { Roster } from './room-roster.js';
+import { mustReannounce, receivedTopic } from './room-topic.js';
+import { UnheardLines, type UnheardLine } from './unheard-lines.js';
 import { RoomError } from './room-error.js';
 import type { OpenedGroup } from './room-group.js';
 import { groupKey, mergeDecision, sameGroup, type AdvertState, type GroupAddress } from './room-merge.js';
@@ -26,8 +30,6 @@ import {
   buildMemberStatus,
   buildRoomText,
   buildTopic,
-  checkAddressing,
-  readRoomStanza,
   unknownChildren,
   type ChatState,
   type ReplyReference,
@@ -87,6 +89,8 @@ export interface RoomSetup {
   invite: InvitationSender | undefined;
   settings: RoomSettings;
   logger: Logger;
+  /** Time and ids; the system's unless a simulation brings its own. */
+  clock?: RoomClock;
   onClosed: (room: Room) => void;
 }
 
@@ -100,35 +104,8 @@ export interface SendOptions {
 /** Default timeout 60 000 ms. */
 export type { WaitOptions } from '../base/wait-for.js';
 
-interface MemberState {
-  name: string;
-  nick: string | undefined;
-  /** Undefined until the member announced a status in the room. */
-  status: PresenceStatus | undefined;
-  statusMessage: string | undefined;
-  typing: ChatState;
-}
-
 const DEFAULT_WAIT_MS = 60_000;
 const STREAM_XML = 0;
-/**
- * Messages we sent while alone in a group reached nobody; on a move they are
- * sent again in the group we join (the ids let receivers and histories drop
- * copies). At most this many, and only recent ones: an old line re-sent into
- * a conversation would be out of place.
- */
-const MAX_UNHEARD = 50;
-const MAX_UNHEARD_BYTES = 1024 * 1024;
-const MAX_UNHEARD_AGE_MS = 60_000;
-
-/** A text message sent while we were alone in the group. */
-interface UnheardMessage {
-  bytes: Uint8Array;
-  at: number;
-  /** Set when a move sent it again in the new group. */
-  resent?: Promise<void>;
-}
-
 /** The rMulticast group the room is in now; a move replaces it (room-merge.ts). */
 interface CurrentGroup {
   driver: GroupLink;
@@ -194,11 +171,11 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
   private moving = false;
   /** Groups we could not open; not tried again. */
   private readonly unreachable = new Set<string>();
-  private unheard: UnheardMessage[] = [];
+  private readonly unheard = new UnheardLines();
   /** Groups we moved away from, still saying BYE. */
   private readonly departures = new Set<Promise<void>>();
-  private readonly others = new Map<string, MemberState>();
-  private readonly self: MemberState;
+  private readonly roster: Roster;
+  private readonly clock: RoomClock;
   private readonly recentIds = new RecentIds();
   private readonly readers = new Set<AsyncQueue<RoomMessage>>();
   private readonly xmlLimits: Partial<XmlLimits>;
@@ -220,7 +197,12 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
     this.logger = setup.logger.child(`room:${setup.name}`);
     this.sender = this.senderFor(this.group);
     this.xmlLimits = { maxStanzaBytes: setup.settings.maxStanzaBytes };
-    this.self = { name: setup.selfName, nick: setup.settings.nick, status: setup.settings.status, statusMessage: setup.settings.statusMessage, typing: 'active' };
+    this.clock = setup.clock ?? systemRoomClock;
+    const contacts = setup.contacts;
+    this.roster = new Roster(
+      { name: setup.selfName, nick: setup.settings.nick, status: setup.settings.status, statusMessage: setup.settings.statusMessage },
+      contacts === undefined ? undefined : (name) => contacts.get(name),
+    );
     this.connectedSignal = deferred();
     this.readySignal = deferred();
     // Nobody may be awaiting these when the room closes early; that must not be an unhandled rejection.
@@ -265,15 +247,13 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
 
   /** Everyone in the room, ourselves first once we are a member; others sorted by name. */
   get members(): RoomMember[] {
-    const others = [...this.others.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((m) => this.toMember(m, false));
-    return this.roomState === 'joined' ? [this.toMember(this.self, true), ...others] : others;
+    return this.roster.members(this.roomState === 'joined');
   }
 
   /** A member by name (ourselves included). */
   member(name: string): RoomMember | undefined {
-    if (name === this.selfName) return this.roomState === 'joined' ? this.toMember(this.self, true) : undefined;
-    const state = this.others.get(name);
-    return state === undefined ? undefined : this.toMember(state, false);
+    if (name === this.selfName) return this.roomState === 'joined' ? this.roster.me() : undefined;
+    return this.roster.other(name);
   }
 
   /** The current topic, if anyone set one since we joined (or re-announced it to us). */
@@ -303,7 +283,7 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
    *   await room.waitForMembers(1, { timeoutMs: 10_000 });
    */
   waitForMembers(count = 1, options: WaitOptions = {}): Promise<void> {
-    return this.waitUntil(() => this.others.size >= count, ['member-joined'], options, () => `fewer than ${count} other members after`);
+    return this.waitUntil(() => this.roster.size >= count, ['member-joined'], options, () => `fewer than ${count} other members after`);
   }
 
   /**
@@ -318,7 +298,7 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
     const kind = options.kind ?? 'normal';
     if (kind !== 'normal' && kind !== 'action' && kind !== 'notice') throw new RoomError('bad-argument', `unknown message kind ${JSON.stringify(kind)}`);
     const replyTo = replyReference(options.replyTo);
-    const id = randomUUID();
+    const id = this.clock.newId();
     const stanza = buildRoomText({ from: this.selfName, room: this.name, kind, text, id, ...(replyTo !== undefined ? { replyTo } : {}) });
     await this.sendStanza(stanza, 'message', true);
     this.sentTyping = 'active';
@@ -326,10 +306,10 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
       room: this.name,
       id,
       sender: this.selfName,
-      senderName: this.toMember(this.self, true).displayName,
+      senderName: this.roster.me().displayName,
       kind,
       text,
-      time: new Date(),
+      time: new Date(this.clock.now()),
       outgoing: true,
       replyTo,
       stanza,
@@ -355,11 +335,11 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
    */
   async setTopic(topic: string): Promise<TopicChange> {
     if (typeof topic !== 'string') throw new RoomError('bad-argument', 'topic must be a string');
-    const id = randomUUID();
+    const id = this.clock.newId();
     await this.sendStanza(buildTopic({ from: this.selfName, room: this.name, topic, id }), 'topic');
-    const change: TopicChange = { room: this.name, topic, setBy: this.selfName, setAt: new Date(), announcedBy: this.selfName, replay: false, id };
+    const change: TopicChange = { room: this.name, topic, setBy: this.selfName, setAt: new Date(this.clock.now()), announcedBy: this.selfName, replay: false, id };
     this.currentTopic = change;
-    this.store({ id, sender: this.selfName, senderName: this.toMember(this.self, true).displayName, kind: 'topic', text: topic, time: change.setAt, outgoing: true });
+    this.store({ id, sender: this.selfName, senderName: this.roster.me().displayName, kind: 'topic', text: topic, time: change.setAt, outgoing: true });
     return { ...change };
   }
 
@@ -376,14 +356,14 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
 
   /** Announces our status (and nick) in the room with a body-less `<presence>`; newcomers get it too. */
   async setStatus(status: PresenceStatus, message?: string): Promise<void> {
-    this.self.status = status;
-    this.self.statusMessage = message === '' ? undefined : message;
+    this.roster.self.status = status;
+    this.roster.self.statusMessage = message === '' ? undefined : message;
     if (this.roomState === 'joined') await this.announceStatus();
   }
 
   /** Sets (or with undefined, removes) our nick in this room and announces it. */
   async setNick(nick: string | undefined): Promise<void> {
-    this.self.nick = nick === '' ? undefined : nick;
+    this.roster.self.nick = nick === '' ? undefined : nick;
     if (this.roomState === 'joined') await this.announceStatus();
   }
 
@@ -437,11 +417,11 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
    */
   async flush(options: { acknowledged?: boolean; timeoutMs?: number } = {}): Promise<void> {
     const timeoutMs = options.timeoutMs ?? DEFAULT_WAIT_MS;
-    const deadline = Date.now() + timeoutMs;
+    const deadline = this.clock.now() + timeoutMs;
     // A move hands what was queued to the next group's sender: follow it there.
     for (;;) {
       const sender = this.sender;
-      await sender.whenIdle({ acknowledged: options.acknowledged ?? false, timeoutMs: Math.max(0, deadline - Date.now()) });
+      await sender.whenIdle({ acknowledged: options.acknowledged ?? false, timeoutMs: Math.max(0, deadline - this.clock.now()) });
       if (sender === this.sender || this.leaving !== undefined || this.roomState === 'left') return;
     }
   }
@@ -489,11 +469,9 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
   }
 
   private contactChanged(name: string, previous: Contact | undefined): void {
-    const state = name === this.selfName ? undefined : this.others.get(name);
-    if (state === undefined) return;
-    const before = this.toMember(state, false, previous);
-    const after = this.toMember(state, false);
-    if (!sameMember(before, after)) this.safeEmit('member-updated', after, before);
+    if (name === this.selfName) return;
+    const change = this.roster.contactChanged(name, previous);
+    if (change !== undefined) this.safeEmit('member-updated', ...change);
   }
 
   // ---------------------------------------------------------------- internals
@@ -584,13 +562,13 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
     if (!group.connected || group.member || this.leaving !== undefined || this.roomState === 'left') return;
     this.clearJoinTimer();
     group.member = true;
-    this.logger.debug('member', { members: this.others.size });
+    this.logger.debug('member', { members: this.roster.size });
     if (this.roomState === 'joining') {
       this.roomState = 'joined';
       this.readySignal.resolve();
       this.safeEmit('ready');
     }
-    if (this.hasStatusToAnnounce()) void this.announceStatus().catch((error: unknown) => this.logger.debug('status not sent', { error: errorText(error) }));
+    if (this.roster.hasStatusToAnnounce()) void this.announceStatus().catch((error: unknown) => this.logger.debug('status not sent', { error: errorText(error) }));
     this.considerMerge();
   }
 
@@ -612,7 +590,7 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
     if (!this.mayMove() || listing === undefined || openGroup === undefined) return;
     if (this.moving || this.leaving !== undefined || this.roomState !== 'joined' || !this.group.member) return;
     const listed = listing.get(this.name);
-    const decision = mergeDecision({ ours: this.group, listed, alone: this.others.size === 0, advert: this.advertState });
+    const decision = mergeDecision({ ours: this.group, listed, alone: this.roster.alone, advert: this.advertState });
     if (decision !== 'move' || listed === undefined || this.unreachable.has(groupKey(listed))) return;
     void this.moveTo(listed, openGroup);
   }
@@ -641,7 +619,7 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
         if (!this.closing()) this.advertise(from);
         return;
       }
-      if (this.closing() || this.others.size > 0) {
+      if (this.closing() || !this.roster.alone) {
         // Leaving, or someone found us meanwhile: our group stays the room.
         void opened.group.close();
         if (!this.closing()) this.advertise(from);
@@ -650,18 +628,6 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
       this.switchTo(opened, { name: this.name, address: from.address, port: from.port });
     } finally {
       this.moving = false;
-    }
-  }
-
-  private trimUnheard(now: number): void {
-    let bytes = 0;
-    for (const note of this.unheard) bytes += note.bytes.length;
-    for (;;) {
-      const oldest = this.unheard[0];
-      if (oldest === undefined) return;
-      if (this.unheard.length <= MAX_UNHEARD && bytes <= MAX_UNHEARD_BYTES && oldest.at >= now - MAX_UNHEARD_AGE_MS) return;
-      this.unheard.shift();
-      bytes -= oldest.bytes.length;
     }
   }
 
@@ -675,8 +641,7 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
     this.advertState = 'off';
     // We are the newcomer there: the topic its members re-announce to us is the room's, not one we set alone.
     this.currentTopic = undefined;
-    this.trimUnheard(Date.now());
-    for (const note of this.unheard.splice(0)) {
+    for (const note of this.unheard.take(this.clock.now())) {
       note.resent = this.sender.send(STREAM_XML, note.bytes);
       note.resent.catch((error: unknown) => this.logger.debug('a message said while alone was not re-sent', { error: errorText(error) }));
     }
@@ -690,63 +655,40 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
 
   private onMembersJoined(names: string[]): void {
     if (this.leaving !== undefined) return;
-    const before = [...this.others.keys()];
-    const added: MemberState[] = [];
-    for (const name of names) {
-      if (name === this.selfName || this.others.has(name)) continue;
-      const state: MemberState = { name, nick: undefined, status: undefined, statusMessage: undefined, typing: 'active' };
-      this.others.set(name, state);
-      added.push(state);
-    }
+    const before = this.roster.names();
+    const added = this.roster.join(names, this.selfName);
     this.logger.debug('members joined', { names });
     // Someone is here: what we say is heard, and the room will not move while they stay.
-    if (added.length > 0) this.unheard = [];
-    for (const state of added) this.safeEmit('member-joined', this.toMember(state, false));
+    if (added.length > 0) this.unheard.clear();
+    for (const member of added) this.safeEmit('member-joined', member);
     // §3.2 step 3: the others first, then ourselves.
     this.becomeMember();
     if (added.length === 0 || this.roomState !== 'joined') return;
     this.reannounceTopic(before);
-    if (this.hasStatusToAnnounce()) void this.announceStatus().catch((error: unknown) => this.logger.debug('status not sent', { error: errorText(error) }));
+    if (this.roster.hasStatusToAnnounce()) void this.announceStatus().catch((error: unknown) => this.logger.debug('status not sent', { error: errorText(error) }));
   }
 
   private onMembersLost(names: string[]): void {
     this.logger.debug('members lost', { names });
-    for (const name of names) {
-      const state = this.others.get(name);
-      if (state === undefined) continue;
-      this.others.delete(name);
-      this.safeEmit('member-left', this.toMember(state, false));
-    }
-    if (this.others.size === 0) this.considerMerge();
+    for (const member of this.roster.lose(names)) this.safeEmit('member-left', member);
+    if (this.roster.alone) this.considerMerge();
   }
 
-
-  /**
-   * Newcomers need the topic. One old member re-sends it, with XEP-0203
-   * `<delay>` naming the setter: the one whose name sorts first among the
-   * members before this view change (all old members agree on that view, so
-   * exactly one of them sends). Nothing is sent when there is no topic.
-   */
+  /** One old member re-sends the topic to newcomers (room-topic.ts has the rule). */
   private reannounceTopic(before: string[]): void {
     const topic = this.currentTopic;
-    if (topic === undefined || topic.topic === '') return;
-    const first = [...before, this.selfName].sort()[0];
-    if (first !== this.selfName) return;
+    if (!mustReannounce(topic, before, this.selfName)) return;
     const stanza = buildTopic({ from: this.selfName, room: this.name, topic: topic.topic, id: topic.id, replay: { setBy: topic.setBy, setAt: topic.setAt } });
     this.sendStanza(stanza, 'topic (re-announced)').catch((error: unknown) => this.logger.debug('topic not re-announced', { error: errorText(error) }));
-  }
-
-  private hasStatusToAnnounce(): boolean {
-    return this.self.nick !== undefined || this.self.status !== 'avail' || this.self.statusMessage !== undefined;
   }
 
   private announceStatus(): Promise<void> {
     const stanza = buildMemberStatus({
       from: this.selfName,
       room: this.name,
-      status: this.self.status ?? 'avail',
-      ...(this.self.statusMessage !== undefined ? { message: this.self.statusMessage } : {}),
-      ...(this.self.nick !== undefined ? { nick: this.self.nick } : {}),
+      status: this.roster.self.status ?? 'avail',
+      ...(this.roster.self.statusMessage !== undefined ? { message: this.roster.self.statusMessage } : {}),
+      ...(this.roster.self.nick !== undefined ? { nick: this.roster.self.nick } : {}),
     });
     return this.sendStanza(stanza, 'status');
   }
@@ -758,12 +700,7 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
     if (bytes.length > this.setup.settings.maxStanzaBytes) {
       throw new RoomError('too-large', `${what} of ${bytes.length} bytes exceeds the room limit of ${this.setup.settings.maxStanzaBytes} bytes`);
     }
-    let note: UnheardMessage | undefined;
-    if (replayable && this.others.size === 0 && this.mayMove()) {
-      note = { bytes, at: Date.now() };
-      this.unheard.push(note);
-      this.trimUnheard(note.at);
-    }
+    const note: UnheardLine | undefined = replayable && this.roster.alone && this.mayMove() ? this.unheard.note(bytes, this.clock.now()) : undefined;
     for (;;) {
       const sender = this.sender;
       try {
@@ -792,20 +729,12 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
     if (this.roomState === 'left') return;
     this.stats.received++;
     const sender = message.sender;
-    let stanza: XmlElement;
-    try {
-      stanza = parseStanzaDocument(message.data, this.xmlLimits);
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      this.reject(new RoomError('bad-stanza', `unusable stream-0 message of ${message.data.length} bytes from ${sender}: ${reason}`, { cause: error }), sender);
+    const inbound = readInbound(message.data, this.name, sender, this.xmlLimits);
+    if ('refused' in inbound) {
+      this.reject(inbound.refused, sender);
       return;
     }
-    const misaddressed = checkAddressing(stanza, this.name, sender);
-    if (misaddressed !== undefined) {
-      this.reject(misaddressed, sender);
-      return;
-    }
-    const read = readRoomStanza(stanza);
+    const { stanza, read } = inbound;
     this.logger.debug('received', { stanza: stanza.name, kind: read.type, sender });
     switch (read.type) {
       case 'text':
@@ -830,16 +759,15 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
       this.reject(new RoomError('duplicate', `${sender} sent message id ${JSON.stringify(read.id)} again`), sender);
       return;
     }
-    const id = read.id ?? `local:${randomUUID()}`;
-    const state = this.others.get(sender);
+    const id = read.id ?? `local:${this.clock.newId()}`;
     const message: RoomMessage = {
       room: this.name,
       id,
       sender,
-      senderName: state !== undefined ? this.toMember(state, false).displayName : sender,
+      senderName: this.roster.displayName(sender),
       kind: read.kind,
       text: read.text,
-      time: new Date(),
+      time: new Date(this.clock.now()),
       outgoing: false,
       replyTo: read.replyTo,
       stanza,
@@ -855,20 +783,9 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
   }
 
   private onTopic(sender: string, read: Extract<RoomStanza, { type: 'topic' }>): void {
-    const replay = read.replay !== undefined;
-    const known = this.currentTopic;
-    // Old members hear every re-announcement: only a topic that is new to us is news.
-    if (replay && known !== undefined && known.topic === read.topic) return;
-    const setBy = read.replay?.setBy ?? sender;
-    const change: TopicChange = {
-      room: this.name,
-      topic: read.topic,
-      setBy,
-      setAt: read.replay?.setAt ?? new Date(),
-      announcedBy: sender,
-      replay,
-      id: read.id ?? `local:${randomUUID()}`,
-    };
+    const change = receivedTopic(this.name, sender, read, this.currentTopic, { now: new Date(this.clock.now()), id: () => this.clock.newId() });
+    if (change === undefined) return;
+    const { replay, setBy } = change;
     this.currentTopic = change;
     const lastStored = replay ? this.setup.history?.lastTopic(this.name) : undefined;
     if (!replay || lastStored === undefined || lastStored.text !== read.topic) {
@@ -879,37 +796,12 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
   }
 
   private onStatus(sender: string, read: Extract<RoomStanza, { type: 'status' }>): void {
-    const state = this.others.get(sender);
-    if (state === undefined) return;
-    const before = this.toMember(state, false);
-    state.status = read.status;
-    state.statusMessage = read.message;
-    state.nick = read.nick;
-    const after = this.toMember(state, false);
-    if (!sameMember(before, after)) this.safeEmit('member-updated', after, before);
+    const change = this.roster.announce(sender, read);
+    if (change !== undefined) this.safeEmit('member-updated', ...change);
   }
 
   private setMemberTyping(sender: string, typing: ChatState): void {
-    const state = this.others.get(sender);
-    if (state === undefined || state.typing === typing) return;
-    state.typing = typing;
-    this.safeEmit('typing', { room: this.name, member: sender, state: typing });
-  }
-
-  private toMember(state: MemberState, self: boolean, contactOverride?: Contact): RoomMember {
-    const contact = self ? undefined : (contactOverride ?? this.setup.contacts?.get(state.name));
-    const nick = state.nick ?? contact?.alias;
-    const statusKnown = state.status !== undefined;
-    return {
-      name: state.name,
-      self,
-      nick,
-      displayName: nick ?? state.name,
-      status: state.status ?? contact?.status ?? 'avail',
-      statusMessage: statusKnown ? state.statusMessage : contact?.message,
-      typing: state.typing,
-      contact,
-    };
+    if (this.roster.typing(sender, typing)) this.safeEmit('typing', { room: this.name, member: sender, state: typing });
   }
 
   private store(entry: Omit<HistoryEntry, 'room'>): void {
@@ -958,8 +850,8 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
     this.readySignal.reject(error);
     for (const reader of [...this.readers]) reader.end();
     this.readers.clear();
-    this.others.clear();
-    this.unheard = [];
+    this.roster.clear();
+    this.unheard.clear();
     if (reason === 'disconnected') void this.driver.close();
     this.logger.debug('left', { reason });
     this.setup.onClosed(this);
@@ -1007,8 +899,3 @@ function replyReference(target: RoomMessage | ReplyReference | undefined): Reply
   if (typeof target.id !== 'string' || target.id === '') throw new RoomError('bad-argument', 'replyTo needs the id of the original message');
   return target.to === undefined ? { id: target.id } : { id: target.id, to: target.to };
 }
-
-function sameMember(a: RoomMember, b: RoomMember): boolean {
-  return a.nick === b.nick && a.status === b.status && a.statusMessage === b.statusMessage && a.displayName === b.displayName;
-}
-
