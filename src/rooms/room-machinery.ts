@@ -76,7 +76,7 @@ export abstract class RoomMachinery extends EventEmitter<RoomEvents> {
   protected readonly xmlLimits: Partial<XmlLimits>;
   protected currentTopic: TopicChange | undefined;
   protected sentTyping: ChatState = 'active';
-  protected joinTimer: NodeJS.Timeout | undefined;
+  protected cancelJoinTimer: (() => void) | undefined;
   protected advertiseResult: Promise<AdvertiseResult | undefined> | undefined;
   protected leaving: Promise<void> | undefined;
   protected readonly connectedSignal: Deferred<void>;
@@ -204,7 +204,7 @@ export abstract class RoomMachinery extends EventEmitter<RoomEvents> {
     // §2.1: every participant advertises as soon as it is connected, without waiting for others.
     this.advertise(group);
     if (group.creator) this.becomeMember();
-    else this.joinTimer = setTimeout(() => this.becomeMember(), this.setup.settings.joinWaitMs);
+    else this.cancelJoinTimer = this.clock.after(this.setup.settings.joinWaitMs, () => this.becomeMember());
   }
 
   protected advertise(group: CurrentGroup): void {
@@ -540,8 +540,8 @@ export abstract class RoomMachinery extends EventEmitter<RoomEvents> {
   }
 
   protected clearJoinTimer(): void {
-    if (this.joinTimer !== undefined) clearTimeout(this.joinTimer);
-    this.joinTimer = undefined;
+    this.cancelJoinTimer?.();
+    this.cancelJoinTimer = undefined;
   }
 
   protected waitUntil(condition: () => boolean, events: Array<keyof RoomEvents>, options: WaitOptions, what: () => string): Promise<void> {
