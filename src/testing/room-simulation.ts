@@ -70,19 +70,25 @@ export class SimulatedGroups {
     group.add(link);
     link.state = 'connected';
     link.emit('connected');
-    if (others.length > 0) setTimeout(() => link.hear('members-joined', others.map((o) => o.name)), this.delay(this.timing.deliver));
-    for (const other of others) setTimeout(() => other.hear('members-joined', [link.name]), this.delay(this.timing.deliver));
+    // Like rMulticast, a member hears of a newcomer before anything the newcomer sends (same in-order path).
+    if (others.length > 0) this.deliver(others[0]!, link, 0, () => link.hear('members-joined', others.map((o) => o.name)));
+    for (const other of others) this.deliver(link, other, 0, () => other.hear('members-joined', [link.name]));
+  }
+
+  /** Runs `action` at `to` after a seeded delay (at least `minimum`), after everything `from` sent `to` before. */
+  private deliver(from: SimulatedGroupLink, to: SimulatedGroupLink, minimum: number, action: () => void): void {
+    const pair = `${from.id}>${to.id}`;
+    const now = Date.now();
+    const at = Math.max(now + Math.max(minimum, this.delay(this.timing.deliver)), (this.lastDelivery.get(pair) ?? 0) + 1);
+    this.lastDelivery.set(pair, at);
+    setTimeout(action, at - now);
   }
 
   send(from: SimulatedGroupLink, streamId: number, data: Uint8Array): void {
     const group = this.groups.get(groupKey(from)) ?? new Set();
     for (const to of group) {
       if (to === from) continue;
-      const pair = `${from.id}>${to.id}`;
-      const now = Date.now();
-      const at = Math.max(now + this.delay(this.timing.deliver), (this.lastDelivery.get(pair) ?? 0) + 1);
-      this.lastDelivery.set(pair, at);
-      setTimeout(() => to.hear('message', { sender: from.name, streamId, data }), at - now);
+      this.deliver(from, to, 0, () => to.hear('message', { sender: from.name, streamId, data }));
     }
   }
 
@@ -90,8 +96,8 @@ export class SimulatedGroups {
   remove(link: SimulatedGroupLink, bye: boolean): void {
     const group = this.groups.get(groupKey(link));
     if (group === undefined || !group.delete(link)) return;
-    const after = bye ? this.delay(this.timing.deliver) : this.timing.failure;
-    for (const other of group) setTimeout(() => other.hear('members-lost', [link.name]), after);
+    // After whatever it sent them; without BYE, only once the failure timeout noticed it.
+    for (const other of group) this.deliver(link, other, bye ? 0 : this.timing.failure, () => other.hear('members-lost', [link.name]));
   }
 }
 

@@ -35,7 +35,7 @@ async function eachSeed(body: (seed: number) => Promise<void>): Promise<void> {
       await body(runSeed);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      throw new Error(`${message}\nseed ${runSeed}; replay with CLIQUE_SEED=${seed}`, { cause: error });
+      throw new Error(`${message}\nrun seed ${runSeed}; replay the file with CLIQUE_SEED=${seed}`, { cause: error });
     }
   }
 }
