@@ -246,11 +246,6 @@ function isMulticast(address: string): boolean {
   return first >= 224 && first <= 239;
 }
 
-/** A group for a new room: 239.255.71.X, X in [1, 254) (spec §0.1). */
-export function randomGroupAddress(random: RandomSource): string {
-  return `239.255.71.${randomInRange(random, 1, 254)}`;
-}
-
 /** A port for a new room: [1024, 65535) (spec §0.1). */
 export function randomMulticastPort(random: RandomSource): number {
   return randomInRange(random, 1024, 65535);

@@ -1,3 +1,4 @@
+import { DATA_HEADER_SIZE, DEFAULT_MAX_DATAGRAM } from '../wire/packet.js';
 import type { EngineTiming } from './engine-types.js';
 
 /** The original's timer values (spec rmulticast.md §0.1), plus our silence timeout. */
@@ -73,3 +74,9 @@ export const NAK_GIVE_UP = 20;
 
 /** At most one 'spoof-suspected' event per forged sender id in this many ms. */
 export const SPOOF_REPORT_INTERVAL_MS = 10_000;
+
+/**
+ * Payload bytes of a data fragment in a default-size datagram (the first
+ * fragment of a message gives up SENDER_POSITION_SIZE more per depends entry).
+ */
+export const DATA_FRAGMENT_PAYLOAD = DEFAULT_MAX_DATAGRAM - DATA_HEADER_SIZE;

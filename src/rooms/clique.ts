@@ -1,5 +1,8 @@
 import { EventEmitter } from 'node:events';
 import type { CliqueError } from '../base/clique-error.js';
+import { emitSafely } from '../base/emit-safely.js';
+import { errorText } from '../base/error-text.js';
+import { waitFor } from '../base/wait-for.js';
 import { silentLogger, type Logger } from '../base/logger.js';
 import { CryptoRandom, type RandomSource } from '../base/random.js';
 import type { Contact, ContactDirectory, PresenceStatus } from '../linklocal/contact.js';
@@ -14,7 +17,7 @@ import type { CliqueInvitation } from '../xml/invitation.js';
 import { HistoryStore, type HistoryStoreOptions } from './history-store.js';
 import { RoomError } from './room-error.js';
 import { openRoomGroup, type OpenedGroup } from './room-group.js';
-import { Room, type RoomSettings } from './room.js';
+import { Room, roomControl, type RoomControl, type RoomSettings } from './room.js';
 
 /** A room invitation received over XEP-0174 (§5), ready for `clique.acceptInvitation()`. */
 export interface RoomInvitation {
@@ -172,14 +175,14 @@ export class Clique extends EventEmitter<CliqueEvents> {
     if (directory !== undefined) {
       directory.on('room-added', (r) => {
         this.safeEmit('room-added', r);
-        this.joinedRooms.get(r.name)?.listingChanged();
+        this.control(r.name)?.listingChanged();
       });
       directory.on('room-updated', (r, p) => {
         this.safeEmit('room-updated', r, p);
-        this.joinedRooms.get(r.name)?.listingChanged();
+        this.control(r.name)?.listingChanged();
       });
       directory.on('room-removed', (r) => this.safeEmit('room-removed', r));
-      directory.on('advertise-conflict', (r) => this.joinedRooms.get(r.name)?.advertisementLost(r));
+      directory.on('advertise-conflict', (r) => this.control(r.name)?.advertisementLost(r));
     }
     if (link !== undefined) {
       link.on('invitation', (event) => this.safeEmit('invitation', invitationOf(event)));
@@ -306,7 +309,7 @@ export class Clique extends EventEmitter<CliqueEvents> {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       await Promise.allSettled([...this.joining.values()]);
-      await Promise.all([...this.joinedRooms.values()].map((room) => room.close('stopped')));
+      await Promise.all([...this.joinedRooms.values()].map((room) => roomControl(room).close('stopped')));
       if (this.ownsLink) await this.link?.stop();
       if (this.ownsDirectory) await this.directory?.close();
       if (this.ownsHistory) this.history?.close();
@@ -367,7 +370,7 @@ export class Clique extends EventEmitter<CliqueEvents> {
       address: group.address,
       port: group.port,
       creator,
-      driver: group.driver,
+      group: group.group,
       advertising: (options.advertise ?? true) ? this.directory : undefined,
       byName,
       listing: this.directory,
@@ -391,7 +394,7 @@ export class Clique extends EventEmitter<CliqueEvents> {
         }),
       ]);
     } catch (error) {
-      await room.close('left');
+      await roomControl(room).close('left');
       throw error instanceof RoomError && error.code === 'join-failed' ? error : new RoomError('join-failed', `joining ${JSON.stringify(name)} failed: ${errorText(error)}`, { cause: error });
     } finally {
       clearTimeout(timer);
@@ -411,37 +414,31 @@ export class Clique extends EventEmitter<CliqueEvents> {
     if (found !== undefined) return found;
     const remaining = this.startedAt + (this.options.lookupWaitMs ?? DEFAULT_LOOKUP_WAIT_MS) - Date.now();
     if (remaining <= 0) return undefined;
-    return new Promise<RoomAddress | undefined>((resolve) => {
-      const check = (): void => {
-        const room = directory.get(name);
-        if (room === undefined) return;
-        finish(room);
-      };
-      const timer = setTimeout(() => finish(undefined), remaining);
-      const finish = (room: RoomAddress | undefined): void => {
-        clearTimeout(timer);
-        directory.off('room-added', check);
-        directory.off('room-updated', check);
-        resolve(room);
-      };
-      directory.on('room-added', check);
-      directory.on('room-updated', check);
+    // Not advertised within the wait is an answer (a new group), not an error.
+    const notListed = new Error('not listed');
+    return waitFor<RoomAddress>({
+      emitter: directory,
+      events: ['room-added', 'room-updated'],
+      check: () => directory.get(name),
+      timeoutMs: remaining,
+      timeoutError: () => notListed,
+    }).catch((error: unknown) => {
+      if (error === notListed) return undefined;
+      throw error;
     });
   }
 
   private contactChanged(name: string, previous: Contact | undefined): void {
-    for (const room of this.joinedRooms.values()) room.contactChanged(name, previous);
+    for (const room of this.joinedRooms.values()) roomControl(room).contactChanged(name, previous);
+  }
+
+  private control(name: string): RoomControl | undefined {
+    const room = this.joinedRooms.get(name);
+    return room === undefined ? undefined : roomControl(room);
   }
 
   private safeEmit<K extends keyof CliqueEvents>(event: K, ...args: CliqueEvents[K]): void {
-    // Each listener on its own: one that throws must not keep the others from hearing the event.
-    for (const listener of this.rawListeners(event)) {
-      try {
-        Reflect.apply(listener, this, args);
-      } catch (error) {
-        this.logger.error(`a '${String(event)}' listener threw`, { error: errorText(error) });
-      }
-    }
+    emitSafely(this, this.logger, event, ...args);
   }
 }
 
@@ -468,8 +465,4 @@ function selfNameFrom(name: string | undefined): string {
 function invitationOf(event: InvitationEvent): RoomInvitation {
   const { room, address, port, reason } = event.invitation;
   return { from: event.from, room, address, port, reason, receivedAt: event.receivedAt };
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -1,9 +1,13 @@
-import type { EngineDriver } from '../net/engine-driver.js';
-import { SEND_WINDOW } from '../rmcast/engine-defaults.js';
+import { EventEmitter } from 'node:events';
+import { errorText } from '../base/error-text.js';
+import { waitFor } from '../base/wait-for.js';
+import { DATA_FRAGMENT_PAYLOAD, SEND_WINDOW } from '../rmcast/engine-defaults.js';
+import { SENDER_POSITION_SIZE } from '../wire/packet.js';
+import type { GroupLink } from './group-link.js';
 import { RoomError } from './room-error.js';
 
-/** Payload bytes per datagram, rounded down (1440-byte datagrams minus headers and a few depends). */
-const FRAGMENT_PAYLOAD_ESTIMATE = 1380;
+/** Payload bytes per fragment, rounded down: a default-size datagram's data payload minus a few depends entries. */
+const FRAGMENT_PAYLOAD_ESTIMATE = DATA_FRAGMENT_PAYLOAD - 4 * SENDER_POSITION_SIZE;
 /** How often a sender that waits to become a member (or for a reconnect) looks again. */
 const POLL_MS = 10;
 
@@ -29,14 +33,15 @@ export class FlowControlledSender {
   private closedWith: RoomError | undefined;
   private timer: NodeJS.Timeout | undefined;
   private waitingForWindow = false;
-  private readonly idleWaiters = new Set<() => void>();
+  /** Fires 'progress' whenever the queue moves or the sender closes (whenIdle looks again then). */
+  private readonly progress = new EventEmitter().setMaxListeners(0);
 
   /**
    * @param mayStart sends wait while this is false (a joiner that is not yet
    *   a member: rMulticast would deliver its messages to nobody).
    */
   constructor(
-    private readonly driver: EngineDriver,
+    private readonly driver: GroupLink,
     private readonly maxQueued: number,
     private readonly mayStart: () => boolean = () => true,
     private readonly window: number = SEND_WINDOW,
@@ -49,7 +54,7 @@ export class FlowControlledSender {
 
   /** Our packets the members have not all acknowledged yet. */
   get unacknowledged(): number {
-    return this.driver.engine.unacknowledgedPackets ?? 0;
+    return this.driver.unacknowledged;
   }
 
   /** Resolves once handed to the engine; rejects with RoomError ('queue-full', 'not-joined', 'send-failed'). */
@@ -72,27 +77,24 @@ export class FlowControlledSender {
    * with RoomError 'timeout'.
    */
   whenIdle(options: { acknowledged: boolean; timeoutMs: number }): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const check = (): boolean =>
-        this.closedWith !== undefined || (this.queue.length === 0 && (!options.acknowledged || this.unacknowledged === 0));
-      if (check()) return resolve();
-      const waiter = (): void => {
-        if (!check()) return;
-        cleanup();
-        resolve();
-      };
-      const timeout = setTimeout(() => {
-        cleanup();
-        reject(new RoomError('timeout', `after ${options.timeoutMs} ms, ${this.queue.length} messages are still queued and ${this.unacknowledged} packets unacknowledged`));
-      }, options.timeoutMs);
-      const poll = setInterval(waiter, POLL_MS);
-      const cleanup = (): void => {
-        clearTimeout(timeout);
+    const idle = (): true | undefined =>
+      this.closedWith !== undefined || (this.queue.length === 0 && (!options.acknowledged || this.unacknowledged === 0)) ? true : undefined;
+    if (idle()) return Promise.resolve();
+    // Acknowledgements arrive inside the engine without an event of ours: look again now and then.
+    const poll = setInterval(() => this.progress.emit('progress'), POLL_MS);
+    return waitFor({
+      emitter: this.progress,
+      events: ['progress'],
+      check: idle,
+      timeoutMs: options.timeoutMs,
+      timeoutError: () => new RoomError('timeout', `after ${options.timeoutMs} ms, ${this.queue.length} messages are still queued and ${this.unacknowledged} packets unacknowledged`),
+    }).then(
+      () => clearInterval(poll),
+      (error: unknown) => {
         clearInterval(poll);
-        this.idleWaiters.delete(waiter);
-      };
-      this.idleWaiters.add(waiter);
-    });
+        throw error;
+      },
+    );
   }
 
   /** Rejects everything queued and every later send with `reason`. */
@@ -102,7 +104,7 @@ export class FlowControlledSender {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     for (const pending of this.queue.splice(0)) pending.reject(reason);
-    for (const waiter of [...this.idleWaiters]) waiter();
+    this.progress.emit('progress');
   }
 
   private pump(): void {
@@ -141,12 +143,12 @@ export class FlowControlledSender {
           this.driver.send(next.streamId, next.data);
           next.resolve();
         } catch (error) {
-          next.reject(new RoomError('send-failed', `rMulticast refused the message: ${error instanceof Error ? error.message : String(error)}`, { cause: error }));
+          next.reject(new RoomError('send-failed', `rMulticast refused the message: ${errorText(error)}`, { cause: error }));
         }
       }
     } finally {
       this.pumping = false;
-      for (const waiter of [...this.idleWaiters]) waiter();
+      this.progress.emit('progress');
     }
   }
 }

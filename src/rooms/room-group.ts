@@ -2,10 +2,12 @@ import { isIPv4 } from 'node:net';
 import type { Logger } from '../base/logger.js';
 import type { RandomSource } from '../base/random.js';
 import { TransportError } from '../net/transport-error.js';
-import type { EngineDriver } from '../net/engine-driver.js';
 import { openMulticastNode } from '../net/multicast-node.js';
-import { randomGroupAddress, randomMulticastPort } from '../net/udp-multicast-transport.js';
+import { randomMulticastPort } from '../net/udp-multicast-transport.js';
+import { randomGroupAddress } from './group-address.js';
 import type { EngineTiming } from '../rmcast/engine-types.js';
+import { engineGroupLink } from './engine-group-link.js';
+import type { GroupLink } from './group-link.js';
 import { RoomError } from './room-error.js';
 
 /** Salut tries this many random address/port pairs for a new room (§0). */
@@ -25,7 +27,7 @@ export interface OpenGroupOptions {
 }
 
 export interface OpenedGroup {
-  driver: EngineDriver;
+  group: GroupLink;
   address: string;
   port: number;
 }
@@ -65,7 +67,7 @@ export async function openRoomGroup(options: OpenGroupOptions): Promise<OpenedGr
         random: options.random,
         logger: options.logger,
       });
-      return { driver, address, port };
+      return { group: engineGroupLink(driver), address, port };
     } catch (error) {
       lastError = error;
       if (error instanceof TransportError && error.code === 'bad-address') {

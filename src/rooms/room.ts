@@ -1,145 +1,27 @@
-import { randomUUID } from 'node:crypto';
-import { EventEmitter } from 'node:events';
-import type { CliqueError } from '../base/clique-error.js';
-import type { Logger } from '../base/logger.js';
-import type { Contact, ContactDirectory, PresenceStatus } from '../linklocal/contact.js';
-import type { AdvertiseResult, RoomAddress } from '../linklocal/room-advertiser.js';
-import type { RoomDirectory } from '../linklocal/room-directory.js';
-import type { DriverMessage, EngineDriver } from '../net/engine-driver.js';
-import { parseStanzaDocument, serializeStanzaDocument } from '../xml/stanza-document.js';
-import type { TextMessageKind } from '../xml/stanzas.js';
-import type { XmlElement } from '../xml/xml-element.js';
-import type { XmlLimits } from '../xml/xml-limits.js';
+import { errorText } from '../base/error-text.js';
+import type { WaitOptions } from '../base/wait-for.js';
+import type { Contact, PresenceStatus } from '../linklocal/contact.js';
+import type { RoomAddress } from '../linklocal/room-advertiser.js';
 import { AsyncQueue } from '../base/async-queue.js';
-import { FlowControlledSender } from './flow-controlled-sender.js';
-import type { HistoryEntry, HistoryStore } from './history-store.js';
-import { RecentIds } from './recent-ids.js';
+import type { HistoryEntry } from './history-store.js';
 import { RoomError } from './room-error.js';
-import type { OpenedGroup } from './room-group.js';
-import { groupKey, mergeDecision, sameGroup, type AdvertState, type GroupAddress } from './room-merge.js';
-import {
-  buildChatState,
-  buildMemberStatus,
-  buildRoomText,
-  buildTopic,
-  checkAddressing,
-  readRoomStanza,
-  unknownChildren,
-  type ChatState,
-  type ReplyReference,
-  type RoomStanza,
-} from './room-stanzas.js';
-import type { LeaveReason, RoomEvents, RoomMember, RoomMessage, RoomState, TopicChange } from './room-types.js';
+import type { RoomControl, RoomSetup, SendOptions } from './room-setup.js';
+import { sameGroup } from './room-merge.js';
+import { buildChatState, buildRoomText, buildTopic, type ChatState, type ReplyReference } from './room-stanzas.js';
+import { DEFAULT_WAIT_MS, RoomMachinery } from './room-machinery.js';
+import type { LeaveReason, RoomMessage, TopicChange } from './room-types.js';
 
-/** What a Room needs to advertise itself (a RoomDirectory, or the LinkLocalService's). */
-export interface RoomAdvertising {
-  advertise(room: RoomAddress): Promise<AdvertiseResult>;
-  withdraw(name: string): Promise<void>;
-}
+export type { InvitationSender, RoomAdvertising, RoomControl, RoomListing, RoomSettings, RoomSetup, SendOptions } from './room-setup.js';
+/** Default timeout 60 000 ms. */
+export type { WaitOptions } from '../base/wait-for.js';
 
-/** The room list as a Room reads it (Clique passes on its changes: `listingChanged`, `advertisementLost`). */
-export type RoomListing = Pick<RoomDirectory, 'get'>;
+const controls = new WeakMap<Room, RoomControl>();
 
-/** Sends an invitation over XEP-0174 (the LinkLocalService's `sendInvitation`). */
-export type InvitationSender = (contact: string, invitation: { room: string; address: string; port: number; reason?: string }) => Promise<void>;
-
-/** Tunables of one room, resolved by Clique from JoinOptions. */
-export interface RoomSettings {
-  nick: string | undefined;
-  status: PresenceStatus;
-  statusMessage: string | undefined;
-  /** A joiner becomes a member after this long even if nobody else shows up (salut: 60 s). */
-  joinWaitMs: number;
-  /** Stream-0 stanzas above this are refused, ours included. */
-  maxStanzaBytes: number;
-  maxQueuedSends: number;
-  /** Per messages() reader. */
-  maxBufferedMessages: number;
-}
-
-/** Everything a Room is made of; Clique assembles it. */
-export interface RoomSetup {
-  name: string;
-  selfName: string;
-  address: string;
-  port: number;
-  /** We created the group (a random one): we are a member as soon as we are connected (§3.2). */
-  creator: boolean;
-  driver: EngineDriver;
-  /** Undefined: the room is not advertised. */
-  advertising: RoomAdvertising | undefined;
-  /**
-   * Joined by name (not by address or invitation): while alone in its group,
-   * the room may move to another group listed under its name (room-merge.ts).
-   */
-  byName?: boolean;
-  /** The room list; without it the room never moves. */
-  listing?: RoomListing | undefined;
-  /** Opens another group of this room under our name, for a move; without it the room never moves. */
-  openGroup?: ((address: string, port: number) => Promise<OpenedGroup>) | undefined;
-  contacts: ContactDirectory | undefined;
-  history: HistoryStore | undefined;
-  invite: InvitationSender | undefined;
-  settings: RoomSettings;
-  logger: Logger;
-  onClosed: (room: Room) => void;
-}
-
-export interface SendOptions {
-  /** Default 'normal'. 'action' goes out as `/me TEXT`, 'notice' as type="normal" (§4.2). */
-  kind?: TextMessageKind;
-  /** Mark the message as a reply (XEP-0461) to a message of this room. */
-  replyTo?: RoomMessage | ReplyReference;
-}
-
-export interface WaitOptions {
-  /** Default 60 000 ms. */
-  timeoutMs?: number;
-  signal?: AbortSignal;
-}
-
-interface MemberState {
-  name: string;
-  nick: string | undefined;
-  /** Undefined until the member announced a status in the room. */
-  status: PresenceStatus | undefined;
-  statusMessage: string | undefined;
-  typing: ChatState;
-}
-
-const DEFAULT_WAIT_MS = 60_000;
-const STREAM_XML = 0;
-/**
- * Messages we sent while alone in a group reached nobody; on a move they are
- * sent again in the group we join (the ids let receivers and histories drop
- * copies). At most this many, and only recent ones: an old line re-sent into
- * a conversation would be out of place.
- */
-const MAX_UNHEARD = 50;
-const MAX_UNHEARD_BYTES = 1024 * 1024;
-const MAX_UNHEARD_AGE_MS = 60_000;
-
-/** A text message sent while we were alone in the group. */
-interface UnheardMessage {
-  bytes: Uint8Array;
-  at: number;
-  /** Set when a move sent it again in the new group. */
-  resent?: Promise<void>;
-}
-
-/** The rMulticast group the room is in now; a move replaces it (room-merge.ts). */
-interface CurrentGroup {
-  driver: EngineDriver;
-  address: string;
-  port: number;
-  /** We created it (a random group): a member as soon as connected (§3.2). */
-  creator: boolean;
-  /** Set when we moved here from another group of the room. */
-  movedFrom?: RoomAddress;
-  /** rMulticast chose our sender id in it (a reset reconnects under a new id; nothing to redo). */
-  connected: boolean;
-  /** We count as a member in it: sends go out (before, they would reach nobody). */
-  member: boolean;
+/** @internal The Clique's handle on a room it made. */
+export function roomControl(room: Room): RoomControl {
+  const control = controls.get(room);
+  if (control === undefined) throw new RoomError('bad-argument', `room ${JSON.stringify(room.name)} was not made by a Clique`);
+  return control;
 }
 
 /**
@@ -155,106 +37,20 @@ interface CurrentGroup {
  *   for await (const m of room) { ... }        // until the room is left
  *   await room.leave();                        // BYE, then the advertisement is withdrawn
  */
-export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<RoomMessage> {
-  readonly name: string;
-  /** Our name in the room (the rMulticast name and the `from` of everything we send). */
-  readonly selfName: string;
-  /** Counters for diagnostics and tests. */
-  readonly stats = { received: 0, rejected: 0, sent: 0, moves: 0 };
-
-  private roomState: RoomState = 'connecting';
-  private group: CurrentGroup;
-  private readonly setup: RoomSetup;
-  private readonly logger: Logger;
-  private sender: FlowControlledSender;
-  private advertState: AdvertState = 'off';
-  private moving = false;
-  /** Groups we could not open; not tried again. */
-  private readonly unreachable = new Set<string>();
-  private unheard: UnheardMessage[] = [];
-  /** Groups we moved away from, still saying BYE. */
-  private readonly departures = new Set<Promise<void>>();
-  private readonly others = new Map<string, MemberState>();
-  private readonly self: MemberState;
-  private readonly recentIds = new RecentIds();
-  private readonly readers = new Set<AsyncQueue<RoomMessage>>();
-  private readonly xmlLimits: Partial<XmlLimits>;
-  private currentTopic: TopicChange | undefined;
-  private sentTyping: ChatState = 'active';
-  private joinTimer: NodeJS.Timeout | undefined;
-  private advertiseResult: Promise<AdvertiseResult | undefined> | undefined;
-  private leaving: Promise<void> | undefined;
-  private readonly connectedSignal: Deferred<void>;
-  private readonly readySignal: Deferred<void>;
-
+export class Room extends RoomMachinery implements AsyncIterable<RoomMessage> {
   /** @internal Use `clique.join()`. */
   constructor(setup: RoomSetup) {
-    super();
-    this.setup = setup;
-    this.name = setup.name;
-    this.selfName = setup.selfName;
-    this.group = { driver: setup.driver, address: setup.address, port: setup.port, creator: setup.creator, connected: false, member: false };
-    this.logger = setup.logger.child(`room:${setup.name}`);
-    this.sender = this.senderFor(this.group);
-    this.xmlLimits = { maxStanzaBytes: setup.settings.maxStanzaBytes };
-    this.self = { name: setup.selfName, nick: setup.settings.nick, status: setup.settings.status, statusMessage: setup.settings.statusMessage, typing: 'active' };
-    this.connectedSignal = deferred();
-    this.readySignal = deferred();
-    // Nobody may be awaiting these when the room closes early; that must not be an unhandled rejection.
-    this.connectedSignal.promise.catch(() => undefined);
-    this.readySignal.promise.catch(() => undefined);
-
-    this.attach(this.group);
+    super(setup);
+    controls.set(this, {
+      close: (reason) => this.close(reason),
+      listingChanged: () => this.listingChanged(),
+      advertisementLost: (room) => this.advertisementLost(room),
+      contactChanged: (name, previous) => this.contactChanged(name, previous),
+    });
   }
 
-  get state(): RoomState {
-    return this.roomState;
-  }
-
-  /** The room's multicast group (what invitations carry); changes when the room moves ('moved'). */
-  get address(): string {
-    return this.group.address;
-  }
-
-  get port(): number {
-    return this.group.port;
-  }
-
-  /** We created the group we are in (a new random one); false after a move. */
-  get creator(): boolean {
-    return this.group.creator;
-  }
-
-  private get driver(): EngineDriver {
-    return this.group.driver;
-  }
-
-  /** True once we are a member (messages flow). */
-  get joined(): boolean {
-    return this.roomState === 'joined';
-  }
-
-  /** Everyone in the room, ourselves first once we are a member; others sorted by name. */
-  get members(): RoomMember[] {
-    const others = [...this.others.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((m) => this.toMember(m, false));
-    return this.roomState === 'joined' ? [this.toMember(this.self, true), ...others] : others;
-  }
-
-  /** A member by name (ourselves included). */
-  member(name: string): RoomMember | undefined {
-    if (name === this.selfName) return this.roomState === 'joined' ? this.toMember(this.self, true) : undefined;
-    const state = this.others.get(name);
-    return state === undefined ? undefined : this.toMember(state, false);
-  }
-
-  /** The current topic, if anyone set one since we joined (or re-announced it to us). */
-  get topic(): TopicChange | undefined {
-    return this.currentTopic === undefined ? undefined : { ...this.currentTopic };
-  }
-
-  /** Where to find the room, as advertised and as invitations carry it. */
-  get roomAddress(): RoomAddress {
-    return { name: this.name, address: this.address, port: this.port };
+  protected closed(): void {
+    this.setup.onClosed(this);
   }
 
   /** Resolves once rMulticast has chosen our sender id (join() already waited for it). */
@@ -274,7 +70,7 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
    *   await room.waitForMembers(1, { timeoutMs: 10_000 });
    */
   waitForMembers(count = 1, options: WaitOptions = {}): Promise<void> {
-    return this.waitUntil(() => this.others.size >= count, ['member-joined'], options, () => `fewer than ${count} other members after`);
+    return this.waitUntil(() => this.roster.size >= count, ['member-joined'], options, () => `fewer than ${count} other members after`);
   }
 
   /**
@@ -289,7 +85,7 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
     const kind = options.kind ?? 'normal';
     if (kind !== 'normal' && kind !== 'action' && kind !== 'notice') throw new RoomError('bad-argument', `unknown message kind ${JSON.stringify(kind)}`);
     const replyTo = replyReference(options.replyTo);
-    const id = randomUUID();
+    const id = this.clock.newId();
     const stanza = buildRoomText({ from: this.selfName, room: this.name, kind, text, id, ...(replyTo !== undefined ? { replyTo } : {}) });
     await this.sendStanza(stanza, 'message', true);
     this.sentTyping = 'active';
@@ -297,10 +93,10 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
       room: this.name,
       id,
       sender: this.selfName,
-      senderName: this.toMember(this.self, true).displayName,
+      senderName: this.roster.me().displayName,
       kind,
       text,
-      time: new Date(),
+      time: new Date(this.clock.now()),
       outgoing: true,
       replyTo,
       stanza,
@@ -326,11 +122,11 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
    */
   async setTopic(topic: string): Promise<TopicChange> {
     if (typeof topic !== 'string') throw new RoomError('bad-argument', 'topic must be a string');
-    const id = randomUUID();
+    const id = this.clock.newId();
     await this.sendStanza(buildTopic({ from: this.selfName, room: this.name, topic, id }), 'topic');
-    const change: TopicChange = { room: this.name, topic, setBy: this.selfName, setAt: new Date(), announcedBy: this.selfName, replay: false, id };
+    const change: TopicChange = { room: this.name, topic, setBy: this.selfName, setAt: new Date(this.clock.now()), announcedBy: this.selfName, replay: false, id };
     this.currentTopic = change;
-    this.store({ id, sender: this.selfName, senderName: this.toMember(this.self, true).displayName, kind: 'topic', text: topic, time: change.setAt, outgoing: true });
+    this.store({ id, sender: this.selfName, senderName: this.roster.me().displayName, kind: 'topic', text: topic, time: change.setAt, outgoing: true });
     return { ...change };
   }
 
@@ -347,14 +143,14 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
 
   /** Announces our status (and nick) in the room with a body-less `<presence>`; newcomers get it too. */
   async setStatus(status: PresenceStatus, message?: string): Promise<void> {
-    this.self.status = status;
-    this.self.statusMessage = message === '' ? undefined : message;
+    this.roster.self.status = status;
+    this.roster.self.statusMessage = message === '' ? undefined : message;
     if (this.roomState === 'joined') await this.announceStatus();
   }
 
   /** Sets (or with undefined, removes) our nick in this room and announces it. */
   async setNick(nick: string | undefined): Promise<void> {
-    this.self.nick = nick === '' ? undefined : nick;
+    this.roster.self.nick = nick === '' ? undefined : nick;
     if (this.roomState === 'joined') await this.announceStatus();
   }
 
@@ -408,11 +204,11 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
    */
   async flush(options: { acknowledged?: boolean; timeoutMs?: number } = {}): Promise<void> {
     const timeoutMs = options.timeoutMs ?? DEFAULT_WAIT_MS;
-    const deadline = Date.now() + timeoutMs;
+    const deadline = this.clock.now() + timeoutMs;
     // A move hands what was queued to the next group's sender: follow it there.
     for (;;) {
       const sender = this.sender;
-      await sender.whenIdle({ acknowledged: options.acknowledged ?? false, timeoutMs: Math.max(0, deadline - Date.now()) });
+      await sender.whenIdle({ acknowledged: options.acknowledged ?? false, timeoutMs: Math.max(0, deadline - this.clock.now()) });
       if (sender === this.sender || this.leaving !== undefined || this.roomState === 'left') return;
     }
   }
@@ -430,8 +226,7 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
     return this.close('left');
   }
 
-  /** @internal Clique's stop(). */
-  close(reason: LeaveReason): Promise<void> {
+  private close(reason: LeaveReason): Promise<void> {
     this.leaving ??= (async () => {
       this.roomState = 'leaving';
       this.clearJoinTimer();
@@ -448,564 +243,23 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
     return this.leaving;
   }
 
-  /** @internal Clique tells us the room list changed under this name. */
-  listingChanged(): void {
+  private listingChanged(): void {
     this.guard('room list', () => this.considerMerge());
   }
 
-  /** @internal Clique tells us our advertisement of `room` was refused: another host holds the name with other data. */
-  advertisementLost(room: RoomAddress): void {
+  /** Another host holds the room's name with other data: our advertisement of `room` was refused. */
+  private advertisementLost(room: RoomAddress): void {
     if (room.name !== this.name || !sameGroup(room, this.group)) return;
     if (this.advertState === 'probing') this.advertState = 'lost-probing';
     else if (this.advertState === 'advertised') this.advertState = 'lost-established';
     this.guard('advertising conflict', () => this.considerMerge());
   }
 
-  /** @internal Clique tells us a contact's link-local presence changed. */
-  contactChanged(name: string, previous: Contact | undefined): void {
-    const state = name === this.selfName ? undefined : this.others.get(name);
-    if (state === undefined) return;
-    const before = this.toMember(state, false, previous);
-    const after = this.toMember(state, false);
-    if (!sameMember(before, after)) this.safeEmit('member-updated', after, before);
+  private contactChanged(name: string, previous: Contact | undefined): void {
+    if (name === this.selfName) return;
+    const change = this.roster.contactChanged(name, previous);
+    if (change !== undefined) this.safeEmit('member-updated', ...change);
   }
-
-  // ---------------------------------------------------------------- internals
-
-  /** Driver events count only while its group is ours (a group we moved away from may still be saying BYE). */
-  private attach(group: CurrentGroup): void {
-    const driver = group.driver;
-    const current = (): boolean => this.group === group;
-    driver.on('connected', () => {
-      if (current()) this.onConnected();
-    });
-    driver.on('members-joined', (names) => {
-      if (current()) this.guard('members-joined', () => this.onMembersJoined(names));
-    });
-    driver.on('members-lost', (names) => {
-      if (current()) this.guard('members-lost', () => this.onMembersLost(names));
-    });
-    driver.on('message', (message) => {
-      if (current()) this.guard('message', () => this.onMessage(message));
-    });
-    driver.on('disconnected', () => {
-      if (current() && this.leaving === undefined) this.finish('disconnected');
-    });
-    driver.on('error', (error) => {
-      if (current()) this.reportError(error);
-      else this.logger.debug('error in the group we left', { error: error.message });
-    });
-    if (driver.state === 'connected') this.onConnected();
-  }
-
-  private senderFor(group: CurrentGroup): FlowControlledSender {
-    // Before we are a member, what we send would reach nobody (data sent before our JOIN is never delivered).
-    return new FlowControlledSender(group.driver, this.setup.settings.maxQueuedSends, () => this.roomState === 'joined' && group.member);
-  }
-
-  private onConnected(): void {
-    const group = this.group;
-    if (group.connected || this.leaving !== undefined || this.roomState === 'left') return; // a reset reconnects under a new id; nothing to redo
-    group.connected = true;
-    this.logger.debug('connected', { address: group.address, port: group.port, creator: group.creator });
-    if (this.roomState === 'connecting') {
-      this.roomState = 'joining';
-      this.connectedSignal.resolve();
-    }
-    if (group.movedFrom !== undefined) {
-      this.logger.info('joined the existing room', { at: groupKey(group), left: groupKey(group.movedFrom) });
-      this.safeEmit('moved', this.roomAddress, group.movedFrom);
-    }
-    // §2.1: every participant advertises as soon as it is connected, without waiting for others.
-    this.advertise(group);
-    if (group.creator) this.becomeMember();
-    else this.joinTimer = setTimeout(() => this.becomeMember(), this.setup.settings.joinWaitMs);
-  }
-
-  private advertise(group: CurrentGroup): void {
-    const advertising = this.setup.advertising;
-    if (advertising === undefined) {
-      this.advertState = 'off';
-      return;
-    }
-    this.advertState = 'probing';
-    this.advertiseResult = advertising.advertise({ name: this.name, address: group.address, port: group.port }).then(
-      (result) => {
-        if (this.group !== group) return result;
-        if (result === 'conflict') {
-          if (this.advertState === 'probing') this.advertState = 'lost-probing';
-          if (this.mayMove()) this.logger.info('another group holds this room name on mDNS; we join it if we are alone', { room: this.name });
-          else this.logger.warn('another room of this name is advertised with a different group; not advertising ours', { room: this.name });
-        } else if (this.advertState === 'probing') {
-          this.advertState = result === 'advertised' ? 'advertised' : 'withdrawn';
-        }
-        this.guard('advertising', () => this.considerMerge());
-        return result;
-      },
-      (error: unknown) => {
-        this.logger.warn('cannot advertise the room', { error: errorText(error) });
-        if (this.group === group && this.advertState === 'probing') {
-          this.advertState = 'off';
-          this.guard('advertising', () => this.considerMerge());
-        }
-        return undefined;
-      },
-    );
-  }
-
-  private becomeMember(): void {
-    const group = this.group;
-    if (!group.connected || group.member || this.leaving !== undefined || this.roomState === 'left') return;
-    this.clearJoinTimer();
-    group.member = true;
-    this.logger.debug('member', { members: this.others.size });
-    if (this.roomState === 'joining') {
-      this.roomState = 'joined';
-      this.readySignal.resolve();
-      this.safeEmit('ready');
-    }
-    if (this.hasStatusToAnnounce()) void this.announceStatus().catch((error: unknown) => this.logger.debug('status not sent', { error: errorText(error) }));
-    this.considerMerge();
-  }
-
-  // ------------------------------------------------- merging split rooms (room-merge.ts)
-
-  /** leave()/close() began, or the room is gone (a method: state read after an await must not be narrowed). */
-  private closing(): boolean {
-    return this.leaving !== undefined || this.roomState === 'left';
-  }
-
-  /** Joined by name, with a room list to look at and a way to open another group. */
-  private mayMove(): boolean {
-    return this.setup.byName === true && this.setup.listing !== undefined && this.setup.openGroup !== undefined;
-  }
-
-  /** Moves to the group the room list shows under our name when the merge rule says so. */
-  private considerMerge(): void {
-    const { listing, openGroup } = this.setup;
-    if (!this.mayMove() || listing === undefined || openGroup === undefined) return;
-    if (this.moving || this.leaving !== undefined || this.roomState !== 'joined' || !this.group.member) return;
-    const listed = listing.get(this.name);
-    const decision = mergeDecision({ ours: this.group, listed, alone: this.others.size === 0, advert: this.advertState });
-    if (decision !== 'move' || listed === undefined || this.unreachable.has(groupKey(listed))) return;
-    void this.moveTo(listed, openGroup);
-  }
-
-  /**
-   * Leaves our group quietly (advertisement withdrawn, BYE to nobody) for
-   * `target`. The Room object, its listeners and its readers stay; sends
-   * waiting meanwhile go out in the new group once we are a member there,
-   * after what we said while alone.
-   */
-  private async moveTo(target: GroupAddress, openGroup: (address: string, port: number) => Promise<OpenedGroup>): Promise<void> {
-    this.moving = true;
-    const from = this.group;
-    this.logger.info('this room is also at another group and we are alone in ours: moving there', { from: groupKey(from), to: groupKey(target) });
-    try {
-      // The advertiser and the room list know one group per name: ours goes first.
-      await this.withdraw();
-      this.advertiseResult = undefined;
-      if (this.closing()) return;
-      let opened: OpenedGroup;
-      try {
-        opened = await openGroup(target.address, target.port);
-      } catch (error) {
-        this.unreachable.add(groupKey(target));
-        this.logger.warn('cannot join the other group of this room; staying in ours', { to: groupKey(target), error: errorText(error) });
-        if (!this.closing()) this.advertise(from);
-        return;
-      }
-      if (this.closing() || this.others.size > 0) {
-        // Leaving, or someone found us meanwhile: our group stays the room.
-        void opened.driver.close();
-        if (!this.closing()) this.advertise(from);
-        return;
-      }
-      this.switchTo(opened, { name: this.name, address: from.address, port: from.port });
-    } finally {
-      this.moving = false;
-    }
-  }
-
-  private trimUnheard(now: number): void {
-    let bytes = 0;
-    for (const note of this.unheard) bytes += note.bytes.length;
-    for (;;) {
-      const oldest = this.unheard[0];
-      if (oldest === undefined) return;
-      if (this.unheard.length <= MAX_UNHEARD && bytes <= MAX_UNHEARD_BYTES && oldest.at >= now - MAX_UNHEARD_AGE_MS) return;
-      this.unheard.shift();
-      bytes -= oldest.bytes.length;
-    }
-  }
-
-  private switchTo(opened: OpenedGroup, from: RoomAddress): void {
-    const old = { group: this.group, sender: this.sender };
-    const next: CurrentGroup = { driver: opened.driver, address: opened.address, port: opened.port, creator: false, connected: false, member: false, movedFrom: from };
-    this.clearJoinTimer();
-    this.group = next;
-    this.sender = this.senderFor(next);
-    this.stats.moves++;
-    this.advertState = 'off';
-    // We are the newcomer there: the topic its members re-announce to us is the room's, not one we set alone.
-    this.currentTopic = undefined;
-    this.trimUnheard(Date.now());
-    for (const note of this.unheard.splice(0)) {
-      note.resent = this.sender.send(STREAM_XML, note.bytes);
-      note.resent.catch((error: unknown) => this.logger.debug('a message said while alone was not re-sent', { error: errorText(error) }));
-    }
-    // Sends still waiting in the old group's sender fail with 'not-joined' and go out again in the new one (sendStanza).
-    old.sender.close(new RoomError('not-joined', 'the room moved to another group'));
-    const departure = old.group.driver.leave().catch((error: unknown) => this.logger.debug('leaving our old group failed', { error: errorText(error) }));
-    this.departures.add(departure);
-    void departure.finally(() => this.departures.delete(departure));
-    this.attach(next);
-  }
-
-  private onMembersJoined(names: string[]): void {
-    if (this.leaving !== undefined) return;
-    const before = [...this.others.keys()];
-    const added: MemberState[] = [];
-    for (const name of names) {
-      if (name === this.selfName || this.others.has(name)) continue;
-      const state: MemberState = { name, nick: undefined, status: undefined, statusMessage: undefined, typing: 'active' };
-      this.others.set(name, state);
-      added.push(state);
-    }
-    this.logger.debug('members joined', { names });
-    // Someone is here: what we say is heard, and the room will not move while they stay.
-    if (added.length > 0) this.unheard = [];
-    for (const state of added) this.safeEmit('member-joined', this.toMember(state, false));
-    // §3.2 step 3: the others first, then ourselves.
-    this.becomeMember();
-    if (added.length === 0 || this.roomState !== 'joined') return;
-    this.reannounceTopic(before);
-    if (this.hasStatusToAnnounce()) void this.announceStatus().catch((error: unknown) => this.logger.debug('status not sent', { error: errorText(error) }));
-  }
-
-  private onMembersLost(names: string[]): void {
-    this.logger.debug('members lost', { names });
-    for (const name of names) {
-      const state = this.others.get(name);
-      if (state === undefined) continue;
-      this.others.delete(name);
-      this.safeEmit('member-left', this.toMember(state, false));
-    }
-    if (this.others.size === 0) this.considerMerge();
-  }
-
-
-  /**
-   * Newcomers need the topic. One old member re-sends it, with XEP-0203
-   * `<delay>` naming the setter: the one whose name sorts first among the
-   * members before this view change (all old members agree on that view, so
-   * exactly one of them sends). Nothing is sent when there is no topic.
-   */
-  private reannounceTopic(before: string[]): void {
-    const topic = this.currentTopic;
-    if (topic === undefined || topic.topic === '') return;
-    const first = [...before, this.selfName].sort()[0];
-    if (first !== this.selfName) return;
-    const stanza = buildTopic({ from: this.selfName, room: this.name, topic: topic.topic, id: topic.id, replay: { setBy: topic.setBy, setAt: topic.setAt } });
-    this.sendStanza(stanza, 'topic (re-announced)').catch((error: unknown) => this.logger.debug('topic not re-announced', { error: errorText(error) }));
-  }
-
-  private hasStatusToAnnounce(): boolean {
-    return this.self.nick !== undefined || this.self.status !== 'avail' || this.self.statusMessage !== undefined;
-  }
-
-  private announceStatus(): Promise<void> {
-    const stanza = buildMemberStatus({
-      from: this.selfName,
-      room: this.name,
-      status: this.self.status ?? 'avail',
-      ...(this.self.statusMessage !== undefined ? { message: this.self.statusMessage } : {}),
-      ...(this.self.nick !== undefined ? { nick: this.self.nick } : {}),
-    });
-    return this.sendStanza(stanza, 'status');
-  }
-
-  /** @param replayable a text message: if we are alone, a move sends it again in the group we move to. */
-  private async sendStanza(stanza: XmlElement, what: string, replayable = false): Promise<void> {
-    if (this.leaving !== undefined || this.roomState === 'left') throw new RoomError('not-joined', `room ${JSON.stringify(this.name)} was left`);
-    const bytes = serializeStanzaDocument(stanza);
-    if (bytes.length > this.setup.settings.maxStanzaBytes) {
-      throw new RoomError('too-large', `${what} of ${bytes.length} bytes exceeds the room limit of ${this.setup.settings.maxStanzaBytes} bytes`);
-    }
-    let note: UnheardMessage | undefined;
-    if (replayable && this.others.size === 0 && this.mayMove()) {
-      note = { bytes, at: Date.now() };
-      this.unheard.push(note);
-      this.trimUnheard(note.at);
-    }
-    for (;;) {
-      const sender = this.sender;
-      try {
-        await sender.send(STREAM_XML, bytes);
-        break;
-      } catch (error) {
-        const moved = sender !== this.sender && error instanceof RoomError && error.code === 'not-joined' && !this.closing();
-        if (!moved) throw error;
-        // The room moved while this waited: it goes out in the new group (the move re-sent it already if it was noted).
-        if (note?.resent !== undefined) {
-          await note.resent;
-          break;
-        }
-      }
-    }
-    this.stats.sent++;
-    this.logger.debug('sent', { stanza: what, bytes: bytes.length });
-  }
-
-  private onMessage(message: DriverMessage): void {
-    if (message.streamId !== STREAM_XML) {
-      // Streams 1..65535 are D-Bus tube data (§7.4); we offer and accept no tubes.
-      this.logger.debug('ignoring data on a tube stream', { sender: message.sender, streamId: message.streamId, bytes: message.data.length });
-      return;
-    }
-    if (this.roomState === 'left') return;
-    this.stats.received++;
-    const sender = message.sender;
-    let stanza: XmlElement;
-    try {
-      stanza = parseStanzaDocument(message.data, this.xmlLimits);
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      this.reject(new RoomError('bad-stanza', `unusable stream-0 message of ${message.data.length} bytes from ${sender}: ${reason}`, { cause: error }), sender);
-      return;
-    }
-    const misaddressed = checkAddressing(stanza, this.name, sender);
-    if (misaddressed !== undefined) {
-      this.reject(misaddressed, sender);
-      return;
-    }
-    const read = readRoomStanza(stanza);
-    this.logger.debug('received', { stanza: stanza.name, kind: read.type, sender });
-    switch (read.type) {
-      case 'text':
-        this.onText(sender, stanza, read);
-        return;
-      case 'topic':
-        this.onTopic(sender, read);
-        return;
-      case 'chat-state':
-        this.setMemberTyping(sender, read.state);
-        return;
-      case 'status':
-        this.onStatus(sender, read);
-        return;
-      case 'ignored':
-        return;
-    }
-  }
-
-  private onText(sender: string, stanza: XmlElement, read: Extract<RoomStanza, { type: 'text' }>): void {
-    if (read.id !== undefined && !this.recentIds.add(sender, read.id)) {
-      this.reject(new RoomError('duplicate', `${sender} sent message id ${JSON.stringify(read.id)} again`), sender);
-      return;
-    }
-    const id = read.id ?? `local:${randomUUID()}`;
-    const state = this.others.get(sender);
-    const message: RoomMessage = {
-      room: this.name,
-      id,
-      sender,
-      senderName: state !== undefined ? this.toMember(state, false).displayName : sender,
-      kind: read.kind,
-      text: read.text,
-      time: new Date(),
-      outgoing: false,
-      replyTo: read.replyTo,
-      stanza,
-      extensions: unknownChildren(stanza),
-    };
-    // A message ends the author's typing, whatever chat state it carries.
-    this.setMemberTyping(sender, read.chatState ?? 'active');
-    this.store({ id, sender, senderName: message.senderName, kind: read.kind, text: read.text, time: message.time, outgoing: false, ...(read.replyTo !== undefined ? { replyTo: read.replyTo.id } : {}) });
-    for (const reader of [...this.readers]) {
-      if (!reader.push(message)) this.reportError(new RoomError('backlog-overflow', 'a messages() reader fell too far behind and was ended'));
-    }
-    this.safeEmit('message', message);
-  }
-
-  private onTopic(sender: string, read: Extract<RoomStanza, { type: 'topic' }>): void {
-    const replay = read.replay !== undefined;
-    const known = this.currentTopic;
-    // Old members hear every re-announcement: only a topic that is new to us is news.
-    if (replay && known !== undefined && known.topic === read.topic) return;
-    const setBy = read.replay?.setBy ?? sender;
-    const change: TopicChange = {
-      room: this.name,
-      topic: read.topic,
-      setBy,
-      setAt: read.replay?.setAt ?? new Date(),
-      announcedBy: sender,
-      replay,
-      id: read.id ?? `local:${randomUUID()}`,
-    };
-    this.currentTopic = change;
-    const lastStored = replay ? this.setup.history?.lastTopic(this.name) : undefined;
-    if (!replay || lastStored === undefined || lastStored.text !== read.topic) {
-      const setter = this.member(setBy);
-      this.store({ id: change.id, sender: setBy, ...(setter !== undefined ? { senderName: setter.displayName } : {}), kind: 'topic', text: read.topic, time: change.setAt, outgoing: false });
-    }
-    this.safeEmit('topic', { ...change });
-  }
-
-  private onStatus(sender: string, read: Extract<RoomStanza, { type: 'status' }>): void {
-    const state = this.others.get(sender);
-    if (state === undefined) return;
-    const before = this.toMember(state, false);
-    state.status = read.status;
-    state.statusMessage = read.message;
-    state.nick = read.nick;
-    const after = this.toMember(state, false);
-    if (!sameMember(before, after)) this.safeEmit('member-updated', after, before);
-  }
-
-  private setMemberTyping(sender: string, typing: ChatState): void {
-    const state = this.others.get(sender);
-    if (state === undefined || state.typing === typing) return;
-    state.typing = typing;
-    this.safeEmit('typing', { room: this.name, member: sender, state: typing });
-  }
-
-  private toMember(state: MemberState, self: boolean, contactOverride?: Contact): RoomMember {
-    const contact = self ? undefined : (contactOverride ?? this.setup.contacts?.get(state.name));
-    const nick = state.nick ?? contact?.alias;
-    const statusKnown = state.status !== undefined;
-    return {
-      name: state.name,
-      self,
-      nick,
-      displayName: nick ?? state.name,
-      status: state.status ?? contact?.status ?? 'avail',
-      statusMessage: statusKnown ? state.statusMessage : contact?.message,
-      typing: state.typing,
-      contact,
-    };
-  }
-
-  private store(entry: Omit<HistoryEntry, 'room'>): void {
-    const history = this.setup.history;
-    if (history === undefined) return;
-    try {
-      history.add({ room: this.name, ...entry });
-    } catch (error) {
-      this.reportError(error instanceof RoomError ? error : new RoomError('history-failed', errorText(error), { cause: error }));
-    }
-  }
-
-  private reject(error: RoomError, sender: string): void {
-    this.stats.rejected++;
-    // Foreign rooms sharing our group are normal (§2.3): not worth a warning.
-    if (error.code === 'wrong-room') this.logger.debug('stanza refused', { code: error.code, sender, error: error.message });
-    else this.logger.warn('stanza refused', { code: error.code, sender, error: error.message });
-    this.safeEmit('rejected', error, sender);
-  }
-
-  private reportError(error: CliqueError): void {
-    this.logger.warn(error.message, { code: error.code });
-    if (this.listenerCount('error') > 0) this.safeEmit('error', error);
-  }
-
-  private async withdraw(): Promise<void> {
-    const advertising = this.setup.advertising;
-    if (advertising === undefined || this.advertiseResult === undefined) return;
-    // Wait for the announcement to settle so the goodbye is not overtaken by it.
-    const result = await this.advertiseResult;
-    if (result !== 'advertised') return;
-    try {
-      await advertising.withdraw(this.name);
-    } catch (error) {
-      this.logger.debug('withdrawing the advertisement failed', { error: errorText(error) });
-    }
-  }
-
-  private finish(reason: LeaveReason): void {
-    if (this.roomState === 'left') return;
-    this.roomState = 'left';
-    this.clearJoinTimer();
-    this.sender.close(new RoomError('not-joined', `room ${JSON.stringify(this.name)} was left`));
-    const error = new RoomError('not-joined', `room ${JSON.stringify(this.name)} was left before it was ready`);
-    this.connectedSignal.reject(error);
-    this.readySignal.reject(error);
-    for (const reader of [...this.readers]) reader.end();
-    this.readers.clear();
-    this.others.clear();
-    this.unheard = [];
-    if (reason === 'disconnected') void this.driver.close();
-    this.logger.debug('left', { reason });
-    this.setup.onClosed(this);
-    this.safeEmit('left', reason);
-  }
-
-  private clearJoinTimer(): void {
-    if (this.joinTimer !== undefined) clearTimeout(this.joinTimer);
-    this.joinTimer = undefined;
-  }
-
-  private waitUntil(condition: () => boolean, events: Array<keyof RoomEvents>, options: WaitOptions, what: () => string): Promise<void> {
-    if (condition()) return Promise.resolve();
-    if (this.roomState === 'left') return Promise.reject(new RoomError('not-joined', `room ${JSON.stringify(this.name)} was left`));
-    const timeoutMs = options.timeoutMs ?? DEFAULT_WAIT_MS;
-    return new Promise<void>((resolve, reject) => {
-      const check = (): void => {
-        if (condition()) finish(() => resolve());
-      };
-      const onLeft = (): void => finish(() => reject(new RoomError('not-joined', `room ${JSON.stringify(this.name)} was left while waiting`)));
-      const onAbort = (): void => finish(() => reject(options.signal?.reason ?? new Error('aborted')));
-      const timer = setTimeout(() => finish(() => reject(new RoomError('timeout', `${what()} ${timeoutMs} ms in room ${JSON.stringify(this.name)}`))), timeoutMs);
-      const finish = (settle: () => void): void => {
-        clearTimeout(timer);
-        for (const event of events) this.off(event, check);
-        this.off('left', onLeft);
-        options.signal?.removeEventListener('abort', onAbort);
-        settle();
-      };
-      for (const event of events) this.on(event, check);
-      this.on('left', onLeft);
-      if (options.signal?.aborted) onAbort();
-      else options.signal?.addEventListener('abort', onAbort);
-    });
-  }
-
-  /** Runs a driver event handler; nothing it throws reaches the socket callback. */
-  private guard(what: string, body: () => void): void {
-    try {
-      body();
-    } catch (error) {
-      this.logger.error(`handling ${what} failed`, { error: errorText(error) });
-    }
-  }
-
-  /** An application listener that throws must cost neither the room nor the process. */
-  private safeEmit<K extends keyof RoomEvents>(event: K, ...args: RoomEvents[K]): void {
-    // Each listener on its own: one that throws must not keep the others from hearing the event.
-    for (const listener of this.rawListeners(event)) {
-      try {
-        Reflect.apply(listener, this, args);
-      } catch (error) {
-        this.logger.error(`a '${String(event)}' listener threw`, { error: errorText(error) });
-      }
-    }
-  }
-}
-
-interface Deferred<T> {
-  promise: Promise<T>;
-  resolve: (value: T) => void;
-  reject: (error: unknown) => void;
-}
-
-function deferred<T>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
 }
 
 function replyReference(target: RoomMessage | ReplyReference | undefined): ReplyReference | undefined {
@@ -1013,12 +267,4 @@ function replyReference(target: RoomMessage | ReplyReference | undefined): Reply
   if ('sender' in target) return { id: target.id, to: target.sender };
   if (typeof target.id !== 'string' || target.id === '') throw new RoomError('bad-argument', 'replyTo needs the id of the original message');
   return target.to === undefined ? { id: target.id } : { id: target.id, to: target.to };
-}
-
-function sameMember(a: RoomMember, b: RoomMember): boolean {
-  return a.nick === b.nick && a.status === b.status && a.statusMessage === b.statusMessage && a.displayName === b.displayName;
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { TransportError } from '../../src/net/transport-error.js';
-import { randomGroupAddress, randomMulticastPort, UdpMulticastTransport } from '../../src/net/udp-multicast-transport.js';
+import { randomMulticastPort, UdpMulticastTransport } from '../../src/net/udp-multicast-transport.js';
+import { randomGroupAddress } from '../../src/rooms/group-address.js';
 import { SeededRandom } from '../../src/base/random.js';
 import { LOOPBACK, rawSender, testGroup } from '../support/multicast-helpers.js';
 import { sleep, waitFor } from '../support/wait.js';

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/base/logger.js';
-import type { EngineDriver } from '../../src/net/engine-driver.js';
+import type { GroupLink } from '../../src/rooms/group-link.js';
 import { AsyncQueue } from '../../src/base/async-queue.js';
 import { FlowControlledSender } from '../../src/rooms/flow-controlled-sender.js';
 import { RecentIds } from '../../src/rooms/recent-ids.js';
@@ -11,13 +11,13 @@ import { Room } from '../../src/rooms/room.js';
 import type { RoomMessage } from '../../src/rooms/room-types.js';
 import { assertProperty, propertySeed } from '../support/fast-check-seed.js';
 
-/** Unit tests of the room's parts, with a fake driver (the real-socket tests are in rooms-*.test.ts). */
+/** Unit tests of the room's parts, with a fake group (the real-socket tests are in rooms-*.test.ts). */
 const seed = propertySeed();
 
 class FakeDriver extends EventEmitter {
   state: 'connecting' | 'connected' | 'leaving' | 'closed' = 'connected';
   readonly sent: Uint8Array[] = [];
-  readonly engine = {};
+  readonly unacknowledged = 0;
   refuse = false;
   send(_stream: number, data: Uint8Array): void {
     if (this.refuse) throw new Error('engine says no');
@@ -36,7 +36,7 @@ class FakeDriver extends EventEmitter {
   }
 }
 
-const asDriver = (fake: FakeDriver): EngineDriver => fake as unknown as EngineDriver;
+const asDriver = (fake: FakeDriver): GroupLink => fake;
 
 function fakeRoom(): { room: Room; driver: FakeDriver } {
   const driver = new FakeDriver();
@@ -46,7 +46,7 @@ function fakeRoom(): { room: Room; driver: FakeDriver } {
     address: '239.255.71.1',
     port: 4000,
     creator: true,
-    driver: asDriver(driver),
+    group: asDriver(driver),
     advertising: undefined,
     contacts: undefined,
     history: undefined,
@@ -104,7 +104,6 @@ describe('FlowControlledSender', () => {
     const driver = new FakeDriver();
     let allowed = false;
     let unacked = 0;
-    Object.defineProperty(driver, 'engine', { value: Object.create(null) });
     const sender = new FlowControlledSender(asDriver(driver), 3, () => allowed, 4);
     Object.defineProperty(sender, 'unacknowledged', { get: () => unacked });
     const sends = [1, 2, 3].map((n) => sender.send(0, Uint8Array.of(n)));
