@@ -56,6 +56,10 @@ function hintFor(error: CliqueError): string | undefined {
   if (error.code === 'history-failed' && error.cause instanceof DiskError) {
     return 'run with --no-history-file to keep no history, or --history-file PATH (or XDG_DATA_HOME) to keep it on a writable disk';
   }
+  if (error instanceof DiskError) {
+    // The service keeps its log and history in the data directory: without a writable one, run on your own.
+    return 'set XDG_DATA_HOME to a writable directory, or run with --no-service --no-history-file';
+  }
   return undefined;
 }
 

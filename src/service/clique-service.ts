@@ -128,7 +128,7 @@ export class CliqueService implements ControlHandler {
   static async start(options: CliqueServiceOptions = {}): Promise<CliqueService> {
     const paths = options.paths ?? servicePaths(options.interface);
     ensurePrivateDir(paths.controlDir);
-    ensurePrivateDir(paths.dataDir, { tighten: true });
+    ensurePrivateDir(paths.dataDir, { tighten: true, purpose: 'clique data directory' });
     const releaseLock = acquireServiceLock(paths.lock);
     let clique: Clique | undefined;
     try {

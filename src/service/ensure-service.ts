@@ -63,7 +63,7 @@ export async function ensureService(options: EnsureServiceOptions = {}): Promise
 }
 
 function spawnDetached(paths: ServicePaths, how: NonNullable<EnsureServiceOptions['spawn']>): ReturnType<typeof spawn> {
-  ensurePrivateDir(paths.dataDir, { tighten: true });
+  ensurePrivateDir(paths.dataDir, { tighten: true, purpose: 'clique data directory' });
   // One old log is kept, so the log of a service started again and again stays bounded.
   if (existsSync(paths.log) && statSync(paths.log).size > MAX_LOG_BYTES) renameSync(paths.log, `${paths.log}.old`);
   const log = openSync(paths.log, 'a', 0o600);

@@ -1,4 +1,6 @@
-import { chmodSync, lstatSync, mkdirSync, type Stats } from 'node:fs';
+import { chmodSync, lstatSync, type Stats } from 'node:fs';
+import { DiskError, makeDirectories } from '../base/disk-error.js';
+import { errorText } from '../base/error-text.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ServiceError } from './service-error.js';
@@ -44,11 +46,13 @@ export function servicePaths(iface: string | undefined, env: NodeJS.ProcessEnv =
  * of repairing a directory that someone else set up (`tighten`: a directory
  * of ours with a looser mode is set to 0700 first).
  */
-export function ensurePrivateDir(dir: string, { tighten = false }: { tighten?: boolean } = {}): void {
+export function ensurePrivateDir(dir: string, { tighten = false, purpose = 'directory' }: { tighten?: boolean; purpose?: string } = {}): void {
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // A read-only or full disk is reported as such (DiskError), not as Node's ENOENT from a recursive mkdir.
+    makeDirectories(dir, 0o700, `create the ${purpose}`);
   } catch (error) {
-    throw new ServiceError('unsafe-directory', `cannot create ${dir}: ${(error as Error).message}`, { cause: error });
+    if (error instanceof DiskError) throw error;
+    throw new ServiceError('unsafe-directory', `cannot create ${dir}: ${errorText(error)}`, { cause: error });
   }
   let stats: Stats;
   try {

@@ -126,13 +126,21 @@ describe.skipIf(missing !== undefined)('history on a read-only or full disk (pri
     const home = freshDir('ro-cli');
     const env = { HOME: home, XDG_DATA_HOME: '' };
     const room = ['--address', '239.255.71.77', '--port', '40777', '--interface', '127.0.0.1'];
-    const failed = await inNamespace(`mount -t tmpfs -o ro tmpfs ${home}; exec ${cli} send lunch hello --wait-members 0 --timeout 1000 ${room.join(' ')}`, env);
+    // Through the clique service (the default): it cannot make its data directory.
+    const viaService = await inNamespace(`mount -t tmpfs -o ro tmpfs ${home}; exec ${cli} send lunch hello --timeout 1000 ${room.join(' ')}`, env);
+    expect(viaService.code).toBe(1);
+    expect(viaService.stderr).toContain(`clique: cannot create the clique data directory ${join(home, '.local')}: the file system is read-only (EROFS)`);
+    expect(viaService.stderr).toContain('--no-service --no-history-file');
+    expect(viaService.stderr).not.toMatch(/ENOENT|at .*\.ts:/);
+
+    // On its own (--no-service): the history store cannot make its directory.
+    const failed = await inNamespace(`mount -t tmpfs -o ro tmpfs ${home}; exec ${cli} send lunch hello --no-service --wait-members 0 --timeout 1000 ${room.join(' ')}`, env);
     expect(failed.code).toBe(1);
     expect(failed.stderr).toContain(`clique: cannot create the history directory ${join(home, '.local')}: the file system is read-only (EROFS)`);
     expect(failed.stderr).toContain('--no-history-file');
     expect(failed.stderr).not.toMatch(/ENOENT|at .*\.ts:/);
 
-    const worked = await inNamespace(`mount -t tmpfs -o ro tmpfs ${home}; exec ${cli} send lunch hello --wait-members 0 --timeout 1000 --no-history-file ${room.join(' ')}`, env);
+    const worked = await inNamespace(`mount -t tmpfs -o ro tmpfs ${home}; exec ${cli} send lunch hello --no-service --wait-members 0 --timeout 1000 --no-history-file ${room.join(' ')}`, env);
     expect(worked.stderr).toBe('');
     expect(worked.code).toBe(0);
     expect(worked.stdout).toContain('sent 1 message to lunch');
