@@ -34,6 +34,7 @@ export {
   type RoomState,
   type LeaveReason,
   type TopicChange,
+  type RoomWarning,
   type TypingEvent,
   type ChatState,
   type ReplyReference,

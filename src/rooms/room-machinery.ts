@@ -176,6 +176,16 @@ export abstract class RoomMachinery extends EventEmitter<RoomEvents> {
     driver.on('disconnected', () => {
       if (current() && this.leaving === undefined) this.finish('disconnected');
     });
+    driver.on('reset', (reason, detail) => {
+      if (!current()) return;
+      this.logger.warn('our membership of the group started over; rejoining', { reason, detail });
+      this.safeEmit('warning', { kind: 'group-reset', room: this.name, reason, detail });
+    });
+    driver.on('spoof-suspected', (suspect) => {
+      if (!current()) return;
+      this.logger.warn('forged packets under a member id', { sender: suspect.sender, senderId: suspect.senderId });
+      this.safeEmit('warning', { kind: 'spoof-suspected', room: this.name, sender: suspect.sender, senderId: suspect.senderId });
+    });
     driver.on('error', (error) => {
       if (current()) this.reportError(error);
       else this.logger.debug('error in the group we left', { error: error.message });

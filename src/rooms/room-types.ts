@@ -107,6 +107,22 @@ export interface RoomEvents {
    * and readers carry on, and sends made meanwhile go out there.
    */
   moved: [room: RoomAddress, previous: RoomAddress];
+  /** Something the person should know about although the room carries on (see RoomWarning). */
+  warning: [warning: RoomWarning];
   /** The room is closed; nothing more will happen. */
   left: [reason: LeaveReason];
 }
+
+/**
+ * Things that do not stop the room but that its user should hear of:
+ * - 'group-reset': our rMulticast membership started over under a new sender
+ *   id (the others declared us failed, or an internal error was caught); we
+ *   rejoin by ourselves, and lines in flight at that moment may not have
+ *   reached everyone.
+ * - 'spoof-suspected': packets under `sender`'s id conflict with ones we hold
+ *   (same packet id, different bytes): somebody on the LAN forges them. The
+ *   forged copies are dropped.
+ */
+export type RoomWarning =
+  | { kind: 'group-reset'; room: string; reason: string; detail: string }
+  | { kind: 'spoof-suspected'; room: string; sender: string | undefined; senderId: number };

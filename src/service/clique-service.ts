@@ -16,6 +16,7 @@ import type { JsonValue, RpcParams } from './json-rpc.js';
 import { ServiceError } from './service-error.js';
 import { acquireServiceLock } from './service-lock.js';
 import { ensurePrivateDir, makeOwnerOnly, servicePaths, type ServicePaths } from './service-paths.js';
+import { warningJson } from '../rooms/room-warning.js';
 
 export interface CliqueServiceOptions {
   /** IPv4 address of the interface (as for Clique); also part of the socket's name. */
@@ -409,6 +410,7 @@ export class CliqueService implements ControlHandler {
     room.on('member-left', (x) => tell('room.member-left', { room: name, ...memberJson(x) }));
     room.on('member-updated', (x) => tell('room.member-updated', { room: name, ...memberJson(x) }));
     room.on('topic', (t) => tell('room.topic', { room: name, topic: t.topic, setBy: t.setBy, setAt: t.setAt.toISOString(), replay: t.replay }));
+    room.on('warning', (w) => tell('room.warning', warningJson(w)));
     room.on('typing', (t) => tell('room.typing', { room: name, member: t.member, state: t.state }));
     room.on('moved', (to, from) => tell('room.moved', { room: name, address: to.address, port: to.port, previousAddress: from.address, previousPort: from.port }));
     room.on('error', (error) => this.logger.warn('room', { room: name, code: error.code, error: error.message }));

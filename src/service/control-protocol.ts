@@ -1,5 +1,6 @@
 import { RpcFault } from './rpc-fault.js';
 import { RpcErrorCode, type JsonValue, type RpcParams } from './json-rpc.js';
+import type { WarningJson } from '../rooms/room-warning.js';
 
 /**
  * The clique service's control protocol: the types of every method and event
@@ -154,6 +155,8 @@ export interface ControlEvents {
   'room.member-joined': { room: string } & MemberJson;
   'room.member-left': { room: string } & MemberJson;
   'room.member-updated': { room: string } & MemberJson;
+  /** Something the person should know although the room carries on (RoomWarning; an unknown sender is null). */
+  'room.warning': WarningJson;
   'room.topic': { room: string; topic: string; setBy: string; setAt: string; replay: boolean };
   'room.typing': { room: string; member: string; state: string };
   'room.moved': { room: string; address: string; port: number; previousAddress: string; previousPort: number };

@@ -57,6 +57,13 @@ export class SimulatedGroups {
     void link.close();
   }
 
+  /** `name`'s node in `address:port`, to make it report what a real engine would (a reset, forged packets). */
+  link(name: string, address: string, port: number): SimulatedGroupLink {
+    const link = [...(this.groups.get(`${address}:${port}`) ?? [])].find((l) => l.name === name);
+    if (link === undefined) throw new Error(`${name} is not in ${address}:${port}`);
+    return link;
+  }
+
   members(address: string, port: number): string[] {
     return [...(this.groups.get(`${address}:${port}`) ?? [])].map((l) => l.name).sort();
   }

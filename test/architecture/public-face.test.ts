@@ -71,6 +71,7 @@ const TYPES = [
   'RoomState',
   'LeaveReason',
   'TopicChange',
+  'RoomWarning',
   'TypingEvent',
   'ChatState',
   'ReplyReference',

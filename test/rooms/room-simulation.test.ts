@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Room } from '../../src/rooms/room.js';
-import type { RoomMember, RoomMessage, TopicChange } from '../../src/rooms/room-types.js';
+import type { RoomMember, RoomMessage, RoomWarning, TopicChange } from '../../src/rooms/room-types.js';
 import { roomSimulation } from '../../src/testing/room-simulation.js';
 import { propertySeed } from '../support/fast-check-seed.js';
 
@@ -173,5 +173,29 @@ describe(`rooms on virtual time (seed ${seed}; replay with CLIQUE_SEED=${seed})`
       return [...sim.directory.log, `${a.address}:${a.port}`, `${b.address}:${b.port}`];
     };
     expect(await trace()).toEqual(await trace());
+  });
+
+  it('a reset of our group membership and forged packets reach the user as warnings; the room carries on', async () => {
+    await eachSeed(async (s) => {
+      const sim = roomSimulation(s);
+      const alice = sim.host('alice@a').join('lunch');
+      await run(2_000);
+      const bob = sim.host('bob@b').join('lunch');
+      await run(10_000);
+      const warnings: RoomWarning[] = [];
+      alice.on('warning', (w) => warnings.push(w));
+      const link = sim.groups.link('alice@a', alice.address, alice.port);
+      link.hear('reset', 'internal-error', 'a test fault');
+      link.hear('spoof-suspected', { senderId: 0x1234, sender: 'bob@b', packetId: 7 });
+      expect(warnings).toEqual([
+        { kind: 'group-reset', room: 'lunch', reason: 'internal-error', detail: 'a test fault' },
+        { kind: 'spoof-suspected', room: 'lunch', sender: 'bob@b', senderId: 0x1234 },
+      ]);
+      expect(alice.state).toBe('joined');
+      const heard = texts(bob);
+      await alice.send('still here');
+      await run(1_000);
+      expect(heard).toEqual(['alice@a: still here']);
+    });
   });
 });

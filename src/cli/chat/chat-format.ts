@@ -1,6 +1,7 @@
 import type { RoomAddress } from '../../linklocal/room-advertiser.js';
 import type { HistoryEntry } from '../../rooms/history-store.js';
-import type { RoomMember, RoomMessage, TopicChange } from '../../rooms/room-types.js';
+import type { RoomMember, RoomMessage, RoomWarning, TopicChange } from '../../rooms/room-types.js';
+import type { WarningJson } from '../../rooms/room-warning.js';
 import { printable } from '../terminal-text.js';
 
 /** How lines look in `clique join`: `12:03 <bob> hi`, `12:03 * bob waves`, `12:03 -bob- notice`. */
@@ -58,6 +59,15 @@ export interface RoomPlace {
 /** The room moved: we had created it alone at `from` while it already existed (or was being created) at `to`. */
 export function formatMoved(to: RoomPlace, from: RoomPlace): string {
   return `* joined the existing room at ${to.address}:${to.port} (ours at ${from.address}:${from.port} had nobody else)`;
+}
+
+/** A warning about the room (RoomWarning, or the service's room.warning event), as one chat line. */
+export function formatWarning(warning: RoomWarning | WarningJson): string {
+  if (warning.kind === 'group-reset') {
+    return `! our membership of the room started over (${printable(warning.reason)}); rejoining. Lines sent just before may not have reached everyone`;
+  }
+  const who = warning.sender === undefined || warning.sender === null ? `sender id ${warning.senderId}` : printable(warning.sender);
+  return `! someone on the network forges packets under ${who}'s id; the forged copies were dropped`;
 }
 
 export function memberLabel(member: RoomMember): string {

@@ -2,7 +2,7 @@ import { errorText } from '../../base/error-text.js';
 import type { HistoryKind } from '../../rooms/history-store.js';
 import type { ContactJson, ControlEvents, MemberJson, RoomSnapshot } from '../../service/control-protocol.js';
 import { CHAT_HELP, parseChatInput, type ChatInput } from '../chat/chat-commands.js';
-import { clock, formatHistory, formatMoved, formatText, formatTopic } from '../chat/chat-format.js';
+import { clock, formatHistory, formatMoved, formatText, formatTopic, formatWarning } from '../chat/chat-format.js';
 import { ChatScreen } from '../chat/chat-screen.js';
 import { lookUpPerson } from '../chat/person-lookup.js';
 import { connectService, serviceUsageError } from '../service-session.js';
@@ -217,6 +217,8 @@ export async function runServiceChat(roomName: string, options: ServiceChatOptio
         topic = t;
         return screen.print(formatTopic({ ...t, replay: e.params.replay }, displayName));
       }
+      case 'room.warning':
+        return screen.print(formatWarning(e.params));
       case 'room.moved':
         return screen.print(formatMoved({ address: e.params.address, port: e.params.port }, { address: e.params.previousAddress, port: e.params.previousPort }));
       case 'room.left':

@@ -5,7 +5,7 @@ import { escapeUnsafeChars, safeJsonStringify } from '../../base/safe-text.js';
 import { Clique } from '../../rooms/clique.js';
 import type { Room } from '../../rooms/room.js';
 import { CHAT_HELP, parseChatInput, type ChatInput } from '../chat/chat-commands.js';
-import { formatHistory, formatMessage, formatMoved, formatText, formatTopic, formatWho, memberLabel } from '../chat/chat-format.js';
+import { formatHistory, formatMessage, formatMoved, formatText, formatTopic, formatWarning, formatWho, memberLabel } from '../chat/chat-format.js';
 import { ChatScreen } from '../chat/chat-screen.js';
 import { addRoomScriptOptions, asUsageError, type RoomScriptOptions } from '../room-script-session.js';
 import { printable } from '../terminal-text.js';
@@ -212,6 +212,7 @@ async function runChat(roomName: string, options: JoinCommandOptions): Promise<v
   room.on('member-joined', (member) => screen.print(`* ${memberLabel(member)} joined`));
   room.on('member-left', (member) => screen.print(`* ${memberLabel(member)} left`));
   room.on('moved', (to, from) => screen.print(formatMoved(to, from)));
+  room.on('warning', (w) => screen.print(formatWarning(w)));
   room.on('topic', (change) => screen.print(formatTopic(change, displayName)));
   room.on('error', (error) => screen.print(`! ${error.message}`));
   room.on('left', (reason) => {

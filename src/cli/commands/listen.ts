@@ -7,6 +7,8 @@ import { wholeNumberParser } from '../number-options.js';
 import type { MemberJson, RoomSnapshot } from '../../service/control-protocol.js';
 import { checkRoomNameForCli, connectService, warnOneShotOnly, noServiceOption, serviceUsageError } from '../service-session.js';
 import { UsageError } from '../usage-error.js';
+import { formatWarning } from '../chat/chat-format.js';
+import { warningJson } from '../../rooms/room-warning.js';
 
 interface ListenOptions extends RoomScriptOptions {
   history: number;
@@ -90,6 +92,7 @@ async function runListen(roomName: string, options: ListenOptions): Promise<void
   room.on('member-updated', (m) => say(`* ${memberLabel(m)} is ${m.status}${m.statusMessage !== undefined ? ` (${printable(m.statusMessage)})` : ''}`, { event: 'member-updated', ...memberJson(m) }));
   room.on('message', (m) => say(messageLine(m), { event: 'message', ...messageJson(m) }));
   room.on('topic', (t) => say(topicLine(t), { event: 'topic', ...topicJson(t) }));
+  room.on('warning', (w) => say(formatWarning(w), { event: 'warning', ...warningJson(w) }));
   room.on('typing', (t) => {
     if (json) writeJsonLine({ event: 'typing', member: t.member, state: t.state });
   });
@@ -173,6 +176,8 @@ async function runServiceListen(roomName: string, options: ListenOptions): Promi
         const { room: _room, ...t } = e.params;
         return say(`* ${t.topic === '' ? 'topic cleared' : `topic: ${printable(t.topic)}`} (set by ${printable(t.setBy)})`, { event: 'topic', ...t });
       }
+      case 'room.warning':
+        return say(formatWarning(e.params), { event: 'warning', ...e.params });
       case 'room.typing':
         if (json) writeJsonLine({ event: 'typing', member: e.params.member, state: e.params.state });
         return;
