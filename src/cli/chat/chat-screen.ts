@@ -1,4 +1,5 @@
 import { createInterface, type Interface } from 'node:readline';
+import { CHAT_HELP, type ChatInput } from './chat-commands.js';
 
 /**
  * The terminal side of `clique join`: a readline line editor (history with the
@@ -54,5 +55,29 @@ export class ChatScreen {
 
   close(): void {
     if (!this.closed) this.rl.close();
+  }
+}
+
+/**
+ * The inputs every chat window answers the same way, whoever carries the
+ * lines (the service or this process): empty lines, /help, /quit and input
+ * errors. True when `input` was one of them.
+ */
+export function handleScreenInput(screen: ChatScreen, input: ChatInput): boolean {
+  switch (input.kind) {
+    case 'empty':
+      screen.prompt();
+      return true;
+    case 'help':
+      for (const line of CHAT_HELP) screen.print(`* ${line}`);
+      return true;
+    case 'quit':
+      screen.close();
+      return true;
+    case 'error':
+      screen.print(`! ${input.message}`);
+      return true;
+    default:
+      return false;
   }
 }

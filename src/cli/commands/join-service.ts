@@ -1,9 +1,9 @@
 import { errorText } from '../../base/error-text.js';
 import type { HistoryKind } from '../../rooms/history-store.js';
 import type { ContactJson, ControlEvents, MemberJson, RoomSnapshot } from '../../service/control-protocol.js';
-import { CHAT_HELP, parseChatInput, type ChatInput } from '../chat/chat-commands.js';
+import { parseChatInput, type ChatInput } from '../chat/chat-commands.js';
 import { clock, formatHistory, formatMoved, formatText, formatTopic, formatWarning } from '../chat/chat-format.js';
-import { ChatScreen } from '../chat/chat-screen.js';
+import { ChatScreen, handleScreenInput } from '../chat/chat-screen.js';
 import { lookUpPerson } from '../chat/person-lookup.js';
 import { connectService, serviceUsageError } from '../service-session.js';
 import { printable } from '../terminal-text.js';
@@ -90,20 +90,9 @@ export async function runServiceChat(roomName: string, options: ServiceChatOptio
   };
 
   const handle = async (input: ChatInput): Promise<void> => {
+    if (handleScreenInput(screen, input)) return;
     try {
       switch (input.kind) {
-        case 'empty':
-          screen.prompt();
-          return;
-        case 'help':
-          for (const line of CHAT_HELP) screen.print(`* ${line}`);
-          return;
-        case 'quit':
-          screen.close();
-          return;
-        case 'error':
-          screen.print(`! ${input.message}`);
-          return;
         case 'say':
         case 'action':
           if (query !== undefined) await privately(query, input.text, input.kind === 'say' ? 'normal' : 'action');

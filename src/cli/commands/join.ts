@@ -6,7 +6,7 @@ import { Clique } from '../../rooms/clique.js';
 import type { Room } from '../../rooms/room.js';
 import { CHAT_HELP, parseChatInput, type ChatInput } from '../chat/chat-commands.js';
 import { formatHistory, formatMessage, formatMoved, formatText, formatTopic, formatWarning, formatWho, memberLabel } from '../chat/chat-format.js';
-import { ChatScreen } from '../chat/chat-screen.js';
+import { ChatScreen, handleScreenInput } from '../chat/chat-screen.js';
 import { addRoomScriptOptions, asUsageError, type RoomScriptOptions } from '../room-script-session.js';
 import { printable } from '../terminal-text.js';
 import { UsageError } from '../usage-error.js';
@@ -107,21 +107,8 @@ async function runChat(roomName: string, options: JoinCommandOptions): Promise<v
 
   const handle = async (input: ChatInput): Promise<void> => {
     const current = room;
+    if (handleScreenInput(screen, input)) return;
     try {
-      switch (input.kind) {
-        case 'empty':
-          screen.prompt();
-          return;
-        case 'help':
-          for (const line of CHAT_HELP) screen.print(`* ${line}`);
-          return;
-        case 'quit':
-          screen.close();
-          return;
-        case 'error':
-          screen.print(`! ${input.message}`);
-          return;
-      }
       if (current === undefined) {
         early.push(input);
         return;
