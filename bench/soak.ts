@@ -188,6 +188,13 @@ async function runMember(setup: MemberSetup): Promise<void> {
     received++;
     receivedFrom[m.sender] = (receivedFrom[m.sender] ?? 0) + 1;
   });
+  // Start chatting only once everybody is in the view (lines said during a view change may miss a newcomer).
+  await room.waitForMembers(setup.options.members - 1, { timeoutMs: 60_000 });
+  // The view settles after a quiet gathering period (about 5 s, spec timing gatheringQuiet).
+  for (let stableFor = 0, waited = 0; stableFor < 60 && waited < 300; waited++) {
+    await new Promise((r) => setTimeout(r, 100));
+    stableFor = engines[engines.length - 1]?.stable === true ? stableFor + 1 : 0;
+  }
   sendToParent({ kind: 'ready', index: setup.index });
   await new Promise<void>((resolve) => process.once('message', () => resolve()));
 
