@@ -1,5 +1,6 @@
-import { EventEmitter } from 'node:events';
+import { emitSafely } from '../base/emit-safely.js';
 import { Logger, silentLogger } from '../base/logger.js';
+import { ConflictLimiter } from './conflict-limiter.js';
 import { MdnsCache } from './record-cache.js';
 import { systemClock, type MdnsClock, type MdnsTimer } from './mdns-clock.js';
 import { MdnsError } from './mdns-error.js';
@@ -13,8 +14,11 @@ import {
   type MdnsQuestion,
   type MdnsRecord,
 } from './records.js';
+import { MdnsRegistration, type PublishedRecord, type RegistrationOwner } from './registration.js';
 import { MdnsServiceBrowser, type BrowserHost } from './service-browser.js';
 import { openMdnsTransport, type MdnsEndpoint, type MdnsTransport, type MdnsTransportStats } from './transport.js';
+
+export { MdnsRegistration, type PublishedRecord, type RegistrationEvents, type RegistrationState } from './registration.js';
 
 /**
  * Our mDNS responder (RFC 6762) on top of the transport adapter: probing,
@@ -25,28 +29,6 @@ import { openMdnsTransport, type MdnsEndpoint, type MdnsTransport, type MdnsTran
  * ours, from anyone, is never a conflict; a goodbye or low-TTL copy of a record
  * we still publish makes us announce it again at once.
  */
-export interface PublishedRecord {
-  record: MdnsRecord;
-  /** Unique RRset (probed, cache-flush bit, conflicts detected) vs shared (PTRs, room A records). */
-  unique: boolean;
-}
-
-export type RegistrationState = 'probing' | 'established' | 'conflict' | 'withdrawn';
-
-export interface RegistrationEvents {
-  established: [];
-  /** Withdrawn (by us, or because the responder closed) before or after being established. */
-  withdrawn: [];
-  /** Another host claims one of our unique RRsets with different data. The registration is dead. */
-  conflict: [theirs: MdnsRecord];
-  /**
-   * Someone announced different data for one of our established unique
-   * RRsets. We probe again (RFC 6762 §9) and keep the name unless the rival
-   * answers our probes; a 'conflict' follows only then.
-   */
-  contested: [theirs: MdnsRecord, from: MdnsEndpoint];
-}
-
 export interface MdnsResponderOptions {
   /** IPv4 address of the interface to pin to ('127.0.0.1' in tests). */
   interface: string;
@@ -71,68 +53,11 @@ const PROBE_DEFENCE_RATE_MS = 250;
 /** Our own superseded data (after an update) may still be in flight on the wire; it is not a conflict. */
 const SUPERSEDED_GRACE_MS = 10_000;
 const LEGACY_UNICAST_MAX_TTL = 10;
-/** RFC 6762 §8.1: after 15 conflicts within 10 s, wait at least 5 s before each further probe attempt. */
-const CONFLICT_BURST = 15;
-const CONFLICT_WINDOW_MS = 10_000;
-const CONFLICT_BACKOFF_MS = 5_000;
 /** Re-probing a name we owned, we give it up only to a rival that answered this many of our probes. */
 const DEFENCE_ANSWERS = 2;
 const TICK_MS = 250;
 
-export class MdnsRegistration extends EventEmitter<RegistrationEvents> {
-  state: RegistrationState = 'probing';
-  /** @internal */ probesSent = 0;
-  /** @internal */ timer: MdnsTimer | undefined;
-  /** @internal */ readonly superseded = new Map<string, number>();
-  /** @internal */ readonly conflictTimes: number[] = [];
-  /** @internal While re-probing a name we owned (§9): after which of our probes a rival answered. */
-  defence: Set<number> | undefined;
-  private readonly settled: Promise<void>;
-
-  constructor(
-    private readonly responder: MdnsResponder,
-    /** @internal */ public records: PublishedRecord[],
-    readonly probe: boolean,
-  ) {
-    super();
-    this.settled = new Promise<void>((resolve, reject) => {
-      this.once('established', resolve);
-      this.once('conflict', (theirs) =>
-        reject(new MdnsError('mdns-conflict', `${theirs.name} (${theirs.type}) is already in use on the network`)),
-      );
-      this.once('withdrawn', () => reject(new MdnsError('mdns-closed', 'withdrawn before it was established')));
-    });
-    // Callers that never await must not see an unhandled rejection.
-    this.settled.catch(() => undefined);
-  }
-
-  /** Resolves when probing succeeded and the records were announced; rejects on conflict. */
-  established(): Promise<void> {
-    return this.settled;
-  }
-
-  /** Unique records' data we published before an update; ignored as conflicts for a while. */
-  /** @internal */ isSuperseded(record: MdnsRecord, now: number): boolean {
-    const until = this.superseded.get(recordKey(record));
-    return until !== undefined && until > now;
-  }
-
-  /**
-   * Replaces the record set (e.g. a new TXT after a status change) without
-   * probing again, announces the new data and says goodbye to records that
-   * are gone.
-   */
-  update(records: PublishedRecord[]): void {
-    this.responder.updateRegistration(this, records);
-  }
-
-  /** Sends goodbyes (TTL 0) for our records and stops answering for them. */
-  withdraw(options: { goodbye?: boolean } = {}): Promise<void> {
-    return this.responder.withdrawRegistration(this, options.goodbye ?? true);
-  }
-}
-
-export class MdnsResponder implements BrowserHost {
+export class MdnsResponder implements BrowserHost, RegistrationOwner {
   readonly cache: MdnsCache;
   private readonly registrations = new Set<MdnsRegistration>();
   private readonly browsers = new Set<MdnsServiceBrowser>();
@@ -140,7 +65,9 @@ export class MdnsResponder implements BrowserHost {
   private readonly timers = new Set<MdnsTimer>();
   private ticker: MdnsTimer;
   private closed = false;
-  private readonly logger: Logger;
+  /** §8.1 back-off, host-wide: every registration's conflicts count. */
+  private readonly conflicts = new ConflictLimiter();
+  readonly logger: Logger;
 
   private constructor(
     private readonly transport: MdnsTransport,
@@ -222,7 +149,7 @@ export class MdnsResponder implements BrowserHost {
     if (!registration.probe || uniqueNames.length === 0) {
       this.later(0, () => this.announce(registration));
     } else {
-      registration.timer = this.later(this.random() * PROBE_INTERVAL_MS, () => this.sendProbe(registration));
+      registration.timer = this.later(this.conflicts.probeDelay(this.now(), this.random() * PROBE_INTERVAL_MS), () => this.sendProbe(registration));
     }
     return registration;
   }
@@ -260,7 +187,7 @@ export class MdnsResponder implements BrowserHost {
     const goodbye = options.goodbye ?? true;
     const live = [...this.registrations];
     if (goodbye) {
-      const records = live.filter((r) => r.state === 'established').flatMap((r) => r.records.map((p) => withTtl(p.record, 0)));
+      const records = live.filter((r) => r.announced).flatMap((r) => r.records.map((p) => withTtl(p.record, 0)));
       await this.sendResponse(dedupe(records));
     }
     for (const r of live) this.retire(r, 'withdrawn');
@@ -304,9 +231,10 @@ export class MdnsResponder implements BrowserHost {
   /** @internal */
   async withdrawRegistration(registration: MdnsRegistration, goodbye: boolean): Promise<void> {
     if (registration.state === 'withdrawn') return;
-    const wasEstablished = registration.state === 'established';
+    // Announced records are in others' caches even while we probe again to defend them (§9): say goodbye.
+    const wasAnnounced = registration.announced;
     this.retire(registration, 'withdrawn');
-    if (!goodbye || !wasEstablished || this.closed) return;
+    if (!goodbye || !wasAnnounced || this.closed) return;
     // A record another of our registrations still publishes (e.g. the `_services._dns-sd._udp` PTR) stays.
     const records = registration.records.filter((p) => !this.publishedElsewhere(p.record, undefined)).map((p) => withTtl(p.record, 0));
     await this.sendResponse(records);
@@ -317,7 +245,7 @@ export class MdnsResponder implements BrowserHost {
     if (registration.timer !== undefined) this.clearLater(registration.timer);
     registration.timer = undefined;
     this.registrations.delete(registration);
-    if (state === 'withdrawn') registration.emit('withdrawn');
+    if (state === 'withdrawn') emitSafely(registration, this.logger, 'withdrawn');
   }
 
   private publishedKeys(): Set<string> {
@@ -364,6 +292,7 @@ export class MdnsResponder implements BrowserHost {
   private announce(registration: MdnsRegistration): void {
     if (registration.state !== 'probing' || this.closed) return;
     registration.state = 'established';
+    registration.announced = true;
     registration.defence = undefined;
     const records = registration.records.map((p) => p.record);
     void this.sendResponse(records);
@@ -371,13 +300,14 @@ export class MdnsResponder implements BrowserHost {
       if (registration.state === 'established') void this.sendResponse(registration.records.map((p) => p.record));
     });
     this.logger.debug('announced', { records: records.map((r) => `${r.type} ${r.name}`) });
-    registration.emit('established');
+    emitSafely(registration, this.logger, 'established');
   }
 
   private conflict(registration: MdnsRegistration, theirs: MdnsRecord): void {
     this.logger.info('name conflict', { name: theirs.name, type: theirs.type });
+    this.conflicts.record(this.now());
     this.retire(registration, 'conflict');
-    registration.emit('conflict', theirs);
+    emitSafely(registration, this.logger, 'conflict', theirs);
   }
 
   /**
@@ -388,18 +318,23 @@ export class MdnsResponder implements BrowserHost {
    * probes are spaced out (§8.1) so a flood cannot keep us probing flat out.
    */
   private contest(registration: MdnsRegistration, theirs: MdnsRecord, from: MdnsEndpoint, now: number): void {
-    const times = registration.conflictTimes;
-    times.push(now);
-    while (times.length > 0 && (now - times[0]! > CONFLICT_WINDOW_MS || times.length > CONFLICT_BURST + 1)) times.shift();
+    this.conflicts.record(now);
     this.logger.warn('someone claims our name; probing again to defend it', { name: theirs.name, type: theirs.type, from: from.address });
     registration.state = 'probing';
     registration.probesSent = 0;
     registration.defence = new Set();
     if (registration.timer !== undefined) this.clearLater(registration.timer);
+    // Defend at once: re-announcing keeps our data fresh in everyone's cache, so the forged cache-flush
+    // records cannot flush it while we probe (at most once a second per record, §6).
+    void this.sendResponse(
+      registration.records
+        .filter((p) => p.unique && now - (this.lastMulticast.get(recordKey(p.record)) ?? -Infinity) >= MULTICAST_RATE_MS)
+        .map((p) => p.record),
+    );
     // The first probe waits a little, so the rest of a burst of announcements lands before it and counts for nothing.
-    const delay = times.length > CONFLICT_BURST ? CONFLICT_BACKOFF_MS : PROBE_INTERVAL_MS * (1 + this.random());
+    const delay = this.conflicts.probeDelay(now, PROBE_INTERVAL_MS * (1 + this.random()));
     registration.timer = this.later(delay, () => this.sendProbe(registration));
-    registration.emit('contested', theirs, from);
+    emitSafely(registration, this.logger, 'contested', theirs, from);
   }
 
   /** Multicasts a response and applies it to our own cache (our browsers list what we publish). */
@@ -577,7 +512,7 @@ export class MdnsResponder implements BrowserHost {
         this.logger.debug('lost probe tie-break, deferring', { name });
         if (registration.timer !== undefined) this.clearLater(registration.timer);
         registration.probesSent = 0;
-        registration.timer = this.later(PROBE_DEFER_MS, () => this.sendProbe(registration));
+        registration.timer = this.later(this.conflicts.probeDelay(this.now(), PROBE_DEFER_MS), () => this.sendProbe(registration));
         break;
       }
     }

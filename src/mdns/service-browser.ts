@@ -1,4 +1,6 @@
 import { EventEmitter } from 'node:events';
+import { emitSafely } from '../base/emit-safely.js';
+import type { Logger } from '../base/logger.js';
 import type { MdnsCache } from './record-cache.js';
 import {
   instanceOf,
@@ -30,6 +32,8 @@ export interface ResolvedService {
 /** What a browser needs from the responder that owns it. */
 export interface BrowserHost {
   readonly cache: MdnsCache;
+  /** Where a listener that throws is reported (it must not break packet handling). */
+  readonly logger: Logger;
   now(): number;
   random(): number;
   /** Sends a query now; the host adds known answers from its cache. */
@@ -160,7 +164,7 @@ export class MdnsServiceBrowser extends EventEmitter<ServiceBrowserEvents> {
       if (instance !== undefined) {
         this.instances.delete(key);
         this.setTarget(key, instance, undefined);
-        if (instance.service !== undefined) this.emit('down', instance.service);
+        if (instance.service !== undefined) emitSafely(this, this.host.logger, 'down', instance.service);
       }
       return;
     }
@@ -187,7 +191,7 @@ export class MdnsServiceBrowser extends EventEmitter<ServiceBrowserEvents> {
         instance.service = undefined;
         instance.resolveAttempts = 0;
         instance.nextResolveAt = this.host.now();
-        this.emit('down', previous);
+        emitSafely(this, this.host.logger, 'down', previous);
       }
       return;
     }
@@ -201,8 +205,8 @@ export class MdnsServiceBrowser extends EventEmitter<ServiceBrowserEvents> {
       addresses: [...new Set(addresses)],
     };
     instance.service = service;
-    if (previous === undefined) this.emit('up', service);
-    else if (!sameService(previous, service)) this.emit('update', service, previous);
+    if (previous === undefined) emitSafely(this, this.host.logger, 'up', service);
+    else if (!sameService(previous, service)) emitSafely(this, this.host.logger, 'update', service, previous);
   }
 
   private setTarget(instanceKey: string, instance: Instance, target: string | undefined): void {

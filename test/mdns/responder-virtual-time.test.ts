@@ -1,12 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { SeededRandom } from '../../src/base/random.js';
-import { LinkLocalPresence } from '../../src/linklocal/presence-service.js';
 import { PRESENCE_SERVICE_TYPE } from '../../src/linklocal/presence-publisher.js';
-import { serviceInstanceName, type MdnsMessage, type MdnsRecord } from '../../src/mdns/records.js';
-import { MdnsResponder } from '../../src/mdns/responder.js';
-import { VirtualClock } from '../../src/testing/virtual-clock.js';
-import { VirtualMdnsLink } from '../../src/testing/virtual-mdns-link.js';
+import { serviceInstanceName } from '../../src/mdns/records.js';
 import { propertySeed } from '../support/fast-check-seed.js';
+import { endWorld, forgedAnswer, newWorld, person, type World } from './virtual-world.js';
 
 /**
  * The mDNS responder on virtual time: probing races, tie-breaks, conflicts,
@@ -16,51 +12,23 @@ import { propertySeed } from '../support/fast-check-seed.js';
 const seed = propertySeed();
 console.log(`mdns virtual-time seed ${seed} (replay with CLIQUE_SEED=${seed})`);
 
-interface World {
-  clock: VirtualClock;
-  link: VirtualMdnsLink;
-  people: LinkLocalPresence[];
-}
-
 let world: World | undefined;
 
-function newWorld(testSeed: number): World {
-  const clock = new VirtualClock(new SeededRandom(testSeed));
-  world = { clock, link: new VirtualMdnsLink(clock), people: [] };
+function setUp(testSeed: number): World {
+  world = newWorld(testSeed);
   return world;
 }
 
 afterEach(async () => {
   if (world === undefined) return;
-  const { clock, people } = world;
+  const w = world;
   world = undefined;
-  const stopping = Promise.all(people.map((p) => p.stop()));
-  await clock.advance(5_000);
-  await stopping;
+  await endWorld(w);
 });
-
-async function person(w: World, address: string, user: string, host: string, ttls?: { host: number; other: number }): Promise<LinkLocalPresence> {
-  const responder = await MdnsResponder.open({ interface: address, transport: w.link.attach(address), clock: w.clock });
-  const starting = LinkLocalPresence.start({ interface: address, responder, user, host, port: 5298, ...(ttls ? { ttls } : {}) });
-  let started: LinkLocalPresence | undefined;
-  void starting.then((p) => (started = p));
-  await w.clock.until(`${user}@${host} online`, () => started !== undefined);
-  w.people.push(started!);
-  return started!;
-}
-
-function forgedAnswer(name: string, host: string, address: string): MdnsMessage {
-  const instance = serviceInstanceName(name, PRESENCE_SERVICE_TYPE);
-  const answers: MdnsRecord[] = [
-    { name: instance, type: 'SRV', ttl: 120, cacheFlush: true, data: { priority: 0, weight: 0, port: 6666, target: `${host}.local` } },
-    { name: `${host}.local`, type: 'A', ttl: 120, cacheFlush: true, data: address },
-  ] as MdnsRecord[];
-  return { id: 0, response: true, truncated: false, questions: [], answers, authorities: [], additionals: [] };
-}
 
 describe(`mDNS responder on virtual time (seed ${seed})`, () => {
   it('two hosts probing the same name at once: one keeps it, the other renames', async () => {
-    const w = newWorld(seed);
+    const w = setUp(seed);
     const [a, b] = await Promise.all([person(w, '10.0.0.1', 'olga', 'lab'), person(w, '10.0.0.2', 'olga', 'lab')]);
     const names = [a.name, b.name].sort();
     expect(names[0]).toBe('olga@lab');
@@ -71,7 +39,7 @@ describe(`mDNS responder on virtual time (seed ${seed})`, () => {
   });
 
   it('a one-shot burst of forged announcements does not take our name; we warn and re-announce', async () => {
-    const w = newWorld(seed + 1);
+    const w = setUp(seed + 1);
     const olga = await person(w, '10.0.0.1', 'olga', 'lab');
     const bob = await person(w, '10.0.0.2', 'bob', 'desk');
     await w.clock.until('bob sees olga', () => bob.contacts.get('olga@lab')?.addresses.includes('10.0.0.1') === true);
@@ -93,7 +61,7 @@ describe(`mDNS responder on virtual time (seed ${seed})`, () => {
   });
 
   it('a rival that answers our probes takes the name: we rename', async () => {
-    const w = newWorld(seed + 2);
+    const w = setUp(seed + 2);
     const olga = await person(w, '10.0.0.1', 'olga', 'lab');
     const renamed: string[] = [];
     olga.on('name-changed', (name) => renamed.push(name));
@@ -110,7 +78,7 @@ describe(`mDNS responder on virtual time (seed ${seed})`, () => {
   });
 
   it('repeated one-shot bursts (every 2 s for 30 s) never rename us; each is answered by a defence', async () => {
-    const w = newWorld(seed + 3);
+    const w = setUp(seed + 3);
     const olga = await person(w, '10.0.0.1', 'olga', 'lab');
     const renamed: string[] = [];
     let contested = 0;
@@ -126,7 +94,7 @@ describe(`mDNS responder on virtual time (seed ${seed})`, () => {
   });
 
   it('records expire after their TTL when a host vanishes without goodbye, and go at once on goodbye', async () => {
-    const w = newWorld(seed + 4);
+    const w = setUp(seed + 4);
     const short = { host: 4, other: 4 };
     const olga = await person(w, '10.0.0.1', 'olga', 'lab', short);
     const dan = await person(w, '10.0.0.3', 'dan', 'attic', short);

@@ -171,6 +171,9 @@ export async function runServiceChat(roomName: string, options: ServiceChatOptio
       case 'service.stopping':
         screen.print(`* the clique service is stopping (${printable(e.params.reason)})`);
         return;
+      case 'presence.name-contested':
+        screen.print(`! warning: ${printable(e.params.from)} announced our name ${printable(e.params.name)}; defending it`);
+        return;
     }
     if (!('room' in e.params) || e.params.room !== roomName) return;
     roomEvent(e as RoomEvent);

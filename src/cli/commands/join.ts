@@ -165,6 +165,8 @@ async function runChat(roomName: string, options: JoinCommandOptions): Promise<v
     screen.print(`* ${printable(inv.from)} invites you to ${printable(inv.room)} (${inv.address}:${inv.port})${printable(reason)} — run: clique join ${printable(inv.room)} --address ${inv.address} --port ${inv.port}`);
   });
   clique.on('error', (error) => screen.print(`! ${printable(error.message)}`));
+  // Someone announced our name (RFC 6762 §9): we keep it unless they answer our probes, but the user should know.
+  clique.link?.on('name-contested', (name, from) => screen.print(`! warning: ${printable(from)} announced our name ${printable(name)}; defending it`));
 
   screen.print(`* joining ${printable(roomName)} as ${printable(clique.name)}…`);
   try {
