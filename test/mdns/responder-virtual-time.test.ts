@@ -1,8 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PRESENCE_SERVICE_TYPE } from '../../src/linklocal/presence-publisher.js';
 import { serviceInstanceName } from '../../src/mdns/records.js';
 import { propertySeed } from '../support/fast-check-seed.js';
-import { endWorld, forgedAnswer, newWorld, person, type World } from './virtual-world.js';
+import { forgedAnswer, person, worldPerTest } from './virtual-world.js';
 
 /**
  * The mDNS responder on virtual time: probing races, tie-breaks, conflicts,
@@ -12,19 +12,7 @@ import { endWorld, forgedAnswer, newWorld, person, type World } from './virtual-
 const seed = propertySeed();
 console.log(`mdns virtual-time seed ${seed} (replay with CLIQUE_SEED=${seed})`);
 
-let world: World | undefined;
-
-function setUp(testSeed: number): World {
-  world = newWorld(testSeed);
-  return world;
-}
-
-afterEach(async () => {
-  if (world === undefined) return;
-  const w = world;
-  world = undefined;
-  await endWorld(w);
-});
+const setUp = worldPerTest();
 
 describe(`mDNS responder on virtual time (seed ${seed})`, () => {
   it('two hosts probing the same name at once: one keeps it, the other renames', async () => {

@@ -1,3 +1,4 @@
+import { afterEach } from 'vitest';
 import { SeededRandom } from '../../src/base/random.js';
 import { PRESENCE_SERVICE_TYPE } from '../../src/linklocal/presence-publisher.js';
 import { LinkLocalPresence } from '../../src/linklocal/presence-service.js';
@@ -55,4 +56,16 @@ export function forgedAnswer(name: string, host: string, address: string): MdnsM
 /** Probes (queries proposing records) that `address` put on the link, with their send times. */
 export function probesFrom(w: World, address: string): MdnsMessage[] {
   return w.link.sent.filter((s) => s.from === address && !s.message.response && s.message.authorities.length > 0).map((s) => s.message);
+}
+
+/** One world per test: returns the function that makes it; it is ended after each test. */
+export function worldPerTest(): (seed: number) => World {
+  let world: World | undefined;
+  afterEach(async () => {
+    if (world === undefined) return;
+    const w = world;
+    world = undefined;
+    await endWorld(w);
+  });
+  return (seed) => (world = newWorld(seed));
 }
