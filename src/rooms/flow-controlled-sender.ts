@@ -8,14 +8,16 @@ import { RoomError } from './room-error.js';
 
 /** Payload bytes per fragment, rounded down: a default-size datagram's data payload minus a few depends entries. */
 const FRAGMENT_PAYLOAD_ESTIMATE = DATA_FRAGMENT_PAYLOAD - 4 * SENDER_POSITION_SIZE;
-/** How often a sender that waits to become a member (or for a reconnect) looks again. */
+/** How often a sender that waits for the group to reconnect (after a reset) looks again. */
 const POLL_MS = 10;
+
+/** Told, synchronously, the moment rMulticast took the message (no error) or why it did not. */
+export type SendDone = (error: RoomError | undefined) => void;
 
 interface Pending {
   streamId: number;
   data: Uint8Array;
-  resolve: () => void;
-  reject: (error: unknown) => void;
+  done: SendDone;
 }
 
 /**
@@ -24,8 +26,8 @@ interface Pending {
  * packets unacknowledged, or slow receivers drop what is beyond their
  * 256-packet window and recover only through slow repair rounds). A message
  * bigger than the whole window goes out when nothing is outstanding. While
- * the engine is reconnecting after a reset, or the room is not joined yet,
- * sends wait instead of failing or going nowhere.
+ * the engine is reconnecting after a reset, sends wait instead of failing.
+ * The room core decides what to send and when; this is the socket side.
  */
 export class FlowControlledSender {
   private readonly queue: Pending[] = [];
@@ -36,14 +38,8 @@ export class FlowControlledSender {
   /** Fires 'progress' whenever the queue moves or the sender closes (whenIdle looks again then). */
   private readonly progress = new EventEmitter().setMaxListeners(0);
 
-  /**
-   * @param mayStart sends wait while this is false (a joiner that is not yet
-   *   a member: rMulticast would deliver its messages to nobody).
-   */
   constructor(
     private readonly driver: GroupLink,
-    private readonly maxQueued: number,
-    private readonly mayStart: () => boolean = () => true,
     private readonly window: number = SEND_WINDOW,
   ) {}
 
@@ -57,16 +53,14 @@ export class FlowControlledSender {
     return this.driver.unacknowledged;
   }
 
-  /** Resolves once handed to the engine; rejects with RoomError ('queue-full', 'not-joined', 'send-failed'). */
-  send(streamId: number, data: Uint8Array): Promise<void> {
-    if (this.closedWith !== undefined) return Promise.reject(this.closedWith);
-    if (this.queue.length >= this.maxQueued) {
-      return Promise.reject(new RoomError('queue-full', `${this.queue.length} messages are already waiting for the flow-control window`));
+  /** `done` runs once handed to the engine, or with RoomError 'not-joined' or 'send-failed'. The caller bounds the queue. */
+  send(streamId: number, data: Uint8Array, done: SendDone): void {
+    if (this.closedWith !== undefined) {
+      done(this.closedWith);
+      return;
     }
-    return new Promise<void>((resolve, reject) => {
-      this.queue.push({ streamId, data, resolve, reject });
-      this.pump();
-    });
+    this.queue.push({ streamId, data, done });
+    this.pump();
   }
 
   /**
@@ -103,7 +97,7 @@ export class FlowControlledSender {
     this.closedWith = reason;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
-    for (const pending of this.queue.splice(0)) pending.reject(reason);
+    for (const pending of this.queue.splice(0)) pending.done(reason);
     this.progress.emit('progress');
   }
 
@@ -122,7 +116,7 @@ export class FlowControlledSender {
         const fragments = Math.max(1, Math.ceil(next.data.length / FRAGMENT_PAYLOAD_ESTIMATE));
         const outstanding = this.unacknowledged;
         const fits = outstanding === 0 || outstanding + fragments <= this.window;
-        if (state === 'connected' && this.mayStart() && !fits) {
+        if (state === 'connected' && !fits) {
           // Woken by the driver as soon as acknowledgements free the window.
           this.waitingForWindow = true;
           void this.driver.whenUnacknowledgedAtMost(Math.max(0, this.window - fragments)).then(() => {
@@ -131,7 +125,7 @@ export class FlowControlledSender {
           });
           return;
         }
-        if (state !== 'connected' || !this.mayStart()) {
+        if (state !== 'connected') {
           this.timer = setTimeout(() => {
             this.timer = undefined;
             this.pump();
@@ -139,12 +133,13 @@ export class FlowControlledSender {
           return;
         }
         this.queue.shift();
+        let refused: RoomError | undefined;
         try {
           this.driver.send(next.streamId, next.data);
-          next.resolve();
         } catch (error) {
-          next.reject(new RoomError('send-failed', `rMulticast refused the message: ${errorText(error)}`, { cause: error }));
+          refused = new RoomError('send-failed', `rMulticast refused the message: ${errorText(error)}`, { cause: error });
         }
+        next.done(refused);
       }
     } finally {
       this.pumping = false;

@@ -11,26 +11,17 @@ export interface RoomClock {
   now(): number;
   /** A fresh message id (unique across hosts). */
   newId(): string;
-  /** Runs `action` once after `ms`; the returned function cancels it. */
-  after(ms: number, action: () => void): () => void;
-}
-
-function realTimer(ms: number, action: () => void): () => void {
-  const timer = setTimeout(action, ms);
-  return () => clearTimeout(timer);
 }
 
 export const systemRoomClock: RoomClock = {
   now: () => Date.now(),
   newId: () => randomUUID(),
-  after: realTimer,
 };
 
-/** Virtual time and seeded ids (simulations, tests); `after` defaults to the (possibly faked) timers. */
-export function simulatedRoomClock(now: () => number, random: RandomSource, after: RoomClock['after'] = realTimer): RoomClock {
+/** Virtual time and seeded ids (simulations, tests). */
+export function simulatedRoomClock(now: () => number, random: RandomSource): RoomClock {
   return {
     now,
-    after,
     newId: () => {
       let hex = '';
       for (let i = 0; i < 4; i++) hex += random.nextUint32().toString(16).padStart(8, '0');

@@ -1,20 +1,29 @@
+import { EventEmitter } from 'node:events';
+import { AsyncQueue } from '../base/async-queue.js';
+import { deferred, type Deferred } from '../base/deferred.js';
+import { emitSafely } from '../base/emit-safely.js';
 import { errorText } from '../base/error-text.js';
-import type { WaitOptions } from '../base/wait-for.js';
+import type { Logger } from '../base/logger.js';
+import { waitFor, type WaitOptions } from '../base/wait-for.js';
 import type { Contact, PresenceStatus } from '../linklocal/contact.js';
 import type { RoomAddress } from '../linklocal/room-advertiser.js';
-import { AsyncQueue } from '../base/async-queue.js';
+import { FlowControlledSender } from './flow-controlled-sender.js';
+import type { GroupLink } from './group-link.js';
 import type { HistoryEntry } from './history-store.js';
+import { systemRoomClock } from './room-clock.js';
+import { RoomCore } from './room-core.js';
 import { RoomError } from './room-error.js';
+import type { GroupId, RoomOutput, SendResult } from './room-output.js';
 import type { RoomControl, RoomSetup, SendOptions } from './room-setup.js';
-import { sameGroup } from './room-merge.js';
-import { buildChatState, buildRoomText, buildTopic, type ChatState, type ReplyReference } from './room-stanzas.js';
-import { DEFAULT_WAIT_MS, RoomMachinery } from './room-machinery.js';
-import type { LeaveReason, RoomMessage, TopicChange } from './room-types.js';
+import type { ChatState, ReplyReference } from './room-stanzas.js';
+import type { LeaveReason, RoomEvents, RoomMember, RoomMessage, RoomState, TopicChange } from './room-types.js';
 
 export type { InvitationSender, RoomAdvertising, RoomControl, RoomListing, RoomSettings, RoomSetup, SendOptions } from './room-setup.js';
 /** Default timeout 60 000 ms. */
 export type { WaitOptions } from '../base/wait-for.js';
 
+export const DEFAULT_WAIT_MS = 60_000;
+const STREAM_XML = 0;
 const controls = new WeakMap<Room, RoomControl>();
 
 /** @internal The Clique's handle on a room it made. */
@@ -24,9 +33,17 @@ export function roomControl(room: Room): RoomControl {
   return control;
 }
 
+/** A group the room is in or leaving: its link and the queue in front of it. */
+interface GroupSocket {
+  link: GroupLink;
+  sender: FlowControlledSender;
+}
+
 /**
  * One Clique room we are in: an rMulticast group whose stream 0 carries
- * salut's XML (spec §3-§4). Get one from `clique.join()`.
+ * salut's XML (spec §3-§4). Get one from `clique.join()`. The protocol lives
+ * in RoomCore (room-core.ts); this shell gives it sockets, mDNS, a clock,
+ * the history, and turns its outputs into events, promises and iterators.
  *
  *   const room = await clique.join('lunch', { nick: 'Alice' });
  *   room.on('message', (m) => console.log(`<${m.senderName}> ${m.text}`));
@@ -37,20 +54,111 @@ export function roomControl(room: Room): RoomControl {
  *   for await (const m of room) { ... }        // until the room is left
  *   await room.leave();                        // BYE, then the advertisement is withdrawn
  */
-export class Room extends RoomMachinery implements AsyncIterable<RoomMessage> {
+export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<RoomMessage> {
+  readonly name: string;
+  /** Our name in the room (the rMulticast name and the `from` of everything we send). */
+  readonly selfName: string;
+
+  private readonly core: RoomCore;
+  private readonly setup: RoomSetup;
+  private readonly logger: Logger;
+  private readonly sockets = new Map<GroupId, GroupSocket>();
+  private readonly waiting = new Map<number, Deferred<SendResult>>();
+  private readonly readers = new Set<AsyncQueue<RoomMessage>>();
+  /** Groups we moved away from, still saying BYE. */
+  private readonly departures = new Set<Promise<void>>();
+  /** Fires whenever the core produced output (flush() looks again then). */
+  private readonly progress = new EventEmitter().setMaxListeners(0);
+  private readonly connectedSignal = deferred<void>();
+  private readonly readySignal = deferred<void>();
+  private readonly finished = deferred<void>();
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt: number | undefined;
+  /** Outputs are being carried out: an input arriving meanwhile (a send completing) leaves its outputs to that loop, in order. */
+  private running = false;
+  private leaving: Promise<void> | undefined;
+
   /** @internal Use `clique.join()`. */
   constructor(setup: RoomSetup) {
-    super(setup);
+    super();
+    this.setup = setup;
+    this.name = setup.name;
+    this.selfName = setup.selfName;
+    this.logger = setup.logger.child(`room:${setup.name}`);
+    const listing = setup.listing;
+    const contacts = setup.contacts;
+    this.core = new RoomCore({
+      name: setup.name,
+      selfName: setup.selfName,
+      address: setup.address,
+      port: setup.port,
+      creator: setup.creator,
+      advertises: setup.advertising !== undefined,
+      mayMove: setup.byName === true && listing !== undefined && setup.openGroup !== undefined,
+      listed: () => listing?.get(setup.name),
+      contacts: contacts === undefined ? undefined : (name) => contacts.get(name),
+      settings: setup.settings,
+      time: setup.clock ?? systemRoomClock,
+      logger: this.logger,
+    });
+    // Nobody may be awaiting these when the room closes early; that must not be an unhandled rejection.
+    this.connectedSignal.promise.catch(() => undefined);
+    this.readySignal.promise.catch(() => undefined);
     controls.set(this, {
       close: (reason) => this.close(reason),
-      listingChanged: () => this.listingChanged(),
-      advertisementLost: (room) => this.advertisementLost(room),
-      contactChanged: (name, previous) => this.contactChanged(name, previous),
+      listingChanged: () => this.input(() => this.core.listingChanged()),
+      advertisementLost: (room) => this.input(() => this.core.advertisementLost(room)),
+      contactChanged: (name, previous) => this.input(() => this.core.contactChanged(name, previous)),
     });
+    this.attach(this.core.groupId, setup.group);
   }
 
-  protected closed(): void {
-    this.setup.onClosed(this);
+  get state(): RoomState {
+    return this.core.state;
+  }
+
+  /** The room's multicast group (what invitations carry); changes when the room moves ('moved'). */
+  get address(): string {
+    return this.core.address;
+  }
+
+  get port(): number {
+    return this.core.port;
+  }
+
+  /** We created the group we are in (a new random one); false after a move. */
+  get creator(): boolean {
+    return this.core.creator;
+  }
+
+  /** True once we are a member (messages flow). */
+  get joined(): boolean {
+    return this.core.state === 'joined';
+  }
+
+  /** Everyone in the room, ourselves first once we are a member; others sorted by name. */
+  get members(): RoomMember[] {
+    return this.core.members;
+  }
+
+  /** A member by name (ourselves included). */
+  member(name: string): RoomMember | undefined {
+    return this.core.member(name);
+  }
+
+  /** The current topic, if anyone set one since we joined (or re-announced it to us). */
+  get topic(): TopicChange | undefined {
+    return this.core.topic;
+  }
+
+  /** Where to find the room, as advertised and as invitations carry it. */
+  get roomAddress(): RoomAddress {
+    return this.core.roomAddress;
+  }
+
+  /** Counters for diagnostics and tests. */
+  get stats(): { received: number; rejected: number; sent: number; moves: number } {
+    return this.core.stats;
   }
 
   /** Resolves once rMulticast has chosen our sender id (join() already waited for it). */
@@ -70,7 +178,18 @@ export class Room extends RoomMachinery implements AsyncIterable<RoomMessage> {
    *   await room.waitForMembers(1, { timeoutMs: 10_000 });
    */
   waitForMembers(count = 1, options: WaitOptions = {}): Promise<void> {
-    return this.waitUntil(() => this.roster.size >= count, ['member-joined'], options, () => `fewer than ${count} other members after`);
+    if (this.core.roster.size >= count) return Promise.resolve();
+    if (this.core.state === 'left') return Promise.reject(new RoomError('not-joined', `room ${JSON.stringify(this.name)} was left`));
+    const timeoutMs = options.timeoutMs ?? DEFAULT_WAIT_MS;
+    return waitFor<true>({
+      emitter: this,
+      events: ['member-joined'],
+      check: () => (this.core.roster.size >= count ? true : undefined),
+      failOn: { left: () => new RoomError('not-joined', `room ${JSON.stringify(this.name)} was left while waiting`) },
+      timeoutMs,
+      timeoutError: () => new RoomError('timeout', `fewer than ${count} other members after ${timeoutMs} ms in room ${JSON.stringify(this.name)}`),
+      ...(options.signal !== undefined ? { signal: options.signal } : {}),
+    }).then(() => undefined);
   }
 
   /**
@@ -81,29 +200,8 @@ export class Room extends RoomMachinery implements AsyncIterable<RoomMessage> {
    * Rejects with RoomError ('not-joined', 'too-large', 'queue-full', 'send-failed', 'bad-argument').
    */
   async send(text: string, options: SendOptions = {}): Promise<RoomMessage> {
-    if (typeof text !== 'string' || text === '') throw new RoomError('bad-argument', 'message text must be a non-empty string');
-    const kind = options.kind ?? 'normal';
-    if (kind !== 'normal' && kind !== 'action' && kind !== 'notice') throw new RoomError('bad-argument', `unknown message kind ${JSON.stringify(kind)}`);
     const replyTo = replyReference(options.replyTo);
-    const id = this.clock.newId();
-    const stanza = buildRoomText({ from: this.selfName, room: this.name, kind, text, id, ...(replyTo !== undefined ? { replyTo } : {}) });
-    await this.sendStanza(stanza, 'message', true);
-    this.sentTyping = 'active';
-    const message: RoomMessage = {
-      room: this.name,
-      id,
-      sender: this.selfName,
-      senderName: this.roster.me().displayName,
-      kind,
-      text,
-      time: new Date(this.clock.now()),
-      outgoing: true,
-      replyTo,
-      stanza,
-      extensions: [],
-    };
-    this.store({ id, sender: this.selfName, senderName: message.senderName, kind, text, time: message.time, outgoing: true, ...(replyTo !== undefined ? { replyTo: replyTo.id } : {}) });
-    return message;
+    return (await this.request(() => this.core.sendText(text, options.kind ?? 'normal', replyTo))) as RoomMessage;
   }
 
   /** `/me TEXT`. */
@@ -121,13 +219,7 @@ export class Room extends RoomMachinery implements AsyncIterable<RoomMessage> {
    * which salut peers ignore (§4.4). Newcomers get it re-announced.
    */
   async setTopic(topic: string): Promise<TopicChange> {
-    if (typeof topic !== 'string') throw new RoomError('bad-argument', 'topic must be a string');
-    const id = this.clock.newId();
-    await this.sendStanza(buildTopic({ from: this.selfName, room: this.name, topic, id }), 'topic');
-    const change: TopicChange = { room: this.name, topic, setBy: this.selfName, setAt: new Date(this.clock.now()), announcedBy: this.selfName, replay: false, id };
-    this.currentTopic = change;
-    this.store({ id, sender: this.selfName, senderName: this.roster.me().displayName, kind: 'topic', text: topic, time: change.setAt, outgoing: true });
-    return { ...change };
+    return (await this.request(() => this.core.setTopic(topic))) as TopicChange;
   }
 
   /**
@@ -136,22 +228,17 @@ export class Room extends RoomMachinery implements AsyncIterable<RoomMessage> {
    * a text message implies 'active'.
    */
   async setTyping(state: ChatState): Promise<void> {
-    if (state === this.sentTyping) return;
-    this.sentTyping = state;
-    await this.sendStanza(buildChatState({ from: this.selfName, room: this.name, state }), 'chat-state');
+    await this.request(() => this.core.setTyping(state));
   }
 
   /** Announces our status (and nick) in the room with a body-less `<presence>`; newcomers get it too. */
   async setStatus(status: PresenceStatus, message?: string): Promise<void> {
-    this.roster.self.status = status;
-    this.roster.self.statusMessage = message === '' ? undefined : message;
-    if (this.roomState === 'joined') await this.announceStatus();
+    await this.request(() => this.core.setStatus(status, message));
   }
 
   /** Sets (or with undefined, removes) our nick in this room and announces it. */
   async setNick(nick: string | undefined): Promise<void> {
-    this.roster.self.nick = nick === '' ? undefined : nick;
-    if (this.roomState === 'joined') await this.announceStatus();
+    await this.request(() => this.core.setNick(nick));
   }
 
   /**
@@ -184,7 +271,7 @@ export class Room extends RoomMachinery implements AsyncIterable<RoomMessage> {
       () => new RoomError('backlog-overflow', `a messages() reader fell more than ${this.setup.settings.maxBufferedMessages} messages behind`),
       () => this.readers.delete(queue),
     );
-    if (this.roomState === 'left') queue.end();
+    if (this.core.state === 'left') queue.end();
     else this.readers.add(queue);
     return queue;
   }
@@ -195,27 +282,33 @@ export class Room extends RoomMachinery implements AsyncIterable<RoomMessage> {
 
   /**
    * Resolves once every message sent so far has been handed to rMulticast
-   * (sends may wait for the flow-control window). rMulticast then repairs it
-   * for members that missed it, also during the BYEs of `leave()`.
-   * With `acknowledged: true`, waits until every member has acknowledged all
-   * our packets; acknowledgements ride on the members' own next packets, so
-   * in a quiet room that can take minutes. Rejects with RoomError 'timeout'
-   * (default 60 s).
+   * (sends may wait for membership and the flow-control window). rMulticast
+   * then repairs it for members that missed it, also during the BYEs of
+   * `leave()`. With `acknowledged: true`, waits until every member has
+   * acknowledged all our packets; acknowledgements ride on the members' own
+   * next packets, so in a quiet room that can take minutes. Rejects with
+   * RoomError 'timeout' (default 60 s).
    */
   async flush(options: { acknowledged?: boolean; timeoutMs?: number } = {}): Promise<void> {
     const timeoutMs = options.timeoutMs ?? DEFAULT_WAIT_MS;
-    const deadline = this.clock.now() + timeoutMs;
-    // A move hands what was queued to the next group's sender: follow it there.
-    for (;;) {
-      const sender = this.sender;
-      await sender.whenIdle({ acknowledged: options.acknowledged ?? false, timeoutMs: Math.max(0, deadline - this.clock.now()) });
-      if (sender === this.sender || this.leaving !== undefined || this.roomState === 'left') return;
-    }
+    const clock = this.setup.clock ?? systemRoomClock;
+    const deadline = clock.now() + timeoutMs;
+    const handed = (): true | undefined => (this.core.queued === 0 || this.core.closing() ? true : undefined);
+    await waitFor({
+      emitter: this.progress,
+      events: ['progress'],
+      check: handed,
+      timeoutMs,
+      timeoutError: () => new RoomError('timeout', `after ${timeoutMs} ms, ${this.core.queued} messages are still waiting in room ${JSON.stringify(this.name)}`),
+    });
+    const socket = this.sockets.get(this.core.groupId);
+    if (socket === undefined || this.core.closing()) return;
+    await socket.sender.whenIdle({ acknowledged: options.acknowledged ?? false, timeoutMs: Math.max(0, deadline - clock.now()) });
   }
 
   /** Our packets not yet acknowledged by every member (flow control holds sends when this nears the window). */
   get unacknowledgedPackets(): number {
-    return this.sender.unacknowledged;
+    return this.sockets.get(this.core.groupId)?.link.unacknowledged ?? 0;
   }
 
   /**
@@ -226,39 +319,249 @@ export class Room extends RoomMachinery implements AsyncIterable<RoomMessage> {
     return this.close('left');
   }
 
+  // ------------------------------------------------------------ the shell
+
   private close(reason: LeaveReason): Promise<void> {
-    this.leaving ??= (async () => {
-      this.roomState = 'leaving';
-      this.clearJoinTimer();
-      this.sender.close(new RoomError('not-joined', `room ${JSON.stringify(this.name)} is being left`));
-      try {
-        await this.driver.leave();
-      } catch (error) {
-        this.logger.warn('leaving the group failed', { error: errorText(error) });
-      }
-      await this.withdraw();
-      await Promise.all(this.departures);
-      this.finish(reason);
+    if (this.core.state === 'left') return Promise.resolve();
+    this.leaving ??= (() => {
+      this.input(() => this.core.leave(reason));
+      return this.finished.promise;
     })();
     return this.leaving;
   }
 
-  private listingChanged(): void {
-    this.guard('room list', () => this.considerMerge());
+  /** A user request: the core queues it (or refuses at once); the promise settles with its ticket. */
+  private request(submit: () => number | undefined): Promise<SendResult> {
+    let ticket: number | undefined;
+    try {
+      this.input(() => {
+        ticket = submit();
+      });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (ticket === undefined) return Promise.resolve(undefined);
+    // Settled in the same drain (a member with room in the window): already in `waiting`.
+    const waiting = this.waiting.get(ticket) ?? this.wait(ticket);
+    return waiting.promise;
   }
 
-  /** Another host holds the room's name with other data: our advertisement of `room` was refused. */
-  private advertisementLost(room: RoomAddress): void {
-    if (room.name !== this.name || !sameGroup(room, this.group)) return;
-    if (this.advertState === 'probing') this.advertState = 'lost-probing';
-    else if (this.advertState === 'advertised') this.advertState = 'lost-established';
-    this.guard('advertising conflict', () => this.considerMerge());
+  private wait(ticket: number): Deferred<SendResult> {
+    const waiting = deferred<SendResult>();
+    this.waiting.set(ticket, waiting);
+    return waiting;
   }
 
-  private contactChanged(name: string, previous: Contact | undefined): void {
-    if (name === this.selfName) return;
-    const change = this.roster.contactChanged(name, previous);
-    if (change !== undefined) this.safeEmit('member-updated', ...change);
+  /** Runs one input of the core, then carries out what it asked for. Nothing it throws reaches a socket callback, except a request's refusal. */
+  private input(body: () => void): void {
+    body();
+    this.run();
+  }
+
+  /** Group events count for the core only while that group is its own (it checks the id). */
+  private attach(id: GroupId, link: GroupLink): void {
+    this.sockets.set(id, { link, sender: new FlowControlledSender(link) });
+    this.listen(id, link);
+  }
+
+  private listen(id: GroupId, link: GroupLink): void {
+    const guarded = (what: string, body: () => void): void => {
+      try {
+        this.input(body);
+      } catch (error) {
+        this.logger.error(`handling ${what} failed`, { error: errorText(error) });
+      }
+    };
+    link.on('connected', () => guarded('connected', () => this.core.groupConnected(id)));
+    link.on('members-joined', (names) => guarded('members-joined', () => this.core.membersJoined(id, names)));
+    link.on('members-lost', (names) => guarded('members-lost', () => this.core.membersLost(id, names)));
+    link.on('message', (message) => guarded('message', () => this.core.received(id, message)));
+    link.on('disconnected', () => guarded('disconnected', () => this.core.groupDisconnected(id)));
+    link.on('reset', (reason, detail) => guarded('reset', () => this.core.groupReset(id, reason, detail)));
+    link.on('spoof-suspected', (suspect) => guarded('spoof-suspected', () => this.core.spoofSuspected(id, suspect)));
+    link.on('error', (error) => guarded('error', () => this.core.groupError(id, error)));
+    if (link.state === 'connected') guarded('connected', () => this.core.groupConnected(id));
+  }
+
+  private run(): void {
+    if (this.running) return;
+    this.running = true;
+    try {
+      for (;;) {
+        const outputs = this.core.drain();
+        if (outputs.length === 0) break;
+        for (const output of outputs) this.perform(output);
+      }
+    } finally {
+      this.running = false;
+    }
+    this.schedule();
+    this.progress.emit('progress');
+  }
+
+  private perform(output: RoomOutput): void {
+    switch (output.type) {
+      case 'event':
+        if (output.name === 'message') this.toReaders(output.args[0]);
+        if (output.name === 'ready') this.readySignal.resolve();
+        emitSafely(this, this.logger, output.name, ...output.args);
+        return;
+      case 'transmit':
+        this.transmit(output.group, output.ticket, output.bytes);
+        return;
+      case 'settled': {
+        const waiting = this.waiting.get(output.ticket) ?? this.wait(output.ticket);
+        if (output.error === undefined) waiting.resolve(output.result);
+        else waiting.reject(output.error);
+        // A ticket settled before its request returned is picked up there; later ones are done with.
+        queueMicrotask(() => this.waiting.delete(output.ticket));
+        return;
+      }
+      case 'advertise':
+        this.advertise(output.group, output.room);
+        return;
+      case 'withdraw':
+        this.withdraw(output.group, output.name);
+        return;
+      case 'open-group':
+        this.openGroup(output.group, output.address, output.port);
+        return;
+      case 'leave-group':
+        this.leaveGroup(output.group, output.bye);
+        return;
+      case 'store':
+        this.store(output.entry, output.unlessLastTopic);
+        return;
+      case 'connected':
+        this.connectedSignal.resolve();
+        return;
+      case 'error':
+        if (this.listenerCount('error') > 0) emitSafely(this, this.logger, 'error', output.error);
+        return;
+      case 'closed':
+        this.closed();
+        return;
+    }
+  }
+
+  private transmit(group: GroupId, ticket: number, bytes: Uint8Array): void {
+    const socket = this.sockets.get(group);
+    if (socket === undefined) {
+      this.input(() => this.core.transmitFailed(ticket, group, new RoomError('not-joined', 'that group is gone')));
+      return;
+    }
+    socket.sender.send(STREAM_XML, bytes, (error) => {
+      this.input(() => (error === undefined ? this.core.transmitted(ticket, group) : this.core.transmitFailed(ticket, group, error)));
+    });
+  }
+
+  private advertise(group: GroupId, room: RoomAddress): void {
+    const advertising = this.setup.advertising;
+    if (advertising === undefined) return;
+    advertising.advertise(room).then(
+      (result) => this.input(() => this.core.advertiseSettled(group, result)),
+      (error: unknown) => this.input(() => this.core.advertiseSettled(group, error instanceof Error ? error : new Error(errorText(error)))),
+    );
+  }
+
+  private withdraw(group: GroupId, name: string): void {
+    const advertising = this.setup.advertising;
+    if (advertising === undefined) return;
+    advertising
+      .withdraw(name)
+      .catch((error: unknown) => this.logger.debug('withdrawing the advertisement failed', { error: errorText(error) }))
+      .finally(() => this.input(() => this.core.withdrawn(group)));
+  }
+
+  private openGroup(group: GroupId, address: string, port: number): void {
+    const openGroup = this.setup.openGroup;
+    if (openGroup === undefined) return;
+    openGroup(address, port).then(
+      (opened) => {
+        this.sockets.set(group, { link: opened.group, sender: new FlowControlledSender(opened.group) });
+        this.input(() => this.core.groupOpened(group, opened.address, opened.port));
+        // Only now is it the room's group: a 'connected' it already had counts.
+        this.listen(group, opened.group);
+      },
+      (error: unknown) => this.input(() => this.core.groupOpenFailed(group, error)),
+    );
+  }
+
+  private leaveGroup(group: GroupId, bye: boolean): void {
+    const socket = this.sockets.get(group);
+    if (socket === undefined) {
+      if (bye) this.input(() => this.core.groupLeft(group));
+      return;
+    }
+    this.sockets.delete(group);
+    socket.sender.close(new RoomError('not-joined', `room ${JSON.stringify(this.name)} left that group`));
+    if (!bye) {
+      void socket.link.close();
+      return;
+    }
+    const others = [...this.departures];
+    const departure = socket.link
+      .leave()
+      .catch((error: unknown) => this.logger.warn('leaving the group failed', { error: errorText(error) }))
+      .then(() => Promise.all(others))
+      .then(() => this.input(() => this.core.groupLeft(group)));
+    this.departures.add(departure);
+    void departure.finally(() => this.departures.delete(departure));
+  }
+
+  private store(entry: Omit<HistoryEntry, 'room'>, unlessLastTopic: string | undefined): void {
+    const history = this.setup.history;
+    if (history === undefined) return;
+    try {
+      if (unlessLastTopic !== undefined && history.lastTopic(this.name)?.text === unlessLastTopic) return;
+      history.add({ room: this.name, ...entry });
+    } catch (error) {
+      this.reportError(error instanceof RoomError ? error : new RoomError('history-failed', errorText(error), { cause: error }));
+    }
+  }
+
+  private toReaders(message: RoomMessage): void {
+    for (const reader of [...this.readers]) {
+      if (!reader.push(message)) this.reportError(new RoomError('backlog-overflow', 'a messages() reader fell too far behind and was ended'));
+    }
+  }
+
+  private reportError(error: RoomError): void {
+    this.logger.warn(error.message, { code: error.code });
+    if (this.listenerCount('error') > 0) emitSafely(this, this.logger, 'error', error);
+  }
+
+  private closed(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    for (const socket of this.sockets.values()) {
+      socket.sender.close(new RoomError('not-joined', `room ${JSON.stringify(this.name)} was left`));
+      void socket.link.close();
+    }
+    this.sockets.clear();
+    const error = new RoomError('not-joined', `room ${JSON.stringify(this.name)} was left before it was ready`);
+    this.connectedSignal.reject(error);
+    this.readySignal.reject(error);
+    for (const reader of [...this.readers]) reader.end();
+    this.readers.clear();
+    this.setup.onClosed(this);
+    this.finished.resolve();
+  }
+
+  /** One timer, for the core's next deadline (the join wait). */
+  private schedule(): void {
+    const at = this.core.nextDeadline();
+    if (at === this.timerAt) return;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = at;
+    if (at === undefined) return;
+    const clock = this.setup.clock ?? systemRoomClock;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.timerAt = undefined;
+      this.input(() => this.core.tick(clock.now()));
+    }, Math.max(0, at - clock.now()));
   }
 }
 

@@ -100,31 +100,29 @@ describe('RecentIds', () => {
 });
 
 describe('FlowControlledSender', () => {
-  it('sends in order, holds sends while the window is full or sending is not allowed, fails fast when the queue is full', async () => {
+  it('sends in order, holds sends while the window is full, reports a refusal and fails what waits when closed', async () => {
     const driver = new FakeDriver();
-    let allowed = false;
     let unacked = 0;
-    const sender = new FlowControlledSender(asDriver(driver), 3, () => allowed, 4);
+    const sender = new FlowControlledSender(asDriver(driver), 4);
     Object.defineProperty(sender, 'unacknowledged', { get: () => unacked });
-    const sends = [1, 2, 3].map((n) => sender.send(0, Uint8Array.of(n)));
-    await expect(sender.send(0, Uint8Array.of(9))).rejects.toMatchObject({ code: 'queue-full' });
-    await new Promise((r) => setTimeout(r, 30));
-    expect(driver.sent).toHaveLength(0); // not allowed yet
-    allowed = true;
+    const send = (n: number): Promise<void> =>
+      new Promise((resolve, reject) => sender.send(0, Uint8Array.of(n), (error) => (error === undefined ? resolve() : reject(error))));
     unacked = 4; // window full
+    const sends = [1, 2, 3].map(send);
     await new Promise((r) => setTimeout(r, 30));
     expect(driver.sent).toHaveLength(0);
     unacked = 0;
     await Promise.all(sends);
     expect(driver.sent.map((d) => d[0])).toEqual([1, 2, 3]);
     driver.refuse = true;
-    await expect(sender.send(0, Uint8Array.of(4))).rejects.toMatchObject({ code: 'send-failed' });
+    await expect(send(4)).rejects.toMatchObject({ code: 'send-failed' });
     driver.refuse = false;
-    allowed = false;
-    const pending = sender.send(0, Uint8Array.of(5));
+    unacked = 4;
+    const pending = send(5);
     sender.close(new RoomError('not-joined', 'bye'));
     await expect(pending).rejects.toMatchObject({ code: 'not-joined' });
-    await expect(sender.send(0, Uint8Array.of(6))).rejects.toMatchObject({ code: 'not-joined' });
+    await expect(send(6)).rejects.toMatchObject({ code: 'not-joined' });
+    expect(driver.sent.map((d) => d[0])).toEqual([1, 2, 3]);
   });
 });
 

@@ -1,0 +1,110 @@
+import { RoomError } from './room-error.js';
+import type { SendResult } from './room-output.js';
+import type { UnheardLine } from './unheard-lines.js';
+
+/**
+ * One stanza on its way out. The room hands it to the group it is a member
+ * of; the shell reports back the moment rMulticast took it (or refused it).
+ */
+export interface OutgoingStanza {
+  ticket: number;
+  bytes: Uint8Array;
+  /** What it is, for logs ('message', 'topic', 'status', ...). */
+  what: string;
+  /** The group it was handed to; undefined while it waits for one. */
+  handedTo: number | undefined;
+  /** Said while alone in the group: a move sends it again in the next one. */
+  unheard: UnheardLine | undefined;
+  /** A line said alone, sent again after a move (not a send of its own). */
+  resend: boolean;
+  /** Someone waits for its outcome (not so for re-sends and the room's own announcements). */
+  awaited: boolean;
+  /** Runs once rMulticast took it: what the waiting caller gets. */
+  onSent: (() => SendResult) | undefined;
+}
+
+/**
+ * The room's outgoing stanzas in order: waiting for membership, handed to a
+ * group, or done. Keeping them here rather than in a socket-side queue is what
+ * lets a move carry them, unsent, into the next group, in their order.
+ */
+export class RoomOutbox {
+  private readonly waiting: OutgoingStanza[] = [];
+  private readonly handed = new Map<number, OutgoingStanza>();
+  private nextTicket = 1;
+
+  constructor(private readonly maxQueued: number) {}
+
+  /** Stanzas not yet taken by rMulticast. */
+  get size(): number {
+    return this.waiting.length + this.handed.size;
+  }
+
+  /** Queues a stanza; throws RoomError 'queue-full' when too many wait. */
+  add(bytes: Uint8Array, what: string, options: { unheard: UnheardLine | undefined; awaited: boolean; onSent: (() => SendResult) | undefined }): OutgoingStanza {
+    if (this.size >= this.maxQueued) {
+      throw new RoomError('queue-full', `${this.size} messages are already waiting for the flow-control window`);
+    }
+    const stanza: OutgoingStanza = { ticket: this.nextTicket++, bytes, what, handedTo: undefined, resend: false, ...options };
+    this.waiting.push(stanza);
+    return stanza;
+  }
+
+  /** Everything waiting, now handed to `group` (in order). */
+  handAll(group: number): OutgoingStanza[] {
+    const out = this.waiting.splice(0);
+    for (const stanza of out) {
+      stanza.handedTo = group;
+      this.handed.set(stanza.ticket, stanza);
+    }
+    return out;
+  }
+
+  /** rMulticast took or refused `ticket`; undefined if it is no longer ours (moved or failed already). */
+  settle(ticket: number, group: number): OutgoingStanza | undefined {
+    const stanza = this.handed.get(ticket);
+    if (stanza === undefined || stanza.handedTo !== group) return undefined;
+    this.handed.delete(ticket);
+    return stanza;
+  }
+
+  /**
+   * The room moved: what the old group did not take waits for the new one,
+   * after `resends` (the lines said alone that it did take), all in the order
+   * they were said. Returns the re-sends queued.
+   */
+  requeueAfter(resends: UnheardLine[]): OutgoingStanza[] {
+    const pending = new Set<UnheardLine>();
+    const carried = [...this.handed.values(), ...this.waiting.splice(0)].sort((a, b) => a.ticket - b.ticket);
+    this.handed.clear();
+    for (const stanza of carried) {
+      stanza.handedTo = undefined;
+      if (stanza.unheard !== undefined) pending.add(stanza.unheard);
+    }
+    const queued: OutgoingStanza[] = [];
+    for (const line of resends) {
+      // A line still on its way goes out once, in its place among the others.
+      if (pending.has(line)) continue;
+      const stanza: OutgoingStanza = {
+        ticket: this.nextTicket++,
+        bytes: line.bytes,
+        what: 'message (said alone, re-sent)',
+        handedTo: undefined,
+        unheard: undefined,
+        resend: true,
+        awaited: false,
+        onSent: undefined,
+      };
+      queued.push(stanza);
+    }
+    this.waiting.push(...queued, ...carried);
+    return queued;
+  }
+
+  /** Everything not yet taken, removed (the room is being left). */
+  drop(): OutgoingStanza[] {
+    const out = [...this.handed.values(), ...this.waiting.splice(0)];
+    this.handed.clear();
+    return out;
+  }
+}
