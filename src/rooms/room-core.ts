@@ -5,25 +5,22 @@ import type { Contact, PresenceStatus } from '../linklocal/contact.js';
 import type { AdvertiseResult, RoomAddress } from '../linklocal/room-advertiser.js';
 import { serializeStanzaDocument } from '../xml/stanza-document.js';
 import type { XmlElement } from '../xml/xml-element.js';
-import type { XmlLimits } from '../xml/xml-limits.js';
 import type { TextMessageKind } from '../xml/stanzas.js';
 import type { GroupMessage } from './group-link.js';
 import type { HistoryEntry } from './history-store.js';
-import { RecentIds } from './recent-ids.js';
 import type { RoomClock } from './room-clock.js';
 import { RoomError } from './room-error.js';
-import { readInbound } from './room-inbound.js';
-import { groupKey, mergeDecision, sameGroup, type AdvertState, type GroupAddress } from './room-merge.js';
+import { messageEntry, RoomInbound } from './room-inbound.js';
+import { groupKey, mergeDecision, sameGroup, type GroupAddress } from './room-merge.js';
+import { RoomAdvertisement } from './room-advertisement.js';
 import { RoomOutbox, type OutgoingStanza } from './room-outbox.js';
 import type { GroupId, RoomEventOutput, RoomOutput, SendResult } from './room-output.js';
 import { Roster, type ContactLookup } from './room-roster.js';
 import type { RoomSettings } from './room-setup.js';
-import { buildChatState, buildMemberStatus, buildRoomText, buildTopic, unknownChildren, type ChatState, type ReplyReference, type RoomStanza } from './room-stanzas.js';
-import { mustReannounce, receivedTopic } from './room-topic.js';
+import { buildChatState, buildMemberStatus, buildRoomText, buildTopic, type ChatState, type ReplyReference } from './room-stanzas.js';
+import { mustReannounce } from './room-topic.js';
 import type { LeaveReason, RoomMember, RoomMessage, RoomState, TopicChange } from './room-types.js';
 import { UnheardLines } from './unheard-lines.js';
-
-const STREAM_XML = 0;
 
 export interface RoomCoreSetup {
   name: string;
@@ -46,9 +43,6 @@ export interface RoomCoreSetup {
   logger: Logger;
 }
 
-/** Where a group of ours stands on mDNS, as far as withdrawing it goes. */
-type Advertising = 'none' | 'pending' | 'withdrawing' | AdvertiseResult | 'failed';
-
 /** A group the room is in (a move replaces it). */
 interface CurrentGroup {
   id: GroupId;
@@ -61,7 +55,6 @@ interface CurrentGroup {
   connected: boolean;
   /** We count as a member: sends go out (before, they would reach nobody). */
   member: boolean;
-  advertising: Advertising;
 }
 
 interface Move {
@@ -87,7 +80,7 @@ export class RoomCore {
   private roomState: RoomState = 'connecting';
   private group: CurrentGroup;
   private nextGroupId = 1;
-  private advertState: AdvertState = 'off';
+  private readonly advert: RoomAdvertisement;
   private move: Move | undefined;
   private leaveReason: LeaveReason | undefined;
   private joinDeadline: number | undefined;
@@ -96,10 +89,7 @@ export class RoomCore {
   private readonly unreachable = new Set<string>();
   private readonly unheard = new UnheardLines();
   private readonly outbox: RoomOutbox;
-  private readonly recentIds = new RecentIds();
-  private readonly xmlLimits: Partial<XmlLimits>;
-  /** Run once the current group's advertisement is withdrawn (or was never held). */
-  private afterWithdraw: Array<() => void> = [];
+  private readonly inbound: RoomInbound;
   private outputs: RoomOutput[] = [];
 
   constructor(private readonly setup: RoomCoreSetup) {
@@ -107,10 +97,29 @@ export class RoomCore {
     this.selfName = setup.selfName;
     this.group = this.newGroup(setup.address, setup.port, setup.creator, undefined);
     this.outbox = new RoomOutbox(setup.settings.maxQueuedSends);
-    this.xmlLimits = { maxStanzaBytes: setup.settings.maxStanzaBytes };
+    this.advert = new RoomAdvertisement(setup.advertises);
     this.roster = new Roster(
       { name: setup.selfName, nick: setup.settings.nick, status: setup.settings.status, statusMessage: setup.settings.statusMessage },
       setup.contacts,
+    );
+    const core = this;
+    this.inbound = new RoomInbound(
+      {
+        name: setup.name,
+        roster: this.roster,
+        time: setup.time,
+        logger: setup.logger,
+        stats: this.stats,
+        get topic() {
+          return core.currentTopic;
+        },
+        set topic(topic) {
+          core.currentTopic = topic;
+        },
+        member: (name) => this.member(name),
+        output: (output) => this.outputs.push(output),
+      },
+      { maxStanzaBytes: setup.settings.maxStanzaBytes },
     );
   }
 
@@ -209,7 +218,7 @@ export class RoomCore {
           stanza,
           extensions: [],
         };
-        this.store({ id, sender: this.selfName, senderName: message.senderName, kind, text, time: message.time, outgoing: true, ...(replyTo !== undefined ? { replyTo: replyTo.id } : {}) });
+        this.store(messageEntry(message));
         return message;
       },
     });
@@ -304,40 +313,8 @@ export class RoomCore {
   }
 
   received(id: GroupId, message: GroupMessage): void {
-    if (id !== this.group.id) return;
-    if (message.streamId !== STREAM_XML) {
-      // Streams 1..65535 are D-Bus tube data (§7.4); we offer and accept no tubes.
-      this.setup.logger.debug('ignoring data on a tube stream', { sender: message.sender, streamId: message.streamId, bytes: message.data.length });
-      return;
-    }
-    if (this.roomState === 'left') return;
-    this.stats.received++;
-    const sender = message.sender;
-    const inbound = readInbound(message.data, this.name, sender, this.xmlLimits);
-    if ('refused' in inbound) {
-      this.reject(inbound.refused, sender);
-      return;
-    }
-    const { stanza, read } = inbound;
-    this.setup.logger.debug('received', { stanza: stanza.name, kind: read.type, sender });
-    switch (read.type) {
-      case 'text':
-        this.onText(sender, stanza, read);
-        return;
-      case 'topic':
-        this.onTopic(sender, read);
-        return;
-      case 'chat-state':
-        this.setMemberTyping(sender, read.state);
-        return;
-      case 'status': {
-        const change = this.roster.announce(sender, read);
-        if (change !== undefined) this.event({ type: 'event', name: 'member-updated', args: change });
-        return;
-      }
-      case 'ignored':
-        return;
-    }
+    if (id !== this.group.id || this.roomState === 'left') return;
+    this.inbound.received(message);
   }
 
   /** The group is gone without our asking (the socket closed). */
@@ -391,28 +368,15 @@ export class RoomCore {
   advertiseSettled(id: GroupId, result: AdvertiseResult | Error): void {
     const group = this.group;
     if (id !== group.id) return;
-    if (result instanceof Error) {
-      this.setup.logger.warn('cannot advertise the room', { error: errorText(result) });
-      group.advertising = 'failed';
-      if (this.advertState === 'probing') this.advertState = 'off';
-    } else {
-      group.advertising = result;
-      if (result === 'conflict') {
-        if (this.advertState === 'probing') this.advertState = 'lost-probing';
-        if (this.setup.mayMove) this.setup.logger.info('another group holds this room name on mDNS; we join it if we are alone', { room: this.name });
-        else this.setup.logger.warn('another room of this name is advertised with a different group; not advertising ours', { room: this.name });
-      } else if (this.advertState === 'probing') {
-        this.advertState = result === 'advertised' ? 'advertised' : 'withdrawn';
-      }
-    }
-    if (this.afterWithdraw.length > 0) this.withdrawThen(() => undefined);
+    if (result instanceof Error) this.setup.logger.warn('cannot advertise the room', { error: errorText(result) });
+    else if (result === 'conflict' && this.setup.mayMove) this.setup.logger.info('another group holds this room name on mDNS; we join it if we are alone', { room: this.name });
+    else if (result === 'conflict') this.setup.logger.warn('another room of this name is advertised with a different group; not advertising ours', { room: this.name });
+    if (this.advert.settled(result)) this.outputs.push({ type: 'withdraw', group: group.id, name: this.name });
     this.considerMerge();
   }
 
   withdrawn(id: GroupId): void {
-    if (id !== this.group.id || this.group.advertising !== 'withdrawing') return;
-    this.group.advertising = 'none';
-    for (const next of this.afterWithdraw.splice(0)) next();
+    if (id === this.group.id) this.advert.withdrawn();
   }
 
   /** The room list changed under our name. */
@@ -423,8 +387,7 @@ export class RoomCore {
   /** Another host holds the room's name with other data: our advertisement of `room` was refused. */
   advertisementLost(room: RoomAddress): void {
     if (room.name !== this.name || !sameGroup(room, this.group)) return;
-    if (this.advertState === 'probing') this.advertState = 'lost-probing';
-    else if (this.advertState === 'advertised') this.advertState = 'lost-established';
+    this.advert.lost();
     this.considerMerge();
   }
 
@@ -463,7 +426,7 @@ export class RoomCore {
   // ------------------------------------------------------------ membership
 
   private newGroup(address: string, port: number, creator: boolean, movedFrom: RoomAddress | undefined): CurrentGroup {
-    return { id: this.nextGroupId++, address, port, creator, movedFrom, connected: false, member: false, advertising: 'none' };
+    return { id: this.nextGroupId++, address, port, creator, movedFrom, connected: false, member: false };
   }
 
   private becomeMember(): void {
@@ -488,7 +451,7 @@ export class RoomCore {
     this.failQueued(new RoomError('not-joined', `room ${JSON.stringify(this.name)} was left`));
     this.roster.clear();
     this.unheard.clear();
-    this.afterWithdraw = [];
+    this.advert.clear();
     this.setup.logger.debug('left', { reason });
     this.outputs.push({ type: 'closed', reason });
     this.event({ type: 'event', name: 'left', args: [reason] });
@@ -497,35 +460,12 @@ export class RoomCore {
   // ------------------------------------------------------------ advertising
 
   private advertise(): void {
-    if (!this.setup.advertises) {
-      this.advertState = 'off';
-      return;
-    }
-    this.advertState = 'probing';
-    this.group.advertising = 'pending';
-    this.outputs.push({ type: 'advertise', group: this.group.id, room: this.roomAddress });
+    if (this.advert.start()) this.outputs.push({ type: 'advertise', group: this.group.id, room: this.roomAddress });
   }
 
-  /** Withdraws our advertisement once its announcement settled (a goodbye must not be overtaken by it), then `next`. */
+  /** Withdraws our advertisement (room-advertisement.ts has the order), then `next`. */
   private withdrawThen(next: () => void): void {
-    const group = this.group;
-    switch (group.advertising) {
-      case 'pending':
-        this.afterWithdraw.push(next);
-        return;
-      case 'withdrawing':
-        this.afterWithdraw.push(next);
-        return;
-      case 'advertised':
-        group.advertising = 'withdrawing';
-        this.afterWithdraw.push(next);
-        this.outputs.push({ type: 'withdraw', group: group.id, name: this.name });
-        return;
-      default:
-        group.advertising = 'none';
-        for (const waiting of this.afterWithdraw.splice(0)) waiting();
-        next();
-    }
+    if (this.advert.withdrawThen(next)) this.outputs.push({ type: 'withdraw', group: this.group.id, name: this.name });
   }
 
   // ------------------------------------------------------------ merging split rooms (room-merge.ts)
@@ -534,7 +474,7 @@ export class RoomCore {
   private considerMerge(): void {
     if (!this.setup.mayMove || this.move !== undefined || this.leaveReason !== undefined || this.roomState !== 'joined' || !this.group.member) return;
     const listed = this.setup.listed();
-    const decision = mergeDecision({ ours: this.group, listed, alone: this.roster.alone, advert: this.advertState });
+    const decision = mergeDecision({ ours: this.group, listed, alone: this.roster.alone, advert: this.advert.state });
     if (decision !== 'move' || listed === undefined || this.unreachable.has(groupKey(listed))) return;
     this.setup.logger.info('this room is also at another group and we are alone in ours: moving there', { from: groupKey(this.group), to: groupKey(listed) });
     const move: Move = { target: { address: listed.address, port: listed.port }, opening: undefined };
@@ -560,9 +500,9 @@ export class RoomCore {
     const old = this.group;
     const from: RoomAddress = { name: this.name, address: old.address, port: old.port };
     this.joinDeadline = undefined;
-    this.group = { id, address, port, creator: false, movedFrom: from, connected: false, member: false, advertising: 'none' };
+    this.group = { id, address, port, creator: false, movedFrom: from, connected: false, member: false };
     this.stats.moves++;
-    this.advertState = 'off';
+    this.advert.movedOn();
     // We are the newcomer there: the topic its members re-announce to us is the room's, not one we set alone.
     this.currentTopic = undefined;
     this.outbox.requeueAfter(this.unheard.take(this.setup.time.now()));
@@ -634,61 +574,8 @@ export class RoomCore {
     else this.setup.logger.debug(`${stanza.what} not sent`, { error: error.message });
   }
 
-  // ------------------------------------------------------------ receiving
-
-  private onText(sender: string, stanza: XmlElement, read: Extract<RoomStanza, { type: 'text' }>): void {
-    if (read.id !== undefined && !this.recentIds.add(sender, read.id)) {
-      this.reject(new RoomError('duplicate', `${sender} sent message id ${JSON.stringify(read.id)} again`), sender);
-      return;
-    }
-    const id = read.id ?? `local:${this.setup.time.newId()}`;
-    const message: RoomMessage = {
-      room: this.name,
-      id,
-      sender,
-      senderName: this.roster.displayName(sender),
-      kind: read.kind,
-      text: read.text,
-      time: new Date(this.setup.time.now()),
-      outgoing: false,
-      replyTo: read.replyTo,
-      stanza,
-      extensions: unknownChildren(stanza),
-    };
-    // A message ends the author's typing, whatever chat state it carries.
-    this.setMemberTyping(sender, read.chatState ?? 'active');
-    this.store({ id, sender, senderName: message.senderName, kind: read.kind, text: read.text, time: message.time, outgoing: false, ...(read.replyTo !== undefined ? { replyTo: read.replyTo.id } : {}) });
-    this.event({ type: 'event', name: 'message', args: [message] });
-  }
-
-  private onTopic(sender: string, read: Extract<RoomStanza, { type: 'topic' }>): void {
-    const change = receivedTopic(this.name, sender, read, this.currentTopic, { now: new Date(this.setup.time.now()), id: () => this.setup.time.newId() });
-    if (change === undefined) return;
-    this.currentTopic = change;
-    const setter = this.member(change.setBy);
-    this.outputs.push({
-      type: 'store',
-      entry: { id: change.id, sender: change.setBy, ...(setter !== undefined ? { senderName: setter.displayName } : {}), kind: 'topic', text: read.topic, time: change.setAt, outgoing: false },
-      // A topic re-announced to us is stored once, not on every rejoin.
-      ...(change.replay ? { unlessLastTopic: read.topic } : {}),
-    });
-    this.event({ type: 'event', name: 'topic', args: [{ ...change }] });
-  }
-
-  private setMemberTyping(sender: string, typing: ChatState): void {
-    if (this.roster.typing(sender, typing)) this.event({ type: 'event', name: 'typing', args: [{ room: this.name, member: sender, state: typing }] });
-  }
-
   private store(entry: Omit<HistoryEntry, 'room'>): void {
     this.outputs.push({ type: 'store', entry });
-  }
-
-  private reject(error: RoomError, sender: string): void {
-    this.stats.rejected++;
-    // Foreign rooms sharing our group are normal (§2.3): not worth a warning.
-    if (error.code === 'wrong-room') this.setup.logger.debug('stanza refused', { code: error.code, sender, error: error.message });
-    else this.setup.logger.warn('stanza refused', { code: error.code, sender, error: error.message });
-    this.event({ type: 'event', name: 'rejected', args: [error, sender] });
   }
 
   private reportError(error: CliqueError): void {

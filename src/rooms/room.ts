@@ -1,19 +1,16 @@
 import { EventEmitter } from 'node:events';
 import { AsyncQueue } from '../base/async-queue.js';
-import { deferred, type Deferred } from '../base/deferred.js';
+import { deferred } from '../base/deferred.js';
 import { emitSafely } from '../base/emit-safely.js';
-import { errorText } from '../base/error-text.js';
 import type { Logger } from '../base/logger.js';
 import { waitFor, type WaitOptions } from '../base/wait-for.js';
 import type { Contact, PresenceStatus } from '../linklocal/contact.js';
 import type { RoomAddress } from '../linklocal/room-advertiser.js';
-import { FlowControlledSender } from './flow-controlled-sender.js';
-import type { GroupLink } from './group-link.js';
 import type { HistoryEntry } from './history-store.js';
 import { systemRoomClock } from './room-clock.js';
 import { RoomCore } from './room-core.js';
+import { RoomRunner } from './room-runner.js';
 import { RoomError } from './room-error.js';
-import type { GroupId, RoomOutput, SendResult } from './room-output.js';
 import type { RoomControl, RoomSetup, SendOptions } from './room-setup.js';
 import type { ChatState, ReplyReference } from './room-stanzas.js';
 import type { LeaveReason, RoomEvents, RoomMember, RoomMessage, RoomState, TopicChange } from './room-types.js';
@@ -23,7 +20,6 @@ export type { InvitationSender, RoomAdvertising, RoomControl, RoomListing, RoomS
 export type { WaitOptions } from '../base/wait-for.js';
 
 export const DEFAULT_WAIT_MS = 60_000;
-const STREAM_XML = 0;
 const controls = new WeakMap<Room, RoomControl>();
 
 /** @internal The Clique's handle on a room it made. */
@@ -31,12 +27,6 @@ export function roomControl(room: Room): RoomControl {
   const control = controls.get(room);
   if (control === undefined) throw new RoomError('bad-argument', `room ${JSON.stringify(room.name)} was not made by a Clique`);
   return control;
-}
-
-/** A group the room is in or leaving: its link and the queue in front of it. */
-interface GroupSocket {
-  link: GroupLink;
-  sender: FlowControlledSender;
 }
 
 /**
@@ -62,20 +52,11 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
   private readonly core: RoomCore;
   private readonly setup: RoomSetup;
   private readonly logger: Logger;
-  private readonly sockets = new Map<GroupId, GroupSocket>();
-  private readonly waiting = new Map<number, Deferred<SendResult>>();
+  private readonly runner: RoomRunner;
   private readonly readers = new Set<AsyncQueue<RoomMessage>>();
-  /** Groups we moved away from, still saying BYE. */
-  private readonly departures = new Set<Promise<void>>();
-  /** Fires whenever the core produced output (flush() looks again then). */
-  private readonly progress = new EventEmitter().setMaxListeners(0);
   private readonly connectedSignal = deferred<void>();
   private readonly readySignal = deferred<void>();
   private readonly finished = deferred<void>();
-  private timer: NodeJS.Timeout | undefined;
-  private timerAt: number | undefined;
-  /** Outputs are being carried out: an input arriving meanwhile (a send completing) leaves its outputs to that loop, in order. */
-  private running = false;
   private leaving: Promise<void> | undefined;
 
   /** @internal Use `clique.join()`. */
@@ -104,13 +85,26 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
     // Nobody may be awaiting these when the room closes early; that must not be an unhandled rejection.
     this.connectedSignal.promise.catch(() => undefined);
     this.readySignal.promise.catch(() => undefined);
+    this.runner = new RoomRunner(this.core, setup, this.logger, {
+      event: (output) => {
+        if (output.name === 'message') this.toReaders(output.args[0]);
+        if (output.name === 'ready') this.readySignal.resolve();
+        emitSafely(this, this.logger, output.name, ...output.args);
+      },
+      connected: () => this.connectedSignal.resolve(),
+      error: (error) => {
+        if (this.listenerCount('error') > 0) emitSafely(this, this.logger, 'error', error);
+      },
+      closed: () => this.closed(),
+    });
+    const input = (body: () => void): void => this.runner.input(body);
     controls.set(this, {
       close: (reason) => this.close(reason),
-      listingChanged: () => this.input(() => this.core.listingChanged()),
-      advertisementLost: (room) => this.input(() => this.core.advertisementLost(room)),
-      contactChanged: (name, previous) => this.input(() => this.core.contactChanged(name, previous)),
+      listingChanged: () => input(() => this.core.listingChanged()),
+      advertisementLost: (room) => input(() => this.core.advertisementLost(room)),
+      contactChanged: (name, previous) => input(() => this.core.contactChanged(name, previous)),
     });
-    this.attach(this.core.groupId, setup.group);
+    this.runner.attach(this.core.groupId, setup.group);
   }
 
   get state(): RoomState {
@@ -201,7 +195,7 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
    */
   async send(text: string, options: SendOptions = {}): Promise<RoomMessage> {
     const replyTo = replyReference(options.replyTo);
-    return (await this.request(() => this.core.sendText(text, options.kind ?? 'normal', replyTo))) as RoomMessage;
+    return (await this.runner.request(() => this.core.sendText(text, options.kind ?? 'normal', replyTo))) as RoomMessage;
   }
 
   /** `/me TEXT`. */
@@ -219,7 +213,7 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
    * which salut peers ignore (§4.4). Newcomers get it re-announced.
    */
   async setTopic(topic: string): Promise<TopicChange> {
-    return (await this.request(() => this.core.setTopic(topic))) as TopicChange;
+    return (await this.runner.request(() => this.core.setTopic(topic))) as TopicChange;
   }
 
   /**
@@ -228,17 +222,17 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
    * a text message implies 'active'.
    */
   async setTyping(state: ChatState): Promise<void> {
-    await this.request(() => this.core.setTyping(state));
+    await this.runner.request(() => this.core.setTyping(state));
   }
 
   /** Announces our status (and nick) in the room with a body-less `<presence>`; newcomers get it too. */
   async setStatus(status: PresenceStatus, message?: string): Promise<void> {
-    await this.request(() => this.core.setStatus(status, message));
+    await this.runner.request(() => this.core.setStatus(status, message));
   }
 
   /** Sets (or with undefined, removes) our nick in this room and announces it. */
   async setNick(nick: string | undefined): Promise<void> {
-    await this.request(() => this.core.setNick(nick));
+    await this.runner.request(() => this.core.setNick(nick));
   }
 
   /**
@@ -295,20 +289,20 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
     const deadline = clock.now() + timeoutMs;
     const handed = (): true | undefined => (this.core.queued === 0 || this.core.closing() ? true : undefined);
     await waitFor({
-      emitter: this.progress,
+      emitter: this.runner.progress,
       events: ['progress'],
       check: handed,
       timeoutMs,
       timeoutError: () => new RoomError('timeout', `after ${timeoutMs} ms, ${this.core.queued} messages are still waiting in room ${JSON.stringify(this.name)}`),
     });
-    const socket = this.sockets.get(this.core.groupId);
-    if (socket === undefined || this.core.closing()) return;
-    await socket.sender.whenIdle({ acknowledged: options.acknowledged ?? false, timeoutMs: Math.max(0, deadline - clock.now()) });
+    const sender = this.runner.sender;
+    if (sender === undefined || this.core.closing()) return;
+    await sender.whenIdle({ acknowledged: options.acknowledged ?? false, timeoutMs: Math.max(0, deadline - clock.now()) });
   }
 
   /** Our packets not yet acknowledged by every member (flow control holds sends when this nears the window). */
   get unacknowledgedPackets(): number {
-    return this.sockets.get(this.core.groupId)?.link.unacknowledged ?? 0;
+    return this.runner.unacknowledged;
   }
 
   /**
@@ -324,200 +318,20 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
   private close(reason: LeaveReason): Promise<void> {
     if (this.core.state === 'left') return Promise.resolve();
     this.leaving ??= (() => {
-      this.input(() => this.core.leave(reason));
+      this.runner.input(() => this.core.leave(reason));
       return this.finished.promise;
     })();
     return this.leaving;
   }
 
-  /** A user request: the core queues it (or refuses at once); the promise settles with its ticket. */
-  private request(submit: () => number | undefined): Promise<SendResult> {
-    let ticket: number | undefined;
-    try {
-      this.input(() => {
-        ticket = submit();
-      });
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    if (ticket === undefined) return Promise.resolve(undefined);
-    // Settled in the same drain (a member with room in the window): already in `waiting`.
-    const waiting = this.waiting.get(ticket) ?? this.wait(ticket);
-    return waiting.promise;
-  }
-
-  private wait(ticket: number): Deferred<SendResult> {
-    const waiting = deferred<SendResult>();
-    this.waiting.set(ticket, waiting);
-    return waiting;
-  }
-
-  /** Runs one input of the core, then carries out what it asked for. Nothing it throws reaches a socket callback, except a request's refusal. */
-  private input(body: () => void): void {
-    body();
-    this.run();
-  }
-
-  /** Group events count for the core only while that group is its own (it checks the id). */
-  private attach(id: GroupId, link: GroupLink): void {
-    this.sockets.set(id, { link, sender: new FlowControlledSender(link) });
-    this.listen(id, link);
-  }
-
-  private listen(id: GroupId, link: GroupLink): void {
-    const guarded = (what: string, body: () => void): void => {
-      try {
-        this.input(body);
-      } catch (error) {
-        this.logger.error(`handling ${what} failed`, { error: errorText(error) });
-      }
-    };
-    link.on('connected', () => guarded('connected', () => this.core.groupConnected(id)));
-    link.on('members-joined', (names) => guarded('members-joined', () => this.core.membersJoined(id, names)));
-    link.on('members-lost', (names) => guarded('members-lost', () => this.core.membersLost(id, names)));
-    link.on('message', (message) => guarded('message', () => this.core.received(id, message)));
-    link.on('disconnected', () => guarded('disconnected', () => this.core.groupDisconnected(id)));
-    link.on('reset', (reason, detail) => guarded('reset', () => this.core.groupReset(id, reason, detail)));
-    link.on('spoof-suspected', (suspect) => guarded('spoof-suspected', () => this.core.spoofSuspected(id, suspect)));
-    link.on('error', (error) => guarded('error', () => this.core.groupError(id, error)));
-    if (link.state === 'connected') guarded('connected', () => this.core.groupConnected(id));
-  }
-
-  private run(): void {
-    if (this.running) return;
-    this.running = true;
-    try {
-      for (;;) {
-        const outputs = this.core.drain();
-        if (outputs.length === 0) break;
-        for (const output of outputs) this.perform(output);
-      }
-    } finally {
-      this.running = false;
-    }
-    this.schedule();
-    this.progress.emit('progress');
-  }
-
-  private perform(output: RoomOutput): void {
-    switch (output.type) {
-      case 'event':
-        if (output.name === 'message') this.toReaders(output.args[0]);
-        if (output.name === 'ready') this.readySignal.resolve();
-        emitSafely(this, this.logger, output.name, ...output.args);
-        return;
-      case 'transmit':
-        this.transmit(output.group, output.ticket, output.bytes);
-        return;
-      case 'settled': {
-        const waiting = this.waiting.get(output.ticket) ?? this.wait(output.ticket);
-        if (output.error === undefined) waiting.resolve(output.result);
-        else waiting.reject(output.error);
-        // A ticket settled before its request returned is picked up there; later ones are done with.
-        queueMicrotask(() => this.waiting.delete(output.ticket));
-        return;
-      }
-      case 'advertise':
-        this.advertise(output.group, output.room);
-        return;
-      case 'withdraw':
-        this.withdraw(output.group, output.name);
-        return;
-      case 'open-group':
-        this.openGroup(output.group, output.address, output.port);
-        return;
-      case 'leave-group':
-        this.leaveGroup(output.group, output.bye);
-        return;
-      case 'store':
-        this.store(output.entry, output.unlessLastTopic);
-        return;
-      case 'connected':
-        this.connectedSignal.resolve();
-        return;
-      case 'error':
-        if (this.listenerCount('error') > 0) emitSafely(this, this.logger, 'error', output.error);
-        return;
-      case 'closed':
-        this.closed();
-        return;
-    }
-  }
-
-  private transmit(group: GroupId, ticket: number, bytes: Uint8Array): void {
-    const socket = this.sockets.get(group);
-    if (socket === undefined) {
-      this.input(() => this.core.transmitFailed(ticket, group, new RoomError('not-joined', 'that group is gone')));
-      return;
-    }
-    socket.sender.send(STREAM_XML, bytes, (error) => {
-      this.input(() => (error === undefined ? this.core.transmitted(ticket, group) : this.core.transmitFailed(ticket, group, error)));
-    });
-  }
-
-  private advertise(group: GroupId, room: RoomAddress): void {
-    const advertising = this.setup.advertising;
-    if (advertising === undefined) return;
-    advertising.advertise(room).then(
-      (result) => this.input(() => this.core.advertiseSettled(group, result)),
-      (error: unknown) => this.input(() => this.core.advertiseSettled(group, error instanceof Error ? error : new Error(errorText(error)))),
-    );
-  }
-
-  private withdraw(group: GroupId, name: string): void {
-    const advertising = this.setup.advertising;
-    if (advertising === undefined) return;
-    advertising
-      .withdraw(name)
-      .catch((error: unknown) => this.logger.debug('withdrawing the advertisement failed', { error: errorText(error) }))
-      .finally(() => this.input(() => this.core.withdrawn(group)));
-  }
-
-  private openGroup(group: GroupId, address: string, port: number): void {
-    const openGroup = this.setup.openGroup;
-    if (openGroup === undefined) return;
-    openGroup(address, port).then(
-      (opened) => {
-        this.sockets.set(group, { link: opened.group, sender: new FlowControlledSender(opened.group) });
-        this.input(() => this.core.groupOpened(group, opened.address, opened.port));
-        // Only now is it the room's group: a 'connected' it already had counts.
-        this.listen(group, opened.group);
-      },
-      (error: unknown) => this.input(() => this.core.groupOpenFailed(group, error)),
-    );
-  }
-
-  private leaveGroup(group: GroupId, bye: boolean): void {
-    const socket = this.sockets.get(group);
-    if (socket === undefined) {
-      if (bye) this.input(() => this.core.groupLeft(group));
-      return;
-    }
-    this.sockets.delete(group);
-    socket.sender.close(new RoomError('not-joined', `room ${JSON.stringify(this.name)} left that group`));
-    if (!bye) {
-      void socket.link.close();
-      return;
-    }
-    const others = [...this.departures];
-    const departure = socket.link
-      .leave()
-      .catch((error: unknown) => this.logger.warn('leaving the group failed', { error: errorText(error) }))
-      .then(() => Promise.all(others))
-      .then(() => this.input(() => this.core.groupLeft(group)));
-    this.departures.add(departure);
-    void departure.finally(() => this.departures.delete(departure));
-  }
-
-  private store(entry: Omit<HistoryEntry, 'room'>, unlessLastTopic: string | undefined): void {
-    const history = this.setup.history;
-    if (history === undefined) return;
-    try {
-      if (unlessLastTopic !== undefined && history.lastTopic(this.name)?.text === unlessLastTopic) return;
-      history.add({ room: this.name, ...entry });
-    } catch (error) {
-      this.reportError(error instanceof RoomError ? error : new RoomError('history-failed', errorText(error), { cause: error }));
-    }
+  private closed(): void {
+    const error = new RoomError('not-joined', `room ${JSON.stringify(this.name)} was left before it was ready`);
+    this.connectedSignal.reject(error);
+    this.readySignal.reject(error);
+    for (const reader of [...this.readers]) reader.end();
+    this.readers.clear();
+    this.setup.onClosed(this);
+    this.finished.resolve();
   }
 
   private toReaders(message: RoomMessage): void {
@@ -529,39 +343,6 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
   private reportError(error: RoomError): void {
     this.logger.warn(error.message, { code: error.code });
     if (this.listenerCount('error') > 0) emitSafely(this, this.logger, 'error', error);
-  }
-
-  private closed(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
-    for (const socket of this.sockets.values()) {
-      socket.sender.close(new RoomError('not-joined', `room ${JSON.stringify(this.name)} was left`));
-      void socket.link.close();
-    }
-    this.sockets.clear();
-    const error = new RoomError('not-joined', `room ${JSON.stringify(this.name)} was left before it was ready`);
-    this.connectedSignal.reject(error);
-    this.readySignal.reject(error);
-    for (const reader of [...this.readers]) reader.end();
-    this.readers.clear();
-    this.setup.onClosed(this);
-    this.finished.resolve();
-  }
-
-  /** One timer, for the core's next deadline (the join wait). */
-  private schedule(): void {
-    const at = this.core.nextDeadline();
-    if (at === this.timerAt) return;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.timerAt = at;
-    if (at === undefined) return;
-    const clock = this.setup.clock ?? systemRoomClock;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.timerAt = undefined;
-      this.input(() => this.core.tick(clock.now()));
-    }, Math.max(0, at - clock.now()));
   }
 }
 
