@@ -150,9 +150,7 @@ function describeRecords(engine: RMulticastEngine | undefined): string {
 }
 
 interface RoomInternals {
-  recentIds: { seen: Set<string> };
-  sender: { queued: number };
-  unheard: { size: number };
+  core: { queued: number; unheard: { size: number }; inbound: { recentIds: { seen: Set<string> } } };
   readers: Set<unknown>;
 }
 
@@ -230,7 +228,7 @@ async function runMember(setup: MemberSetup): Promise<void> {
       sent, received, duplicates,
       senderRecords: fp?.senderRecords ?? 0, cacheEntries: fp?.cacheEntries ?? 0, cachedBytes: fp?.cachedBytes ?? 0,
       unacked: engine?.unacknowledgedPackets ?? 0, timers: fp?.timers ?? 0, memberRecords: fp?.memberRecords ?? 0,
-      recentIds: internals.recentIds.seen.size, sendQueue: internals.sender.queued, unheard: internals.unheard.size,
+      recentIds: internals.core.inbound.recentIds.seen.size, sendQueue: internals.core.queued, unheard: internals.core.unheard.size,
       readers: internals.readers.size, sendErrors, records: describeRecords(engine),
     });
   };
