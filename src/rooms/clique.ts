@@ -12,6 +12,7 @@ import { defaultInterfaceAddress } from '../mdns/transport.js';
 import { localHostLabel } from '../linklocal/presence-publisher.js';
 import type { RoomAddress } from '../linklocal/room-advertiser.js';
 import { RoomDirectory } from '../linklocal/room-directory.js';
+import { DEFAULT_TIMING } from '../rmcast/engine-defaults.js';
 import type { EngineTiming } from '../rmcast/engine-types.js';
 import type { CliqueInvitation } from '../xml/invitation.js';
 import { HistoryStore, type HistoryStoreOptions } from './history-store.js';
@@ -129,6 +130,8 @@ const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
 const CONNECT_TIMEOUT_MS = 30_000;
 /** Members send a SESSION every 1.5-3 s: a shorter silence would fail healthy members. */
 export const MIN_FAILURE_TIMEOUT_MS = 3500;
+/** Between a member falling silent for the silence timeout and the group declaring it failed. */
+const LOSS_WINDOW_MARGIN_MS = 10_000;
 /** DNS-SD instance labels hold 63 bytes (§1). */
 const MAX_ROOM_NAME_BYTES = 63;
 
@@ -362,6 +365,8 @@ export class Clique extends EventEmitter<CliqueEvents> {
       maxStanzaBytes: this.options.maxStanzaBytes ?? DEFAULT_MAX_STANZA_BYTES,
       maxQueuedSends: options.maxQueuedSends ?? 1000,
       maxBufferedMessages: options.maxBufferedMessages ?? 10_000,
+      // Silence for this long gets a member suspected, and then declared failed; a margin for the declaration.
+      lossWindowMs: (timing.silenceTimeout ?? DEFAULT_TIMING.silenceTimeout) + LOSS_WINDOW_MARGIN_MS,
     };
     const link = this.link;
     const room = new Room({

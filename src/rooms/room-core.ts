@@ -17,10 +17,14 @@ import { RoomOutbox, type OutgoingStanza } from './room-outbox.js';
 import type { GroupId, RoomEventOutput, RoomOutput, SendResult } from './room-output.js';
 import { Roster, type ContactLookup } from './room-roster.js';
 import type { RoomSettings } from './room-setup.js';
-import { buildChatState, buildMemberStatus, buildRoomText, buildTopic, type ChatState, type ReplyReference } from './room-stanzas.js';
+import { buildChatState, buildMemberStatus, buildRoomText, buildTopic, withDelay, type ChatState, type ReplyReference } from './room-stanzas.js';
 import { mustReannounce } from './room-topic.js';
 import type { LeaveReason, RoomMember, RoomMessage, RoomState, TopicChange } from './room-types.js';
 import { UnheardLines } from './unheard-lines.js';
+import { MAX_SENT_LINE_AGE_MS, SentLines } from './sent-lines.js';
+
+/** Members lost without BYE whom we remember, to send them our lines if they come back. */
+const MAX_LOST_REMEMBERED = 1024;
 
 export interface RoomCoreSetup {
   name: string;
@@ -88,6 +92,10 @@ export class RoomCore {
   private sentTyping: ChatState = 'active';
   private readonly unreachable = new Set<string>();
   private readonly unheard = new UnheardLines();
+  /** Our recent lines, for members who were lost and come back (sent-lines.ts). */
+  private readonly sentLines = new SentLines();
+  /** When each member was lost other than by BYE (a failure, a partition, our reset). */
+  private readonly lostAt = new Map<string, number>();
   private readonly outbox: RoomOutbox;
   private readonly inbound: RoomInbound;
   private outputs: RoomOutput[] = [];
@@ -203,8 +211,10 @@ export class RoomCore {
     return this.submit(stanza, 'message', {
       awaited: true,
       replayable: true,
-      onSent: () => {
+      onSent: (sent) => {
         this.sentTyping = 'active';
+        const at = this.setup.time.now();
+        this.sentLines.add({ id, stanza, bytes: sent.bytes.length, at }, at);
         const message: RoomMessage = {
           room: this.name,
           id,
@@ -212,7 +222,7 @@ export class RoomCore {
           senderName: this.roster.me().displayName,
           kind,
           text,
-          time: new Date(this.setup.time.now()),
+          time: new Date(at),
           outgoing: true,
           replyTo,
           stanza,
@@ -303,12 +313,18 @@ export class RoomCore {
     if (added.length === 0 || this.roomState !== 'joined') return;
     this.reannounceTopic(before);
     if (this.roster.hasStatusToAnnounce()) this.submitStatus();
+    this.resendToReturning(added.map((member) => member.name));
   }
 
-  membersLost(id: GroupId, names: string[]): void {
+  /** @param reason 'left': they said BYE; otherwise they may come back having missed our lines. */
+  membersLost(id: GroupId, names: string[], reason?: 'left' | 'failed' | 'reset'): void {
     if (id !== this.group.id) return;
-    this.setup.logger.debug('members lost', { names });
-    for (const member of this.roster.lose(names)) this.event({ type: 'event', name: 'member-left', args: [member] });
+    this.setup.logger.debug('members lost', { names, reason });
+    const now = this.setup.time.now();
+    for (const member of this.roster.lose(names)) {
+      if (reason !== 'left') this.noteLost(member.name, now);
+      this.event({ type: 'event', name: 'member-left', args: [member] });
+    }
     if (this.roster.alone) this.considerMerge();
   }
 
@@ -347,7 +363,7 @@ export class RoomCore {
     if (stanza === undefined) return;
     if (!stanza.resend) this.stats.sent++;
     this.setup.logger.debug('sent', { stanza: stanza.what, bytes: stanza.bytes.length });
-    if (stanza.awaited) this.outputs.push({ type: 'settled', ticket, result: stanza.onSent?.(), error: undefined });
+    if (stanza.awaited) this.outputs.push({ type: 'settled', ticket, result: stanza.onSent?.(stanza), error: undefined });
   }
 
   /** The group refused it or went away first; a stanza carried to a new group by a move is not affected. */
@@ -451,6 +467,8 @@ export class RoomCore {
     this.failQueued(new RoomError('not-joined', `room ${JSON.stringify(this.name)} was left`));
     this.roster.clear();
     this.unheard.clear();
+    this.sentLines.clear();
+    this.lostAt.clear();
     this.advert.clear();
     this.setup.logger.debug('left', { reason });
     this.outputs.push({ type: 'closed', reason });
@@ -512,7 +530,7 @@ export class RoomCore {
   // ------------------------------------------------------------ sending
 
   /** @param options.awaited someone waits for the outcome ('settled' output); the room's own announcements are not. */
-  private submit(stanza: XmlElement, what: string, options: { awaited: boolean; replayable?: boolean; onSent?: () => SendResult }): number {
+  private submit(stanza: XmlElement, what: string, options: { awaited: boolean; replayable?: boolean; onSent?: (sent: OutgoingStanza) => SendResult }): number {
     if (this.closing()) throw new RoomError('not-joined', `room ${JSON.stringify(this.name)} was left`);
     const bytes = serializeStanzaDocument(stanza);
     if (bytes.length > this.setup.settings.maxStanzaBytes) {
@@ -529,6 +547,42 @@ export class RoomCore {
     const group = this.group;
     if (this.roomState !== 'joined' || !group.member || this.closing()) return;
     for (const stanza of this.outbox.handAll(group.id)) this.outputs.push({ type: 'transmit', group: group.id, ticket: stanza.ticket, bytes: stanza.bytes });
+  }
+
+  private noteLost(name: string, now: number): void {
+    this.lostAt.delete(name);
+    this.lostAt.set(name, now);
+    // Bounded like the lines themselves: nobody is owed lines older than those.
+    for (const [oldest, at] of this.lostAt) {
+      if (this.lostAt.size <= MAX_LOST_REMEMBERED && at >= now - MAX_SENT_LINE_AGE_MS) break;
+      this.lostAt.delete(oldest);
+    }
+  }
+
+  /**
+   * Members lost without BYE are back (a healed partition, a restart, our
+   * own reset): our lines since shortly before we lost them go out again
+   * with their ids and XEP-0203 `<delay>`; whoever has them drops them.
+   */
+  private resendToReturning(names: string[]): void {
+    const now = this.setup.time.now();
+    const back = names.filter((name) => this.lostAt.has(name));
+    if (back.length === 0) return;
+    // Lines said while they were still listed but no longer hearing us were not acknowledged by them either.
+    const since = Math.min(...back.map((name) => this.lostAt.get(name) ?? now)) - this.setup.settings.lossWindowMs;
+    for (const name of back) this.lostAt.delete(name);
+    const { lines, incomplete } = this.sentLines.since(since, now);
+    let refused = false;
+    for (const line of lines) {
+      try {
+        this.submit(withDelay(line.stanza, this.selfName, new Date(line.at)), 'message (sent again after a heal)', { awaited: false });
+      } catch (error) {
+        refused = true;
+        this.setup.logger.debug('a line was not sent again', { error: errorText(error) });
+      }
+    }
+    this.setup.logger.info('members are back after being lost: our recent lines go out again', { members: back, lines: lines.length });
+    if (incomplete || refused) this.event({ type: 'event', name: 'warning', args: [{ kind: 'lines-may-be-lost', room: this.name, members: back, since: new Date(since) }] });
   }
 
   /** Our status (and nick) for the others, unasked: on joining and to newcomers. */

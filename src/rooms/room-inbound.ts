@@ -96,7 +96,9 @@ export class RoomInbound {
 
   private onText(sender: string, stanza: XmlElement, read: Extract<RoomStanza, { type: 'text' }>): void {
     if (read.id !== undefined && !this.recentIds.add(sender, read.id)) {
-      this.reject(new RoomError('duplicate', `${sender} sent message id ${JSON.stringify(read.id)} again`), sender);
+      // A line sent again after a heal (XEP-0203 <delay>) that reached us the first time: expected, not an offence.
+      if (read.delayedFrom !== undefined) this.room.logger.debug('already have this line', { sender, id: read.id });
+      else this.reject(new RoomError('duplicate', `${sender} sent message id ${JSON.stringify(read.id)} again`), sender);
       return;
     }
     const { room, time } = this;
@@ -113,6 +115,7 @@ export class RoomInbound {
       replyTo: read.replyTo,
       stanza,
       extensions: unknownChildren(stanza),
+      ...(read.delayedFrom !== undefined ? { delayedFrom: read.delayedFrom } : {}),
     };
     // A message ends the author's typing, whatever chat state it carries.
     this.typing(sender, read.chatState ?? 'active');

@@ -20,7 +20,7 @@ export interface OutgoingStanza {
   /** Someone waits for its outcome (not so for re-sends and the room's own announcements). */
   awaited: boolean;
   /** Runs once rMulticast took it: what the waiting caller gets. */
-  onSent: (() => SendResult) | undefined;
+  onSent: ((sent: OutgoingStanza) => SendResult) | undefined;
 }
 
 /**
@@ -41,7 +41,7 @@ export class RoomOutbox {
   }
 
   /** Queues a stanza; throws RoomError 'queue-full' when too many wait. */
-  add(bytes: Uint8Array, what: string, options: { unheard: UnheardLine | undefined; awaited: boolean; onSent: (() => SendResult) | undefined }): OutgoingStanza {
+  add(bytes: Uint8Array, what: string, options: { unheard: UnheardLine | undefined; awaited: boolean; onSent: ((sent: OutgoingStanza) => SendResult) | undefined }): OutgoingStanza {
     if (this.size >= this.maxQueued) {
       throw new RoomError('queue-full', `${this.size} messages are already waiting for the flow-control window`);
     }

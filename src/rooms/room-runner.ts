@@ -108,7 +108,7 @@ export class RoomRunner {
     };
     link.on('connected', () => guarded('connected', () => this.core.groupConnected(id)));
     link.on('members-joined', (names) => guarded('members-joined', () => this.core.membersJoined(id, names)));
-    link.on('members-lost', (names) => guarded('members-lost', () => this.core.membersLost(id, names)));
+    link.on('members-lost', (names, reason) => guarded('members-lost', () => this.core.membersLost(id, names, reason)));
     link.on('message', (message) => guarded('message', () => this.core.received(id, message)));
     link.on('disconnected', () => guarded('disconnected', () => this.core.groupDisconnected(id)));
     link.on('reset', (reason, detail) => guarded('reset', () => this.core.groupReset(id, reason, detail)));

@@ -36,6 +36,12 @@ export interface RoomSettings {
   maxQueuedSends: number;
   /** Per messages() reader. */
   maxBufferedMessages: number;
+  /**
+   * How long before a member is declared lost it may already have stopped
+   * hearing us (the failure detection time): a member who comes back gets
+   * our lines from that far back (sent-lines.ts).
+   */
+  lossWindowMs: number;
 }
 
 /** Everything a Room is made of; Clique assembles it. */

@@ -127,6 +127,8 @@ export type RoomStanza =
       replyTo: ReplyReference | undefined;
       /** An XEP-0085 state sent along (normally `active`). */
       chatState: ChatState | undefined;
+      /** XEP-0203: the author said it then, and sends it again now (after a heal). */
+      delayedFrom: Date | undefined;
     }
   | { type: 'topic'; topic: string; id: string | undefined; replay: { setBy: string | undefined; setAt: Date | undefined } | undefined }
   | { type: 'chat-state'; state: ChatState }
@@ -170,6 +172,7 @@ export function readRoomStanza(stanza: XmlElement): RoomStanza {
       id: messageId(stanza),
       replyTo: replyOf(stanza),
       chatState: chatStateOf(stanza),
+      delayedFrom: parseStamp(stanza.getChild('delay', NS_DELAY)?.getAttr('stamp')),
     };
   }
   if (!isClientNamespace(stanza)) return { type: 'ignored', reason: 'unknown' };
@@ -201,6 +204,13 @@ export function readRoomStanza(stanza: XmlElement): RoomStanza {
     };
   }
   return { type: 'ignored', reason: 'unknown' };
+}
+
+/** A copy of `stanza` marked as said earlier (XEP-0203 `<delay>`), for a line sent again. */
+export function withDelay(stanza: XmlElement, from: string, at: Date): XmlElement {
+  const copy = stanza.clone();
+  copy.child('delay', NS_DELAY, { from, stamp: at.toISOString() });
+  return copy;
 }
 
 /** XEP-0359 `<origin-id>` first (clients keep it stable), else the `id` attribute. */

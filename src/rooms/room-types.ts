@@ -48,6 +48,11 @@ export interface RoomMessage {
   stanza: XmlElement;
   /** Children we did not interpret (other clients' extensions), preserved for the application. */
   extensions: XmlElement[];
+  /**
+   * Set on a line its author sends again because we may have missed it (we
+   * were lost to each other for a while): when the author said it (XEP-0203).
+   */
+  delayedFrom?: Date;
 }
 
 export interface TopicChange {
@@ -119,10 +124,14 @@ export interface RoomEvents {
  *   id (the others declared us failed, or an internal error was caught); we
  *   rejoin by ourselves, and lines in flight at that moment may not have
  *   reached everyone.
+ * - 'lines-may-be-lost': `members` were lost (a failure, a partition, our
+ *   reset) and came back; the lines we said since `since` are sent to them
+ *   again, but some of those were already dropped from the bounded buffer.
  * - 'spoof-suspected': packets under `sender`'s id conflict with ones we hold
  *   (same packet id, different bytes): somebody on the LAN forges them. The
  *   forged copies are dropped.
  */
 export type RoomWarning =
   | { kind: 'group-reset'; room: string; reason: string; detail: string }
-  | { kind: 'spoof-suspected'; room: string; sender: string | undefined; senderId: number };
+  | { kind: 'spoof-suspected'; room: string; sender: string | undefined; senderId: number }
+  | { kind: 'lines-may-be-lost'; room: string; members: string[]; since: Date };

@@ -526,6 +526,7 @@ export function messageJson(m: RoomMessage): MessageJson {
     time: m.time.toISOString(),
     outgoing: m.outgoing,
     replyTo: m.replyTo?.id ?? null,
+    delayedFrom: m.delayedFrom?.toISOString() ?? null,
   };
 }
 

@@ -59,6 +59,8 @@ export interface MessageJson {
   time: string;
   outgoing: boolean;
   replyTo: string | null;
+  /** A line sent again after a heal: when its author said it. */
+  delayedFrom: string | null;
 }
 
 export interface RoomStatusJson extends RoomSnapshot {

@@ -267,6 +267,7 @@ export const SIM_ROOM_SETTINGS: RoomSettings = {
   maxStanzaBytes: 64 * 1024,
   maxQueuedSends: 1000,
   maxBufferedMessages: 10_000,
+  lossWindowMs: 5_000,
 };
 
 /** One person on the simulated link: joins rooms like Clique does (lookup, else a new random group). */

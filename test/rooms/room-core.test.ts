@@ -6,7 +6,8 @@ import { simulatedRoomClock } from '../../src/rooms/room-clock.js';
 import { RoomCore } from '../../src/rooms/room-core.js';
 import type { GroupAddress } from '../../src/rooms/room-merge.js';
 import type { RoomOutput } from '../../src/rooms/room-output.js';
-import { buildRoomText, buildTopic } from '../../src/rooms/room-stanzas.js';
+import { buildRoomText, buildTopic, withDelay } from '../../src/rooms/room-stanzas.js';
+import { MAX_SENT_LINES } from '../../src/rooms/sent-lines.js';
 import type { RoomSettings } from '../../src/rooms/room-setup.js';
 import { serializeStanzaDocument, parseStanzaDocument } from '../../src/xml/stanza-document.js';
 import { assertProperty, propertySeed } from '../support/fast-check-seed.js';
@@ -17,7 +18,7 @@ import { assertProperty, propertySeed } from '../support/fast-check-seed.js';
  */
 
 const seed = propertySeed();
-const SETTINGS: RoomSettings = { nick: undefined, status: 'avail', statusMessage: undefined, joinWaitMs: 5_000, maxStanzaBytes: 4096, maxQueuedSends: 8, maxBufferedMessages: 100 };
+const SETTINGS: RoomSettings = { nick: undefined, status: 'avail', statusMessage: undefined, joinWaitMs: 5_000, maxStanzaBytes: 4096, maxQueuedSends: 8, maxBufferedMessages: 100, lossWindowMs: 5_000 };
 const OURS: GroupAddress = { address: '239.255.71.20', port: 5000 };
 const THEIRS: GroupAddress = { address: '239.255.71.10', port: 6000 };
 
@@ -231,6 +232,79 @@ describe(`RoomCore without I/O (seed ${seed}; replay with CLIQUE_SEED=${seed})`,
     for (let i = 0; i < SETTINGS.maxQueuedSends; i++) h.core.sendText(`m${i}`, 'normal', undefined);
     expect(() => h.core.sendText('one more', 'normal', undefined)).toThrow(expect.objectContaining({ code: 'queue-full' }));
     expect(() => h.core.sendText('x'.repeat(5000), 'normal', undefined)).toThrow(expect.objectContaining({ code: 'too-large' }));
+  });
+
+  it('no silent loss: a member lost without BYE who comes back gets our lines since shortly before it was lost, with their ids and <delay>; one who said BYE does not', () => {
+    for (const reason of ['failed', 'reset', 'left'] as const) {
+      const h = harness();
+      const g = h.core.groupId;
+      h.core.groupConnected(g);
+      h.core.membersJoined(g, ['bob@b']);
+      h.drain();
+      const say = (line: string): void => {
+        const ticket = h.core.sendText(line, 'normal', undefined);
+        for (const t of transmits(h.drain())) if (t.ticket === ticket) h.core.transmitted(ticket, g);
+        h.drain();
+      };
+      say('long ago');
+      h.now.value += SETTINGS.lossWindowMs + 1_000;
+      say('heard?'); // within the loss window before bob is declared lost
+      h.now.value += 1_000;
+      h.core.membersLost(g, ['bob@b'], reason);
+      h.drain();
+      h.now.value += 1_000;
+      say('while bob was away');
+      h.now.value += 20_000;
+      h.core.membersJoined(g, ['bob@b']);
+      const out = h.drain();
+      const again = transmits(out).map((t) => parseStanzaDocument(t.bytes)).filter((st) => st.getChildText('body') !== undefined);
+      if (reason === 'left') {
+        expect(again, reason).toEqual([]);
+        continue;
+      }
+      expect(again.map((st) => st.getChildText('body')), reason).toEqual(['heard?', 'while bob was away']);
+      for (const st of again) {
+        const delay = st.elements().find((c) => c.name === 'delay');
+        expect(delay?.getAttr('from')).toBe('me@here');
+        expect(Date.parse(delay?.getAttr('stamp') ?? '')).toBeLessThanOrEqual(h.now.value - 20_000);
+      }
+      expect(kinds(out)).not.toContain('event:warning');
+    }
+  });
+
+  it('a line sent again is dropped quietly by whoever has it, and shown with its original time by whoever has not', () => {
+    const h = harness();
+    const g = h.core.groupId;
+    h.core.groupConnected(g);
+    h.core.membersJoined(g, ['bob@b']);
+    h.drain();
+    const said = new Date(h.now.value - 60_000);
+    const first = buildRoomText({ from: 'bob@b', room: 'lunch', kind: 'normal', text: 'once', id: 'r1' });
+    h.core.received(g, { sender: 'bob@b', streamId: 0, data: serializeStanzaDocument(first) });
+    h.core.received(g, { sender: 'bob@b', streamId: 0, data: serializeStanzaDocument(withDelay(first, 'bob@b', said)) });
+    const out = h.drain();
+    expect(kinds(out)).toEqual(['store', 'event:message']);
+    const missed = withDelay(buildRoomText({ from: 'bob@b', room: 'lunch', kind: 'normal', text: 'missed', id: 'r2' }), 'bob@b', said);
+    h.core.received(g, { sender: 'bob@b', streamId: 0, data: serializeStanzaDocument(missed) });
+    expect(h.drain().find((o) => o.type === 'event' && o.name === 'message')).toMatchObject({ args: [{ text: 'missed', delayedFrom: said }] });
+  });
+
+  it('when more was said than the room keeps for a returning member, the user is told which members may have missed lines', () => {
+    const h = harness();
+    const g = h.core.groupId;
+    h.core.groupConnected(g);
+    h.core.membersJoined(g, ['bob@b']);
+    h.core.membersLost(g, ['bob@b'], 'failed');
+    h.drain();
+    for (let i = 0; i < MAX_SENT_LINES + 5; i++) {
+      const ticket = h.core.sendText(`line ${i}`, 'normal', undefined);
+      h.drain();
+      h.core.transmitted(ticket, g);
+      h.drain();
+    }
+    h.core.membersJoined(g, ['bob@b']);
+    const out = h.drain();
+    expect(out.find((o) => o.type === 'event' && o.name === 'warning')).toMatchObject({ args: [{ kind: 'lines-may-be-lost', members: ['bob@b'] }] });
   });
 
   it('any sequence of inputs: never a throw but a request’s RoomError, each awaited send settled once, nothing sent before membership or to a group not ours', () => {

@@ -51,7 +51,7 @@ function fakeRoom(): { room: Room; driver: FakeDriver } {
     contacts: undefined,
     history: undefined,
     invite: undefined,
-    settings: { nick: undefined, status: 'avail', statusMessage: undefined, joinWaitMs: 60_000, maxStanzaBytes: 4096, maxQueuedSends: 10, maxBufferedMessages: 3 },
+    settings: { nick: undefined, status: 'avail', statusMessage: undefined, joinWaitMs: 60_000, maxStanzaBytes: 4096, maxQueuedSends: 10, maxBufferedMessages: 3, lossWindowMs: 5_000 },
     logger: silentLogger,
     onClosed: () => undefined,
   });

@@ -23,7 +23,8 @@ export function formatText(time: Date, who: string, kind: 'normal' | 'action' | 
 }
 
 export function formatMessage(message: RoomMessage): string {
-  return formatText(message.time, message.senderName, message.kind, message.text);
+  // A line sent again after we were cut off from its author shows when it was said.
+  return formatText(message.delayedFrom ?? message.time, message.senderName, message.kind, message.text);
 }
 
 /**
@@ -64,7 +65,11 @@ export function formatMoved(to: RoomPlace, from: RoomPlace): string {
 /** A warning about the room (RoomWarning, or the service's room.warning event), as one chat line. */
 export function formatWarning(warning: RoomWarning | WarningJson): string {
   if (warning.kind === 'group-reset') {
-    return `! our membership of the room started over (${printable(warning.reason)}); rejoining. Lines sent just before may not have reached everyone`;
+    return `! our membership of the room started over (${printable(warning.reason)}); rejoining. Your recent lines go out again to whoever missed them`;
+  }
+  if (warning.kind === 'lines-may-be-lost') {
+    const since = typeof warning.since === 'string' ? new Date(warning.since) : warning.since;
+    return `! some of your lines since ${since.toISOString().slice(11, 19)} UTC may not have reached ${warning.members.map(printable).join(', ')} (more than could be kept to send again)`;
   }
   const who = warning.sender === undefined || warning.sender === null ? `sender id ${warning.senderId}` : printable(warning.sender);
   return `! someone on the network forges packets under ${who}'s id; the forged copies were dropped`;

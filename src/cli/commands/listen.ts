@@ -229,7 +229,7 @@ function messageLine(m: RoomMessage): string {
 }
 
 function messageJson(m: RoomMessage): Record<string, unknown> {
-  return { id: m.id, sender: m.sender, senderName: m.senderName, kind: m.kind, text: m.text, time: m.time.toISOString(), replyTo: m.replyTo?.id ?? null };
+  return { id: m.id, sender: m.sender, senderName: m.senderName, kind: m.kind, text: m.text, time: m.time.toISOString(), replyTo: m.replyTo?.id ?? null, delayedFrom: m.delayedFrom?.toISOString() ?? null };
 }
 
 function topicLine(t: TopicChange): string {
