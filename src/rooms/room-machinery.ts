@@ -24,7 +24,7 @@ import type { RoomSetup } from './room-setup.js';
 import type { OpenedGroup } from './room-group.js';
 import { groupKey, mergeDecision, type AdvertState, type GroupAddress } from './room-merge.js';
 import { buildMemberStatus, buildTopic, unknownChildren, type ChatState, type RoomStanza } from './room-stanzas.js';
-import type { LeaveReason, RoomEvents, RoomMember, RoomMessage, RoomState, TopicChange } from './room-types.js';
+import type { LeaveReason, MemberLeftReason, RoomEvents, RoomMember, RoomMessage, RoomState, TopicChange } from './room-types.js';
 
 /** Default timeout 60 000 ms. */
 export type { WaitOptions } from '../base/wait-for.js';
@@ -167,8 +167,8 @@ export abstract class RoomMachinery extends EventEmitter<RoomEvents> {
     driver.on('members-joined', (names) => {
       if (current()) this.guard('members-joined', () => this.onMembersJoined(names));
     });
-    driver.on('members-lost', (names) => {
-      if (current()) this.guard('members-lost', () => this.onMembersLost(names));
+    driver.on('members-lost', (names, reason) => {
+      if (current()) this.guard('members-lost', () => this.onMembersLost(names, reason === 'left' ? 'left' : 'timed-out'));
     });
     driver.on('message', (message) => {
       if (current()) this.guard('message', () => this.onMessage(message));
@@ -359,9 +359,9 @@ export abstract class RoomMachinery extends EventEmitter<RoomEvents> {
     if (this.roster.hasStatusToAnnounce()) void this.announceStatus().catch((error: unknown) => this.logger.debug('status not sent', { error: errorText(error) }));
   }
 
-  protected onMembersLost(names: string[]): void {
-    this.logger.debug('members lost', { names });
-    for (const member of this.roster.lose(names)) this.safeEmit('member-left', member);
+  protected onMembersLost(names: string[], reason: MemberLeftReason): void {
+    this.logger.debug('members lost', { names, reason });
+    for (const member of this.roster.lose(names)) this.safeEmit('member-left', member, reason);
     if (this.roster.alone) this.considerMerge();
   }
 
