@@ -81,6 +81,8 @@ describe('names people see', () => {
     type(daveJoins, '/nick Dave_W');
     await t.waitFor(bob.label, new RegExp(`\\* twin \\(${escape(daveName)}\\) is now known as Dave_W`));
     await waitForEvent(bobListens, 'the nick change', (e) => e['event'] === 'member-updated' && e['member'] === daveName && e['nick'] === 'Dave_W');
+    // A one-shot join announces it the same way.
+    await waitForEvent(carolJoins, 'carol sees the nick change', (e) => e['event'] === 'text' && e['line'] === `* twin (${daveName}) is now known as Dave_W`);
     type(carolJoins, 'just me now');
     await t.waitFor(bob.label, /<twin> just me now/);
 
