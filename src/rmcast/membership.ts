@@ -579,11 +579,6 @@ export class Membership implements MembershipCore {
     this.failures.failMembers(reporter, ids);
   }
 
-  private markSaidBye(id: number): void {
-    const m = this.members.get(id);
-    if (m !== undefined) m.saidBye = true;
-  }
-
   // ---- control packets in causal order ------------------------------------------------
 
   onControlPacket(record: SenderRecord, packet: ReliablePacket): void {
@@ -598,12 +593,13 @@ export class Membership implements MembershipCore {
       case 'failure':
         this.failMembers(packet.sender, packet.ids);
         break;
-      case 'bye':
+      case 'bye': {
         this.ctx.log.debug('BYE processed', { sender: hex(packet.sender), name: record.name });
-        // It leaves our view as one that left, not one that failed.
-        this.markSaidBye(packet.sender);
+        const leaver = this.members.get(packet.sender);
+        if (leaver !== undefined) leaver.saidBye = true; // it leaves our view as one that left, not one that failed
         this.failMember(undefined, packet.sender);
         break;
+      }
       default:
         break;
     }
