@@ -5,7 +5,7 @@ import { emitSafely } from '../base/emit-safely.js';
 import { errorText } from '../base/error-text.js';
 import { silentLogger, type Logger } from '../base/logger.js';
 import { waitFor } from '../base/wait-for.js';
-import type { EngineEvent, EngineState, MulticastEngine } from '../rmcast/engine-types.js';
+import type { EngineEvent, EngineState, MembersLostReason, MulticastEngine } from '../rmcast/engine-types.js';
 import { decodePacket, peekHeader } from '../wire/codec.js';
 import { PacketError } from '../wire/packet-error.js';
 import { SEND_WINDOW } from '../rmcast/engine-defaults.js';
@@ -34,7 +34,8 @@ export interface EngineDriverEvents {
   connected: [senderId: number];
   message: [message: DriverMessage];
   'members-joined': [names: string[]];
-  'members-lost': [names: string[]];
+  /** `reason`: 'left' (BYE), 'failed', or 'reset' (we start over; see EngineEvent 'members-lost'). */
+  'members-lost': [names: string[], reason: MembersLostReason];
   /** The engine starts over under a new sender id (see EngineEvent 'reset'). */
   reset: [reason: 'declared-failed' | 'internal-error', detail: string];
   /** Somebody forges packets of `senderId` (see EngineEvent 'spoof-suspected'). */
@@ -280,7 +281,7 @@ export class EngineDriver extends EventEmitter<EngineDriverEvents> {
         emitSafely(this, this.logger, 'members-joined', [...event.names]);
         return;
       case 'members-lost':
-        emitSafely(this, this.logger, 'members-lost', [...event.names]);
+        emitSafely(this, this.logger, 'members-lost', [...event.names], event.reason);
         return;
       case 'reset':
         this.logger.warn('engine reset', { reason: event.reason, detail: event.detail });

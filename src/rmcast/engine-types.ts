@@ -65,6 +65,9 @@ export interface EngineTiming {
   failureTimeout: number; // 60 000
 }
 
+/** Why members left our view (see EngineEvent 'members-lost'). */
+export type MembersLostReason = 'left' | 'failed' | 'reset';
+
 export type EngineEvent =
   /** A sender id was chosen; from now on `send` works (delivery starts once a view is shared). */
   | { type: 'connected'; senderId: number }
@@ -73,11 +76,14 @@ export type EngineEvent =
   /** Members that entered our view (names, never our own). */
   | { type: 'members-joined'; names: string[] }
   /**
-   * Members that left our view: failed, left with BYE, or replaced by a new
-   * incarnation. `reason: 'reset'` when the group declared *us* failed and we
-   * are rejoining under a new id (the original reports nothing in that case).
+   * Members that left our view. `reason`: 'left' when they said BYE;
+   * 'failed' when they were declared failed (silence, a failure round, or
+   * replaced by a new incarnation); 'reset' when the group declared *us*
+   * failed and we are rejoining under a new id (the original reports nothing
+   * in that case). One view change that loses members for both of the first
+   * two reasons gives two events.
    */
-  | { type: 'members-lost'; names: string[]; reason?: 'reset' }
+  | { type: 'members-lost'; names: string[]; reason: MembersLostReason }
   /**
    * We start over under a new sender id: the group declared us failed
    * ('declared-failed'), or the engine hit an internal error and reset itself

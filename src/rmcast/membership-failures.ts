@@ -1,6 +1,6 @@
 import { hex } from './datagram-bytes.js';
 import { MAX_SENDER_RECORDS } from './engine-defaults.js';
-import { MembershipState, MemberState, type MembershipCore } from './membership-types.js';
+import { lostEvents, MembershipState, MemberState, type LostMembers, type MembershipCore } from './membership-types.js';
 
 /**
  * Failure rounds of the membership layer (spec §8.7): declaring members
@@ -104,9 +104,9 @@ export class FailureRounds {
     }
     for (const o of this.m.members.values()) o.reported.delete(id);
     if (m.state === MemberState.MemberFailing) {
-      const lost: string[] = [];
+      const lost: LostMembers = [];
       this.m.noteLost(id, lost);
-      if (lost.length > 0) this.m.host.emit({ type: 'members-lost', names: lost });
+      for (const event of lostEvents(lost)) this.m.host.emit(event);
     }
     this.m.table.removeSender(id);
     this.m.ctx.timers.cancel(m.failureTimer);

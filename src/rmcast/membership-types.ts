@@ -33,7 +33,22 @@ export class MemberRecord {
   joinPacketId = 0;
   readonly reported = new Set<number>();
   failureTimer: TimerHandle | undefined;
+  /** It said BYE: when it leaves our view, it left rather than failed. */
+  saidBye = false;
   constructor(readonly id: number) {}
+}
+
+/** Members leaving our view in one step, each with why. */
+export type LostMembers = Array<{ name: string; reason: 'left' | 'failed' }>;
+
+/** The 'members-lost' events for `lost`: one per reason, failures first. */
+export function lostEvents(lost: LostMembers): EngineEvent[] {
+  const events: EngineEvent[] = [];
+  for (const reason of ['failed', 'left'] as const) {
+    const names = lost.filter((l) => l.reason === reason).map((l) => l.name);
+    if (names.length > 0) events.push({ type: 'members-lost', names, reason });
+  }
+  return events;
 }
 
 export type JoinCheck = 'equal' | 'more-info' | 'less-info' | 'failed';
@@ -83,7 +98,7 @@ export interface MembershipCore {
   pendingFailures: number[];
   agreementCheck(): void;
   markPendingFailed(): void;
-  noteLost(id: number, lost: string[]): void;
+  noteLost(id: number, lost: LostMembers): void;
   startFailing(m: MemberRecord): void;
   updateMember(id: number, newState: MemberState, start: number): boolean;
 }

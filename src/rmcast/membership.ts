@@ -7,11 +7,13 @@ import type { SenderRecord } from './sender-record.js';
 import { FailureRounds } from './membership-failures.js';
 import {
   JOIN_RESEND_MIN_MS,
+  lostEvents,
   MemberRecord,
   strangersFull,
   MembershipState,
   MemberState,
   type JoinCheck,
+  type LostMembers,
   type MembershipCore,
   type MembershipHost,
 } from './membership-types.js';
@@ -498,7 +500,7 @@ export class Membership implements MembershipCore {
   }
 
   private installView(): void {
-    const lost: string[] = [];
+    const lost: LostMembers = [];
     const joined: string[] = [];
     for (const id of this.joinFailures) {
       const m = this.members.get(id);
@@ -540,7 +542,7 @@ export class Membership implements MembershipCore {
     this.ctx.timers.cancel(this.joinTimer);
     this.joinTimer = undefined;
     this.ctx.log.debug('view installed', { joined, lost, view: [...this.view.values()] });
-    if (lost.length > 0) this.host.emit({ type: 'members-lost', names: lost });
+    for (const event of lostEvents(lost)) this.host.emit(event);
     if (joined.length > 0) this.host.emit({ type: 'members-joined', names: joined });
     const own = this.table.own;
     if (own !== undefined) this.table.releaseHold(own);
@@ -552,11 +554,11 @@ export class Membership implements MembershipCore {
 
   /** Remove a member from the view, collecting its name for a LOST event. */
   /** @internal */
-  noteLost(id: number, lost: string[]): void {
+  noteLost(id: number, lost: LostMembers): void {
     const name = this.view.get(id);
     if (name !== undefined) {
       this.view.delete(id);
-      lost.push(name);
+      lost.push({ name, reason: this.members.get(id)?.saidBye === true ? 'left' : 'failed' });
     }
   }
 
@@ -591,10 +593,13 @@ export class Membership implements MembershipCore {
       case 'failure':
         this.failMembers(packet.sender, packet.ids);
         break;
-      case 'bye':
+      case 'bye': {
         this.ctx.log.debug('BYE processed', { sender: hex(packet.sender), name: record.name });
+        const leaver = this.members.get(packet.sender);
+        if (leaver !== undefined) leaver.saidBye = true; // it leaves our view as one that left, not one that failed
         this.failMember(undefined, packet.sender);
         break;
+      }
       default:
         break;
     }

@@ -5,8 +5,8 @@ export interface GroupLinkEvents {
   /** Our sender id is chosen: we can send. */
   connected: [];
   'members-joined': [names: string[]];
-  /** `reason` 'left': they said BYE; 'failed' or 'reset' (or unknown): they may come back having missed lines. */
-  'members-lost': [names: string[], reason?: 'left' | 'failed' | 'reset'];
+  /** 'left': they said BYE; 'failed': lost by silence or a failure round; 'reset': we start over (see EngineEvent). */
+  'members-lost': [names: string[], reason: 'left' | 'failed' | 'reset'];
   message: [message: GroupMessage];
   disconnected: [];
   error: [error: CliqueError];

@@ -317,13 +317,13 @@ export class RoomCore {
   }
 
   /** @param reason 'left': they said BYE; otherwise they may come back having missed our lines. */
-  membersLost(id: GroupId, names: string[], reason?: 'left' | 'failed' | 'reset'): void {
+  membersLost(id: GroupId, names: string[], reason: 'left' | 'failed' | 'reset'): void {
     if (id !== this.group.id) return;
     this.setup.logger.debug('members lost', { names, reason });
     const now = this.setup.time.now();
     for (const member of this.roster.lose(names)) {
       if (reason !== 'left') this.noteLost(member.name, now);
-      this.event({ type: 'event', name: 'member-left', args: [member] });
+      this.event({ type: 'event', name: 'member-left', args: [member, reason === 'left' ? 'left' : 'timed-out'] });
     }
     if (this.roster.alone) this.considerMerge();
   }

@@ -87,13 +87,17 @@ export type RoomState =
 
 export type LeaveReason = 'left' | 'disconnected' | 'stopped';
 
+/** Why a member left (RoomEvents 'member-left'). */
+export type MemberLeftReason = 'left' | 'timed-out';
+
 export interface RoomEvents {
   /** We became a member (creator: at once; joiner: on first seeing the others, or after the join wait). */
   ready: [];
   /** A text message from another member (our own sends resolve `send()` instead). */
   message: [message: RoomMessage];
   'member-joined': [member: RoomMember];
-  'member-left': [member: RoomMember];
+  /** `reason`: 'left' when the member said goodbye (BYE), 'timed-out' when the group lost it (silence, or our own membership starting over). */
+  'member-left': [member: RoomMember, reason: MemberLeftReason];
   /** A member's nick, status or contact details changed. */
   'member-updated': [member: RoomMember, previous: RoomMember];
   /** Another member changed the topic, or it was re-announced to us on joining. */

@@ -407,7 +407,7 @@ export class CliqueService implements ControlHandler {
     room.on('ready', () => tell('room.ready', { room: name, members: others(room).map(memberJson) }));
     room.on('message', (msg) => tell('room.message', messageJson(msg)));
     room.on('member-joined', (x) => tell('room.member-joined', { room: name, ...memberJson(x) }));
-    room.on('member-left', (x) => tell('room.member-left', { room: name, ...memberJson(x) }));
+    room.on('member-left', (x, reason) => tell('room.member-left', { room: name, reason, ...memberJson(x) }));
     room.on('member-updated', (x) => tell('room.member-updated', { room: name, ...memberJson(x) }));
     room.on('topic', (t) => tell('room.topic', { room: name, topic: t.topic, setBy: t.setBy, setAt: t.setAt.toISOString(), replay: t.replay }));
     room.on('warning', (w) => tell('room.warning', warningJson(w)));
@@ -538,6 +538,7 @@ function snapshot(room: Room): RoomSnapshot {
     address,
     port,
     self: room.selfName,
+    nick: room.member(room.selfName)?.nick ?? null,
     creator: room.creator,
     joined: room.joined,
     members: others(room).map(memberJson),

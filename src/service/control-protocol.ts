@@ -1,6 +1,7 @@
 import { RpcFault } from './rpc-fault.js';
 import { RpcErrorCode, type JsonValue, type RpcParams } from './json-rpc.js';
 import type { WarningJson } from '../rooms/room-warning.js';
+import type { MemberLeftReason } from '../rooms/room-types.js';
 
 /**
  * The clique service's control protocol: the types of every method and event
@@ -40,6 +41,8 @@ export interface RoomSnapshot {
   address: string;
   port: number;
   self: string;
+  /** Our own nick in the room (null without one, and until we are a member). */
+  nick: string | null;
   creator: boolean;
   /** True once we are a member (messages flow); 'room.ready' follows otherwise. */
   joined: boolean;
@@ -155,7 +158,8 @@ export interface ControlEvents {
   'room.ready': { room: string; members: MemberJson[] };
   'room.message': MessageJson;
   'room.member-joined': { room: string } & MemberJson;
-  'room.member-left': { room: string } & MemberJson;
+  /** `reason`: 'left' when the member said goodbye (BYE), 'timed-out' when it was lost by silence. */
+  'room.member-left': { room: string; reason: MemberLeftReason } & MemberJson;
   'room.member-updated': { room: string } & MemberJson;
   /** Something the person should know although the room carries on (RoomWarning; an unknown sender is null). */
   'room.warning': WarningJson;

@@ -104,7 +104,7 @@ export class SimulatedGroups {
     const group = this.groups.get(groupKey(link));
     if (group === undefined || !group.delete(link)) return;
     // After whatever it sent them; without BYE, only once the failure timeout noticed it.
-    for (const other of group) this.deliver(link, other, bye ? 0 : this.timing.failure, () => other.hear('members-lost', [link.name]));
+    for (const other of group) this.deliver(link, other, bye ? 0 : this.timing.failure, () => other.hear('members-lost', [link.name], bye ? 'left' : 'failed'));
   }
 }
 

@@ -69,6 +69,7 @@ describe('EngineDriver over UDP loopback multicast', () => {
     for (const word of ['one', 'two', 'three']) alice.send(0, text(word));
     await waitFor('three messages through the iterator', () => received.length === 3);
     const lost = new Promise<string[]>((resolve) => alice.once('members-lost', resolve));
+    const why = new Promise<string>((resolve) => alice.once('members-lost', (_names, reason) => resolve(reason)));
     let disconnected = false;
     bob.on('disconnected', () => (disconnected = true));
     await bob.leave();
@@ -76,6 +77,7 @@ describe('EngineDriver over UDP loopback multicast', () => {
     await reading; // ended by the leave
     expect(received).toEqual(['one', 'two', 'three']);
     expect(await lost).toEqual(['bob']);
+    expect(await why).toBe('left'); // the engine's reason, passed on
     expect(() => bob.send(0, text('late'))).toThrow(DriverError);
   });
 
@@ -88,8 +90,10 @@ describe('EngineDriver over UDP loopback multicast', () => {
     await sleep(300);
     expect(alice.members).toEqual(['bob']); // heartbeats keep bob alive
     const lost = new Promise<string[]>((resolve) => alice.once('members-lost', resolve));
+    const why = new Promise<string>((resolve) => alice.once('members-lost', (_names, reason) => resolve(reason)));
     await bob.close(); // no goodbye: only silence tells
     expect(await lost).toEqual(['bob']);
+    expect(await why).toBe('failed');
   });
 
   it('counts and logs malformed datagrams without feeding or failing the engine', async () => {

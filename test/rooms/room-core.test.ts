@@ -129,8 +129,12 @@ describe(`RoomCore without I/O (seed ${seed}; replay with CLIQUE_SEED=${seed})`,
     const out = h.drain();
     expect(kinds(out)).toEqual(['store', 'event:message', 'event:rejected']);
     expect(out.find((o) => o.type === 'event' && o.name === 'rejected')).toMatchObject({ args: [{ code: 'duplicate' }, 'bob@b'] });
-    h.core.membersLost(g, ['carol@c']);
-    expect(h.drain()).toMatchObject([{ type: 'event', name: 'member-left', args: [{ name: 'carol@c' }] }]);
+    h.core.membersLost(g, ['carol@c'], 'failed');
+    expect(h.drain()).toMatchObject([{ type: 'event', name: 'member-left', args: [{ name: 'carol@c' }, 'timed-out'] }]);
+    h.core.membersLost(g, ['bob@b'], 'left');
+    expect(h.drain()).toMatchObject([{ type: 'event', name: 'member-left', args: [{ name: 'bob@b' }, 'left'] }]);
+    h.core.membersJoined(g, ['bob@b']);
+    h.drain();
     expect(h.core.members.map((m) => m.name)).toEqual(['me@here', 'bob@b']);
   });
 
@@ -310,7 +314,8 @@ describe(`RoomCore without I/O (seed ${seed}; replay with CLIQUE_SEED=${seed})`,
   it('any sequence of inputs: never a throw but a request’s RoomError, each awaited send settled once, nothing sent before membership or to a group not ours', () => {
     type Step =
       | { kind: 'connected' | 'disconnected' | 'left' | 'withdrawn' | 'leave' | 'tick' | 'listing' }
-      | { kind: 'joined' | 'lost'; who: string }
+      | { kind: 'joined'; who: string }
+      | { kind: 'lost'; who: string; reason: 'left' | 'failed' | 'reset' }
       | { kind: 'advertised'; result: 'advertised' | 'conflict' | 'withdrawn' | 'error' }
       | { kind: 'send'; text: string }
       | { kind: 'message'; who: string; text: string; id: string }
@@ -319,7 +324,8 @@ describe(`RoomCore without I/O (seed ${seed}; replay with CLIQUE_SEED=${seed})`,
     const who = fc.constantFrom('bob@b', 'carol@c');
     const step: fc.Arbitrary<Step> = fc.oneof(
       fc.constantFrom('connected', 'disconnected', 'left', 'withdrawn', 'leave', 'tick', 'listing').map((kind) => ({ kind }) as Step),
-      fc.record({ kind: fc.constantFrom('joined', 'lost'), who }) as fc.Arbitrary<Step>,
+      fc.record({ kind: fc.constant('joined'), who }) as fc.Arbitrary<Step>,
+      fc.record({ kind: fc.constant('lost'), who, reason: fc.constantFrom('left', 'failed', 'reset') }) as fc.Arbitrary<Step>,
       fc.record({ kind: fc.constant('advertised'), result: fc.constantFrom('advertised', 'conflict', 'withdrawn', 'error') }) as fc.Arbitrary<Step>,
       fc.record({ kind: fc.constant('send'), text: fc.string({ maxLength: 20 }) }) as fc.Arbitrary<Step>,
       fc.record({ kind: fc.constant('message'), who, text: fc.string({ minLength: 1, maxLength: 10 }), id: fc.constantFrom('a', 'b', 'c') }) as fc.Arbitrary<Step>,
@@ -346,7 +352,7 @@ describe(`RoomCore without I/O (seed ${seed}; replay with CLIQUE_SEED=${seed})`,
             case 'tick': h.now.value += 3_000; h.core.tick(h.now.value); break;
             case 'listing': h.core.listingChanged(); break;
             case 'joined': h.core.membersJoined(g, [s.who]); break;
-            case 'lost': h.core.membersLost(g, [s.who]); break;
+            case 'lost': h.core.membersLost(g, [s.who], s.reason); break;
             case 'advertised': h.core.advertiseSettled(g, s.result === 'error' ? new Error('mdns down') : s.result); break;
             case 'send':
               try {

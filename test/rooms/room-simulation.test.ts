@@ -131,13 +131,15 @@ describe(`rooms on virtual time (seed ${seed}; replay with CLIQUE_SEED=${seed})`
     });
   });
 
-  it('roster: join, nick change, leave (BYE) and lost (no BYE) reach the others', async () => {
+  it('roster: join, nick change, leave (BYE) and lost (no BYE, shown as timed out) reach the others', async () => {
     await eachSeed(async (s) => {
       const sim = roomSimulation(s);
       const alice = sim.host('alice@a').join('lunch');
       const events: string[] = [];
       alice.on('member-joined', (m: RoomMember) => events.push(`joined ${m.name}`));
       alice.on('member-left', (m: RoomMember) => events.push(`left ${m.name}`));
+      const leftWhy: string[] = [];
+      alice.on('member-left', (m: RoomMember, reason) => leftWhy.push(`${m.name} ${reason}`));
       alice.on('member-updated', (m: RoomMember, before: RoomMember) => events.push(`updated ${before.displayName} -> ${m.displayName}`));
       await run(3_000);
       const bob = sim.host('bob@b').join('lunch');
@@ -160,6 +162,8 @@ describe(`rooms on virtual time (seed ${seed}; replay with CLIQUE_SEED=${seed})`
       expect(alice.member('carol@c')).toBeDefined();
       await run(5_000);
       expect(events.slice(3)).toEqual(['updated bob@b -> Bobby', 'left bob@b', 'left carol@c']);
+      // A clean leave and one lost by silence are told apart.
+      expect(leftWhy).toEqual(['bob@b left', 'carol@c timed-out']);
       expect(alice.members.map((m) => m.name)).toEqual(['alice@a']);
     });
   });

@@ -80,7 +80,7 @@ export class FloodingEngine implements MulticastEngine {
     }
     if (parsed.name === this.name) return;
     if (parsed.kind === KIND_BYE) {
-      if (this.lastHeard.delete(parsed.name)) this.events.push({ type: 'members-lost', names: [parsed.name] });
+      if (this.lastHeard.delete(parsed.name)) this.events.push({ type: 'members-lost', names: [parsed.name], reason: 'left' });
       return;
     }
     if (!this.lastHeard.has(parsed.name)) this.events.push({ type: 'members-joined', names: [parsed.name] });
@@ -114,7 +114,7 @@ export class FloodingEngine implements MulticastEngine {
       for (const [name, heard] of this.lastHeard) {
         if (now - heard >= this.silenceMs) {
           this.lastHeard.delete(name);
-          this.events.push({ type: 'members-lost', names: [name] });
+          this.events.push({ type: 'members-lost', names: [name], reason: 'failed' });
         }
       }
     }
@@ -129,7 +129,7 @@ export class FloodingEngine implements MulticastEngine {
   }
 
   failMember(name: string, _now: number): void {
-    if (this.lastHeard.delete(name)) this.events.push({ type: 'members-lost', names: [name] });
+    if (this.lastHeard.delete(name)) this.events.push({ type: 'members-lost', names: [name], reason: 'failed' });
   }
 
   drain(): EngineOutput {

@@ -8,7 +8,10 @@ export type ChatInput =
   | { kind: 'topic'; text: string | undefined }
   | { kind: 'invite'; contact: string; reason: string | undefined }
   | { kind: 'who' }
+  /** `/nick name` sets the nick, `/nick --clear` removes it (nick undefined). */
   | { kind: 'nick'; nick: string | undefined }
+  /** `/nick` alone: show ours. */
+  | { kind: 'show-nick' }
   | { kind: 'history'; limit: number }
   | { kind: 'msg'; to: string; text: string }
   | { kind: 'query'; to: string | undefined }
@@ -23,7 +26,8 @@ export const CHAT_HELP = [
   '  /topic [text]             show the topic, or set it',
   '  /invite <nick|contact> [why]  invite someone on the LAN (see `clique contacts`)',
   '  /who                      list the members',
-  '  /nick [name]              set (or clear) your nick in this room',
+  '  /nick [name]              show your nick in this room, or set it',
+  '  /nick --clear             go by your name (user@host) again',
   '  /history [n]              show the last n messages kept locally (default 20)',
   '  /msg <nick|contact> text  send a 1-1 message (a room nick or a contact\'s name or alias)',
   '  /query [nick|contact]     plain lines go 1-1 to them from now on; /query alone: back to the room',
@@ -54,7 +58,8 @@ export function parseChatInput(line: string): ChatInput {
     case 'names':
       return { kind: 'who' };
     case 'nick':
-      return { kind: 'nick', nick: rest === '' ? undefined : rest };
+      if (rest === '') return { kind: 'show-nick' };
+      return { kind: 'nick', nick: rest === '--clear' ? undefined : rest };
     case 'history': {
       const limit = rest === '' ? 20 : Number(rest);
       if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) return { kind: 'error', message: 'usage: /history [1-10000]' };

@@ -1,8 +1,9 @@
 import type { RoomAddress } from '../../linklocal/room-advertiser.js';
 import type { HistoryEntry } from '../../rooms/history-store.js';
-import type { RoomMember, RoomMessage, RoomWarning, TopicChange } from '../../rooms/room-types.js';
+import type { MemberLeftReason, RoomMember, RoomMessage, RoomWarning, TopicChange } from '../../rooms/room-types.js';
 import type { WarningJson } from '../../rooms/room-warning.js';
 import { printable } from '../terminal-text.js';
+import { shownName, type NamedMember } from './display-names.js';
 
 /** How lines look in `clique join`: `12:03 <bob> hi`, `12:03 * bob waves`, `12:03 -bob- notice`. */
 export function clock(time: Date): string {
@@ -10,7 +11,11 @@ export function clock(time: Date): string {
 }
 
 export function formatText(time: Date, who: string, kind: 'normal' | 'action' | 'notice', text: string): string {
-  const name = printable(who);
+  return formatShownText(time, printable(who), kind, text);
+}
+
+/** As formatText, for a sender name already made printable (display-names.ts `shownName`). */
+export function formatShownText(time: Date, name: string, kind: 'normal' | 'action' | 'notice', text: string): string {
   const body = printable(text);
   switch (kind) {
     case 'action':
@@ -22,9 +27,20 @@ export function formatText(time: Date, who: string, kind: 'normal' | 'action' | 
   }
 }
 
-export function formatMessage(message: RoomMessage): string {
+/**
+ * A room line under the name its sender had when it arrived (`senderName`),
+ * with its identity beside it when someone else in `members` goes by that
+ * name too (display-names.ts).
+ */
+export function formatMessage(message: Pick<RoomMessage, 'time' | 'delayedFrom' | 'sender' | 'senderName' | 'kind' | 'text'>, members: Iterable<NamedMember> = []): string {
+  const nick = message.senderName === message.sender ? undefined : message.senderName;
   // A line sent again after we were cut off from its author shows when it was said.
-  return formatText(message.delayedFrom ?? message.time, message.senderName, message.kind, message.text);
+  return formatShownText(message.delayedFrom ?? message.time, shownName(message.sender, nick, members), message.kind, message.text);
+}
+
+/** How a member left: BYE, or lost by silence. */
+export function formatLeft(label: string, reason: MemberLeftReason | string | undefined): string {
+  return `* ${label} left${reason === 'timed-out' ? ' (timed out)' : ''}`;
 }
 
 /**

@@ -2,7 +2,8 @@ import { errorText } from '../../base/error-text.js';
 import type { HistoryKind } from '../../rooms/history-store.js';
 import type { ContactJson, ControlEvents, MemberJson, RoomSnapshot } from '../../service/control-protocol.js';
 import { parseChatInput, type ChatInput } from '../chat/chat-commands.js';
-import { clock, formatHistory, formatMoved, formatText, formatTopic, formatWarning } from '../chat/chat-format.js';
+import { clock, formatHistory, formatLeft, formatMessage, formatMoved, formatText, formatTopic, formatWarning } from '../chat/chat-format.js';
+import { memberNameInRoom, nickChangeLine, ownNickLine, showOwnNick, shownName, type NamedMember } from '../chat/display-names.js';
 import { ChatScreen, handleScreenInput } from '../chat/chat-screen.js';
 import { lookUpPerson } from '../chat/person-lookup.js';
 import { connectService, serviceUsageError } from '../service-session.js';
@@ -46,11 +47,13 @@ export async function runServiceChat(roomName: string, options: ServiceChatOptio
   }
 
   const members = new Map<string, MemberJson>(snapshot.members.map((m) => [m.member, m]));
-  let myNick: string | null = options.nick ?? null;
+  let myNick: string | null = snapshot.nick ?? options.nick ?? null;
   let topic: { topic: string; setBy: string; setAt: Date } | undefined =
     snapshot.topic !== null ? { topic: snapshot.topic.topic, setBy: snapshot.topic.setBy, setAt: new Date() } : undefined;
   let query: string | undefined;
-  const displayName = (name: string): string => (name === self ? (myNick ?? self) : (members.get(name)?.nick ?? name));
+  /** Everyone in the room as far as naming goes, ourselves included. */
+  const named = (): NamedMember[] => [{ name: self, nick: myNick }, ...[...members.values()].map((m) => ({ name: m.member, nick: m.nick }))];
+  const displayName = (name: string): string => memberNameInRoom(name, named());
   const label = (m: MemberJson): string => (m.nick === null || m.nick === m.member ? printable(m.member) : `${printable(m.nick)} (${printable(m.member)})`);
   const roomPrompt = `[${roomName}] `;
 
@@ -142,7 +145,15 @@ export async function runServiceChat(roomName: string, options: ServiceChatOptio
         case 'nick': {
           const { nick } = await client.request('rooms.nick', { room: roomName, ...(input.nick !== undefined ? { nick: input.nick } : {}) });
           myNick = nick;
-          screen.print(nick === null ? '* nick cleared' : `* you are now ${printable(nick)}`);
+          screen.print(ownNickLine(self, nick, named()));
+          return;
+        }
+        case 'show-nick': {
+          // Asked of the service: another window of ours may have changed it.
+          const { rooms } = await client.request('status', {});
+          const here = rooms.find((r) => r.room === roomName);
+          if (here !== undefined && here.joined) myNick = here.nick;
+          screen.print(showOwnNick(self, myNick, named()));
           return;
         }
         case 'history': {
@@ -185,7 +196,7 @@ export async function runServiceChat(roomName: string, options: ServiceChatOptio
         return showMembers();
       case 'room.message': {
         const m = e.params;
-        return screen.print(formatText(new Date(m.time), m.senderName, asKind(m.kind), m.text));
+        return screen.print(formatMessage({ time: new Date(m.time), sender: m.sender, senderName: m.senderName, kind: asKind(m.kind), text: m.text }, named()));
       }
       case 'room.member-joined': {
         const { room: _r, ...m } = e.params;
@@ -193,15 +204,16 @@ export async function runServiceChat(roomName: string, options: ServiceChatOptio
         return screen.print(`* ${label(m)} joined`);
       }
       case 'room.member-left': {
-        const { room: _r, ...m } = e.params;
+        const { room: _r, reason, ...m } = e.params;
         members.delete(m.member);
-        return screen.print(`* ${label(m)} left`);
+        return screen.print(formatLeft(label(m), reason));
       }
       case 'room.member-updated': {
         const { room: _r, ...m } = e.params;
         const before = members.get(m.member);
+        const then = named();
         members.set(m.member, m);
-        if (before !== undefined && before.nick !== m.nick) screen.print(`* ${printable(before.nick ?? before.member)} is now known as ${printable(m.nick ?? m.member)}`);
+        if (before !== undefined && before.nick !== m.nick) screen.print(nickChangeLine(shownName(before.member, before.nick, then), shownName(m.member, m.nick, named())));
         return;
       }
       case 'room.topic': {

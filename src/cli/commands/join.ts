@@ -5,7 +5,8 @@ import { escapeUnsafeChars, safeJsonStringify } from '../../base/safe-text.js';
 import { Clique } from '../../rooms/clique.js';
 import type { Room } from '../../rooms/room.js';
 import { CHAT_HELP, parseChatInput, type ChatInput } from '../chat/chat-commands.js';
-import { formatHistory, formatMessage, formatMoved, formatText, formatTopic, formatWarning, formatWho, memberLabel } from '../chat/chat-format.js';
+import { formatHistory, formatLeft, formatMessage, formatMoved, formatTopic, formatWarning, formatWho, memberLabel } from '../chat/chat-format.js';
+import { memberNameInRoom, nickChangeLine, ownNickLine, showOwnNick, shownName, type NamedMember } from '../chat/display-names.js';
 import { ChatScreen, handleScreenInput } from '../chat/chat-screen.js';
 import { addRoomScriptOptions, asUsageError, type RoomScriptOptions } from '../room-script-session.js';
 import { printable } from '../terminal-text.js';
@@ -103,7 +104,11 @@ async function runChat(roomName: string, options: JoinCommandOptions): Promise<v
   });
   screenRef = screen;
   process.once('SIGTERM', () => screen.close());
-  const displayName = (name: string): string => room?.member(name)?.displayName ?? name;
+  /** Everyone in the room as far as naming goes (ourselves included once we are a member). */
+  const named = (): NamedMember[] => (room?.members ?? []).map((m) => ({ name: m.name, nick: m.nick }));
+  const displayName = (name: string): string => memberNameInRoom(name, named());
+  /** Our nick as last set here (the room knows it only once we are a member). */
+  let myNick = options.nick;
 
   const handle = async (input: ChatInput): Promise<void> => {
     const current = room;
@@ -116,12 +121,12 @@ async function runChat(roomName: string, options: JoinCommandOptions): Promise<v
       switch (input.kind) {
         case 'say': {
           const sent = await current.send(input.text);
-          screen.print(formatText(sent.time, sent.senderName, sent.kind, sent.text));
+          screen.print(formatMessage(sent, named()));
           return;
         }
         case 'action': {
           const sent = await current.sendAction(input.text);
-          screen.print(formatText(sent.time, sent.senderName, sent.kind, sent.text));
+          screen.print(formatMessage(sent, named()));
           return;
         }
         case 'topic':
@@ -142,7 +147,11 @@ async function runChat(roomName: string, options: JoinCommandOptions): Promise<v
           return;
         case 'nick':
           await current.setNick(input.nick);
-          screen.print(input.nick === undefined ? '* nick cleared' : `* you are now ${printable(input.nick)}`);
+          myNick = input.nick;
+          screen.print(ownNickLine(current.selfName, input.nick, named()));
+          return;
+        case 'show-nick':
+          screen.print(showOwnNick(current.selfName, current.member(current.selfName)?.nick ?? myNick, named()));
           return;
         case 'msg':
         case 'query':
@@ -197,9 +206,15 @@ async function runChat(roomName: string, options: JoinCommandOptions): Promise<v
   // A room's creator is a member at once: 'ready' may have fired already.
   if (joined.state === 'joined') showMembers();
   else joined.once('ready', showMembers);
-  room.on('message', (message) => screen.print(formatMessage(message)));
+  room.on('message', (message) => screen.print(formatMessage(message, named())));
   room.on('member-joined', (member) => screen.print(`* ${memberLabel(member)} joined`));
-  room.on('member-left', (member) => screen.print(`* ${memberLabel(member)} left`));
+  room.on('member-left', (member, reason) => screen.print(formatLeft(memberLabel(member), reason)));
+  room.on('member-updated', (member, before) => {
+    if (member.displayName === before.displayName) return;
+    const now = named();
+    const then = now.map((m) => (m.name === member.name ? { name: m.name, nick: before.nick } : m));
+    screen.print(nickChangeLine(shownName(before.name, before.nick, then), shownName(member.name, member.nick, now)));
+  });
   room.on('moved', (to, from) => screen.print(formatMoved(to, from)));
   room.on('warning', (w) => screen.print(formatWarning(w)));
   room.on('topic', (change) => screen.print(formatTopic(change, displayName)));

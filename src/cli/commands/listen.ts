@@ -7,7 +7,8 @@ import { wholeNumberParser } from '../number-options.js';
 import type { MemberJson, RoomSnapshot } from '../../service/control-protocol.js';
 import { checkRoomNameForCli, connectService, warnOneShotOnly, noServiceOption, serviceUsageError } from '../service-session.js';
 import { UsageError } from '../usage-error.js';
-import { formatWarning } from '../chat/chat-format.js';
+import { formatLeft, formatWarning } from '../chat/chat-format.js';
+import { nickChangeLine, shownName, type NamedMember } from '../chat/display-names.js';
 import { warningJson } from '../../rooms/room-warning.js';
 
 interface ListenOptions extends RoomScriptOptions {
@@ -35,9 +36,12 @@ export function registerListenCommand(program: Command): void {
   addRoomScriptOptions(command)
     .addHelpText(
       'after',
-      '\nOutput (text): "<sender> text", "* sender action", "-sender- notice", "* x joined/left", "* topic: ..."\n' +
-        'Output (--json), one object per line, "event" is one of: history, joined, ready, member-joined, member-left,\n' +
-        'member-updated, message, topic, typing, moved, left (rejected only with --no-service).\n' +
+      '\nOutput (text): "<sender> text", "* sender action", "-sender- notice", "* x joined", "* x left" (said goodbye),\n' +
+        '"* x left (timed out)" (lost by silence), "* a is now known as b", "* topic: ..."; a nick two members share\n' +
+        'shows as "nick (user@host)".\n' +
+        'Output (--json), one object per line, "event" is one of: history, joined, ready, member-joined, member-left\n' +
+        '(with "reason": "left" or "timed-out"), member-updated, message, topic, typing, moved, left (rejected only\n' +
+        'with --no-service).\n' +
         "The person's own sends come as messages with \"outgoing\": true.\n\n" +
         'Example:\n  clique listen Witchcraft --json --interface 127.0.0.1',
     )
@@ -88,9 +92,16 @@ async function runListen(roomName: string, options: ListenOptions): Promise<void
   if (room.joined) onReady();
   else room.once('ready', onReady);
   room.on('member-joined', (m) => say(`* ${memberLabel(m)} joined`, { event: 'member-joined', ...memberJson(m) }));
-  room.on('member-left', (m) => say(`* ${memberLabel(m)} left`, { event: 'member-left', ...memberJson(m) }));
-  room.on('member-updated', (m) => say(`* ${memberLabel(m)} is ${m.status}${m.statusMessage !== undefined ? ` (${printable(m.statusMessage)})` : ''}`, { event: 'member-updated', ...memberJson(m) }));
-  room.on('message', (m) => say(messageLine(m), { event: 'message', ...messageJson(m) }));
+  room.on('member-left', (m, reason) => say(formatLeft(memberLabel(m), reason), { event: 'member-left', ...memberJson(m), reason }));
+  const named = (): NamedMember[] => room.members.map((m) => ({ name: m.name, nick: m.nick }));
+  room.on('member-updated', (m, before) => {
+    const status = `* ${memberLabel(m)} is ${m.status}${m.statusMessage !== undefined ? ` (${printable(m.statusMessage)})` : ''}`;
+    if (m.displayName === before.displayName) return say(status, { event: 'member-updated', ...memberJson(m) });
+    const then = named().map((x) => (x.name === m.name ? { name: x.name, nick: before.nick } : x));
+    const renamed = nickChangeLine(shownName(before.name, before.nick, then), shownName(m.name, m.nick, named()));
+    say(m.status === before.status && m.statusMessage === before.statusMessage ? renamed : `${renamed}\n${status}`, { event: 'member-updated', ...memberJson(m) });
+  });
+  room.on('message', (m) => say(messageLine(m, named()), { event: 'message', ...messageJson(m) }));
   room.on('topic', (t) => say(topicLine(t), { event: 'topic', ...topicJson(t) }));
   room.on('warning', (w) => say(formatWarning(w), { event: 'warning', ...warningJson(w) }));
   room.on('typing', (t) => {
@@ -153,8 +164,14 @@ async function runServiceListen(roomName: string, options: ListenOptions): Promi
 
   const { address, port } = snapshot;
   say(`* joined ${printable(roomName)} (${address}:${port}) as ${printable(snapshot.self)}`, { event: 'joined', room: roomName, address, port, self: snapshot.self, creator: snapshot.creator });
-  const ready = (members: MemberJson[]): void =>
-    say(`* members: ${members.length === 0 ? 'nobody else yet' : members.map(memberJsonLabel).join(', ')}`, { event: 'ready', members: members.map((m) => m.member) });
+  // Who is in the room, to tell apart members that go by the same nick in text lines.
+  const members = new Map<string, MemberJson>(snapshot.members.map((m) => [m.member, m]));
+  let selfNick = snapshot.nick;
+  const named = (): NamedMember[] => [{ name: snapshot.self, nick: selfNick }, ...[...members.values()].map((m) => ({ name: m.member, nick: m.nick }))];
+  const ready = (list: MemberJson[]): void => {
+    for (const m of list) members.set(m.member, m);
+    say(`* members: ${list.length === 0 ? 'nobody else yet' : list.map(memberJsonLabel).join(', ')}`, { event: 'ready', members: list.map((m) => m.member) });
+  };
   if (snapshot.joined) ready(snapshot.members);
   client.on('event', (e) => {
     if (!('room' in e.params) || e.params.room !== roomName) return;
@@ -163,14 +180,28 @@ async function runServiceListen(roomName: string, options: ListenOptions): Promi
         return ready(e.params.members);
       case 'room.message': {
         const { room: _room, ...m } = e.params;
-        return say(messageJsonLine(m.kind, m.senderName, m.text), { event: 'message', ...m });
+        if (m.outgoing) selfNick = m.senderName === m.sender ? null : m.senderName;
+        return say(messageJsonLine(m.kind, shownName(m.sender, m.senderName === m.sender ? undefined : m.senderName, named()), m.text), { event: 'message', ...m });
       }
-      case 'room.member-joined':
-      case 'room.member-left':
+      case 'room.member-joined': {
+        const { room: _room, ...m } = e.params;
+        members.set(m.member, m);
+        return say(`* ${memberJsonLabel(m)} joined`, { event: 'member-joined', ...m });
+      }
+      case 'room.member-left': {
+        const { room: _room, reason, ...m } = e.params;
+        members.delete(m.member);
+        return say(formatLeft(memberJsonLabel(m), reason), { event: 'member-left', ...m, reason });
+      }
       case 'room.member-updated': {
         const { room: _room, ...m } = e.params;
-        const what = e.event === 'room.member-joined' ? 'joined' : e.event === 'room.member-left' ? 'left' : `is ${m.status}${m.statusMessage !== null ? ` (${printable(m.statusMessage)})` : ''}`;
-        return say(`* ${memberJsonLabel(m)} ${what}`, { event: e.event.slice('room.'.length), ...m });
+        const before = members.get(m.member);
+        const then = named();
+        members.set(m.member, m);
+        const status = `* ${memberJsonLabel(m)} is ${m.status}${m.statusMessage !== null ? ` (${printable(m.statusMessage)})` : ''}`;
+        if (before === undefined || before.nick === m.nick) return say(status, { event: 'member-updated', ...m });
+        const renamed = nickChangeLine(shownName(before.member, before.nick, then), shownName(m.member, m.nick, named()));
+        return say(before.status === m.status && before.statusMessage === m.statusMessage ? renamed : `${renamed}\n${status}`, { event: 'member-updated', ...m });
       }
       case 'room.topic': {
         const { room: _room, ...t } = e.params;
@@ -204,12 +235,12 @@ function historyJsonLine(e: HistoryJson): string {
   const time = e.time.replace('T', ' ').slice(0, 19);
   const who = printable(e.senderName ?? e.sender);
   const text = printable(e.text);
-  const body = e.kind === 'topic' ? `* topic: ${text} (set by ${who})` : messageJsonLine(e.kind, e.senderName ?? e.sender, e.text);
+  const body = e.kind === 'topic' ? `* topic: ${text} (set by ${who})` : messageJsonLine(e.kind, who, e.text);
   return `[${time}] ${body}`;
 }
 
-function messageJsonLine(kind: string, senderName: string, text: string): string {
-  const who = printable(senderName);
+/** `who` is already printable (shownName). */
+function messageJsonLine(kind: string, who: string, text: string): string {
   const body = printable(text);
   return kind === 'action' ? `* ${who} ${body}` : kind === 'notice' ? `-${who}- ${body}` : `<${who}> ${body}`;
 }
@@ -222,8 +253,8 @@ function memberLabel(member: RoomMember): string {
   return member.nick === undefined ? printable(member.name) : `${printable(member.name)} (${printable(member.nick)})`;
 }
 
-function messageLine(m: RoomMessage): string {
-  const who = printable(m.senderName);
+function messageLine(m: RoomMessage, members: NamedMember[]): string {
+  const who = shownName(m.sender, m.senderName === m.sender ? undefined : m.senderName, members);
   const text = printable(m.text);
   return m.kind === 'action' ? `* ${who} ${text}` : m.kind === 'notice' ? `-${who}- ${text}` : `<${who}> ${text}`;
 }

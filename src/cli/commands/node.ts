@@ -101,7 +101,9 @@ async function runLineChat(
     for (const text of pending.splice(0)) send(text);
   });
   node.on('members-joined', (names) => names.forEach((n) => say(`* ${printable(n)} joined`)));
-  node.on('members-lost', (names) => names.forEach((n) => say(`* ${printable(n)} left`)));
+  // 'failed': lost by silence or a failure round; 'reset': the group declared us failed and we rejoin.
+  const why = { left: '', failed: ' (timed out)', reset: ' (we rejoin under a new id)' } as const;
+  node.on('members-lost', (names, reason) => names.forEach((n) => say(`* ${printable(n)} left${why[reason]}`)));
   node.on('message', (m) => {
     if (m.streamId !== 0) return;
     const text = new TextDecoder().decode(m.data).replace(/\r?\n$/, '');
