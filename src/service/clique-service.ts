@@ -254,6 +254,8 @@ export class CliqueService implements ControlHandler {
         return { subscribed: true };
       case 'chat.send':
         return this.chatSend(new ParamReader(params, ['contact', 'text', 'kind', 'timeoutMs']));
+      case 'presence.set':
+        return this.presenceSet(new ParamReader(params, ['status', 'message', 'nick']));
       case 'invite':
         return this.invite(new ParamReader(params, ['contact', 'room', 'reason', 'address', 'port', 'timeoutMs']));
       case 'shutdown':
@@ -352,6 +354,22 @@ export class CliqueService implements ControlHandler {
     if (link.contacts.get(contact) === undefined) await link.waitForContact(contact, { timeoutMs });
     await link.sendMessage(contact, text, { kind });
     return { to: contact };
+  }
+
+  private presenceSet(reader: ParamReader): JsonValue {
+    const status = reader.optionalChoice('status', ['avail', 'away', 'dnd'] as const);
+    const message = reader.optionalString('message', { maxLength: 1024 });
+    const nick = reader.optionalString('nick', { maxLength: 256 });
+    const link = this.clique.link;
+    if (link === undefined) throw new RpcFault('no-presence', 'the service has no presence');
+    if (status !== undefined || message !== undefined) {
+      const now = link.info;
+      const nextMessage = message ?? now.message;
+      link.setStatus(status ?? now.status, nextMessage === '' ? undefined : nextMessage);
+    }
+    if (nick !== undefined) link.setNick(nick === '' ? undefined : nick);
+    const { status: published, message: publishedMessage, nick: publishedNick } = link.info;
+    return { status: published, message: publishedMessage ?? null, nick: publishedNick ?? null };
   }
 
   private async invite(reader: ParamReader): Promise<JsonValue> {

@@ -134,6 +134,8 @@ export interface ControlMethods {
   'contacts.subscribe': { params: Record<string, never>; result: { contacts: ContactJson[] } };
   'chat.send': { params: { contact: string; text: string; kind?: 'normal' | 'action' | 'notice'; timeoutMs?: number }; result: { to: string } };
   'chat.subscribe': { params: Record<string, never>; result: { subscribed: true } };
+  /** The person's link-local presence: status (avail, away, dnd), status message ('' clears), nick ('' clears). */
+  'presence.set': { params: { status?: 'avail' | 'away' | 'dnd'; message?: string; nick?: string }; result: { status: string; message: string | null; nick: string | null } };
   invite: {
     params: { contact: string; room: string; reason?: string; address?: string; port?: number; timeoutMs?: number };
     result: { to: string; room: string; address: string; port: number };

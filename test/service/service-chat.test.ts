@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ServiceClient, type ServiceEvent } from '../../src/service/service-client.js';
 import { ServiceRequestError } from '../../src/service/service-request-error.js';
 import { waitFor } from '../support/wait.js';
-import { cleanUp, person, run } from './service-people.js';
+import { cleanUp, person, run, start, waitForEvent } from './service-people.js';
+import type { ContactJson } from '../../src/service/control-protocol.js';
 
 /**
  * The service's 1-1 side and its typed client, with two real services (run
@@ -31,6 +32,20 @@ describe('the clique service: contacts, 1-1 chat and invitations through Service
       if (!contacts.includes(b.identity.name)) await new Promise((r) => setTimeout(r, 100));
     }
     expect(contacts).toContain(b.identity.name);
+
+    // `clique online --status/--message/--nick` through the service publishes them on the person's one presence.
+    const online = start(bob, 'bob online', ['online', '--json', '--status', 'away', '--message', 'At lunch', '--nick', 'Bobby']);
+    await waitForEvent(online, 'online', (e) => e['event'] === 'online');
+    const bobAsSeen = async (): Promise<ContactJson | undefined> => (await a.request('contacts.list', {})).contacts.find((c) => c.name === b.identity.name);
+    let seen = await bobAsSeen();
+    for (let i = 0; i < 100 && (seen?.status !== 'away' || seen.alias !== 'Bobby'); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      seen = await bobAsSeen();
+    }
+    expect(seen).toMatchObject({ status: 'away', message: 'At lunch', alias: 'Bobby' });
+    online.child.kill('SIGINT');
+    // The presence stays the service's after the command ends; a client can set it back.
+    expect(await b.request('presence.set', { status: 'avail', message: '' })).toEqual({ status: 'avail', message: null, nick: 'Bobby' });
 
     await a.request('chat.send', { contact: b.identity.name, text: 'psst <b>&amp;</b>' });
     await a.request('chat.send', { contact: b.identity.name, text: 'waves', kind: 'action' });

@@ -23,7 +23,7 @@ export function registerOnlineCommand(program: Command): void {
     .command('online')
     .description('print 1-1 messages, invitations and contacts until Ctrl-C; through the clique service, which stays online after (--no-service: online only while it runs)')
     .option('--nick <nick>', 'nickname to publish')
-    .addOption(new Option('--status <status>', 'presence to publish').choices(['avail', 'away', 'dnd']).default('avail'))
+    .addOption(new Option('--status <status>', 'presence to publish (default avail)').choices(['avail', 'away', 'dnd']))
     .option('--message <text>', 'status message to publish')
     .option('--name <user@host>', 'our name on the network (default: login@hostname)')
     .option('--tcp-port <port>', 'TCP port for incoming chats (default 5298, else 5299, else any; 0 = any)', parseTcpPort)
@@ -153,6 +153,17 @@ async function serviceOnline(options: OnlineOptions): Promise<void> {
         return;
     }
   });
+  if (options.tcpPort !== undefined) {
+    process.stderr.write('clique: --tcp-port applies only with --no-service (the service chose its port when it started)\n');
+  }
+  if (options.status !== undefined || options.message !== undefined || options.nick !== undefined) {
+    // The service is the person's one presence: what this command asks for is published there, for everyone.
+    await client.request('presence.set', {
+      ...(options.status !== undefined ? { status: options.status } : {}),
+      ...(options.message !== undefined ? { message: options.message } : {}),
+      ...(options.nick !== undefined ? { nick: options.nick } : {}),
+    });
+  }
   const name = client.identity.name;
   if (json) writeJson({ event: 'online', name, service: client.identity.pid });
   else writeLine(`* online as ${printable(name)} (the clique service, pid ${client.identity.pid}); Ctrl-C stops watching, the service stays online (clique down)`);
