@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { hasTmux, shellQuote, TmuxServer } from '../support/tmux-session.js';
-import { cleanUp, eventsOf, person, run, start, waitForEvent, type Person } from './service-people.js';
-import { CLI_ARGS, repoRoot } from '../support/cli-runner.js';
+import { hasTmux, TmuxServer } from '../support/tmux-session.js';
+import { cleanUp, startJoinInTmux, eventsOf, person, run, start, waitForEvent } from './service-people.js';
 
 /**
  * `clique join` is a client of the person's service (real processes, tmux,
@@ -20,11 +19,6 @@ afterEach(async () => {
   await cleanUp();
 }, 60_000);
 
-function startJoin(t: TmuxServer, p: Person, room: string, nick: string): void {
-  const env = { HOME: p.env.HOME!, XDG_RUNTIME_DIR: p.env.XDG_RUNTIME_DIR!, XDG_DATA_HOME: p.env.XDG_DATA_HOME!, CLIQUE_INTERFACE: '127.0.0.1' };
-  t.start(p.label, repoRoot, shellQuote([process.execPath, ...CLI_ARGS, 'join', room, '--nick', nick, '--failure-timeout-ms', '5000']), env);
-}
-
 function count(text: string, pattern: RegExp): number {
   return text.match(new RegExp(pattern.source, 'g'))?.length ?? 0;
 }
@@ -36,13 +30,13 @@ describe('clique join through the service', () => {
     const bob = person('join-bob');
     const room = `Cauldron${process.pid}`;
 
-    startJoin(t, alice, room, 'alice');
+    startJoinInTmux(t, alice, room, 'alice', 5000);
     await t.waitFor(alice.label, /you are alone here for now/);
     const aliceListen = start(alice, 'alice listen', ['listen', room, '--json']);
     await waitForEvent(aliceListen, 'ready', (e) => e['event'] === 'ready');
     const aliceName = eventsOf(aliceListen, 'joined')[0]!['self'] as string;
 
-    startJoin(t, bob, room, 'bob');
+    startJoinInTmux(t, bob, room, 'bob', 5000);
     await t.waitFor(bob.label, /members: alice/);
     await t.waitFor(alice.label, /\* bob \(.*\) joined/);
     const bobName = /\* bob \((.*)\) joined/.exec(t.screen(alice.label))![1]!;

@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { hasTmux, shellQuote, TmuxServer } from '../support/tmux-session.js';
-import { CLI_ARGS, repoRoot } from '../support/cli-runner.js';
-import { cleanUp, eventsOf, person, start, waitForEvent, type Person, type Proc } from './service-people.js';
+import { hasTmux, TmuxServer } from '../support/tmux-session.js';
+import { cleanUp, startJoinInTmux, eventsOf, person, start, waitForEvent, type Person, type Proc } from './service-people.js';
 
 /**
  * Names people see, with real processes (run inside `unshare -n`): bob
@@ -22,11 +21,6 @@ afterEach(async () => {
   tmux?.kill();
   await cleanUp();
 }, 60_000);
-
-function startJoin(t: TmuxServer, p: Person, room: string, nick: string): void {
-  const env = { HOME: p.env.HOME!, XDG_RUNTIME_DIR: p.env.XDG_RUNTIME_DIR!, XDG_DATA_HOME: p.env.XDG_DATA_HOME!, CLIQUE_INTERFACE: '127.0.0.1' };
-  t.start(p.label, repoRoot, shellQuote([process.execPath, ...CLI_ARGS, 'join', room, '--nick', nick, '--failure-timeout-ms', FAILURE_TIMEOUT_MS]), env);
-}
 
 /** A one-shot `clique join` of its own (no service), typed into through a pipe. */
 function pipedJoin(p: Person, room: string, name: string, nick: string): Proc {
@@ -52,7 +46,7 @@ describe('names people see', () => {
     const carolName = `carol-${id}@test`;
     const daveName = `dave-${id}@test`;
 
-    startJoin(t, bob, room, 'bob');
+    startJoinInTmux(t, bob, room, 'bob', Number(FAILURE_TIMEOUT_MS));
     await t.waitFor(bob.label, /you are alone here for now/);
     const bobListens = start(bob, 'bob listen', ['listen', room, '--json']);
     await waitForEvent(bobListens, 'ready', (e) => e['event'] === 'ready');

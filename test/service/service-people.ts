@@ -1,3 +1,4 @@
+import { shellQuote, type TmuxServer } from '../support/tmux-session.js';
 import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -128,4 +129,10 @@ export async function cleanUp(): Promise<void> {
     }
     rmSync(p.dir, { recursive: true, force: true });
   }
+}
+
+/** `clique join ROOM --nick NICK` as this person (through its service) in a tmux window of `tmux`. */
+export function startJoinInTmux(tmux: TmuxServer, p: Person, room: string, nick: string, failureTimeoutMs: number): void {
+  const env = { HOME: p.env.HOME!, XDG_RUNTIME_DIR: p.env.XDG_RUNTIME_DIR!, XDG_DATA_HOME: p.env.XDG_DATA_HOME!, CLIQUE_INTERFACE: '127.0.0.1' };
+  tmux.start(p.label, repoRoot, shellQuote([process.execPath, ...CLI_ARGS, 'join', room, '--nick', nick, '--failure-timeout-ms', String(failureTimeoutMs)]), env);
 }
