@@ -99,7 +99,7 @@ const DEFAULT_UNKNOWN_TO_PEER_RETRY_MS = 3000;
 /** How many names an error message lists before summarising. */
 const MAX_NAMES_IN_ERROR = 10;
 
-/** The login name as a publishable label: '.' cannot be published in our instance labels. */
+/** The login name as a publishable label (control characters replaced; dots are fine, RFC 6763 §4.3). */
 export function defaultUserName(): string {
   let login: string;
   try {
@@ -109,7 +109,7 @@ export function defaultUserName(): string {
     login = process.env['USER'] ?? process.env['USERNAME'] ?? '';
   }
   // eslint-disable-next-line no-control-regex
-  const cleaned = login.replace(/[.\u0000-\u001f\u007f]/g, '-');
+  const cleaned = login.replace(/[\u0000-\u001f\u007f]/g, '-');
   return cleaned === '' ? 'clique' : cleaned;
 }
 

@@ -7,11 +7,13 @@ import {
   checkInstanceLabel,
   DEFAULT_TTLS,
   MDNS_DOMAIN,
+  nameKey,
   SERVICES_META_QUERY,
   serviceInstanceName,
   type MdnsRecord,
   type MdnsTtls,
 } from '../mdns/records.js';
+import { escapeLabel } from '../mdns/dns-name.js';
 import type { MdnsRegistration, MdnsResponder, PublishedRecord } from '../mdns/responder.js';
 import { presenceTxt, type PresenceInfo } from './presence-txt.js';
 
@@ -147,8 +149,7 @@ export class PresencePublisher extends EventEmitter<PresencePublisherEvents> {
   private onConflict(registration: MdnsRegistration, theirs: MdnsRecord): void {
     if (this.stopped || registration !== this.registration) return;
     const previous = this.name;
-    const hostFqdn = `${this.host}.${MDNS_DOMAIN}`.toLowerCase();
-    if ((theirs.type === 'A' || theirs.type === 'AAAA') && theirs.name.toLowerCase() === hostFqdn) this.hostSuffix++;
+    if ((theirs.type === 'A' || theirs.type === 'AAAA') && nameKey(theirs.name) === nameKey(this.hostFqdn())) this.hostSuffix++;
     else this.userSuffix++;
     this.renames++;
     const max = this.options.maxRenames ?? 32;
@@ -167,10 +168,15 @@ export class PresencePublisher extends EventEmitter<PresencePublisherEvents> {
     this.emit('name-changed', this.name, previous);
   }
 
+  /** `laptop.local`; a host part with a dot (`--name alice@laptop.lan`) stays one label, as in the instance name. */
+  private hostFqdn(): string {
+    return `${escapeLabel(this.host)}.${MDNS_DOMAIN}`;
+  }
+
   private records(): PublishedRecord[] {
     const instance = serviceInstanceName(this.name, PRESENCE_SERVICE_TYPE);
     const typeName = `${PRESENCE_SERVICE_TYPE}.${MDNS_DOMAIN}`;
-    const hostFqdn = `${this.host}.${MDNS_DOMAIN}`;
+    const hostFqdn = this.hostFqdn();
     const address = this.responder.interfaceAddress;
     const { host, other } = this.ttls;
     const base = { cacheFlush: false };
