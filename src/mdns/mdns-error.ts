@@ -7,7 +7,8 @@ export type MdnsErrorCode =
   | 'mdns-packet' // a received packet is malformed (the transport counts and drops it)
   | 'mdns-txt' // a TXT entry is not encodable (bad key, > 255 bytes)
   | 'mdns-closed' // the responder was closed
-  | 'mdns-conflict'; // no free name found after many renames
+  | 'mdns-conflict' // no free name found after many renames
+  | 'mdns-name-in-use'; // the exact name we were told to use is taken (renaming was not allowed)
 
 export class MdnsError extends CliqueError {
   declare readonly code: MdnsErrorCode;
