@@ -172,7 +172,8 @@ export class PresencePublisher extends EventEmitter<PresencePublisherEvents> {
     const previous = this.name;
     try {
       if (this.options.rename === false) {
-        throw new MdnsError('mdns-name-in-use', `the name ${previous} is already in use on the network (${theirs.type} ${theirs.name})`);
+        this.logger.info('presence name taken; not renaming', { name: previous, by: `${theirs.type} ${theirs.name}` });
+        throw new MdnsError('mdns-name-in-use', `the name ${previous} is already in use on the network`);
       }
       if ((theirs.type === 'A' || theirs.type === 'AAAA') && nameKey(theirs.name) === nameKey(this.hostFqdn())) this.hostSuffix++;
       else this.userSuffix++;
