@@ -220,7 +220,15 @@ class MulticastDnsTransport implements MdnsTransport {
 
   async send(message: MdnsMessage, to?: MdnsEndpoint): Promise<void> {
     if (this.closed) return;
-    for (const part of splitMessage(message)) {
+    let parts: MdnsMessage[];
+    try {
+      parts = splitMessage(message);
+    } catch (error) {
+      // Names are checked before they are published; this is a name learnt from a peer we cannot re-encode.
+      this.logger.warn('mDNS message not sent: cannot encode it', { error: error instanceof Error ? error.message : String(error) });
+      return;
+    }
+    for (const part of parts) {
       let datagram: Uint8Array;
       try {
         datagram = encodeMdnsMessage(part);

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeMdnsMessage, encodeMdnsMessage } from '../../src/mdns/dns-codec.js';
 import { escapeLabel, labelsToName, nameToLabels, nameWireBytes } from '../../src/mdns/dns-name.js';
 import { MdnsError } from '../../src/mdns/mdns-error.js';
-import { checkInstanceLabel, instanceOf, serviceInstanceName, type MdnsMessage, type MdnsRecord } from '../../src/mdns/records.js';
+import { checkInstanceLabel, instanceOf, ipv6Bytes, serviceInstanceName, type MdnsMessage, type MdnsRecord } from '../../src/mdns/records.js';
 import { roomRecords, ROOM_SERVICE_TYPE } from '../../src/linklocal/room-advertiser.js';
 import { PRESENCE_SERVICE_TYPE } from '../../src/linklocal/presence-publisher.js';
 import { assertProperty, propertySeed } from '../support/fast-check-seed.js';
@@ -75,6 +75,60 @@ describe('instance names on the wire (RFC 6763 §4.3)', () => {
     }
     expect(Buffer.from(nameWireBytes('team\\.alpha._clique._udp.local')).toString('hex')).toBe(
       Buffer.concat([wireLabel('team.alpha'), wireLabel('_clique'), wireLabel('_udp'), wireLabel('local'), Buffer.of(0)]).toString('hex'),
+    );
+  });
+});
+
+/** Any name: up to four labels of arbitrary bytes (dots, backslashes, zero bytes, not UTF-8), in presentation form. */
+const anyName = fc.array(fc.uint8Array({ minLength: 1, maxLength: 30 }), { minLength: 1, maxLength: 4 }).map(labelsToName);
+const anyRecord: fc.Arbitrary<MdnsRecord> = fc
+  .record({ name: anyName, ttl: fc.nat({ max: 0xffffffff }), cacheFlush: fc.boolean() })
+  .chain((base) =>
+    fc.oneof(
+      fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255)).map((b): MdnsRecord => ({ ...base, type: 'A', data: b.join('.') })),
+      fc.array(fc.nat(0xffff), { minLength: 8, maxLength: 8 }).map((g): MdnsRecord => ({ ...base, type: 'AAAA', data: g.map((x) => x.toString(16)).join(':') })),
+      anyName.map((data): MdnsRecord => ({ ...base, type: 'PTR', data })),
+      fc
+        .record({ priority: fc.nat(0xffff), weight: fc.nat(0xffff), port: fc.nat(0xffff), target: anyName })
+        .map((data): MdnsRecord => ({ ...base, type: 'SRV', data })),
+      fc.array(fc.uint8Array({ maxLength: 255 }), { maxLength: 4 }).map((data): MdnsRecord => ({ ...base, type: 'TXT', data })),
+    ),
+  );
+
+/** AAAA text has more than one form: compare its bytes. */
+function comparable(record: MdnsRecord): unknown {
+  if (record.type === 'AAAA') return { ...record, data: Buffer.from(ipv6Bytes(record.data)).toString('hex') };
+  // An empty TXT goes out as one empty string (RFC 6763 §6.1) and comes back as that.
+  if (record.type === 'TXT') return { ...record, data: (record.data.length === 0 ? [new Uint8Array(0)] : record.data).map((s) => Buffer.from(s).toString('hex')) };
+  return record;
+}
+
+describe('the codec round-trips what it encodes', () => {
+  it(`any message of modelled records, names of arbitrary label bytes (seed ${seed})`, () => {
+    assertProperty(
+      fc.property(
+        fc.record({
+          id: fc.nat(0xffff),
+          response: fc.boolean(),
+          truncated: fc.boolean(),
+          questions: fc.array(fc.record({ name: anyName, type: fc.constantFrom('A', 'AAAA', 'PTR', 'SRV', 'TXT', 'ANY') as fc.Arbitrary<MdnsMessage['questions'][number]['type']> }), { maxLength: 3 }),
+          answers: fc.array(anyRecord, { maxLength: 3 }),
+          authorities: fc.array(anyRecord, { maxLength: 2 }),
+          additionals: fc.array(anyRecord, { maxLength: 2 }),
+        }),
+        (message) => {
+          fc.pre(message.questions.length + message.answers.length + message.authorities.length + message.additionals.length > 0);
+          const decoded = decodeMdnsMessage(encodeMdnsMessage(message));
+          expect(decoded).toBeDefined();
+          const { answers, authorities, additionals, ...head } = decoded!;
+          expect(head).toEqual({ id: message.id, response: message.response, truncated: message.truncated, questions: message.questions });
+          expect(answers.map(comparable)).toEqual(message.answers.map(comparable));
+          expect(authorities.map(comparable)).toEqual(message.authorities.map(comparable));
+          expect(additionals.map(comparable)).toEqual(message.additionals.map(comparable));
+        },
+      ),
+      seed,
+      { numRuns: 300 },
     );
   });
 });
