@@ -25,7 +25,8 @@ export interface RoomDirectoryOptions {
   /**
    * Without a presence (rooms only), claim our member name anyway so that no
    * two processes are the same member: probed like a presence name, but not
-   * listed (no PTR). `open()` resolves once it is ours; read `claimedName`.
+   * listed (no PTR). Probing runs in the background (browsing starts at
+   * once); `nameClaimed()` resolves with the name once it is ours.
    */
   claim?: MemberNameClaim;
 }
@@ -55,7 +56,7 @@ export class RoomDirectory extends EventEmitter<RoomDirectoryEvents> {
     private readonly ownsResponder: boolean,
     private readonly advertiser: RoomAdvertiser,
     private readonly browser: RoomBrowser,
-    private readonly claim: PresencePublisher | undefined,
+    private readonly claim: { publisher: PresencePublisher; claimed: Promise<string> } | undefined,
   ) {
     super();
     browser.on('room-added', (r) => this.emit('room-added', r));
@@ -72,10 +73,10 @@ export class RoomDirectory extends EventEmitter<RoomDirectoryEvents> {
       ...(options.ttls !== undefined ? { ttls: options.ttls } : {}),
       ...(options.logger !== undefined ? { logger: options.logger } : {}),
     });
-    let claim: PresencePublisher | undefined;
+    let claim: { publisher: PresencePublisher; claimed: Promise<string> } | undefined;
     try {
       if (options.claim !== undefined) {
-        claim = new PresencePublisher(responder, {
+        const publisher = new PresencePublisher(responder, {
           user: options.claim.user,
           ...(options.claim.host !== undefined ? { host: options.claim.host } : {}),
           ...(options.claim.rename !== undefined ? { rename: options.claim.rename } : {}),
@@ -86,19 +87,30 @@ export class RoomDirectory extends EventEmitter<RoomDirectoryEvents> {
           ...(options.ttls !== undefined ? { ttls: options.ttls } : {}),
           ...(options.logger !== undefined ? { logger: options.logger } : {}),
         });
-        await claim.start();
+        const claimed = publisher.start();
+        // Its failure is the business of whoever needs the name (nameClaimed), not an unhandled rejection.
+        claimed.catch(() => undefined);
+        claim = { publisher, claimed };
       }
     } catch (error) {
-      await claim?.stop();
       if (ownsResponder) await responder.close();
       throw error;
     }
     return new RoomDirectory(responder, ownsResponder, advertiser, new RoomBrowser(responder), claim);
   }
 
-  /** The member name we claimed (`claim` option), after any rename; undefined without a claim. */
+  /** The member name we claim (`claim` option), after any rename so far; undefined without a claim. */
   get claimedName(): string | undefined {
-    return this.claim?.name;
+    return this.claim?.publisher.name;
+  }
+
+  /**
+   * Resolves with our member name once probing made it ours (undefined
+   * without a claim); rejects with MdnsError 'mdns-name-in-use' (an exact
+   * name that is taken) or 'mdns-conflict' (no free name found).
+   */
+  nameClaimed(): Promise<string | undefined> {
+    return this.claim?.claimed ?? Promise.resolve(undefined);
   }
 
   advertise(room: RoomAddress): Promise<AdvertiseResult> {
@@ -126,7 +138,7 @@ export class RoomDirectory extends EventEmitter<RoomDirectoryEvents> {
   async close(options: { goodbye?: boolean } = {}): Promise<void> {
     this.browser.close();
     await this.advertiser.withdrawAll(options);
-    await this.claim?.stop(options);
+    await this.claim?.publisher.stop(options);
     if (this.ownsResponder) await this.responder.close(options);
     this.removeAllListeners();
   }

@@ -42,7 +42,8 @@ export interface CliqueOptions {
    * Our name is probed on mDNS even without presence (then claimed without
    * being listed), so no two processes are the same member. If it is taken:
    * true (default) becomes `user-2@host`; false fails with MdnsError
-   * 'mdns-name-in-use' (for a name the user asked for explicitly).
+   * 'mdns-name-in-use' (for a name the user asked for explicitly): `start()`
+   * with presence, the first `join()` without.
    */
   rename?: boolean;
   /**
@@ -248,7 +249,11 @@ export class Clique extends EventEmitter<CliqueEvents> {
     return new Clique(options, name, link, ownsLink, directory, ownsDirectory, history, ownsHistory);
   }
 
-  /** Our name in rooms (`user@host`): the name our presence (or, rooms only, our unlisted claim) holds after probing. */
+  /**
+   * Our name in rooms (`user@host`): the name our presence holds after
+   * probing; rooms only, the name our unlisted claim is probing, final once
+   * a `join()` has resolved (a join waits for it).
+   */
   get name(): string {
     return this.link?.name ?? this.directory?.claimedName ?? this.fixedName;
   }
@@ -349,6 +354,8 @@ export class Clique extends EventEmitter<CliqueEvents> {
       ...options.timing,
       ...(failureTimeoutMs !== undefined ? { silenceTimeout: failureTimeoutMs } : {}),
     };
+    // Rooms only: our member name is claimed in the background from start; it must be ours before it goes on the wire.
+    await this.directory?.nameClaimed();
     const selfName = this.name;
     const logger = this.options.logger ?? silentLogger;
     const openGroup = (at: { address: string; port: number } | undefined): Promise<OpenedGroup> =>

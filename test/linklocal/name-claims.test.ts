@@ -24,6 +24,13 @@ async function roomsOnly(name: string, extra: Parameters<typeof Clique.start>[0]
   return clique;
 }
 
+/** The member name a rooms-only Clique ends up with: a join waits until its claim is probed. */
+async function claimedName(clique: Clique): Promise<string> {
+  const room = await clique.join(`n${runId()}`, { address: '239.255.71.62', port: 42062, advertise: false, joinWaitMs: 300 });
+  expect(clique.name).toBe(room.selfName);
+  return room.selfName;
+}
+
 async function presence(user: string, host: string, port: number, rename?: boolean): Promise<LinkLocalPresence> {
   const p = await LinkLocalPresence.start({ interface: LOOPBACK, user, host, port, ...(rename !== undefined ? { rename } : {}) });
   stoppers.push(() => p.stop());
@@ -35,10 +42,11 @@ describe('member names without the service', () => {
     const id = runId();
     const host = `h${id}`;
     const first = await roomsOnly(`ann${id}@${host}`);
-    expect(first.name).toBe(`ann${id}@${host}`);
+    expect(await claimedName(first)).toBe(`ann${id}@${host}`);
     const second = await roomsOnly(`ann${id}@${host}`);
-    expect(second.name).toBe(`ann${id}-2@${host}`);
-    await expect(roomsOnly(`ann${id}@${host}`, { rename: false })).rejects.toMatchObject({
+    expect(await claimedName(second)).toBe(`ann${id}-2@${host}`);
+    const exact = await roomsOnly(`ann${id}@${host}`, { rename: false });
+    await expect(exact.join('anything', { address: '239.255.71.62', port: 42062 })).rejects.toMatchObject({
       code: 'mdns-name-in-use',
       message: expect.stringContaining(`ann${id}@${host} is already in use`) as unknown,
     });
@@ -49,10 +57,10 @@ describe('member names without the service', () => {
     const host = `h${id}`;
     const person = await presence(`bob${id}`, host, 41001);
     const claim = await roomsOnly(`bob${id}@${host}`);
-    expect(claim.name).toBe(`bob${id}-2@${host}`);
+    expect(await claimedName(claim)).toBe(`bob${id}-2@${host}`);
 
     const early = await roomsOnly(`cat${id}@${host}`);
-    expect(early.name).toBe(`cat${id}@${host}`);
+    expect(await claimedName(early)).toBe(`cat${id}@${host}`);
     const late = await presence(`cat${id}`, host, 41002);
     expect(late.name).toBe(`cat${id}-2@${host}`);
     await expect(presence(`cat${id}`, host, 41003, false)).rejects.toMatchObject({ code: 'mdns-name-in-use' });
@@ -67,11 +75,14 @@ describe('member names without the service', () => {
   it('two rooms-only processes with one name join a room as two members', async () => {
     const id = runId();
     const host = `h${id}`;
-    const a = await roomsOnly(`dan${id}@${host}`);
-    const b = await roomsOnly(`dan${id}@${host}`);
+    // Started together: both probe the one name at the same moment (RFC 6762 §8.2 tie-break).
+    const [a, b] = await Promise.all([roomsOnly(`dan${id}@${host}`), roomsOnly(`dan${id}@${host}`)]);
     const room = `r${id}`;
-    const roomA = await a.join(room, { address: '239.255.71.61', port: 42061, joinWaitMs: 1000, advertise: false });
-    const roomB = await b.join(room, { address: '239.255.71.61', port: 42061, joinWaitMs: 1000, advertise: false });
+    const [roomA, roomB] = await Promise.all([
+      a.join(room, { address: '239.255.71.61', port: 42061, joinWaitMs: 1000, advertise: false }),
+      b.join(room, { address: '239.255.71.61', port: 42061, joinWaitMs: 1000, advertise: false }),
+    ]);
+    expect([roomA.selfName, roomB.selfName].sort()).toEqual([`dan${id}-2@${host}`, `dan${id}@${host}`]);
     await waitFor('each sees the other', () => roomA.member(b.name) !== undefined && roomB.member(a.name) !== undefined, 20_000);
     expect(new Set([a.name, b.name]).size).toBe(2);
   });
