@@ -15,6 +15,12 @@ import { cleanUp, eventsOf, person, run, start, waitForEvent, type Person, type 
  */
 afterEach(cleanUp, 60_000);
 
+// Explicit names of our own: an explicit --name in use is refused, and other test files may share the namespace.
+const ALICE = `alice${process.pid}`;
+const BOB = `bob${process.pid}`;
+const CAROL = `carol${process.pid}`;
+const TAKEN = `alice${process.pid}@lab`;
+
 const self = defaultSelfName();
 const at = self.lastIndexOf('@');
 const login = self.slice(0, at);
@@ -71,8 +77,8 @@ describe('rooms with dots and spaces in their names', () => {
     const alice = person('dots-a');
     const bob = person('dots-b');
     const carol = person('dots-c');
-    expect((await run(alice, ['up', '--daemon', '--name', 'alice'])).code).toBe(0);
-    expect((await run(bob, ['up', '--daemon', '--name', 'bob'])).code).toBe(0);
+    expect((await run(alice, ['up', '--daemon', '--name', ALICE])).code).toBe(0);
+    expect((await run(bob, ['up', '--daemon', '--name', BOB])).code).toBe(0);
     const listens = start(alice, 'alice listen', ['listen', room, '--json']);
     await waitForEvent(listens, 'ready', (e) => e['event'] === 'ready');
 
@@ -84,9 +90,9 @@ describe('rooms with dots and spaces in their names', () => {
     await waitForEvent(listens, 'bob’s line', (e) => e['event'] === 'message' && e['text'] === 'hello from bob');
 
     // A one-shot member finds it too, and is heard in the same room.
-    const oneShot = await run(carol, ['send', room, 'hello from carol', '--no-service', '--name', 'carol', '--no-history-file', '--json']);
+    const oneShot = await run(carol, ['send', room, 'hello from carol', '--no-service', '--name', CAROL, '--no-history-file', '--json']);
     expect(oneShot.code, oneShot.stderr).toBe(0);
-    expect(JSON.parse(oneShot.stdout.trim())).toMatchObject({ event: 'sent', room, members: expect.arrayContaining([expect.stringMatching(/^alice@/), expect.stringMatching(/^bob@/)]) as unknown });
+    expect(JSON.parse(oneShot.stdout.trim())).toMatchObject({ event: 'sent', room, members: expect.arrayContaining([expect.stringMatching(new RegExp(`^${ALICE}@`)), expect.stringMatching(new RegExp(`^${BOB}@`))]) as unknown });
     await waitForEvent(listens, 'carol’s line', (e) => e['event'] === 'message' && e['text'] === 'hello from carol');
   }, 180_000);
 });
@@ -155,24 +161,24 @@ describe('identity on the wire: one login, many processes', () => {
   it('an explicit --name that someone uses is exit 1 with a clear message, never a silent rename', async () => {
     const holder = person('taken-holder');
     const other = person('taken-other');
-    expect((await run(holder, ['up', '--daemon', '--name', 'alice@lab'])).code).toBe(0);
-    const inUse = /the name alice@lab is already in use on the network/;
+    expect((await run(holder, ['up', '--daemon', '--name', TAKEN])).code).toBe(0);
+    const inUse = new RegExp(`the name ${TAKEN} is already in use on the network`);
 
-    const send = await run(other, ['send', 'Witchcraft', 'hi', '--no-service', '--name', 'alice@lab', '--no-history-file', '--create']);
+    const send = await run(other, ['send', 'Witchcraft', 'hi', '--no-service', '--name', TAKEN, '--no-history-file', '--create']);
     expect(send.code).toBe(1);
     expect(send.stdout).toBe('');
     expect(send.stderr).toMatch(inUse);
     expect(send.stderr).toMatch(/choose another --name, or leave --name out/);
 
-    const join = await run(other, ['join', 'Witchcraft', '--no-service', '--name', 'alice@lab', '--no-history-file'], '/quit\n');
+    const join = await run(other, ['join', 'Witchcraft', '--no-service', '--name', TAKEN, '--no-history-file'], '/quit\n');
     expect(join.code).toBe(1);
     expect(join.stderr).toMatch(inUse);
 
     // Through the service: the service started on demand with that name refuses to start, and says why.
-    const listen = await run(other, ['listen', 'Witchcraft', '--json', '--name', 'alice@lab']);
+    const listen = await run(other, ['listen', 'Witchcraft', '--json', '--name', TAKEN]);
     expect(listen.code).toBe(1);
     expect(listen.stderr).toMatch(inUse);
-    const up = await run(other, ['up', '--daemon', '--name', 'alice@lab']);
+    const up = await run(other, ['up', '--daemon', '--name', TAKEN]);
     expect(up.code).toBe(1);
     expect(up.stderr).toMatch(inUse);
     expect(existsSync(other.paths.socket)).toBe(false);
