@@ -121,6 +121,8 @@ describe('identity on the wire: one login, many processes', () => {
     expect(names[0]).toMatch(ourNames);
     expect(names[1]).toMatch(ourNames);
     expect(names[1]).not.toBe(names[0]);
+    // Goodbyes, not SIGKILL: other files' services of this login may take these names next.
+    for (const p of [first, second]) expect((await run(p, ['down'])).code).toBe(0);
   }, 120_000);
 
   it('--no-service listen and send beside a service of the same login probe their own names: no flapping, no stolen lines', async () => {
@@ -156,6 +158,8 @@ describe('identity on the wire: one login, many processes', () => {
     expect(eventsOf(oneShotListens, 'member-left').map((e) => e['member'])).toEqual([sendName]);
     for (const l of [mainListens, oneShotListens]) expect(eventsOf(l, 'message')).toHaveLength(1);
     for (const text of [mainListens.stderr, oneShotListens.stderr, sent.stderr]) expect(text).not.toMatch(/WHOIS_REPLY|our own name/);
+    oneShotListens.child.kill('SIGINT');
+    expect((await run(main, ['down'])).code).toBe(0);
   }, 180_000);
 
   it('an explicit --name that someone uses is exit 1 with a clear message, never a silent rename', async () => {
