@@ -24,7 +24,7 @@ export interface PresenceCliOptions {
 export async function startCliService(options: PresenceCliOptions): Promise<LinkLocalService> {
   try {
     return await LinkLocalService.start({
-      ...(options.name !== undefined ? { name: options.name } : {}),
+      ...(options.name !== undefined ? { name: options.name, rename: false } : {}),
       ...(options.nick !== undefined ? { nick: options.nick } : {}),
       ...(options.status !== undefined ? { status: options.status } : {}),
       ...(options.message !== undefined ? { message: options.message } : {}),

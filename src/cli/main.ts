@@ -53,6 +53,9 @@ async function main(argv: string[]): Promise<void> {
 
 /** What the user can do about a failure, in terms of this CLI's options. */
 function hintFor(error: CliqueError): string | undefined {
+  if (error.code === 'mdns-name-in-use') {
+    return 'choose another --name, or leave --name out to get a free one (<login>-2@<host> when <login>@<host> is taken)';
+  }
   if (error.code === 'history-failed' && error.cause instanceof DiskError) {
     return 'run with --no-history-file to keep no history, or --history-file PATH (or XDG_DATA_HOME) to keep it on a writable disk';
   }

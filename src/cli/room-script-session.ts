@@ -8,6 +8,7 @@ import type { RoomMember } from '../rooms/room-types.js';
 import { parseGroup, parsePort } from './address-options.js';
 import { interfaceOption } from './interface-option.js';
 import { UsageError } from './usage-error.js';
+import { parseSelfName } from './name-options.js';
 
 /** Options shared by the script-friendly room commands `send` and `listen`. */
 export interface RoomScriptOptions {
@@ -30,7 +31,7 @@ const DEFAULT_LOOKUP_MS = 3000;
 export function addRoomScriptOptions(command: Command, { json = true }: { json?: boolean } = {}): Command {
   command
     .option('-n, --nick <nick>', 'our nick in the room')
-    .option('--name <user@host>', 'our identity in the room (default: <login>@<host>)')
+    .option('--name <user@host>', 'our identity in the room, exactly (exit 1 if it is in use); default <login>@<host>, or <login>-2@<host>… if that is taken', parseSelfName)
     .option('-a, --address <group>', 'use this multicast group directly (a private room; no lookup), with --port', parseGroup)
     .option('-p, --port <port>', 'UDP port of the room, with --address', parsePort)
     .addOption(interfaceOption());
@@ -54,7 +55,8 @@ export async function startScriptClique(options: RoomScriptOptions): Promise<Cli
   }
   try {
     return await Clique.start({
-      ...(options.name !== undefined ? { name: options.name } : {}),
+      // An explicit --name is used exactly or not at all; the default one becomes user-2@host if taken.
+      ...(options.name !== undefined ? { name: options.name, rename: false } : {}),
       ...(options.nick !== undefined ? { nick: options.nick } : {}),
       ...(options.interface !== undefined ? { interface: options.interface } : {}),
       ...(options.failureTimeoutMs !== undefined ? { failureTimeoutMs: options.failureTimeoutMs } : {}),

@@ -31,6 +31,12 @@ export interface LinkLocalServiceOptions {
    * renames itself (`user-2@host`); read `name` after start.
    */
   name?: string;
+  /**
+   * False: never rename; if our name is already in use, `start()` rejects
+   * with MdnsError 'mdns-name-in-use' (for a name the user asked for
+   * explicitly). Default true.
+   */
+  rename?: boolean;
   nick?: string;
   first?: string;
   last?: string;
@@ -99,7 +105,7 @@ const DEFAULT_UNKNOWN_TO_PEER_RETRY_MS = 3000;
 /** How many names an error message lists before summarising. */
 const MAX_NAMES_IN_ERROR = 10;
 
-/** The login name as a publishable label: '.' cannot be published in our instance labels. */
+/** The login name as a publishable label (control characters replaced; dots are fine, RFC 6763 §4.3). */
 export function defaultUserName(): string {
   let login: string;
   try {
@@ -109,7 +115,7 @@ export function defaultUserName(): string {
     login = process.env['USER'] ?? process.env['USERNAME'] ?? '';
   }
   // eslint-disable-next-line no-control-regex
-  const cleaned = login.replace(/[.\u0000-\u001f\u007f]/g, '-');
+  const cleaned = login.replace(/[\u0000-\u001f\u007f]/g, '-');
   return cleaned === '' ? 'clique' : cleaned;
 }
 
@@ -123,12 +129,15 @@ export function splitSelfName(name: string): { user: string; host?: string } {
   const at = name.lastIndexOf('@');
   if (at < 0) {
     checkInstanceLabel(name, 'name');
+    checkInstanceLabel(`${name}@${localHostLabel()}`, 'name');
     return { user: name };
   }
   const user = name.slice(0, at);
   const host = name.slice(at + 1).replace(/\.local\.?$/i, '');
   checkInstanceLabel(user, `user part of ${JSON.stringify(name)}`);
   checkInstanceLabel(host, `host part of ${JSON.stringify(name)}`);
+  // The whole `user@host` is one instance label, 63 bytes at most.
+  checkInstanceLabel(`${user}@${host}`, 'name');
   return { user, host };
 }
 
@@ -219,7 +228,14 @@ export class LinkLocalService extends EventEmitter<LinkLocalServiceEvents> {
       const { port } = await messenger.start();
       const shared = { interface: interfaceAddress, responder, logger, ...(options.ttls !== undefined ? { ttls: options.ttls } : {}) };
       rooms = await RoomDirectory.open(shared);
-      presence = await LinkLocalPresence.start({ ...shared, user, ...(host !== undefined ? { host } : {}), port, info });
+      presence = await LinkLocalPresence.start({
+        ...shared,
+        user,
+        ...(host !== undefined ? { host } : {}),
+        ...(options.rename !== undefined ? { rename: options.rename } : {}),
+        port,
+        info,
+      });
       return new LinkLocalService(
         messenger,
         presence,

@@ -1,17 +1,21 @@
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import { Logger, silentLogger } from '../base/logger.js';
+import { randomBytes } from 'node:crypto';
 import { MdnsError } from '../mdns/mdns-error.js';
 import {
   addressRecordType,
   checkInstanceLabel,
   DEFAULT_TTLS,
   MDNS_DOMAIN,
+  nameKey,
+  encodeTxt,
   SERVICES_META_QUERY,
   serviceInstanceName,
   type MdnsRecord,
   type MdnsTtls,
 } from '../mdns/records.js';
+import { escapeLabel } from '../mdns/dns-name.js';
 import type { MdnsRegistration, MdnsResponder, PublishedRecord } from '../mdns/responder.js';
 import { presenceTxt, type PresenceInfo } from './presence-txt.js';
 
@@ -28,6 +32,19 @@ export interface PresencePublisherOptions {
   ttls?: MdnsTtls;
   /** Give up after this many renames (default 32). */
   maxRenames?: number;
+  /**
+   * When our name is taken: true (default) becomes `user-2@host`; false
+   * fails (`start()` rejects, later an 'error') with MdnsError
+   * 'mdns-name-in-use', for a name the user asked for explicitly.
+   */
+  rename?: boolean;
+  /**
+   * False: claim the name without being listed as a person (no PTR records,
+   * so browsers never show it, and a TXT with no presence data). A process
+   * in rooms only uses this to hold its member name: anyone probing for the
+   * same name gets our answer and picks another one.
+   */
+  listed?: boolean;
   logger?: Logger;
 }
 
@@ -74,6 +91,12 @@ export class PresencePublisher extends EventEmitter<PresencePublisherEvents> {
   private stopped = false;
   private readonly ttls: MdnsTtls;
   private readonly logger: Logger;
+  /**
+   * An unlisted claim's TXT carries this, so that two claims of one name
+   * never hold byte-identical records (identical records are shared, not a
+   * conflict, and both would keep the name).
+   */
+  private readonly claimNonce = randomBytes(8).toString('hex');
 
   constructor(
     private readonly responder: MdnsResponder,
@@ -147,18 +170,23 @@ export class PresencePublisher extends EventEmitter<PresencePublisherEvents> {
   private onConflict(registration: MdnsRegistration, theirs: MdnsRecord): void {
     if (this.stopped || registration !== this.registration) return;
     const previous = this.name;
-    const hostFqdn = `${this.host}.${MDNS_DOMAIN}`.toLowerCase();
-    if ((theirs.type === 'A' || theirs.type === 'AAAA') && theirs.name.toLowerCase() === hostFqdn) this.hostSuffix++;
-    else this.userSuffix++;
-    this.renames++;
-    const max = this.options.maxRenames ?? 32;
     try {
+      if (this.options.rename === false) {
+        this.logger.info('presence name taken; not renaming', { name: previous, by: `${theirs.type} ${theirs.name}` });
+        throw new MdnsError('mdns-name-in-use', `the name ${previous} is already in use on the network`);
+      }
+      if ((theirs.type === 'A' || theirs.type === 'AAAA') && nameKey(theirs.name) === nameKey(this.hostFqdn())) this.hostSuffix++;
+      else this.userSuffix++;
+      this.renames++;
+      const max = this.options.maxRenames ?? 32;
       if (this.renames > max) throw new MdnsError('mdns-conflict', `no free presence name after ${max} renames (last tried ${previous})`);
       checkInstanceLabel(this.name, 'presence name');
     } catch (error) {
       this.registration = undefined;
       this.failure = error as MdnsError;
-      this.logger.error(this.failure.message);
+      // A name in use is the caller's answer to give (start() rejects with it), not our log line.
+      if (this.failure.code === 'mdns-name-in-use') this.logger.info(this.failure.message);
+      else this.logger.error(this.failure.message);
       if (this.listenerCount('error') > 0) this.emit('error', this.failure);
       return;
     }
@@ -167,10 +195,15 @@ export class PresencePublisher extends EventEmitter<PresencePublisherEvents> {
     this.emit('name-changed', this.name, previous);
   }
 
+  /** `laptop.local`; a host part with a dot (`--name alice@laptop.lan`) stays one label, as in the instance name. */
+  private hostFqdn(): string {
+    return `${escapeLabel(this.host)}.${MDNS_DOMAIN}`;
+  }
+
   private records(): PublishedRecord[] {
     const instance = serviceInstanceName(this.name, PRESENCE_SERVICE_TYPE);
     const typeName = `${PRESENCE_SERVICE_TYPE}.${MDNS_DOMAIN}`;
-    const hostFqdn = `${this.host}.${MDNS_DOMAIN}`;
+    const hostFqdn = this.hostFqdn();
     const address = this.responder.interfaceAddress;
     const { host, other } = this.ttls;
     const base = { cacheFlush: false };
@@ -178,14 +211,20 @@ export class PresencePublisher extends EventEmitter<PresencePublisherEvents> {
       addressRecordType(address) === 'A'
         ? { ...base, name: hostFqdn, type: 'A', ttl: host, data: address }
         : { ...base, name: hostFqdn, type: 'AAAA', ttl: host, data: address };
+    const listed = this.options.listed ?? true;
+    const txt = listed ? presenceTxt(this.info, this.options.port) : encodeTxt([['txtvers', '1'], ['claim', this.claimNonce]]);
     return [
-      { unique: false, record: { ...base, name: typeName, type: 'PTR', ttl: other, data: instance } },
-      { unique: false, record: { ...base, name: SERVICES_META_QUERY, type: 'PTR', ttl: other, data: typeName } },
+      ...(listed
+        ? ([
+            { unique: false, record: { ...base, name: typeName, type: 'PTR', ttl: other, data: instance } },
+            { unique: false, record: { ...base, name: SERVICES_META_QUERY, type: 'PTR', ttl: other, data: typeName } },
+          ] satisfies PublishedRecord[])
+        : []),
       {
         unique: true,
         record: { ...base, name: instance, type: 'SRV', ttl: host, data: { priority: 0, weight: 0, port: this.options.port, target: hostFqdn } },
       },
-      { unique: true, record: { ...base, name: instance, type: 'TXT', ttl: other, data: presenceTxt(this.info, this.options.port) } },
+      { unique: true, record: { ...base, name: instance, type: 'TXT', ttl: other, data: txt } },
       { unique: true, record: addressRecord },
     ];
   }

@@ -16,6 +16,8 @@ export interface LinkLocalPresenceOptions {
   host?: string;
   /** Port of our XEP-0174 TCP listener. */
   port: number;
+  /** When our name is taken: true (default) becomes `user-2@host`; false fails with MdnsError 'mdns-name-in-use'. */
+  rename?: boolean;
   /** Initial TXT content; `status` defaults to `avail`. */
   info?: Partial<PresenceInfo>;
   /** Share a responder with a RoomDirectory; otherwise one is opened (and closed by `stop`). */
@@ -74,6 +76,7 @@ export class LinkLocalPresence extends EventEmitter<LinkLocalPresenceEvents> {
         user: options.user,
         ...(options.host !== undefined ? { host: options.host } : {}),
         port: options.port,
+        ...(options.rename !== undefined ? { rename: options.rename } : {}),
         info: { status: 'avail', ...options.info },
         ...(options.ttls !== undefined ? { ttls: options.ttls } : {}),
         ...(options.logger !== undefined ? { logger: options.logger } : {}),

@@ -4,6 +4,16 @@ import type { MdnsTtls } from '../mdns/records.js';
 import { MdnsResponder } from '../mdns/responder.js';
 import { RoomAdvertiser, type AdvertiseResult, type RoomAddress } from './room-advertiser.js';
 import { RoomBrowser } from './room-browser.js';
+import { PresencePublisher } from './presence-publisher.js';
+
+/** Our member name (`user@host`), claimed on mDNS without being listed as a person. */
+export interface MemberNameClaim {
+  user: string;
+  /** Default: this machine's host name. */
+  host?: string;
+  /** When the name is taken: true (default) becomes `user-2@host`; false fails with MdnsError 'mdns-name-in-use'. */
+  rename?: boolean;
+}
 
 export interface RoomDirectoryOptions {
   /** IPv4 address of the interface to pin mDNS to ('127.0.0.1' in tests). */
@@ -12,6 +22,13 @@ export interface RoomDirectoryOptions {
   responder?: MdnsResponder;
   ttls?: MdnsTtls;
   logger?: Logger;
+  /**
+   * Without a presence (rooms only), claim our member name anyway so that no
+   * two processes are the same member: probed like a presence name, but not
+   * listed (no PTR). Probing runs in the background (browsing starts at
+   * once); `nameClaimed()` resolves with the name once it is ours.
+   */
+  claim?: MemberNameClaim;
 }
 
 export interface RoomDirectoryEvents {
@@ -39,6 +56,7 @@ export class RoomDirectory extends EventEmitter<RoomDirectoryEvents> {
     private readonly ownsResponder: boolean,
     private readonly advertiser: RoomAdvertiser,
     private readonly browser: RoomBrowser,
+    private readonly claim: { publisher: PresencePublisher; claimed: Promise<string> } | undefined,
   ) {
     super();
     browser.on('room-added', (r) => this.emit('room-added', r));
@@ -55,7 +73,44 @@ export class RoomDirectory extends EventEmitter<RoomDirectoryEvents> {
       ...(options.ttls !== undefined ? { ttls: options.ttls } : {}),
       ...(options.logger !== undefined ? { logger: options.logger } : {}),
     });
-    return new RoomDirectory(responder, ownsResponder, advertiser, new RoomBrowser(responder));
+    let claim: { publisher: PresencePublisher; claimed: Promise<string> } | undefined;
+    try {
+      if (options.claim !== undefined) {
+        const publisher = new PresencePublisher(responder, {
+          user: options.claim.user,
+          ...(options.claim.host !== undefined ? { host: options.claim.host } : {}),
+          ...(options.claim.rename !== undefined ? { rename: options.claim.rename } : {}),
+          listed: false,
+          // Nothing listens: the SRV is there to be probed against, not used.
+          port: 0,
+          info: { status: 'avail' },
+          ...(options.ttls !== undefined ? { ttls: options.ttls } : {}),
+          ...(options.logger !== undefined ? { logger: options.logger } : {}),
+        });
+        const claimed = publisher.start();
+        // Its failure is the business of whoever needs the name (nameClaimed), not an unhandled rejection.
+        claimed.catch(() => undefined);
+        claim = { publisher, claimed };
+      }
+    } catch (error) {
+      if (ownsResponder) await responder.close();
+      throw error;
+    }
+    return new RoomDirectory(responder, ownsResponder, advertiser, new RoomBrowser(responder), claim);
+  }
+
+  /** The member name we claim (`claim` option), after any rename so far; undefined without a claim. */
+  get claimedName(): string | undefined {
+    return this.claim?.publisher.name;
+  }
+
+  /**
+   * Resolves with our member name once probing made it ours (undefined
+   * without a claim); rejects with MdnsError 'mdns-name-in-use' (an exact
+   * name that is taken) or 'mdns-conflict' (no free name found).
+   */
+  nameClaimed(): Promise<string | undefined> {
+    return this.claim?.claimed ?? Promise.resolve(undefined);
   }
 
   advertise(room: RoomAddress): Promise<AdvertiseResult> {
@@ -83,6 +138,7 @@ export class RoomDirectory extends EventEmitter<RoomDirectoryEvents> {
   async close(options: { goodbye?: boolean } = {}): Promise<void> {
     this.browser.close();
     await this.advertiser.withdrawAll(options);
+    await this.claim?.publisher.stop(options);
     if (this.ownsResponder) await this.responder.close(options);
     this.removeAllListeners();
   }

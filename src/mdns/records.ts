@@ -1,4 +1,5 @@
 import { isIPv4, isIPv6 } from 'node:net';
+import { escapeLabel, MAX_LABEL_BYTES, nameWireBytes, unescapeLabel } from './dns-name.js';
 import { MdnsError } from './mdns-error.js';
 
 /**
@@ -6,9 +7,10 @@ import { MdnsError } from './mdns-error.js';
  * DNS-SD needs are modelled; the transport adapter drops everything else, so
  * nothing above it ever sees library types.
  *
- * Names are dotted strings without the trailing dot (`alice@laptop._presence._tcp.local`).
- * The label structure is not kept: service types and domains never contain a
- * dot, so an instance name is always recovered by stripping the known suffix.
+ * Names are in presentation form without the trailing dot
+ * (`alice@laptop._presence._tcp.local`): labels joined by '.', a '.' or '\'
+ * inside a label escaped as `\.` / `\\` (RFC 6763 §4.3, see dns-name.ts), so
+ * the room `team.alpha` is `team\.alpha._clique._udp.local`.
  */
 export type MdnsRecordType = 'A' | 'AAAA' | 'PTR' | 'SRV' | 'TXT';
 
@@ -97,21 +99,11 @@ export function withTtl(record: MdnsRecord, ttl: number): MdnsRecord {
 // --- wire sizes and raw rdata (for packet splitting and probe tie-breaking) ---
 
 function nameWireLength(name: string): number {
-  if (name === '' || name === '.') return 1;
-  let length = 1;
-  for (const label of name.split('.')) length += Buffer.byteLength(label) + 1;
-  return length;
+  return nameWireBytes(name).length;
 }
 
 function nameBytes(name: string): Uint8Array {
-  const parts: number[] = [];
-  for (const label of name.split('.')) {
-    if (label === '') continue;
-    const bytes = Buffer.from(label);
-    parts.push(bytes.length, ...bytes);
-  }
-  parts.push(0);
-  return Uint8Array.from(parts);
+  return nameWireBytes(name);
 }
 
 export function ipv6Bytes(text: string): Uint8Array {
@@ -213,34 +205,39 @@ export function compareProbeSets(ours: readonly MdnsRecord[], theirs: readonly M
 
 // --- names we publish ---
 
-const MAX_LABEL_BYTES = 63;
-
 /**
- * A DNS-SD instance label we are about to publish. The codec under the
- * adapter (dns-packet) splits names on every '.', so a dot inside a label
- * cannot be put on the wire; we refuse it rather than publish a wrong name.
+ * A DNS-SD instance label we are about to publish: any UTF-8 text of 1–63
+ * bytes without control characters. Dots, spaces and backslashes are fine:
+ * they are escaped in presentation form and carried as plain bytes of the
+ * one label on the wire (RFC 6763 §4.3).
  */
 export function checkInstanceLabel(label: string, what: string): void {
   if (label.length === 0) throw new MdnsError('mdns-name', `${what} must not be empty`);
-  if (label.includes('.')) throw new MdnsError('mdns-name', `${what} ${JSON.stringify(label)} contains '.', which cannot be published`);
   if (Buffer.byteLength(label) > MAX_LABEL_BYTES) {
     throw new MdnsError('mdns-name', `${what} ${JSON.stringify(label)} is longer than ${MAX_LABEL_BYTES} bytes of UTF-8`);
   }
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(label)) throw new MdnsError('mdns-name', `${what} ${JSON.stringify(label)} contains control characters`);
+  if (/\p{Cs}/u.test(label)) throw new MdnsError('mdns-name', `${what} ${JSON.stringify(label)} is not valid Unicode text`);
 }
 
-/** `alice@laptop` + `_presence._tcp` → `alice@laptop._presence._tcp.local`. */
+/** `team.alpha` + `_clique._udp` → `team\.alpha._clique._udp.local`. */
 export function serviceInstanceName(instance: string, serviceType: string): string {
-  return `${instance}.${serviceType}.${MDNS_DOMAIN}`;
+  return `${escapeLabel(instance)}.${serviceType}.${MDNS_DOMAIN}`;
 }
 
-/** The instance label of `fqdn` if it is an instance of `serviceType`, else undefined. */
+/**
+ * The instance label (as plain text) of `fqdn` if it is an instance of
+ * `serviceType`, else undefined: the part before the suffix must be exactly
+ * one label (`a.b._clique._udp.local` is a name two labels deep, not the room `a.b`).
+ */
 export function instanceOf(fqdn: string, serviceType: string): string | undefined {
   const suffix = `.${nameKey(serviceType)}.${MDNS_DOMAIN}`;
   if (!nameKey(fqdn).endsWith(suffix)) return undefined;
-  const instance = fqdn.slice(0, fqdn.length - suffix.length);
-  return instance.length > 0 ? instance : undefined;
+  const escaped = fqdn.slice(0, fqdn.length - suffix.length);
+  if (escaped.length === 0) return undefined;
+  const instance = unescapeLabel(escaped);
+  return instance !== undefined && instance.length > 0 ? instance : undefined;
 }
 
 export function isAddressRecordType(type: string): type is 'A' | 'AAAA' {

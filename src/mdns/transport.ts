@@ -1,15 +1,10 @@
 import { networkInterfaces } from 'node:os';
-import type { Answer as LibraryAnswer, Packet as LibraryPacket, Question as LibraryQuestion } from 'dns-packet';
+import { createSocket, type Socket } from 'node:dgram';
 import makeMulticastDns from 'multicast-dns';
 import { Logger, silentLogger } from '../base/logger.js';
+import { decodeMdnsMessage, encodeMdnsMessage } from './dns-codec.js';
 import { MdnsError } from './mdns-error.js';
-import {
-  messageWireLength,
-  type MdnsMessage,
-  type MdnsQuestion,
-  type MdnsRecord,
-  type MdnsRecordType,
-} from './records.js';
+import { messageWireLength, type MdnsMessage, type MdnsRecord } from './records.js';
 
 /**
  * The adapter: the only file that knows which mDNS library we use. It owns one
@@ -18,10 +13,11 @@ import {
  * answering are ours (mdns-responder.ts), so swapping the library means
  * rewriting this file only.
  *
- * Library: multicast-dns (socket set-up: SO_REUSEADDR bind, group membership
- * on the given interface, outgoing interface, loopback) with its dns-packet
- * codec (bounds-checked decoder; compression pointers must point backwards,
- * so pointer loops are impossible).
+ * Library: multicast-dns, for the socket set-up only (SO_REUSEADDR bind,
+ * group membership on the given interface, outgoing interface, loopback).
+ * Packets are read from and written to the socket with our own codec
+ * (dns-codec.ts): the library's dns-packet splits names on every '.', so it
+ * cannot carry an instance label that contains one (RFC 6763 §4.3).
  */
 export interface MdnsEndpoint {
   address: string;
@@ -65,9 +61,6 @@ export interface MdnsTransportOptions {
 
 /** Payload budget for one datagram: Ethernet MTU minus IP and UDP headers (RFC 6762 §17). */
 const MAX_DATAGRAM = 1472;
-const FLAG_AUTHORITATIVE = 1 << 10;
-const FLAG_TRUNCATED = 1 << 9;
-const MODELLED_TYPES: ReadonlySet<string> = new Set<MdnsRecordType>(['A', 'AAAA', 'PTR', 'SRV', 'TXT']);
 
 interface LocalInterface {
   name: string;
@@ -111,7 +104,10 @@ export async function openMdnsTransport(options: MdnsTransportOptions): Promise<
   const group = options.group ?? '224.0.0.251';
   // Loopback never leaves the host anyway; on a real link RFC 6762 §11 asks for IP TTL 255.
   const loopback = iface.internal;
+  // Our socket, handed to the library, so that we read and write the datagrams ourselves.
+  const socket = createSocket({ type: 'udp4', reuseAddr: true });
   const mdns = makeMulticastDns({
+    socket,
     interface: options.interface,
     bind: '0.0.0.0',
     ip: group,
@@ -121,7 +117,7 @@ export async function openMdnsTransport(options: MdnsTransportOptions): Promise<
     loopback: true,
     ttl: loopback ? 1 : 255,
   });
-  const transport = new MulticastDnsTransport(mdns, options.interface, iface.name, iface.netmask, port, group, logger);
+  const transport = new MulticastDnsTransport(mdns, socket, options.interface, iface.name, iface.netmask, port, group, logger);
   await transport.ready();
   return transport;
 }
@@ -138,6 +134,7 @@ class MulticastDnsTransport implements MdnsTransport {
 
   constructor(
     private readonly mdns: MulticastDns,
+    private readonly socket: Socket,
     readonly interfaceAddress: string,
     readonly interfaceName: string,
     netmask: string,
@@ -163,11 +160,8 @@ class MulticastDnsTransport implements MdnsTransport {
           // Socket option failures (membership, outgoing interface) come as warnings, before 'ready' at start-up.
           if (!settled) startupError ??= error;
           this.logger.warn('mDNS socket warning', { error: error.message, syscall: error.syscall });
-        } else {
-          // Decode failures of the codec: hostile or broken packets.
-          this.stats.malformed++;
-          if (this.logger.isEnabled('debug')) this.logger.debug('dropped undecodable mDNS packet', { reason: error.message });
         }
+        // Without a syscall it is the library's own decoder failing; we decode (and count) ourselves.
       });
       mdns.on('error', (error: Error) => {
         if (!settled) fail(error);
@@ -179,7 +173,7 @@ class MulticastDnsTransport implements MdnsTransport {
         resolve();
       });
     });
-    mdns.on('packet', (packet: unknown, rinfo: { address: string; port: number }) => this.onPacket(packet, rinfo));
+    socket.on('message', (datagram: Buffer, rinfo: { address: string; port: number }) => this.onDatagram(datagram, rinfo));
   }
 
   ready(): Promise<void> {
@@ -190,7 +184,7 @@ class MulticastDnsTransport implements MdnsTransport {
     this.handler = handler;
   }
 
-  private onPacket(packet: unknown, rinfo: { address: string; port: number }): void {
+  private onDatagram(datagram: Uint8Array, rinfo: { address: string; port: number }): void {
     if (this.closed) return;
     this.stats.received++;
     if ((ipv4ToInt(rinfo.address) & this.mask) !== this.subnet) {
@@ -199,9 +193,11 @@ class MulticastDnsTransport implements MdnsTransport {
     }
     let message: MdnsMessage | undefined;
     try {
-      message = fromLibraryPacket(packet);
-    } catch {
+      message = decodeMdnsMessage(datagram);
+    } catch (error) {
+      // Hostile or broken packets.
       this.stats.malformed++;
+      if (this.logger.isEnabled('debug')) this.logger.debug('dropped undecodable mDNS packet', { from: rinfo.address, reason: error instanceof Error ? error.message : String(error) });
       return;
     }
     if (message === undefined) {
@@ -224,17 +220,31 @@ class MulticastDnsTransport implements MdnsTransport {
 
   async send(message: MdnsMessage, to?: MdnsEndpoint): Promise<void> {
     if (this.closed) return;
-    for (const part of splitMessage(message)) {
+    let parts: MdnsMessage[];
+    try {
+      parts = splitMessage(message);
+    } catch (error) {
+      // Names are checked before they are published; this is a name learnt from a peer we cannot re-encode.
+      this.logger.warn('mDNS message not sent: cannot encode it', { error: error instanceof Error ? error.message : String(error) });
+      return;
+    }
+    for (const part of parts) {
+      let datagram: Uint8Array;
+      try {
+        datagram = encodeMdnsMessage(part);
+      } catch (error) {
+        // Names are checked before they are published; this is a name learnt from a peer we cannot re-encode.
+        this.logger.warn('mDNS message not sent: cannot encode it', { error: error instanceof Error ? error.message : String(error) });
+        continue;
+      }
+      const target = to ?? { address: this.group, port: this.port };
       await new Promise<void>((resolve) => {
-        const packet = toLibraryPacket(part);
-        const target = to ?? { address: this.group, port: this.port };
-        const done = (error: Error | null): void => {
+        if (this.closed) return resolve();
+        this.socket.send(datagram, target.port, target.address, (error) => {
           if (error) this.logger.warn('mDNS send failed', { error: error.message });
           else this.stats.sent++;
           resolve();
-        };
-        if (part.response) this.mdns.respond({ ...packet, answers: packet.answers ?? [] }, target, done);
-        else this.mdns.query({ ...packet, questions: packet.questions ?? [] }, target, done);
+        });
       });
     }
   }
@@ -279,113 +289,4 @@ function splitMessage(message: MdnsMessage): MdnsMessage[] {
     });
   }
   return parts;
-}
-
-function toLibraryRecord(record: MdnsRecord): LibraryAnswer {
-  const base = { name: record.name, ttl: record.ttl, class: 'IN' as const, flush: record.cacheFlush };
-  switch (record.type) {
-    case 'TXT':
-      return { ...base, type: 'TXT', data: record.data.map((s) => Buffer.from(s)) };
-    case 'SRV':
-      return { ...base, type: 'SRV', data: { ...record.data } };
-    default:
-      return { ...base, type: record.type, data: record.data };
-  }
-}
-
-function toLibraryPacket(message: MdnsMessage): LibraryPacket {
-  let flags = 0;
-  if (message.response) flags |= FLAG_AUTHORITATIVE;
-  if (message.truncated) flags |= FLAG_TRUNCATED;
-  return {
-    type: message.response ? 'response' : 'query',
-    id: message.id,
-    flags,
-    // The codec accepts 'ANY' (255) although its type declarations omit it.
-    questions: message.questions.map((q) => ({ name: q.name, type: q.type as LibraryQuestion['type'], class: 'IN' as const })),
-    answers: message.answers.map(toLibraryRecord),
-    authorities: message.authorities.map(toLibraryRecord),
-    additionals: message.additionals.map(toLibraryRecord),
-  };
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null;
-}
-
-function isPort(value: unknown): value is number {
-  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 0xffff;
-}
-
-/** Validates the decoder's output shape; unknown record types and classes are skipped. */
-function fromLibraryRecord(raw: unknown): MdnsRecord | undefined {
-  if (!isObject(raw)) return undefined;
-  const { name, type, ttl, data } = raw;
-  if (typeof name !== 'string' || typeof type !== 'string' || !MODELLED_TYPES.has(type)) return undefined;
-  if (raw['class'] !== 'IN') return undefined;
-  if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 0) return undefined;
-  const base = { name, ttl, cacheFlush: raw['flush'] === true };
-  switch (type as MdnsRecordType) {
-    case 'A':
-    case 'AAAA':
-    case 'PTR':
-      return typeof data === 'string' ? ({ ...base, type, data } as MdnsRecord) : undefined;
-    case 'SRV': {
-      if (!isObject(data)) return undefined;
-      const { priority, weight, port, target } = data;
-      if (!isPort(priority) || !isPort(weight) || !isPort(port) || typeof target !== 'string') return undefined;
-      return { ...base, type: 'SRV', data: { priority, weight, port, target } };
-    }
-    case 'TXT': {
-      if (!Array.isArray(data) || !data.every((s) => s instanceof Uint8Array)) return undefined;
-      return { ...base, type: 'TXT', data: data.map((s: Uint8Array) => new Uint8Array(s)) };
-    }
-  }
-}
-
-function fromLibraryQuestion(raw: unknown): MdnsQuestion | undefined {
-  if (!isObject(raw)) return undefined;
-  const { name, type } = raw;
-  if (typeof name !== 'string' || typeof type !== 'string') return undefined;
-  if (raw['class'] !== 'IN' && raw['class'] !== 'ANY') return undefined;
-  if (type !== 'ANY' && !MODELLED_TYPES.has(type)) return undefined;
-  return { name, type: type as MdnsQuestion['type'] };
-}
-
-function recordList(raw: unknown): MdnsRecord[] {
-  if (!Array.isArray(raw)) return [];
-  const out: MdnsRecord[] = [];
-  for (const r of raw) {
-    const record = fromLibraryRecord(r);
-    if (record !== undefined) out.push(record);
-  }
-  return out;
-}
-
-function fromLibraryPacket(packet: unknown): MdnsMessage | undefined {
-  if (!isObject(packet)) return undefined;
-  // RFC 6762 §18.3/§18.11: other opcodes and non-zero rcodes are ignored.
-  if (packet['opcode'] !== undefined && packet['opcode'] !== 'QUERY') return undefined;
-  if (packet['rcode'] !== undefined && packet['rcode'] !== 'NOERROR') return undefined;
-  const flags = typeof packet['flags'] === 'number' ? packet['flags'] : 0;
-  const questions: MdnsQuestion[] = [];
-  if (Array.isArray(packet['questions'])) {
-    for (const q of packet['questions']) {
-      const question = fromLibraryQuestion(q);
-      if (question !== undefined) questions.push(question);
-    }
-  }
-  const message: MdnsMessage = {
-    id: typeof packet['id'] === 'number' ? packet['id'] : 0,
-    response: packet['type'] === 'response',
-    truncated: (flags & FLAG_TRUNCATED) !== 0,
-    questions,
-    answers: recordList(packet['answers']),
-    authorities: recordList(packet['authorities']),
-    additionals: recordList(packet['additionals']),
-  };
-  if (message.questions.length + message.answers.length + message.authorities.length + message.additionals.length === 0) {
-    return undefined;
-  }
-  return message;
 }

@@ -7,7 +7,7 @@ import { silentLogger, type Logger } from '../base/logger.js';
 import { CryptoRandom, type RandomSource } from '../base/random.js';
 import type { Contact, ContactDirectory, PresenceStatus } from '../linklocal/contact.js';
 import type { InvitationEvent } from '../linklocal/link-local-messenger.js';
-import { defaultSelfName, LinkLocalService } from '../linklocal/link-local-service.js';
+import { defaultSelfName, LinkLocalService, splitSelfName } from '../linklocal/link-local-service.js';
 import { defaultInterfaceAddress } from '../mdns/transport.js';
 import { localHostLabel } from '../linklocal/presence-publisher.js';
 import type { RoomAddress } from '../linklocal/room-advertiser.js';
@@ -39,6 +39,14 @@ export interface CliqueOptions {
    * published name is used instead (it may have been renamed on a conflict).
    */
   name?: string;
+  /**
+   * Our name is probed on mDNS even without presence (then claimed without
+   * being listed), so no two processes are the same member. If it is taken:
+   * true (default) becomes `user-2@host`; false fails with MdnsError
+   * 'mdns-name-in-use' (for a name the user asked for explicitly): `start()`
+   * with presence, the first `join()` without.
+   */
+  rename?: boolean;
   /**
    * IPv4 address of the network interface for multicast and mDNS. Default:
    * the system's multicast route and the first non-loopback interface for
@@ -223,6 +231,7 @@ export class Clique extends EventEmitter<CliqueEvents> {
           ...(options.nick !== undefined ? { nick: options.nick } : {}),
           ...(options.interface !== undefined ? { interface: options.interface } : {}),
           ...(options.tcpPort !== undefined ? { port: options.tcpPort } : {}),
+          ...(options.rename !== undefined ? { rename: options.rename } : {}),
           logger,
         });
         ownsLink = true;
@@ -230,7 +239,8 @@ export class Clique extends EventEmitter<CliqueEvents> {
       if (link !== undefined) {
         directory = link.rooms;
       } else if (options.discovery ?? true) {
-        directory = await RoomDirectory.open({ interface: options.interface ?? defaultInterfaceAddress(), logger });
+        const claim = { ...splitSelfName(options.name ?? defaultSelfName()), ...(options.rename !== undefined ? { rename: options.rename } : {}) };
+        directory = await RoomDirectory.open({ interface: options.interface ?? defaultInterfaceAddress(), logger, claim });
         ownsDirectory = true;
       }
     } catch (error) {
@@ -242,9 +252,13 @@ export class Clique extends EventEmitter<CliqueEvents> {
     return new Clique(options, name, link, ownsLink, directory, ownsDirectory, history, ownsHistory);
   }
 
-  /** Our name in rooms (`user@host`): the link-local service's published name when we have one. */
+  /**
+   * Our name in rooms (`user@host`): the name our presence holds after
+   * probing; rooms only, the name our unlisted claim is probing, final once
+   * a `join()` has resolved (a join waits for it).
+   */
   get name(): string {
-    return this.link?.name ?? this.fixedName;
+    return this.link?.name ?? this.directory?.claimedName ?? this.fixedName;
   }
 
   /** Rooms advertised on the link right now, ours included (empty without discovery). */
@@ -343,6 +357,8 @@ export class Clique extends EventEmitter<CliqueEvents> {
       ...options.timing,
       ...(failureTimeoutMs !== undefined ? { silenceTimeout: failureTimeoutMs } : {}),
     };
+    // Rooms only: our member name is claimed in the background from start; it must be ours before it goes on the wire.
+    await this.directory?.nameClaimed();
     const selfName = this.name;
     const logger = this.options.logger ?? silentLogger;
     const openGroup = (at: { address: string; port: number } | undefined): Promise<OpenedGroup> =>

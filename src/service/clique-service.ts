@@ -23,6 +23,8 @@ export interface CliqueServiceOptions {
   interface?: string;
   /** Our identity (`user@host`, or `user`); probed on mDNS and renamed on a conflict. */
   name?: string;
+  /** False: fail with MdnsError 'mdns-name-in-use' rather than rename when `name` is taken (an explicit `--name`). */
+  rename?: boolean;
   nick?: string;
   /** How long a room joined only on behalf of `rooms.send` stays joined after the last send (default 5 minutes). */
   lingerMs?: number;
@@ -136,6 +138,7 @@ export class CliqueService implements ControlHandler {
       await removeStaleSocket(paths.socket);
       clique = await Clique.start({
         ...(options.name !== undefined ? { name: options.name } : {}),
+        ...(options.rename !== undefined ? { rename: options.rename } : {}),
         ...(options.nick !== undefined ? { nick: options.nick } : {}),
         ...(options.interface !== undefined ? { interface: options.interface } : {}),
         ...(options.failureTimeoutMs !== undefined ? { failureTimeoutMs: options.failureTimeoutMs } : {}),

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, renameSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ServiceClient, type ServiceClientOptions } from './service-client.js';
 import { ServiceError } from './service-error.js';
@@ -38,7 +38,7 @@ export async function ensureService(options: EnsureServiceOptions = {}): Promise
   } catch (error) {
     if (!(error instanceof ServiceError && error.code === 'not-running') || options.spawn === undefined) throw error;
   }
-  const child = spawnDetached(paths, options.spawn);
+  const { child, logStart } = spawnDetached(paths, options.spawn);
   const timeoutMs = options.startTimeoutMs ?? 30_000;
   const deadline = Date.now() + timeoutMs;
   let exited: number | null | undefined;
@@ -54,7 +54,12 @@ export async function ensureService(options: EnsureServiceOptions = {}): Promise
     if (exited !== undefined && exited !== 0) {
       const holder = readHolder(paths.lock);
       if (holder === undefined || !isAlive(holder)) {
-        throw new ServiceError('start-failed', `the clique service exited with status ${exited} before listening; see ${paths.log}`);
+        // Its own last word (e.g. `--name` already in use) says more than its exit status.
+        const said = serviceSaid(paths.log, logStart);
+        throw new ServiceError(
+          'start-failed',
+          said !== undefined ? `the clique service could not start: ${said} (log: ${paths.log})` : `the clique service exited with status ${exited} before listening; see ${paths.log}`,
+        );
       }
     }
     if (Date.now() > deadline) throw new ServiceError('start-failed', `the clique service did not come up within ${timeoutMs} ms; see ${paths.log}`);
@@ -62,15 +67,27 @@ export async function ensureService(options: EnsureServiceOptions = {}): Promise
   }
 }
 
-function spawnDetached(paths: ServicePaths, how: NonNullable<EnsureServiceOptions['spawn']>): ReturnType<typeof spawn> {
+/** The `clique: …` lines (error and hint) the service wrote to its log since `from`, without the prefix. */
+function serviceSaid(log: string, from: number): string | undefined {
+  try {
+    const text = readFileSync(log).subarray(from).toString('utf8');
+    const lines = text.split('\n').filter((l) => l.startsWith('clique: ')).map((l) => l.slice('clique: '.length));
+    return lines.length > 0 ? lines.join('; ') : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function spawnDetached(paths: ServicePaths, how: NonNullable<EnsureServiceOptions['spawn']>): { child: ReturnType<typeof spawn>; logStart: number } {
   ensurePrivateDir(paths.dataDir, { tighten: true, purpose: 'clique data directory' });
   // One old log is kept, so the log of a service started again and again stays bounded.
   if (existsSync(paths.log) && statSync(paths.log).size > MAX_LOG_BYTES) renameSync(paths.log, `${paths.log}.old`);
   const log = openSync(paths.log, 'a', 0o600);
   try {
+    const logStart = fstatSync(log).size;
     const child = spawn(how.command, how.args, { detached: true, stdio: ['ignore', log, log], env: how.env ?? process.env });
     child.unref();
-    return child;
+    return { child, logStart };
   } finally {
     closeSync(log);
   }

@@ -261,6 +261,26 @@ describe.skipIf(missing !== undefined)('interop with Avahi in network namespaces
     await peer.expectEvent('witch gone', (e) => e.event === 'room-removed' && (e['room'] as { name: string }).name === 'witch');
   });
 
+  it('dotted instance names (RFC 6763 §4.3) both ways: Avahi reads our room `team.alpha`, we read its room `beta.team`', async () => {
+    peer.send({ cmd: 'advertise', room: { name: 'team.alpha', address: '239.255.71.31', port: 40131 } });
+    await peer.expectEvent('team.alpha advertised', (e) => e.event === 'advertise' && e['name'] === 'team.alpha' && e['result'] === 'advertised');
+    let rooms: Browsed[] = [];
+    await waitFor('avahi resolves team.alpha', () => (rooms = avahiBrowse('_clique._udp')).some((b) => b.name === 'team.alpha'), 30_000);
+    expect(rooms.find((b) => b.name === 'team.alpha')).toMatchObject({ address: '239.255.71.31', port: 40131, txt: ['txtvers=0'] });
+    // Not split into a deeper name: no instance called `alpha` or `team`.
+    expect(rooms.map((b) => b.name)).not.toContain('alpha');
+
+    // As salut would publish a dotted room through Avahi: the dummy host is the escaped single label.
+    const fqdn = 'beta\\.team._clique._udp.local';
+    const betaA = avahiPublish(['-a', '-R', fqdn, '239.255.71.32']);
+    const betaSrv = avahiPublish(['-s', '-H', fqdn, 'beta.team', '_clique._udp', '40132', 'txtvers=0']);
+    const room = await peer.expectEvent('beta.team', (e) => e.event === 'room-added' && (e['room'] as { name: string }).name === 'beta.team');
+    expect(room['room']).toEqual({ name: 'beta.team', address: '239.255.71.32', port: 40132 });
+    for (const child of [betaSrv, betaA]) child.kill('SIGTERM');
+    peer.send({ cmd: 'withdraw', name: 'team.alpha' });
+    await peer.expectEvent('team.alpha withdrawn', (e) => e.event === 'withdrawn' && e['name'] === 'team.alpha');
+  });
+
   it('Avahi and we advertise the same room cooperatively; after our goodbye, Avahi re-announces it into a passive cache', async () => {
     const fqdn = 'coop._clique._udp.local';
     const coopA = avahiPublish(['-a', '-R', fqdn, '239.255.71.77']);

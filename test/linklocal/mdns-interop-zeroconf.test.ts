@@ -129,6 +129,30 @@ describe.skipIf(missing !== undefined)('interop with python3-zeroconf on loopbac
     await zc.waitEvent('presence goodbye', (e) => e.event === 'removed' && e.name === presenceFqdn);
   });
 
+  it('zeroconf sees and resolves our room with a dot in its name and our dotted presence name', async () => {
+    const id = runId();
+    const zc = new ZeroconfPeer(['_presence._tcp.local.', '_clique._udp.local.']);
+    cleanups.push(() => zc.stop());
+    await zc.waitEvent('ready', (e) => e.event === 'ready');
+    const responder = await MdnsResponder.open({ interface: LOOPBACK });
+    cleanups.push(() => responder.close());
+    const rooms = await RoomDirectory.open({ interface: LOOPBACK, responder });
+    cleanups.push(() => rooms.close());
+    const room = { name: `team.alpha ${id}`, address: '239.255.71.24', port: 40124 };
+    expect(await rooms.advertise(room)).toBe('advertised');
+    const presence = await LinkLocalPresence.start({ interface: LOOPBACK, responder, user: `john.smith${id}`, host: `cq${id}`, port: 5298 });
+    cleanups.push(() => presence.stop());
+
+    // python3-zeroconf shows names as labels joined by '.', without escapes, so this checks that it finds and
+    // resolves them; that the instance is one label on the wire is checked against Avahi (mdns-interop-avahi).
+    const roomFqdn = `${room.name}._clique._udp.local.`;
+    const roomSeen = await zc.waitEvent('our dotted room', (e) => e.event === 'found' && e.name === roomFqdn && e.info != null);
+    expect(roomSeen.info).toEqual({ port: 40124, server: roomFqdn, addresses: ['239.255.71.24'], txt: { txtvers: '0' }, priority: 0, weight: 0 });
+    const presenceFqdn = `john.smith${id}@cq${id}._presence._tcp.local.`;
+    const seen = await zc.waitEvent('our dotted presence', (e) => e.event === 'found' && e.name === presenceFqdn && e.info != null);
+    expect(seen.info).toMatchObject({ port: 5298, server: `cq${id}.local.`, addresses: [LOOPBACK] });
+  });
+
   it('we see zeroconf-published presence and rooms, and their removal', async () => {
     const id = runId();
     const responder = await MdnsResponder.open({ interface: LOOPBACK });

@@ -17,16 +17,20 @@ import { roomRecords } from '../../src/linklocal/room-advertiser.js';
 const txtStrings = (strings: Uint8Array[]): string[] => strings.map((s) => Buffer.from(s).toString());
 
 describe('mDNS record helpers', () => {
-  it('refuses instance labels the codec cannot carry', () => {
-    for (const bad of ['', 'a.b', 'x'.repeat(64), 'é'.repeat(32), 'tab\there']) {
+  it('refuses instance labels that are empty, over 63 bytes of UTF-8, or hold control characters', () => {
+    for (const bad of ['', 'x'.repeat(64), 'é'.repeat(32), 'tab\there', 'nul\u0000', 'del\u007f', 'lone \ud800']) {
       expect(() => checkInstanceLabel(bad, 'room name')).toThrow(MdnsError);
     }
-    expect(() => checkInstanceLabel('lunch (2)', 'room name')).not.toThrow();
-    expect(() => checkInstanceLabel('é'.repeat(31), 'room name')).not.toThrow();
+    for (const good of ['lunch (2)', 'é'.repeat(31), 'team.alpha', 'a.b.c', '.', 'back\\slash', 'x'.repeat(63)]) {
+      expect(() => checkInstanceLabel(good, 'room name')).not.toThrow();
+    }
   });
 
-  it('recovers instance names by stripping the service suffix, case-insensitively', () => {
-    expect(instanceOf('john.smith@laptop._presence._tcp.local', '_presence._tcp')).toBe('john.smith@laptop');
+  it('recovers instance names by stripping the service suffix, case-insensitively, and unescaping the one label', () => {
+    expect(instanceOf('john\\.smith@laptop._presence._tcp.local', '_presence._tcp')).toBe('john.smith@laptop');
+    expect(instanceOf('back\\\\slash._clique._udp.local', '_clique._udp')).toBe('back\\slash');
+    // Two labels before the suffix are a deeper name, not an instance called 'john.smith@laptop'.
+    expect(instanceOf('john.smith@laptop._presence._tcp.local', '_presence._tcp')).toBeUndefined();
     expect(instanceOf('Lunch._CLIQUE._udp.Local', '_clique._udp')).toBe('Lunch');
     expect(instanceOf('_clique._udp.local', '_clique._udp')).toBeUndefined();
     expect(instanceOf('lunch._other._udp.local', '_clique._udp')).toBeUndefined();
@@ -110,9 +114,11 @@ describe('presence TXT (spec §6.1, §6.2)', () => {
 });
 
 describe('room records (spec §2.1)', () => {
-  it('refuses bad ports and unpublishable names', () => {
+  it('refuses bad ports and unpublishable names; a dotted name is one escaped label', () => {
     expect(() => roomRecords({ name: 'x', address: '239.255.71.1', port: 0 })).toThrow(MdnsError);
-    expect(() => roomRecords({ name: 'a.b', address: '239.255.71.1', port: 1 })).toThrow(MdnsError);
+    expect(() => roomRecords({ name: 'x'.repeat(64), address: '239.255.71.1', port: 1 })).toThrow(MdnsError);
+    const dotted = roomRecords({ name: 'team.alpha', address: '239.255.71.1', port: 1 });
+    expect(dotted.map((r) => r.record.name)).toContain('team\\.alpha._clique._udp.local');
     expect(() => roomRecords({ name: 'x', address: 'not-an-ip', port: 1 })).toThrow(MdnsError);
   });
 });

@@ -128,7 +128,8 @@ describe('the clique service: security and faults', () => {
   it('on SIGTERM the service leaves its rooms with BYE (not a timeout), sends mDNS goodbyes and removes its socket', async () => {
     const alice = person('term-a');
     const bob = person('term-b');
-    await up(bob, '--name', 'bob');
+    // An explicit --name that is in use is refused: a name of our own, as other test files may share the namespace.
+    await up(bob, '--name', `bob${process.pid}`);
     // Bob would notice a silent member only after an hour: seeing alice leave now means she said BYE.
     const bobListens = start(bob, 'bob listen', ['listen', 'term-room', '--json', '--failure-timeout-ms', '3600000']);
     await waitForEvent(bobListens, 'ready', (e) => e['event'] === 'ready');

@@ -14,6 +14,8 @@ import { cleanUp, eventsOf, person, run, servicePid, start, waitForEvent, type P
 afterEach(cleanUp, 60_000);
 
 const ROOM = 'Witchcraft';
+// An explicit --name that is in use is refused: a name of our own, as other test files may share the namespace.
+const BOB = `bob${process.pid}`;
 const LINES = ['one', 'two & <three>', 'four', 'five', 'six'];
 
 function messages(proc: Proc): Array<Record<string, unknown>> {
@@ -26,14 +28,14 @@ describe('the clique service: one login, many commands', () => {
     const bob = person('same-b');
     const carol = person('same-c');
 
-    expect((await run(bob, ['up', '--daemon', '--name', 'bob'])).code).toBe(0);
+    expect((await run(bob, ['up', '--daemon', '--name', BOB])).code).toBe(0);
     const bobListens = start(bob, 'bob listen', ['listen', ROOM, '--json']);
     await waitForEvent(bobListens, 'ready', (e) => e['event'] === 'ready');
 
     // Both start alice's service on demand at the same moment: one service, one membership.
     const aliceListens = [start(alice, 'alice listen 1', ['listen', ROOM, '--json']), start(alice, 'alice listen 2', ['listen', ROOM, '--json'])];
     for (const l of aliceListens) {
-      await waitForEvent(l, 'ready with bob', (e) => e['event'] === 'ready' && Array.isArray(e['members']) && (e['members'] as string[]).some((m) => m.startsWith('bob@')), 60_000);
+      await waitForEvent(l, 'ready with bob', (e) => e['event'] === 'ready' && Array.isArray(e['members']) && (e['members'] as string[]).some((m) => m.startsWith(`${BOB}@`)), 60_000);
     }
     const aliceClient = await ServiceClient.connect(alice.paths.socket);
     const aliceName = aliceClient.identity.name;
@@ -109,7 +111,7 @@ describe('the clique service: one login, many commands', () => {
     expect(status.rooms[0]!['lingerUntil']).not.toBeNull();
     const later = await run(alice, ['send', ROOM, 'still here']);
     expect(later.code).toBe(0);
-    expect(later.stdout).toMatch(/^sent 1 message to Witchcraft \(bob@/);
+    expect(later.stdout.startsWith(`sent 1 message to Witchcraft (${BOB}@`)).toBe(true);
     await waitForEvent(bobListens, 'bob gets the later line', (e) => e['event'] === 'message' && e['text'] === 'still here');
     await sleep(500);
     expect(eventsOf(bobListens, 'member-left').map((e) => e['member'])).not.toContain(aliceName);

@@ -6,6 +6,8 @@ import { interfaceOption } from '../interface-option.js';
 import { hostPort, startCliService, writeJson, writeLine } from '../link-local-session.js';
 import { UsageError } from '../usage-error.js';
 import { connectService, noServiceOption, serviceUsageError } from '../service-session.js';
+import { parseSelfName } from '../name-options.js';
+import { parseRoomName } from '../name-options.js';
 
 const DEFAULT_WAIT_MS = 5000;
 
@@ -37,12 +39,12 @@ export function registerInviteCommand(program: Command): void {
     .command('invite')
     .description('invite a contact to a chat room, through the clique service (--no-service: comes online briefly)')
     .argument('<contact>', "the contact's name, user@host (see: clique contacts)")
-    .argument('<room>', 'the room name (see: clique rooms)')
+    .argument('<room>', 'the room name (see: clique rooms)', parseRoomName)
     .option('--address <address>', "the room's multicast group (default: as advertised on the network)", parseAddress)
     .option('--port <port>', "the room's UDP port (default: as advertised on the network)", parsePort)
     .option('--reason <text>', 'a message to go with the invitation')
     .option('--nick <nick>', 'nickname to publish while online')
-    .option('--name <user@host>', 'our name on the network (default: login@hostname)')
+    .option('--name <user@host>', 'our name on the network, exactly (exit 1 if it is in use); default <login>@<host>, or <login>-2@<host>… if that is taken', parseSelfName)
     .option('-t, --timeout <ms>', `how long to wait for the contact (and the room) to appear (default ${DEFAULT_WAIT_MS})`, parseTimeoutMs)
     .option('--json', 'print the result as one JSON object')
     .addOption(interfaceOption())

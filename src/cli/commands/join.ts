@@ -14,6 +14,7 @@ import { UsageError } from '../usage-error.js';
 import { wholeNumberParser } from '../number-options.js';
 import { checkRoomNameForCli, noServiceOption, warnOneShotOnly } from '../service-session.js';
 import { runServiceChat } from './join-service.js';
+import { parseRoomName } from '../name-options.js';
 
 interface JoinCommandOptions extends RoomScriptOptions {
   history: number;
@@ -30,7 +31,7 @@ export function registerJoinCommand(program: Command): void {
   const command = program
     .command('join')
     .description('join (or create) a chat room and chat interactively, through the clique service (/help inside for commands)')
-    .argument('<room>', 'room name, e.g. Witchcraft');
+    .argument('<room>', 'room name: any text up to 63 bytes, e.g. Witchcraft or "team.alpha"', parseRoomName);
   addRoomScriptOptions(command, { json: false })
     .option('--history <n>', 'earlier messages to show on joining (0 = none)', countUpTo10000, 20)
     .addOption(noServiceOption())
@@ -67,7 +68,7 @@ async function runChat(roomName: string, options: JoinCommandOptions): Promise<v
   let clique: Clique;
   try {
     clique = await Clique.start({
-      ...(options.name !== undefined ? { name: options.name } : {}),
+      ...(options.name !== undefined ? { name: options.name, rename: false } : {}),
       ...(options.nick !== undefined ? { nick: options.nick } : {}),
       ...(options.interface !== undefined ? { interface: options.interface } : {}),
       ...(options.failureTimeoutMs !== undefined ? { failureTimeoutMs: options.failureTimeoutMs } : {}),

@@ -10,6 +10,7 @@ import { UsageError } from '../usage-error.js';
 import { formatLeft, formatWarning } from '../chat/chat-format.js';
 import { nickChangeLine, shownName, type NamedMember } from '../chat/display-names.js';
 import { warningJson } from '../../rooms/room-warning.js';
+import { parseRoomName } from '../name-options.js';
 
 interface ListenOptions extends RoomScriptOptions {
   history: number;
@@ -30,7 +31,7 @@ export function registerListenCommand(program: Command): void {
   const command = program
     .command('listen')
     .description('print what happens in a chat room until Ctrl-C (through the clique service, which joins it or creates it)')
-    .argument('<room>', 'room name')
+    .argument('<room>', 'room name: any text up to 63 bytes', parseRoomName)
     .option('--history <n>', 'first print the last N entries of the local history of this room', countUpTo10000, 0)
     .addOption(noServiceOption());
   addRoomScriptOptions(command)

@@ -6,6 +6,7 @@ import { contactJson, contactLine, hostPort, parseTcpPort, startCliService, writ
 import { printable } from '../terminal-text.js';
 import type { ContactJson } from '../../service/control-protocol.js';
 import { connectService, noServiceOption } from '../service-session.js';
+import { parseSelfName } from '../name-options.js';
 
 interface OnlineOptions extends PresenceCliOptions {
   json?: boolean;
@@ -25,7 +26,7 @@ export function registerOnlineCommand(program: Command): void {
     .option('--nick <nick>', 'nickname to publish')
     .addOption(new Option('--status <status>', 'presence to publish (default avail)').choices(['avail', 'away', 'dnd']))
     .option('--message <text>', 'status message to publish')
-    .option('--name <user@host>', 'our name on the network (default: login@hostname)')
+    .option('--name <user@host>', 'our name on the network, exactly (exit 1 if it is in use); default <login>@<host>, or <login>-2@<host>… if that is taken', parseSelfName)
     .option('--tcp-port <port>', 'TCP port for incoming chats (default 5298, else 5299, else any; 0 = any)', parseTcpPort)
     .option('--json', 'print one JSON object per line')
     .addOption(interfaceOption())

@@ -9,6 +9,7 @@ import type { SendResult } from '../../service/control-protocol.js';
 import { checkRoomNameForCli, connectService, warnOneShotOnly, LINGER_TEXT, noServiceOption, serviceUsageError } from '../service-session.js';
 import { UsageError } from '../usage-error.js';
 import { wholeNumberParser } from '../number-options.js';
+import { parseRoomName } from '../name-options.js';
 
 interface SendOptions extends RoomScriptOptions {
   waitMembers: number;
@@ -39,7 +40,7 @@ export function registerSendCommand(program: Command): void {
   const command = program
     .command('send')
     .description(`send a message (or each line of stdin with -) to a room, through the clique service (it stays in the room for ${LINGER_TEXT} after the last send)`)
-    .argument('<room>', 'room name')
+    .argument('<room>', 'room name: any text up to 63 bytes', parseRoomName)
     .argument('<text...>', 'the message (words are joined with spaces), or - to read lines from stdin')
     .option('--me', 'send as an action (/me TEXT)')
     .option('--notice', 'send as a notice')

@@ -8,6 +8,7 @@ import { wholeNumberParser } from '../number-options.js';
 import { checkLocalInterface, connectService } from '../service-session.js';
 import { printable } from '../terminal-text.js';
 import { UsageError } from '../usage-error.js';
+import { parseSelfName } from '../name-options.js';
 
 const STOP_GRACE_MS = 20_000;
 
@@ -32,7 +33,7 @@ export function registerUpCommand(program: Command): void {
     .command('up')
     .description('run the clique service (your presence and rooms) in the foreground; --daemon starts it in the background')
     .option('-d, --daemon', 'start it in the background and return once it listens')
-    .option('--name <user@host>', 'our identity (default: <login>@<host>; renamed on mDNS if taken)')
+    .option('--name <user@host>', 'our identity, exactly (exit 1 if someone on the network already uses it); default <login>@<host>, or <login>-2@<host>… if that is taken', parseSelfName)
     .option('-n, --nick <nick>', 'our nick')
     .addOption(interfaceOption())
     .option('--linger-ms <ms>', `how long a room joined only for \`send\` stays joined after the last send (default ${DEFAULT_LINGER_MS})`, wholeNumberParser(86_400_000), DEFAULT_LINGER_MS)
@@ -64,7 +65,7 @@ async function runForeground(options: UpOptions): Promise<void> {
   try {
     service = await CliqueService.start({
       ...(options.interface !== undefined ? { interface: options.interface } : {}),
-      ...(options.name !== undefined ? { name: options.name } : {}),
+      ...(options.name !== undefined ? { name: options.name, rename: false } : {}),
       ...(options.nick !== undefined ? { nick: options.nick } : {}),
       lingerMs: options.lingerMs,
       ...(options.lookupMs !== undefined ? { lookupMs: options.lookupMs } : {}),
