@@ -197,4 +197,33 @@ describe('the codec against an independent encoder (dns-packet)', () => {
     ];
     for (const packet of bad) expect(() => decodeMdnsMessage(packet)).toThrow(expect.objectContaining({ code: 'mdns-packet' }));
   });
+
+  it(`any bytes, and any valid message cut or with bytes flipped, decode or fail with MdnsError mdns-packet, nothing else (seed ${seed})`, () => {
+    const valid = encodeMdnsMessage({
+      id: 0,
+      response: true,
+      truncated: false,
+      questions: [{ name: '_clique._udp.local', type: 'PTR' }],
+      answers: roomRecords({ name: 'team.alpha', address: '239.255.71.9', port: 4000 }).map((p) => p.record),
+      authorities: [],
+      additionals: [],
+    });
+    const mutated = fc.tuple(fc.nat({ max: valid.length - 1 }), fc.integer({ min: 1, max: 255 }), fc.nat({ max: valid.length })).map(([at, xor, cut]) => {
+      const copy = Uint8Array.from(valid);
+      copy[at] = copy[at]! ^ xor;
+      return copy.subarray(0, cut);
+    });
+    assertProperty(
+      fc.property(fc.oneof(fc.uint8Array({ maxLength: 600 }), mutated), (bytes) => {
+        try {
+          decodeMdnsMessage(bytes);
+        } catch (error) {
+          expect(error).toBeInstanceOf(MdnsError);
+          expect((error as MdnsError).code).toBe('mdns-packet');
+        }
+      }),
+      seed,
+      { numRuns: 5000 },
+    );
+  });
 });
