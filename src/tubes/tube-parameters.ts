@@ -119,13 +119,14 @@ export function readParameters(element: XmlElement | undefined, limits: TubeList
       report({ reason: 'duplicate-parameter', parameter: label });
       continue;
     }
+    // Once the tube has all it may keep, the rest is not even decoded.
+    if (kept.size >= limits.maxParameters) {
+      report({ reason: 'too-many-parameters', parameter: label });
+      continue;
+    }
     const result = readParameterValue(entry.getAttr('type'), entry.text(), limits);
     if (typeof result === 'string') {
       report({ reason: result, parameter: label });
-      continue;
-    }
-    if (kept.size >= limits.maxParameters) {
-      report({ reason: 'too-many-parameters', parameter: label });
       continue;
     }
     kept.set(name, result);
