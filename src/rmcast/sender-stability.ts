@@ -115,8 +115,15 @@ export class SenderStability {
    */
   private acksCount(s: SenderRecord, now: number): boolean {
     if (s.isOwn) return true;
-    if (s.state < SenderState.Preparing || s.state > SenderState.DataRunning || !s.spoke) return false;
+    if (s.state > SenderState.DataRunning || !s.spoke) return false;
     const t = this.ctx.timing;
+    // A newcomer we have no start for yet (NEW) still gets its start from
+    // somebody's ATTEMPT_JOIN depends, which may point at packets sent before
+    // it could store any: free nothing it may be told to start at. Only one
+    // that spoke and is named (an id merely mentioned, or a WHOIS_REPLY
+    // alone, is nobody), and only for a failure timeout after we first heard
+    // of it; by then it has a start or was dropped from the gathering.
+    if (s.state === SenderState.New) return s.name !== undefined && now - s.createdAt < t.failureTimeout;
     // A newcomer with a start but nothing processed yet may still need our
     // join packets repaired: wait for it for the length of a join phase.
     if (s.state === SenderState.Preparing && now - s.startedAt >= t.failureTimeout) return false;
