@@ -107,10 +107,11 @@ export class SenderStability {
    * for every record (spec Q22), so one sender that never acknowledges (a
    * NEW record of a stranger, an id a forged ATTEMPT_JOIN handed a start)
    * stops GC and caches grow without end (issue 15, and Found item 8's memory
-   * growth). Ours: only senders with a start that speak under their own id
-   * and were heard within the silence timeout, and of those that have had
-   * nothing processed yet (PREPARING) only for a failure timeout after their
-   * start. A member cut off for less than that
+   * growth). Ours: only senders that speak under their own id: those with a
+   * start while heard within the silence timeout (PREPARING ones, nothing
+   * processed yet, only for a failure timeout after their start), and named
+   * ones without a start (NEW: newcomers in the gathering) only for a failure
+   * timeout after we first heard of them. A member cut off for less than that
    * keeps everything it may ask for; one cut off for longer is failed anyway.
    */
   private acksCount(s: SenderRecord, now: number): boolean {
