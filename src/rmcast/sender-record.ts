@@ -72,6 +72,8 @@ export class SenderRecord {
    * the name arrives (Membership.onSenderNamed).
    */
   ajBeforeName: number | undefined;
+  /** One of its SESSIONs started a gathering while we had no start for it (RMulticastEngine.dispatch). */
+  sessionGathered = false;
   readonly createdAt: number;
   lastHeard: number;
   lastProgress: number;

@@ -15,7 +15,9 @@ import { randomId } from './hostile-support.js';
  * another member's depends gave it our position, so we never got its start,
  * and the join check failed it or us (about 1 in 10,000 lossy mesh runs,
  * e.g. causalorderingtest seed 196666098, failmeshtest seed 3346809729).
- * Now the answer waits for the name.
+ * Now the answer waits for the name. And a named stranger's SESSION starts a
+ * gathering once per sender record, so one dropped by a failed join phase
+ * is gathered with again (died-node seed 2758100715 stayed alone).
  */
 
 const factory = rmcast();
@@ -51,6 +53,38 @@ describe('an ATTEMPT_JOIN that came before the stranger was named (spec §8.2, i
         expect(answers.length, 'a answered once the stranger was named').toBeGreaterThan(0);
         // The answer carries where a starts the stranger: right after its ATTEMPT_JOIN (spec §8.1).
         expect(answers[0]!.depends).toContainEqual({ senderId: id, packetId: seqAdd(packetId, 1) });
+      });
+    });
+  }
+});
+
+describe('a SESSION from a named stranger we have no start for (spec Q8, ours)', () => {
+  for (const seed of scenarioSeeds(2)) {
+    it(`starts a gathering again after a join phase dropped the stranger (seed ${seed})`, () => {
+      withSeed(seed, () => {
+        const net = new SimulatedNetwork({ seed, link: { delay: [1, 5] } });
+        const [a] = addStaggered(net, ['a'], factory, 0) as [SimNode];
+        net.runFor(3000);
+        const stranger = addRawNode(net, 'stranger');
+        const id = randomId(new SeededRandom(seed ^ 0x5e55));
+        const announce = (): void => {
+          stranger.inject(encodePacket({ type: 'whois-reply', sender: id, name: 'stranger@lab' }));
+          net.runFor(10);
+          stranger.inject(encodePacket({ type: 'session', sender: id, positions: [] }));
+        };
+        const asked = (from: number): boolean => attemptJoinsOf(stranger, a, from).some((p) => p.ids.includes(id));
+        let mark = stranger.engine.received.length;
+        announce();
+        net.runFor(1000);
+        expect(asked(mark), 'a asks the stranger for its position').toBe(true);
+        // It never answers: the join phase (gathering quiet, about 5 s) drops it.
+        net.runFor(10_000);
+        expect(a.members).toEqual([]);
+        // Its next SESSION (it is still there, e.g. its answers were lost) starts over.
+        mark = stranger.engine.received.length;
+        announce();
+        net.runFor(1000);
+        expect(asked(mark), 'a asks again').toBe(true);
       });
     });
   }

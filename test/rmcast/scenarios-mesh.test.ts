@@ -163,6 +163,22 @@ function causalOrdering(seed: number): void {
   assertHistory(net.history());
 }
 
+/** died-node: a member unplugged during a join does not stop a newcomer joining. */
+function diedNode(seed: number): void {
+  const net = new SimulatedNetwork({ seed, link: { loss: 0.3 } });
+  const [node, failnode] = startMesh(net, ['node', 'failnode']) as [SimNode, SimNode];
+  net.runUntil(viewIs([node, failnode]), { timeoutMs: 60_000, what: 'node and failnode together' });
+  net.crash(failnode);
+  const joinnode = net.addNode('joinnode', factory);
+  // Gathering (~5 s) + JOIN timeout (30 s) + a failure round, as in the original's trace 3.
+  net.runUntil(() => node.members.includes('joinnode'), { timeoutMs: 120_000, what: 'node to see joinnode' });
+  net.runUntil(viewIs([node, joinnode]), { timeoutMs: 60_000, what: 'node and joinnode alone' });
+  expect(lost(node)).toEqual(['failnode']);
+  node.send(0, text('welcome'));
+  net.runUntil(() => textsFrom(joinnode, 'node').includes('welcome'), { timeoutMs: 60_000, what: 'joinnode to get a message' });
+  assertHistory(net.history());
+}
+
 describe('scenarios: the original mesh tests', () => {
   for (const seed of scenarioSeeds(6)) {
     it(`simplemeshtest: 5 nodes at 30% loss, ten ordered messages, a leave (seed ${seed})`, () => {
@@ -256,20 +272,7 @@ describe('scenarios: the original mesh tests', () => {
 
   for (const seed of scenarioSeeds(6)) {
     it(`died-node: a member unplugged during a join does not stop a newcomer joining (seed ${seed})`, () => {
-      withSeed(seed, () => {
-        const net = new SimulatedNetwork({ seed, link: { loss: 0.3 } });
-        const [node, failnode] = startMesh(net, ['node', 'failnode']) as [SimNode, SimNode];
-        net.runUntil(viewIs([node, failnode]), { timeoutMs: 60_000, what: 'node and failnode together' });
-        net.crash(failnode);
-        const joinnode = net.addNode('joinnode', factory);
-        // Gathering (~5 s) + JOIN timeout (30 s) + a failure round, as in the original's trace 3.
-        net.runUntil(() => node.members.includes('joinnode'), { timeoutMs: 120_000, what: 'node to see joinnode' });
-        net.runUntil(viewIs([node, joinnode]), { timeoutMs: 60_000, what: 'node and joinnode alone' });
-        expect(lost(node)).toEqual(['failnode']);
-        node.send(0, text('welcome'));
-        net.runUntil(() => textsFrom(joinnode, 'node').includes('welcome'), { timeoutMs: 60_000, what: 'joinnode to get a message' });
-        assertHistory(net.history());
-      });
+      withSeed(seed, () => diedNode(seed));
     });
   }
 });
@@ -281,7 +284,10 @@ describe('scenarios: the original mesh tests', () => {
  * for the newcomer (sender-stability.ts, acksCount; newcomer-repairs.test.ts).
  * 3346809729 and 196666098 (about 1 in 10,000): an ATTEMPT_JOIN asking for
  * our position arrived before its sender's name and was never answered
- * (Membership.onSenderNamed; newcomer-named-late.test.ts). Replayed on every run.
+ * (Membership.onSenderNamed; newcomer-named-late.test.ts). died-node
+ * 2758100715: two nodes each dropped the other in a failed join phase and,
+ * both alone, never gathered again (a stranger's SESSION started a gathering
+ * only once per id, not once per sender record). Replayed on every run.
  */
 describe('scenarios: regression seeds (view formation)', () => {
   for (const seed of [4019154786, 3987821033, 3346809729]) {
@@ -294,4 +300,7 @@ describe('scenarios: regression seeds (view formation)', () => {
       withSeed(seed, () => causalOrdering(seed));
     });
   }
+  it('died-node (seed 2758100715)', () => {
+    withSeed(2758100715, () => diedNode(2758100715));
+  });
 });
