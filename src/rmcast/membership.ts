@@ -177,13 +177,10 @@ export class Membership implements MembershipCore {
     // that never answers to a name gets nowhere. Mentions themselves are taken
     // as in the original: the join check (spec §8.5) fails every member that
     // others list and we do not know, so refusing them breaks merges.
-    const own = this.host.ownId;
-    if (!this.table.isEstablished(packet.sender)) {
-      if (packet.type === 'attempt-join' && packet.ids.includes(own)) record.ajBeforeName = packet.packetId;
-      return;
-    }
+    if (!this.table.isEstablished(packet.sender)) return;
     const reliable = 'depends' in packet;
     if (!reliable && packet.type !== 'session') return;
+    const own = this.host.ownId;
     if (packet.type === 'attempt-join') {
       if (packet.ids.includes(own)) {
         this.updateFromPacket(packet, MemberState.AjRepeat);
@@ -201,23 +198,6 @@ export class Membership implements MembershipCore {
     if (packet.type === 'data' && !isStart(packet)) return;
     this.updateFromPacket(packet, MemberState.Unknown);
     this.sendAttemptJoin(false);
-  }
-
-  /**
-   * Ours: a stranger asked for our position (an ATTEMPT_JOIN listing us)
-   * before we knew its name. It stops asking once it has our position from
-   * somebody else's depends, and would then never give us its own: the join
-   * check fails it (about 1 in 10,000 lossy mesh runs). Answer now, as if the
-   * ATTEMPT_JOIN had come after the name (its depends are not kept).
-   */
-  onSenderNamed(record: SenderRecord): void {
-    const ajId = record.ajBeforeName;
-    record.ajBeforeName = undefined;
-    if (ajId === undefined || !this.active || this.state === MembershipState.Joining) return;
-    if (!this.table.isEstablished(record.id)) return;
-    if (!this.updateMember(record.id, MemberState.AjRepeat, seqAdd(ajId, 1))) return;
-    this.ctx.log.debug('answering an ATTEMPT_JOIN sent before its name', { sender: hex(record.id), packetId: ajId });
-    this.sendAttemptJoin(true);
   }
 
   // ---- gathering (spec §8.3) ---------------------------------------------------------

@@ -118,7 +118,6 @@ export class RMulticastEngine implements MulticastEngine {
       onSendersFailed: (ids) => this.membership.onSendersFailed(ids),
       onMessage: (record, streamId, data) => this.deliver(record.name ?? hex(record.id), record.id, streamId, data),
       onReliableRetransmit: () => this.restartKeepalive(),
-      onSenderNamed: (record) => this.membership.onSenderNamed(record),
       onSenderForgotten: (id) => this.membership.forget(id),
       onConflictingPacket: (record, packetId) => this.spoof.conflict(record, packetId, this.clock),
     });

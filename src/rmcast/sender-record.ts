@@ -66,12 +66,6 @@ export class SenderRecord {
    * that others' packets merely mention become a member (issue 15).
    */
   spoke = false;
-  /**
-   * Id of the latest ATTEMPT_JOIN listing us that it sent before we knew its
-   * name (we do not gather with nameless senders, issue 15): acted on once
-   * the name arrives (Membership.onSenderNamed).
-   */
-  ajBeforeName: number | undefined;
   /** One of its SESSIONs started a gathering while we had no start for it (RMulticastEngine.dispatch). */
   sessionGathered = false;
   readonly createdAt: number;

@@ -305,7 +305,6 @@ export class SenderTable implements SenderTableCore {
       record.lastProgress = this.ctx.now();
       this.ctx.log.debug('learned sender name', { sender: hex(record.id), name: record.name });
       this.processAll();
-      if (!record.isOwn && this.records.get(record.id) === record) this.hooks.onSenderNamed(record);
     } else {
       this.naming.cancelWhois(record);
     }
