@@ -84,6 +84,7 @@ export class RMulticastEngine implements MulticastEngine {
   private readonly probe: IdProbe;
   // Periodic work.
   private readonly periodic: PeriodicPackets;
+  private readonly foreignSessionSeen = new Set<number>();
   private readonly spoof: SpoofDetector;
   private recovering = false;
 
@@ -363,6 +364,7 @@ export class RMulticastEngine implements MulticastEngine {
       this.timers.clear();
       this.table.clear();
       this.membership.clear(MembershipState.Disconnected);
+      this.foreignSessionSeen.clear();
       if (lost.length > 0) this.emit({ type: 'members-lost', names: lost, reason: 'reset' });
       this.emit({ type: 'reset', reason: 'internal-error', detail });
       if (phase === 'idle' || phase === 'closed') {
@@ -415,6 +417,7 @@ export class RMulticastEngine implements MulticastEngine {
   private becomeConnected(id: number): void {
     this.id = id;
     this.phase = 'connected';
+    this.foreignSessionSeen.clear();
     this.table.createOwn(this.id, this.name, this.initialPacketId);
     this.ctx.transmit(encodePacket({ type: 'whois-reply', sender: this.id, name: this.name }));
     this.periodic.start();
@@ -455,16 +458,13 @@ export class RMulticastEngine implements MulticastEngine {
       this.membership.onForeignPacket(packet);
       accepted = this.push(packet, datagram);
       if (!accepted) return;
-    } else if (packet.type === 'session') {
+    } else if (packet.type === 'session' && this.table.get(packet.sender)?.state === SenderState.New) {
       // Ours (spec Q8): nodes that met only through WHOIS would not gather until a
       // keepalive minutes later; a SESSION from a sender we cannot place starts
-      // gathering once per sender record (a record dropped and made again, e.g.
-      // after a join phase failed it, may start it again), exactly as if the
-      // record had not existed. Only once it is named (issue 15): a stranger is
-      // asked its name first.
-      const record = this.table.get(packet.sender);
-      if (record?.state === SenderState.New && !record.sessionGathered && this.table.isEstablished(packet.sender)) {
-        record.sessionGathered = true;
+      // gathering once per sender, exactly as if the record had not existed.
+      // Only once it is named (issue 15): a stranger is asked its name first.
+      if (!this.foreignSessionSeen.has(packet.sender) && this.table.isEstablished(packet.sender)) {
+        this.foreignSessionSeen.add(packet.sender);
         this.membership.onForeignPacket(packet);
       }
     }

@@ -66,8 +66,6 @@ export class SenderRecord {
    * that others' packets merely mention become a member (issue 15).
    */
   spoke = false;
-  /** One of its SESSIONs started a gathering while we had no start for it (RMulticastEngine.dispatch). */
-  sessionGathered = false;
   readonly createdAt: number;
   lastHeard: number;
   lastProgress: number;
