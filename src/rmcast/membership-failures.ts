@@ -56,7 +56,7 @@ export class FailureRounds {
         // Ours: a member of our view fails somebody we never gathered with (we
         // ignored or forgot a stranger): say we agree, once, or it waits for
         // our word until the failure timeout and then fails us (spec §8.7).
-        if (process.env["NOCONF"] !== "1" && fromView && !this.confirmed.has(id)) {
+        if (fromView && !this.confirmed.has(id)) {
           if (this.confirmed.size >= MAX_SENDER_RECORDS) this.confirmed.clear();
           this.confirmed.add(id);
           confirm.push(id);

@@ -107,16 +107,24 @@ export class SenderStability {
    * for every record (spec Q22), so one sender that never acknowledges (a
    * NEW record of a stranger, an id a forged ATTEMPT_JOIN handed a start)
    * stops GC and caches grow without end (issue 15, and Found item 8's memory
-   * growth). Ours: only senders with a start that speak under their own id
-   * and were heard within the silence timeout, and of those that have had
-   * nothing processed yet (PREPARING) only for a failure timeout after their
-   * start. A member cut off for less than that
+   * growth). Ours: only senders that speak under their own id: those with a
+   * start while heard within the silence timeout (PREPARING ones, nothing
+   * processed yet, only for a failure timeout after their start), and named
+   * ones without a start (NEW: newcomers in the gathering) only for a failure
+   * timeout after we first heard of them. A member cut off for less than that
    * keeps everything it may ask for; one cut off for longer is failed anyway.
    */
   private acksCount(s: SenderRecord, now: number): boolean {
     if (s.isOwn) return true;
-    if (s.state < SenderState.Preparing || s.state > SenderState.DataRunning || !s.spoke) return false;
+    if (s.state > SenderState.DataRunning || !s.spoke) return false;
     const t = this.ctx.timing;
+    // A newcomer we have no start for yet (NEW) still gets its start from
+    // somebody's ATTEMPT_JOIN depends, which may point at packets sent before
+    // it could store any: free nothing it may be told to start at. Only one
+    // that spoke and is named (an id merely mentioned, or a WHOIS_REPLY
+    // alone, is nobody), and only for a failure timeout after we first heard
+    // of it; by then it has a start or was dropped from the gathering.
+    if (s.state === SenderState.New) return s.name !== undefined && now - s.createdAt < t.failureTimeout;
     // A newcomer with a start but nothing processed yet may still need our
     // join packets repaired: wait for it for the length of a join phase.
     if (s.state === SenderState.Preparing && now - s.startedAt >= t.failureTimeout) return false;

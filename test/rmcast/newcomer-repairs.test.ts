@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import { SeededRandom } from '../../src/base/random.js';
+import type { RMulticastEngine } from '../../src/rmcast/rmulticast-engine.js';
+import { SimulatedNetwork, type SimNode } from '../../src/testing/simulated-network.js';
+import { decodePacket, encodePacket } from '../../src/wire/codec.js';
+import { addRawNode, type RawNode } from '../support/simulated-network-hooks.js';
+import { addStaggered, rmcast, scenarioSeeds, text, viewIs, withSeed } from '../support/scenario.js';
+import { randomId } from './hostile-support.js';
+
+/**
+ * A newcomer's start positions come from other members' ATTEMPT_JOIN depends
+ * (spec §8.1), which may point at packets sent while the newcomer still had
+ * no start and so could not keep them (spec §5.2). The members must keep
+ * those packets until the newcomer has a start and acknowledges them (spec
+ * §5.7 waits for every record). When they freed them, the newcomer asked for
+ * a packet nobody had, never processed its peers' JOINs and failed the whole
+ * group at the JOIN timeout: about 4 in 1,000 failmeshtest and
+ * causalorderingtest runs (seeds replayed in scenarios-mesh.test.ts).
+ *
+ * The newcomer here is a raw node that announced itself (a WHOIS_REPLY and a
+ * SESSION under its own id) and never answers an ATTEMPT_JOIN, so the two
+ * members never get its start: exactly the window in which it is at risk.
+ */
+
+const factory = rmcast();
+
+function engineOf(node: SimNode): RMulticastEngine {
+  return node.engine as RMulticastEngine;
+}
+
+interface Setup {
+  net: SimulatedNetwork;
+  a: SimNode;
+  b: SimNode;
+  newcomer: RawNode;
+  newcomerId: number;
+}
+
+/** a and b in a view; a newcomer announces its name and speaks once; a and b each send a message after it. */
+function setUp(seed: number): Setup {
+  const net = new SimulatedNetwork({ seed, link: { delay: [1, 5] } });
+  const [a, b] = addStaggered(net, ['a', 'b'], factory, 300) as [SimNode, SimNode];
+  net.runUntil(viewIs([a, b]), { timeoutMs: 60_000, what: 'the 2-node view' });
+  net.runFor(3000);
+  const newcomer = addRawNode(net, 'newcomer');
+  const newcomerId = randomId(new SeededRandom(seed ^ 0x5eed));
+  newcomer.inject(encodePacket({ type: 'whois-reply', sender: newcomerId, name: 'newcomer@lab' }));
+  net.runFor(10);
+  newcomer.inject(encodePacket({ type: 'session', sender: newcomerId, positions: [] }));
+  net.runFor(10);
+  a.send(0, text('from a'));
+  net.runFor(50);
+  b.send(0, text('from b'));
+  // Long enough for a and b to acknowledge each other's message (their
+  // packets carry the depends), well within the gathering with the newcomer.
+  net.runFor(1000);
+  return { net, a, b, newcomer, newcomerId };
+}
+
+/** The datagrams of `sender`'s DATA packets the newcomer heard, with their packet ids. */
+function dataOf(newcomer: RawNode, sender: SimNode): Array<{ packetId: number; datagram: Uint8Array }> {
+  const out: Array<{ packetId: number; datagram: Uint8Array }> = [];
+  for (const { datagram } of newcomer.engine.received) {
+    const packet = decodePacket(datagram);
+    if (packet.type === 'data' && packet.sender === sender.engine.senderId) out.push({ packetId: packet.packetId, datagram });
+  }
+  return out;
+}
+
+describe('packets a newcomer may be given as its start stay repairable (spec §5.7)', () => {
+  for (const seed of scenarioSeeds(2)) {
+    it(`a member's message sent after a named newcomer spoke is repaired for it, by the sender or a holder (seed ${seed})`, () => {
+      withSeed(seed, () => {
+        const { net, a, b, newcomer, newcomerId } = setUp(seed);
+        for (const [sender, receiver] of [
+          [a, b],
+          [b, a],
+        ] as const) {
+          expect(receiver.deliveredNow.map((d) => d.sender), `${receiver.name} got the message`).toContain(sender.name);
+          const sent = dataOf(newcomer, sender);
+          expect(sent, `the newcomer heard ${sender.name}'s message`).toHaveLength(1);
+          const { packetId, datagram } = sent[0]!;
+          const before = newcomer.engine.received.length;
+          newcomer.inject(encodePacket({ type: 'repair-request', sender: newcomerId, originalSender: sender.engine.senderId!, packetId }));
+          net.runFor(500);
+          const repairs = newcomer.engine.received.slice(before).filter((r) => Buffer.compare(r.datagram, datagram) === 0);
+          expect(repairs.length, `a repair of ${sender.name}'s packet ${packetId}`).toBeGreaterThan(0);
+        }
+      });
+    });
+  }
+
+  for (const seed of scenarioSeeds(2)) {
+    it(`a newcomer that never gives its start holds nothing back once the join phase drops it (seed ${seed})`, () => {
+      withSeed(seed, () => {
+        const { net, a, b } = setUp(seed);
+        // The gathering goes quiet (about 5 s) and the join phase drops the newcomer (spec §8.4).
+        net.runFor(10_000);
+        for (const node of [a, b]) {
+          expect(node.members, node.name).toEqual([node === a ? 'b' : 'a']);
+          expect(engineOf(node).footprint.senderRecords, `${node.name} forgot the newcomer`).toBe(2);
+        }
+        // b acknowledges a's next message (and everything before it): nobody else is waited for.
+        a.send(0, text('after'));
+        net.runFor(2000);
+        expect(b.deliveredNow.map((d) => d.sender)).toEqual(['a', 'a']);
+        expect(engineOf(a).unacknowledgedPackets, 'a holds none of its packets').toBe(0);
+      });
+    });
+  }
+});
