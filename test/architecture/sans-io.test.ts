@@ -18,6 +18,7 @@ const CORES: Record<string, { files: (name: string) => boolean; adapters: string
     files: (name) => /^(room-(core|outbox|advertisement|inbound|roster|topic|merge|stanzas|output)|unheard-lines|recent-ids)\.ts$/.test(name),
     adapters: [],
   },
+  tubes: { files: () => true, adapters: [] },
 };
 
 describe('sans-I/O cores', () => {
