@@ -44,35 +44,43 @@ class Writer {
   }
 
   u8(value: number): void {
-    this.view.setUint8(this.reserve(1), value);
+    const at = this.reserve(1);
+    this.view.setUint8(at, value);
   }
   u16(value: number): void {
     this.pad(2);
-    this.view.setUint16(this.reserve(2), value, this.little);
+    const at = this.reserve(2);
+    this.view.setUint16(at, value, this.little);
   }
   i16(value: number): void {
     this.pad(2);
-    this.view.setInt16(this.reserve(2), value, this.little);
+    const at = this.reserve(2);
+    this.view.setInt16(at, value, this.little);
   }
   u32(value: number): void {
     this.pad(4);
-    this.view.setUint32(this.reserve(4), value, this.little);
+    const at = this.reserve(4);
+    this.view.setUint32(at, value, this.little);
   }
   i32(value: number): void {
     this.pad(4);
-    this.view.setInt32(this.reserve(4), value, this.little);
+    const at = this.reserve(4);
+    this.view.setInt32(at, value, this.little);
   }
   u64(value: bigint): void {
     this.pad(8);
-    this.view.setBigUint64(this.reserve(8), value, this.little);
+    const at = this.reserve(8);
+    this.view.setBigUint64(at, value, this.little);
   }
   i64(value: bigint): void {
     this.pad(8);
-    this.view.setBigInt64(this.reserve(8), value, this.little);
+    const at = this.reserve(8);
+    this.view.setBigInt64(at, value, this.little);
   }
   f64(value: number): void {
     this.pad(8);
-    this.view.setFloat64(this.reserve(8), value, this.little);
+    const at = this.reserve(8);
+    this.view.setFloat64(at, value, this.little);
   }
   raw(data: Uint8Array): void {
     const at = this.reserve(data.length);
