@@ -3,9 +3,10 @@ import { resolve } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DBusError } from '../../src/tubes/dbus-error.js';
-import type { DBusMessage } from '../../src/tubes/dbus-message.js';
+import type { DBusMessage, DBusValue, DBusVariant } from '../../src/tubes/dbus-message.js';
 import { encodeDBusMessage } from '../../src/tubes/dbus-marshal.js';
 import { decodeDBusMessage } from '../../src/tubes/dbus-unmarshal.js';
+import { alignmentOf, parseSingleType, parseSignature, type DBusType } from '../../src/tubes/dbus-signature.js';
 import { propertySeed } from '../support/fast-check-seed.js';
 import { dbusMessage } from './dbus-arbitrary.js';
 import { hex, HOSTILE } from './dbus-hostile-blobs.js';
@@ -72,6 +73,14 @@ const BUILT: Record<string, DBusMessage> = {
   },
   error: { type: 'error', flags: 1, serial: 44, fields: { errorName: 'org.example.Error.Nope', replySerial: 42, signature: 's' }, body: ['no'] },
   signal: { type: 'signal', flags: 1, serial: 45, fields: { path: '/', interface: 'org.example.Iface', member: 'Changed' }, body: [] },
+  // the shape GLib 2.74 cannot read back (see hitsGlibEmptyArrayBug): its encoder agrees with ours
+  quirk: {
+    type: 'method_call',
+    flags: 0,
+    serial: 46,
+    fields: { path: '/a', member: 'M', signature: 'a(v)y' },
+    body: [[[{ signature: 'ax', value: [] }], [{ signature: 'y', value: 2 }]], 5],
+  },
 };
 
 /**
@@ -93,14 +102,45 @@ const GLIB_LENIENT = new Set([
   'header path holds a string',
 ]);
 
+/**
+ * GLib 2.74's parser loses track after a variant that holds (at any depth) an empty array of
+ * 8-aligned elements when more follows in the same array: it re-reads its own to_blob of
+ * `(a(v)y)` with `[(<@ax []>,), (<byte 2>,)]` as one element. Those messages are left out of
+ * the GLib comparison (GLib's encoder lays them out as we do: see the bodies test).
+ */
+function hitsGlibEmptyArrayBug(type: DBusType, value: DBusValue, inVariant: boolean): boolean {
+  switch (type.kind) {
+    case 'basic':
+      return false;
+    case 'variant': {
+      const inner = value as DBusVariant;
+      return hitsGlibEmptyArrayBug(parseSingleType(inner.signature), inner.value, true);
+    }
+    case 'array': {
+      const items = value instanceof Uint8Array ? [] : (value as readonly DBusValue[]);
+      if (inVariant && items.length === 0 && alignmentOf(type.element) === 8) return true;
+      return items.some((item) => hitsGlibEmptyArrayBug(type.element, item, inVariant));
+    }
+    case 'struct':
+      return type.fields.some((field, i) => hitsGlibEmptyArrayBug(field, (value as readonly DBusValue[])[i]!, inVariant));
+    case 'dict-entry': {
+      const [k, v] = value as readonly DBusValue[];
+      return hitsGlibEmptyArrayBug(type.key, k!, inVariant) || hitsGlibEmptyArrayBug(type.value, v!, inVariant);
+    }
+  }
+}
+
 describe.skipIf(!haveGi)('D-Bus codec against GLib', () => {
   it(`GLib reads every message we encode, both endians, to the same values (seed ${seed})`, () => {
     // unix_fds must equal the number of descriptors passed alongside, and a blob carries none
     const messages = fc.sample(dbusMessage, { numRuns: 300, seed }).map((m) => ({ ...m, fields: { ...m.fields, unixFds: undefined } }));
     for (const m of messages) delete m.fields.unixFds;
-    const blobs = messages.map((message, i) => encodeDBusMessage(message, { endian: i % 2 === 0 ? 'little' : 'big' }));
+    const compared = messages.filter((m) => !m.body.some((v, i) => hitsGlibEmptyArrayBug(parseSignature(m.fields.signature!)[i]!, v, false)));
+    console.log(`dbus-glib: ${messages.length - compared.length} of ${messages.length} messages left out (GLib 2.74 misreads an empty 8-aligned array inside a variant)`);
+    expect(compared.length).toBeGreaterThan(messages.length / 2);
+    const blobs = compared.map((message, i) => encodeDBusMessage(message, { endian: i % 2 === 0 ? 'little' : 'big' }));
     const answer = askGlib(blobs);
-    messages.forEach((message, i) => {
+    compared.forEach((message, i) => {
       const parsed = answer.parsed[i]!;
       const context = `message ${i} (replay with CLIQUE_SEED=${seed}): ${toHex(blobs[i]!)}`;
       expect(parsed.ok ? 'accepted' : parsed.error, context).toBe('accepted');

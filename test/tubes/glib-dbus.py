@@ -40,8 +40,11 @@ def built():
     error.set_serial(44)
     signal = Gio.DBusMessage.new_signal("/", "org.example.Iface", "Changed")
     signal.set_serial(45)
+    quirk = Gio.DBusMessage.new_method_call(None, "/a", None, "M")
+    quirk.set_body(GLib.Variant("(a(v)y)", ([(GLib.Variant("ax", []),), (GLib.Variant("y", 2),)], 5)))
+    quirk.set_serial(46)
     out = {}
-    for name, message in {"call": call, "reply": reply, "error": error, "signal": signal}.items():
+    for name, message in {"call": call, "reply": reply, "error": error, "signal": signal, "quirk": quirk}.items():
         for order, tag in ((Gio.DBusMessageByteOrder.LITTLE_ENDIAN, "little"), (Gio.DBusMessageByteOrder.BIG_ENDIAN, "big")):
             message.set_byte_order(order)
             out[f"{name}-{tag}"] = bytes(message.to_blob(NONE)).hex()
