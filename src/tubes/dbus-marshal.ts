@@ -132,7 +132,8 @@ function writeSignature(w: Writer, value: string): void {
 }
 
 function isVariant(value: DBusValue): value is DBusVariant {
-  return typeof value === 'object' && !Array.isArray(value) && !(value instanceof Uint8Array);
+  // checked at run time too: JavaScript callers can hand in null or plain objects
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Uint8Array) && typeof (value as { signature?: unknown }).signature === 'string';
 }
 
 function writeValue(w: Writer, type: DBusType, value: DBusValue, depth: number): void {
@@ -161,7 +162,10 @@ function writeValue(w: Writer, type: DBusType, value: DBusValue, depth: number):
       let items: readonly DBusValue[];
       if (value instanceof Uint8Array) {
         if (element.kind !== 'basic' || element.code !== 'y') fail('a Uint8Array encodes only ay');
-        items = Array.from(value);
+        if (value.length > DBUS_SPEC_MAX_ARRAY_BYTES) throw new DBusError('dbus-too-large', 'array longer than 64 MiB');
+        w.u32(value.length); // bytes need no padding after the length
+        w.raw(value);
+        return;
       } else if (Array.isArray(value)) {
         items = value;
       } else {

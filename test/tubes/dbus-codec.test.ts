@@ -106,7 +106,7 @@ describe('D-Bus messages', () => {
     for (const [signature, value] of [
       ['y', 256], ['y', -1], ['n', 0x8000], ['q', 1.5], ['i', 2 ** 31], ['u', -1], ['x', 2n ** 63n], ['t', -1n], ['x', 1],
       ['b', 1], ['d', 1n], ['s', 'a\0b'], ['s', '\ud800'], ['o', 'a/b'], ['o', '/a/'], ['o', '//'], ['g', '(('], ['v', 3],
-      ['(is)', [1]], ['a{sv}', [['k']]], ['ai', new Uint8Array(2)], ['ai', 3],
+      ['(is)', [1]], ['a{sv}', [['k']]], ['ai', new Uint8Array(2)], ['ai', 3], ['v', null as never], ['v', {} as never], ['(i)', [undefined as never]],
     ] as const) {
       expect(dbusErrorCode(() => encodeDBusMessage(call(signature, value))), `${signature} ${String(value)}`).toMatch(/^dbus-(value|signature)$/);
     }
