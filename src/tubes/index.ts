@@ -1,0 +1,6 @@
+export * from './dbus-error.js';
+export * from './dbus-message.js';
+export { parseSignature, parseSingleType, typeSignature, type DBusType, type DBusBasicCode } from './dbus-signature.js';
+export { isBusName, isInterfaceName, isMemberName, isObjectPath } from './dbus-names.js';
+export { encodeDBusMessage } from './dbus-marshal.js';
+export { decodeDBusMessage, dbusMessageLength } from './dbus-unmarshal.js';
