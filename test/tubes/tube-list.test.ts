@@ -1,3 +1,4 @@
+import { SPEC_TUBE_LIST_EXAMPLE } from '../support/spec-examples.js';
 import { describe, expect, it } from 'vitest';
 import { readRoomStanza } from '../../src/rooms/room-stanzas.js';
 import { tubeDBusName } from '../../src/tubes/tube-dbus-name.js';
@@ -13,19 +14,7 @@ const parse = (s: string): XmlElement => parseStanzaDocument(encode(s));
 const decode = (b: Uint8Array): string => new TextDecoder().decode(b);
 
 /** The §7.2 example, verbatim from the spec: bob's list in the room lunch. */
-const SPEC_EXAMPLE = `<message xmlns="jabber:client" type="groupchat" from="bob@desk" to="lunch">
-  <tubes xmlns="http://telepathy.freedesktop.org/xmpp/tubes">
-    <tube service="com.example.Chess" id="1234567" type="dbus" stream-id="2"
-          initiator="alice@laptop" dbus-name=":2.Ym9iQGRlc2sA">
-      <parameters>
-        <parameter name="board" type="uint">8</parameter>
-      </parameters>
-    </tube>
-    <tube service="whiteboard" id="7654321" type="stream">
-      <parameters/>
-    </tube>
-  </tubes>
-</message>`;
+const SPEC_EXAMPLE = SPEC_TUBE_LIST_EXAMPLE;
 
 /** The same stanza as wocky writes it on stream 0 (§4.1): declaration, newline, compact stanza, newline. */
 const SPEC_EXAMPLE_BYTES =

@@ -1,3 +1,4 @@
+import { SPEC_TUBE_LIST_EXAMPLE } from '../support/spec-examples.js';
 import { describe, expect, it } from 'vitest';
 import { parseStanzaDocument, serializeStanzaDocument } from '../../src/xml/stanza-document.js';
 import { XmlElement, el } from '../../src/xml/xml-element.js';
@@ -39,19 +40,7 @@ describe('parseStanzaDocument: spec examples', () => {
   });
 
   it('parses the §7.2 tube list with its attributes and parameters', () => {
-    const doc = `<message xmlns="jabber:client" type="groupchat" from="bob@desk" to="lunch">
-  <tubes xmlns="http://telepathy.freedesktop.org/xmpp/tubes">
-    <tube service="com.example.Chess" id="1234567" type="dbus" stream-id="2"
-          initiator="alice@laptop" dbus-name=":2.Ym9iQGRlc2sA">
-      <parameters>
-        <parameter name="board" type="uint">8</parameter>
-      </parameters>
-    </tube>
-    <tube service="whiteboard" id="7654321" type="stream">
-      <parameters/>
-    </tube>
-  </tubes>
-</message>`;
+    const doc = SPEC_TUBE_LIST_EXAMPLE;
     const message = parseStanzaDocument(utf8(doc));
     const tubes = message.getChild('tubes', NS_TUBES);
     expect(tubes).toBeDefined();
