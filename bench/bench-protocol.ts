@@ -3,7 +3,8 @@ export type PeerRole = 'sender' | 'receiver';
 
 export interface PeerSetup {
   cmd: 'setup';
-  mode: 'raw' | 'clique';
+  /** 'member': only joins the group and reports its view (join and failure-detection times). */
+  mode: 'raw' | 'clique' | 'member';
   role: PeerRole;
   name: string;
   group: string;
@@ -39,7 +40,17 @@ export interface RunReport {
   cpuMicros: number;
 }
 
-export type FromPeer = { kind: 'ready'; name: string } | RunReport | { kind: 'error'; name: string; message: string };
+/** A 'member' peer's view after a members-joined or members-lost event, with its absolute time. */
+export interface ViewReport {
+  kind: 'view';
+  name: string;
+  members: string[];
+  lost: string[];
+  at: number;
+}
+
+/** `at`: absolute time the peer was ready ('member' peers: their node open). */
+export type FromPeer = { kind: 'ready'; name: string; at?: number } | RunReport | ViewReport | { kind: 'error'; name: string; message: string };
 
 /** Wall-clock time with sub-millisecond resolution, comparable across processes on one host. */
 export function absoluteNow(): number {

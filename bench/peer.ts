@@ -180,9 +180,26 @@ async function runClique(setup: PeerSetup): Promise<void> {
   await driver.leave();
 }
 
+/** Join with default timing and report every change of our view until 'stop' (then leave). */
+async function runMember(setup: PeerSetup): Promise<void> {
+  const driver = await openMulticastNode({ name: setup.name, group: setup.group, port: setup.port, interface: INTERFACE });
+  driver.on('error', (error) => reply({ kind: 'error', name: setup.name, message: error.message }));
+  driver.on('members-joined', () => reply({ kind: 'view', name: setup.name, members: [...driver.members], lost: [], at: absoluteNow() }));
+  driver.on('members-lost', (names) =>
+    reply({ kind: 'view', name: setup.name, members: [...driver.members], lost: [...names], at: absoluteNow() }),
+  );
+  reply({ kind: 'ready', name: setup.name, at: absoluteNow() });
+  for (;;) {
+    const command = await waitForCommand();
+    if (command.cmd === 'stop') break;
+  }
+  await driver.leave();
+}
+
 const setup = (await waitForCommand()) as PeerSetup;
 try {
   if (setup.mode === 'raw') await runRaw(setup);
+  else if (setup.mode === 'member') await runMember(setup);
   else await runClique(setup);
 } catch (error) {
   reply({ kind: 'error', name: setup.name, message: error instanceof Error ? error.stack ?? error.message : String(error) });

@@ -1,56 +1,23 @@
-import { fork, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { randomInt } from 'node:crypto';
-import type { FromPeer, PeerSetup, RunCommand, RunReport } from './bench-protocol.js';
-import { runSimulation, type SimFigures } from './sim-bench.js';
+import type { RunCommand, RunReport } from './bench-protocol.js';
+import { membershipRun, type MembershipRun } from './membership-bench.js';
+import { next, startPeer, stopPeers, type Peer } from './peer-process.js';
+import { runJoinSimulation, runSimulation, type SimFigures } from './sim-bench.js';
 
 /**
  * `npm run bench`: rMulticast throughput and latency for 3 members on real
  * loopback multicast, as ratios against raw UDP multicast measured in the same
- * run, plus simulator figures. Everything is pinned to 127.0.0.1. The last line
+ * run, plus membership times (join, crash detection) of real processes and
+ * simulator figures. Everything is pinned to 127.0.0.1 (TTL 1). The last line
  * is machine-readable (SUMMARY ...).
  */
-const PEER_SCRIPT = fileURLToPath(new URL('./peer.js', import.meta.url));
 const THROUGHPUT = { count: 20_000, size: 1000 };
 const SMALL = { count: 100_000, size: 64 };
 const LATENCY = { count: 2000, size: 64, intervalMs: 1 };
-
-interface Peer {
-  child: ChildProcess;
-  name: string;
-  inbox: FromPeer[];
-  waiters: Array<() => void>;
-}
-
-function startPeer(setup: PeerSetup): Peer {
-  const child = fork(PEER_SCRIPT, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const peer: Peer = { child, name: setup.name, inbox: [], waiters: [] };
-  child.on('message', (m) => {
-    const message = m as FromPeer;
-    if (message.kind === 'error') console.error(`peer ${message.name}: ${message.message}`);
-    peer.inbox.push(message);
-    for (const w of peer.waiters.splice(0)) w();
-  });
-  child.send(setup);
-  return peer;
-}
-
-async function next<K extends FromPeer['kind']>(peer: Peer, kind: K, timeoutMs: number): Promise<Extract<FromPeer, { kind: K }>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const index = peer.inbox.findIndex((m) => m.kind === kind);
-    if (index >= 0) return peer.inbox.splice(index, 1)[0] as Extract<FromPeer, { kind: K }>;
-    const left = deadline - Date.now();
-    if (left <= 0) throw new Error(`peer ${peer.name}: no ${kind} within ${timeoutMs} ms`);
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, left);
-      peer.waiters.push(() => {
-        clearTimeout(t);
-        resolve();
-      });
-    });
-  }
-}
+/** Join and crash-detection runs of three real processes (each run ~40 s with default timing). */
+const MEMBERSHIP_RUNS = 3;
+/** 100 simulated members at 10% loss; the simulator is slower than real time at this size, hence a cap. */
+const SIM_JOIN = { nodes: 100, loss: 0.1, capMs: 60_000 };
 
 async function withGroup<T>(mode: 'raw' | 'clique', body: (sender: Peer, receivers: Peer[]) => Promise<T>): Promise<T> {
   const group = `239.255.71.${randomInt(1, 254)}`;
@@ -64,13 +31,7 @@ async function withGroup<T>(mode: 'raw' | 'clique', body: (sender: Peer, receive
     await Promise.all(peers.map((p) => next(p, 'ready', 60_000)));
     return await body(peers[0]!, peers.slice(1));
   } finally {
-    for (const p of peers) p.child.send({ cmd: 'stop' });
-    await Promise.all(
-      peers.map((p) => new Promise<void>((resolve) => {
-        const t = setTimeout(() => { p.child.kill('SIGKILL'); resolve(); }, 5000);
-        p.child.once('exit', () => { clearTimeout(t); resolve(); });
-      })),
-    );
+    await stopPeers(peers);
   }
 }
 
@@ -137,6 +98,11 @@ function cpuText(t: Throughput): string {
   return `CPU per message: sender ${fmt(sender ?? NaN, 1)} µs, receivers ${receivers.map((r) => fmt(r, 1)).join(' / ')} µs`;
 }
 
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? NaN;
+}
+
 function fmt(n: number, digits = 2): string {
   return Number.isFinite(n) ? n.toFixed(digits) : String(n);
 }
@@ -197,9 +163,36 @@ async function main(): Promise<void> {
   }
   const overhead = sims[1]!.datagrams / sims[0]!.datagrams;
   console.log(`  cost of 10% loss: ${fmt(overhead, 3)}x the datagrams of the lossless run`);
-  console.log('');
+
+  const joinSeed = process.env['CLIQUE_SEED'] !== undefined ? Number(process.env['CLIQUE_SEED']) : randomInt(1, 2 ** 31);
+  const join = runJoinSimulation(SIM_JOIN.nodes, SIM_JOIN.loss, joinSeed, SIM_JOIN.capMs);
+  const joinText = join.virtualMs !== undefined
+    ? `one view after ${fmt(join.virtualMs / 1000, 2)} s virtual`
+    : `NO one view within ${fmt(join.capMs / 1000, 0)} s virtual (${join.complete} members saw everyone; largest view ${join.largestView})`;
   console.log(
-    `SUMMARY throughput_vs_udp=${fmt(ratio, 3)} msgs_per_s=${fmt(clique.small.msgsPerS, 0)} p99_ms=${fmt(p99, 3)} sim20_loss10_overhead=${fmt(overhead, 3)}`,
+    `simulator join: ${join.nodes} members started together, ${join.loss * 100}% loss, seed ${join.seed} (CLIQUE_SEED=${join.seed} replays): ` +
+      `${joinText}; ${join.datagrams} datagrams, ${fmt(join.wallMs, 0)} ms wall`,
+  );
+  console.log('');
+
+  const runs: MembershipRun[] = [];
+  for (let i = 0; i < MEMBERSHIP_RUNS; i++) runs.push(await membershipRun());
+  const joinMs = median(runs.map((r) => r.joinMs));
+  const crashMs = median(runs.map((r) => r.crashDetectMs));
+  console.log(`membership, 3 processes on loopback multicast, default timing (median of ${MEMBERSHIP_RUNS} runs):`);
+  console.log(
+    `  join: third process started -> all three see each other ${fmt(joinMs, 0)} ms ` +
+      `(runs ${runs.map((r) => fmt(r.joinMs, 0)).join(' / ')} ms; from its node open ${runs.map((r) => fmt(r.joinAfterOpenMs, 0)).join(' / ')} ms)`,
+  );
+  console.log(
+    `  crash: SIGKILL -> both survivors report it lost ${fmt(crashMs, 0)} ms (runs ${runs.map((r) => fmt(r.crashDetectMs, 0)).join(' / ')} ms)`,
+  );
+  console.log('');
+  const simJoin = join.virtualMs !== undefined ? fmt(join.virtualMs, 0) : `timeout>${join.capMs}`;
+  console.log(
+    `SUMMARY throughput_vs_udp=${fmt(ratio, 3)} msgs_per_s=${fmt(clique.small.msgsPerS, 0)} p99_ms=${fmt(p99, 3)} ` +
+      `sim20_loss10_overhead=${fmt(overhead, 3)} small_vs_udp=${fmt(ratioSmall, 3)} join_ms_udp3=${fmt(joinMs, 0)} ` +
+      `join_ms_sim100_loss10=${simJoin} crash_detect_ms=${fmt(crashMs, 0)}`,
   );
 }
 
