@@ -22,7 +22,7 @@ export const MembershipState = { Disconnected: 0, Normal: 1, Gathering: 2, Joini
 export type MembershipState = (typeof MembershipState)[keyof typeof MembershipState];
 
 /** See Membership.gatheringFull. */
-export const MAX_GATHERING_STRANGERS = 64;
+export const MAX_GATHERING_STRANGERS = 255;
 /** Least time between two JOINs of ours in one join phase (see restartJoinPhase). */
 export const JOIN_RESEND_MIN_MS = 100;
 
@@ -73,9 +73,11 @@ export interface MembershipHost {
  * view is installed (real ones keep sending). Each that never answers or
  * has no name ends up in our JOIN's failure list, and members must list the
  * same failures to agree (spec §8.5): lists cut to fit a datagram would
- * never agree, and the JOIN timeout would then fail honest members. 64 per
- * member keep the union within one JOIN for small groups; a merge of groups
- * larger than 64 takes several rounds.
+ * never agree, and the JOIN timeout would then fail honest members. The
+ * bound is the wire's own list limit (255 ids): a lower one (64) split any
+ * group of more than 65 members starting together into pieces that never
+ * merged (test: engine-stress "80 members started at once"), while forged
+ * ids are already bounded by the sender table and need a name to join.
  */
 export function strangersFull(members: ReadonlyMap<number, MemberRecord>, view: ReadonlyMap<number, string>): boolean {
   if (members.size - view.size < MAX_GATHERING_STRANGERS) return false;

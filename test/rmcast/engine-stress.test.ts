@@ -112,3 +112,18 @@ describe('engine under loss', () => {
     });
   }
 });
+
+describe('large groups starting together', () => {
+  // Bounding a gathering to 64 strangers (issue 15) split any group of more than 65 members that
+  // started together into pieces that never merged; the bound is now the wire's list limit.
+  for (const seed of scenarioSeeds(1)) {
+    it(`80 members started at once form one view (seed ${seed})`, () => {
+      withSeed(seed, () => {
+        const net = new SimulatedNetwork({ seed, link, maxEventsPerRun: 20_000_000 });
+        const nodes = Array.from({ length: 80 }, (_, i) => net.addNode(`n${i}`, factory));
+        net.runUntil(() => nodes.every((n) => n.members.length === nodes.length - 1), { timeoutMs: 60_000, what: 'one view of 80 members' });
+        expect(Math.max(...nodes.map((n) => n.members.length))).toBe(79);
+      });
+    }, 120_000);
+  }
+});
