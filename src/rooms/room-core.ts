@@ -21,10 +21,7 @@ import { buildChatState, buildMemberStatus, buildRoomText, buildTopic, withDelay
 import { mustReannounce } from './room-topic.js';
 import type { LeaveReason, RoomMember, RoomMessage, RoomState, TopicChange } from './room-types.js';
 import { UnheardLines } from './unheard-lines.js';
-import { MAX_SENT_LINE_AGE_MS, SentLines } from './sent-lines.js';
-
-/** Members lost without BYE whom we remember, to send them our lines if they come back. */
-const MAX_LOST_REMEMBERED = 1024;
+import { LineReplay } from './sent-lines.js';
 
 export interface RoomCoreSetup {
   name: string;
@@ -92,10 +89,8 @@ export class RoomCore {
   private sentTyping: ChatState = 'active';
   private readonly unreachable = new Set<string>();
   private readonly unheard = new UnheardLines();
-  /** Our recent lines, for members who were lost and come back (sent-lines.ts). */
-  private readonly sentLines = new SentLines();
-  /** When each member was lost other than by BYE (a failure, a partition, our reset). */
-  private readonly lostAt = new Map<string, number>();
+  /** Our recent lines, for members lost without BYE who come back (sent-lines.ts). */
+  private readonly replay: LineReplay;
   private readonly outbox: RoomOutbox;
   private readonly inbound: RoomInbound;
   private outputs: RoomOutput[] = [];
@@ -106,6 +101,7 @@ export class RoomCore {
     this.group = this.newGroup(setup.address, setup.port, setup.creator, undefined);
     this.outbox = new RoomOutbox(setup.settings.maxQueuedSends);
     this.advert = new RoomAdvertisement(setup.advertises);
+    this.replay = new LineReplay(setup.settings.lossWindowMs);
     this.roster = new Roster(
       { name: setup.selfName, nick: setup.settings.nick, status: setup.settings.status, statusMessage: setup.settings.statusMessage },
       setup.contacts,
@@ -214,7 +210,7 @@ export class RoomCore {
       onSent: (sent) => {
         this.sentTyping = 'active';
         const at = this.setup.time.now();
-        this.sentLines.add({ id, stanza, bytes: sent.bytes.length, at }, at);
+        this.replay.lines.add({ id, stanza, bytes: sent.bytes.length, at }, at);
         const message: RoomMessage = {
           room: this.name,
           id,
@@ -322,7 +318,7 @@ export class RoomCore {
     this.setup.logger.debug('members lost', { names, reason });
     const now = this.setup.time.now();
     for (const member of this.roster.lose(names)) {
-      if (reason !== 'left') this.noteLost(member.name, now);
+      if (reason !== 'left') this.replay.lost(member.name, now);
       this.event({ type: 'event', name: 'member-left', args: [member, reason === 'left' ? 'left' : 'timed-out'] });
     }
     if (this.roster.alone) this.considerMerge();
@@ -467,8 +463,7 @@ export class RoomCore {
     this.failQueued(new RoomError('not-joined', `room ${JSON.stringify(this.name)} was left`));
     this.roster.clear();
     this.unheard.clear();
-    this.sentLines.clear();
-    this.lostAt.clear();
+    this.replay.clear();
     this.advert.clear();
     this.setup.logger.debug('left', { reason });
     this.outputs.push({ type: 'closed', reason });
@@ -549,31 +544,16 @@ export class RoomCore {
     for (const stanza of this.outbox.handAll(group.id)) this.outputs.push({ type: 'transmit', group: group.id, ticket: stanza.ticket, bytes: stanza.bytes });
   }
 
-  private noteLost(name: string, now: number): void {
-    this.lostAt.delete(name);
-    this.lostAt.set(name, now);
-    // Bounded like the lines themselves: nobody is owed lines older than those.
-    for (const [oldest, at] of this.lostAt) {
-      if (this.lostAt.size <= MAX_LOST_REMEMBERED && at >= now - MAX_SENT_LINE_AGE_MS) break;
-      this.lostAt.delete(oldest);
-    }
-  }
-
   /**
    * Members lost without BYE are back (a healed partition, a restart, our
    * own reset): our lines since shortly before we lost them go out again
    * with their ids and XEP-0203 `<delay>`; whoever has them drops them.
    */
   private resendToReturning(names: string[]): void {
-    const now = this.setup.time.now();
-    const back = names.filter((name) => this.lostAt.has(name));
-    if (back.length === 0) return;
-    // Lines said while they were still listed but no longer hearing us were not acknowledged by them either.
-    const since = Math.min(...back.map((name) => this.lostAt.get(name) ?? now)) - this.setup.settings.lossWindowMs;
-    for (const name of back) this.lostAt.delete(name);
-    const { lines, incomplete } = this.sentLines.since(since, now);
+    const replay = this.replay.back(names, this.setup.time.now());
+    if (replay === undefined) return;
     let refused = false;
-    for (const line of lines) {
+    for (const line of replay.lines) {
       try {
         this.submit(withDelay(line.stanza, this.selfName, new Date(line.at)), 'message (sent again after a heal)', { awaited: false });
       } catch (error) {
@@ -581,8 +561,10 @@ export class RoomCore {
         this.setup.logger.debug('a line was not sent again', { error: errorText(error) });
       }
     }
-    this.setup.logger.info('members are back after being lost: our recent lines go out again', { members: back, lines: lines.length });
-    if (incomplete || refused) this.event({ type: 'event', name: 'warning', args: [{ kind: 'lines-may-be-lost', room: this.name, members: back, since: new Date(since) }] });
+    this.setup.logger.info('members are back after being lost: our recent lines go out again', { members: replay.members, lines: replay.lines.length });
+    if (replay.incomplete || refused) {
+      this.event({ type: 'event', name: 'warning', args: [{ kind: 'lines-may-be-lost', room: this.name, members: replay.members, since: new Date(replay.since) }] });
+    }
   }
 
   /** Our status (and nick) for the others, unasked: on joining and to newcomers. */

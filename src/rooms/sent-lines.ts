@@ -57,3 +57,54 @@ export class SentLines {
     }
   }
 }
+
+/** Members lost without BYE whom we remember, to send them our lines if they come back. */
+const MAX_LOST_REMEMBERED = 1024;
+
+/** What a member's return asks us to send again. */
+export interface Replay {
+  /** The members that came back. */
+  members: string[];
+  /** Our lines said since (epoch ms) go out again. */
+  since: number;
+  lines: SentLine[];
+  /** Some lines of that time were already dropped for the bounds. */
+  incomplete: boolean;
+}
+
+/**
+ * Our recent lines and the members lost without BYE (a failure, a
+ * partition, our reset): when one of them comes back, the lines said since
+ * shortly before its loss (`lossWindowMs`: it may have stopped hearing us
+ * that long before the group noticed) are what it may have missed.
+ */
+export class LineReplay {
+  readonly lines = new SentLines();
+  private readonly lostAt = new Map<string, number>();
+
+  constructor(private readonly lossWindowMs: number) {}
+
+  lost(name: string, now: number): void {
+    this.lostAt.delete(name);
+    this.lostAt.set(name, now);
+    // Bounded like the lines themselves: nobody is owed lines older than those.
+    for (const [oldest, at] of this.lostAt) {
+      if (this.lostAt.size <= MAX_LOST_REMEMBERED && at >= now - MAX_SENT_LINE_AGE_MS) break;
+      this.lostAt.delete(oldest);
+    }
+  }
+
+  /** `names` joined: undefined unless some of them were lost without BYE. */
+  back(names: string[], now: number): Replay | undefined {
+    const members = names.filter((name) => this.lostAt.has(name));
+    if (members.length === 0) return undefined;
+    const since = Math.min(...members.map((name) => this.lostAt.get(name) ?? now)) - this.lossWindowMs;
+    for (const name of members) this.lostAt.delete(name);
+    return { members, since, ...this.lines.since(since, now) };
+  }
+
+  clear(): void {
+    this.lines.clear();
+    this.lostAt.clear();
+  }
+}
