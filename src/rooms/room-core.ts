@@ -98,7 +98,7 @@ export class RoomCore {
   constructor(private readonly setup: RoomCoreSetup) {
     this.name = setup.name;
     this.selfName = setup.selfName;
-    this.group = this.newGroup(setup.address, setup.port, setup.creator, undefined);
+    this.group = this.newGroup(this.nextGroupId++, setup.address, setup.port, setup.creator, undefined);
     this.outbox = new RoomOutbox(setup.settings.maxQueuedSends);
     this.advert = new RoomAdvertisement(setup.advertises);
     this.replay = new LineReplay(setup.settings.lossWindowMs);
@@ -257,11 +257,16 @@ export class RoomCore {
   setStatus(status: PresenceStatus, message: string | undefined): number | undefined {
     this.roster.self.status = status;
     this.roster.self.statusMessage = message === '' ? undefined : message;
-    return this.roomState === 'joined' ? this.submit(this.statusStanza(), 'status', { awaited: true }) : undefined;
+    return this.requestStatus();
   }
 
   setNick(nick: string | undefined): number | undefined {
     this.roster.self.nick = nick === '' ? undefined : nick;
+    return this.requestStatus();
+  }
+
+  /** The user changed our status or nick: announced now if we are a member, else on joining. */
+  private requestStatus(): number | undefined {
     return this.roomState === 'joined' ? this.submit(this.statusStanza(), 'status', { awaited: true }) : undefined;
   }
 
@@ -437,8 +442,8 @@ export class RoomCore {
 
   // ------------------------------------------------------------ membership
 
-  private newGroup(address: string, port: number, creator: boolean, movedFrom: RoomAddress | undefined): CurrentGroup {
-    return { id: this.nextGroupId++, address, port, creator, movedFrom, connected: false, member: false };
+  private newGroup(id: GroupId, address: string, port: number, creator: boolean, movedFrom: RoomAddress | undefined): CurrentGroup {
+    return { id, address, port, creator, movedFrom, connected: false, member: false };
   }
 
   private becomeMember(): void {
@@ -513,7 +518,7 @@ export class RoomCore {
     const old = this.group;
     const from: RoomAddress = { name: this.name, address: old.address, port: old.port };
     this.joinDeadline = undefined;
-    this.group = { id, address, port, creator: false, movedFrom: from, connected: false, member: false };
+    this.group = this.newGroup(id, address, port, false, from);
     this.stats.moves++;
     this.advert.movedOn();
     // We are the newcomer there: the topic its members re-announce to us is the room's, not one we set alone.

@@ -6,7 +6,7 @@ import type { RoomAddress } from '../linklocal/room-advertiser.js';
 import { FlowControlledSender } from './flow-controlled-sender.js';
 import type { GroupLink } from './group-link.js';
 import type { HistoryEntry } from './history-store.js';
-import { systemRoomClock } from './room-clock.js';
+import type { RoomClock } from './room-clock.js';
 import type { RoomCore } from './room-core.js';
 import { RoomError } from './room-error.js';
 import type { GroupId, RoomEventOutput, RoomOutput, SendResult } from './room-output.js';
@@ -52,6 +52,7 @@ export class RoomRunner {
     private readonly core: RoomCore,
     private readonly setup: RoomSetup,
     private readonly logger: Logger,
+    private readonly clock: RoomClock,
     private readonly hooks: RoomRunnerHooks,
   ) {}
 
@@ -94,8 +95,12 @@ export class RoomRunner {
 
   /** Group events count for the core only while that group is its own (it checks the id). */
   attach(id: GroupId, link: GroupLink): void {
-    this.sockets.set(id, { link, sender: new FlowControlledSender(link) });
+    this.addSocket(id, link);
     this.listen(id, link);
+  }
+
+  private addSocket(id: GroupId, link: GroupLink): void {
+    this.sockets.set(id, { link, sender: new FlowControlledSender(link) });
   }
 
   private listen(id: GroupId, link: GroupLink): void {
@@ -210,7 +215,7 @@ export class RoomRunner {
     if (openGroup === undefined) return;
     openGroup(address, port).then(
       (opened) => {
-        this.sockets.set(group, { link: opened.group, sender: new FlowControlledSender(opened.group) });
+        this.addSocket(group, opened.group);
         this.input(() => this.core.groupOpened(group, opened.address, opened.port));
         // Only now is it the room's group: a 'connected' it already had counts.
         this.listen(group, opened.group);
@@ -276,11 +281,10 @@ export class RoomRunner {
     this.timer = undefined;
     this.timerAt = at;
     if (at === undefined) return;
-    const clock = this.setup.clock ?? systemRoomClock;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.timerAt = undefined;
-      this.input(() => this.core.tick(clock.now()));
-    }, Math.max(0, at - clock.now()));
+      this.input(() => this.core.tick(this.clock.now()));
+    }, Math.max(0, at - this.clock.now()));
   }
 }

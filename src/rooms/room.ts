@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { AsyncQueue } from '../base/async-queue.js';
+import type { CliqueError } from '../base/clique-error.js';
 import { deferred } from '../base/deferred.js';
 import { emitSafely } from '../base/emit-safely.js';
 import type { Logger } from '../base/logger.js';
@@ -7,7 +8,7 @@ import { waitFor, type WaitOptions } from '../base/wait-for.js';
 import type { Contact, PresenceStatus } from '../linklocal/contact.js';
 import type { RoomAddress } from '../linklocal/room-advertiser.js';
 import type { HistoryEntry } from './history-store.js';
-import { systemRoomClock } from './room-clock.js';
+import { systemRoomClock, type RoomClock } from './room-clock.js';
 import { RoomCore } from './room-core.js';
 import { RoomRunner } from './room-runner.js';
 import { RoomError } from './room-error.js';
@@ -58,6 +59,7 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
   private readonly readySignal = deferred<void>();
   private readonly finished = deferred<void>();
   private leaving: Promise<void> | undefined;
+  private readonly clock: RoomClock;
 
   /** @internal Use `clique.join()`. */
   constructor(setup: RoomSetup) {
@@ -66,6 +68,7 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
     this.name = setup.name;
     this.selfName = setup.selfName;
     this.logger = setup.logger.child(`room:${setup.name}`);
+    this.clock = setup.clock ?? systemRoomClock;
     const listing = setup.listing;
     const contacts = setup.contacts;
     this.core = new RoomCore({
@@ -79,22 +82,20 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
       listed: () => listing?.get(setup.name),
       contacts: contacts === undefined ? undefined : (name) => contacts.get(name),
       settings: setup.settings,
-      time: setup.clock ?? systemRoomClock,
+      time: this.clock,
       logger: this.logger,
     });
     // Nobody may be awaiting these when the room closes early; that must not be an unhandled rejection.
     this.connectedSignal.promise.catch(() => undefined);
     this.readySignal.promise.catch(() => undefined);
-    this.runner = new RoomRunner(this.core, setup, this.logger, {
+    this.runner = new RoomRunner(this.core, setup, this.logger, this.clock, {
       event: (output) => {
         if (output.name === 'message') this.toReaders(output.args[0]);
         if (output.name === 'ready') this.readySignal.resolve();
         emitSafely(this, this.logger, output.name, ...output.args);
       },
       connected: () => this.connectedSignal.resolve(),
-      error: (error) => {
-        if (this.listenerCount('error') > 0) emitSafely(this, this.logger, 'error', error);
-      },
+      error: (error) => this.emitError(error),
       closed: () => this.closed(),
     });
     const input = (body: () => void): void => this.runner.input(body);
@@ -285,8 +286,7 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
    */
   async flush(options: { acknowledged?: boolean; timeoutMs?: number } = {}): Promise<void> {
     const timeoutMs = options.timeoutMs ?? DEFAULT_WAIT_MS;
-    const clock = this.setup.clock ?? systemRoomClock;
-    const deadline = clock.now() + timeoutMs;
+    const deadline = this.clock.now() + timeoutMs;
     const handed = (): true | undefined => (this.core.queued === 0 || this.core.closing() ? true : undefined);
     await waitFor({
       emitter: this.runner.progress,
@@ -297,7 +297,7 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
     });
     const sender = this.runner.sender;
     if (sender === undefined || this.core.closing()) return;
-    await sender.whenIdle({ acknowledged: options.acknowledged ?? false, timeoutMs: Math.max(0, deadline - clock.now()) });
+    await sender.whenIdle({ acknowledged: options.acknowledged ?? false, timeoutMs: Math.max(0, deadline - this.clock.now()) });
   }
 
   /** Our packets not yet acknowledged by every member (flow control holds sends when this nears the window). */
@@ -342,6 +342,11 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
 
   private reportError(error: RoomError): void {
     this.logger.warn(error.message, { code: error.code });
+    this.emitError(error);
+  }
+
+  /** Operational errors go to 'error' listeners only if there are any (they are logged already). */
+  private emitError(error: CliqueError): void {
     if (this.listenerCount('error') > 0) emitSafely(this, this.logger, 'error', error);
   }
 }
