@@ -27,7 +27,7 @@ export function registerOnlineCommand(program: Command): void {
     .addOption(new Option('--status <status>', 'presence to publish (default avail)').choices(['avail', 'away', 'dnd']))
     .option('--message <text>', 'status message to publish')
     .option('--name <user@host>', 'our name on the network, exactly (exit 1 if it is in use); default <login>@<host>, or <login>-2@<host>… if that is taken', parseSelfName)
-    .option('--tcp-port <port>', 'TCP port for incoming chats (default 5298, else 5299, else any; 0 = any)', parseTcpPort)
+    .option('--tcp-port <port>', 'TCP port for incoming chats with --no-service (default 5298, else 5299, else any; 0 = any); the service keeps the port it started with', parseTcpPort)
     .option('--json', 'print one JSON object per line')
     .addOption(interfaceOption())
     .addOption(noServiceOption())
@@ -116,7 +116,8 @@ function textPrinter(): Printer {
 /**
  * `online` through the person's service: the service holds the presence (and
  * keeps it after we exit); we print what it receives until Ctrl-C. --status,
- * --message and --tcp-port apply only with --no-service.
+ * --message and --nick are published on the service's presence; --tcp-port
+ * applies only with --no-service (the service keeps its port).
  */
 async function serviceOnline(options: OnlineOptions): Promise<void> {
   const { client } = await connectService(options);
