@@ -1,10 +1,17 @@
 import { DATA_HEADER_SIZE, DEFAULT_MAX_DATAGRAM } from '../wire/packet.js';
 import type { EngineTiming } from './engine-types.js';
 
-/** The original's timer values (spec rmulticast.md §0.1), plus our silence timeout. */
+/**
+ * The original's timer values (spec rmulticast.md §0.1), except where marked
+ * "ours": those are local policy (issue 10: joins in about a second), none
+ * changes what a packet means, and original peers keep their own timers.
+ */
 export const DEFAULT_TIMING: Readonly<EngineTiming> = Object.freeze<EngineTiming>({
-  probeListen: 500,
-  probeInterval: 250,
+  // Ours (original: 500 and 250): the original answers a probe within 50-200 ms,
+  // so probes at 250, 375 and 500 ms still hear the owner of a taken id before
+  // we connect at 625 ms; ids are random 32-bit values, collisions are rare anyway.
+  probeListen: 250,
+  probeInterval: 125,
   probeCount: 3,
   whoisFirstRequest: [50, 200],
   whoisRepeatRequest: [400, 600],
@@ -13,14 +20,21 @@ export const DEFAULT_TIMING: Readonly<EngineTiming> = Object.freeze<EngineTiming
   repairFirstRequest: [150, 250],
   repairRepeatRequest: [500, 800],
   repairAnswerDelay: [50, 100],
-  sessionInterval: [1500, 3000],
+  // Ours (original: [1500, 3000)): members see each other's SESSIONs about
+  // once a second, the heartbeat of the silence rule (silence-rule.ts); an
+  // idle member sends about one datagram a second.
+  sessionInterval: [700, 1300],
   keepalive: 180_000,
   progressWatchdog: 300_000,
   silenceTimeout: 30_000,
+  quickSilenceTimeout: 5_000,
   byeCount: 3,
   byeInterval: 500,
-  attemptJoinDelay: [100, 400],
+  // Ours (original: [100, 400)): answer a newcomer sooner; still long enough
+  // to gather several newcomers of one moment into one ATTEMPT_JOIN.
+  attemptJoinDelay: [50, 150],
   gatheringQuiet: [4800, 5200],
+  gatheringSettledQuiet: [600, 800],
   joinTimeout: 30_000,
   failureTimeout: 60_000,
 });

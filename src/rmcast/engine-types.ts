@@ -57,10 +57,21 @@ export interface EngineTiming {
    * change on the wire. 0 disables it. Default 30 000.
    */
   silenceTimeout: number;
+  /**
+   * Ours: the shortest silence limit a member can earn by sending its
+   * SESSIONs regularly (silence-rule.ts); 0 keeps `silenceTimeout` for all.
+   * Default 6 000.
+   */
+  quickSilenceTimeout: number;
   byeCount: number; // 3
   byeInterval: number; // 500
   attemptJoinDelay: [number, number]; // [100, 400)
   gatheringQuiet: [number, number]; // [4800, 5200)
+  /**
+   * Ours: the quiet that ends a gathering once every position is exchanged
+   * (see Membership.armSettledCheck); [0, 0] keeps the original's behaviour.
+   */
+  gatheringSettledQuiet: [number, number];
   joinTimeout: number; // 30 000
   failureTimeout: number; // 60 000
 }

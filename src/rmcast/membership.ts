@@ -1,10 +1,11 @@
 import { isStart, type IdListPacket, type Packet, type ReliablePacket } from '../wire/packet.js';
 import { seqAdd } from '../wire/sequence.js';
-import { deadlineIn, type EngineContext } from './engine-context.js';
+import type { EngineContext } from './engine-context.js';
 import { MAX_SENDER_RECORDS } from './engine-defaults.js';
 import { hex, type SenderTable } from './sender-table.js';
 import type { SenderRecord } from './sender-record.js';
 import { FailureRounds } from './membership-failures.js';
+import { Gathering } from './membership-gathering.js';
 import {
   JOIN_RESEND_MIN_MS,
   lostEvents,
@@ -21,6 +22,7 @@ import {
 export { MembershipState, MemberState, type MembershipHost } from './membership-types.js';
 import type { TimerHandle } from './timer-queue.js';
 
+
 /**
  * The membership layer (spec §8): ATTEMPT_JOIN gathering, JOIN agreement,
  * FAILURE rounds and view changes. It decides who is in the group and gives
@@ -31,10 +33,6 @@ export class Membership implements MembershipCore {
   /** Our current view: member id -> name, changed exactly when NEW/LOST events are emitted. */
   readonly view = new Map<number, string>();
   /** @internal */ readonly members = new Map<number, MemberRecord>();
-  private ajSendTimer: TimerHandle | undefined;
-  private repeatingAj: { packetId: number; bytes: Uint8Array; timer: TimerHandle | undefined } | undefined;
-  private sendEmpty = false;
-  private gatheringTimer: TimerHandle | undefined;
   private joinTimer: TimerHandle | undefined;
   private joinSendTimer: TimerHandle | undefined;
   private nextJoinAt = 0;
@@ -42,6 +40,7 @@ export class Membership implements MembershipCore {
   private joinFailures: number[] = [];
   /** @internal */ pendingFailures: number[] = [];
   /** @internal */ readonly failures: FailureRounds;
+  /** @internal */ readonly gathering: Gathering;
 
   constructor(
     /** @internal */ readonly ctx: EngineContext,
@@ -49,6 +48,7 @@ export class Membership implements MembershipCore {
     /** @internal */ readonly host: MembershipHost,
   ) {
     this.failures = new FailureRounds(this);
+    this.gathering = new Gathering(this);
   }
 
   /**
@@ -89,16 +89,15 @@ export class Membership implements MembershipCore {
 
   /** Drop everything (leave, reset, close). */
   clear(next: MembershipState): void {
-    this.stopRepeatingAj();
-    for (const timer of [this.ajSendTimer, this.gatheringTimer, this.joinTimer, this.joinSendTimer]) this.ctx.timers.cancel(timer);
+    this.gathering.stop();
+    for (const timer of [this.joinTimer, this.joinSendTimer]) this.ctx.timers.cancel(timer);
     for (const m of this.members.values()) this.ctx.timers.cancel(m.failureTimer);
-    this.ajSendTimer = this.gatheringTimer = this.joinTimer = this.joinSendTimer = undefined;
+    this.joinTimer = this.joinSendTimer = undefined;
     this.members.clear();
     this.joinList = [];
     this.joinFailures = [];
     this.pendingFailures = [];
     this.failures.forget();
-    this.sendEmpty = false;
     this.state = next;
   }
 
@@ -132,7 +131,8 @@ export class Membership implements MembershipCore {
     return true;
   }
 
-  private updateFromPacket(packet: Packet, newState: MemberState): boolean {
+  /** @internal */
+  updateFromPacket(packet: Packet, newState: MemberState): boolean {
     let changed = false;
     if ('packetId' in packet && packet.type !== 'repair-request') {
       changed = this.updateMember(packet.sender, newState, seqAdd(packet.packetId, 1));
@@ -157,7 +157,8 @@ export class Membership implements MembershipCore {
     }
   }
 
-  private nameOf(id: number): string | undefined {
+  /** @internal */
+  nameOf(id: number): string | undefined {
     return this.table.get(id)?.name;
   }
 
@@ -186,123 +187,40 @@ export class Membership implements MembershipCore {
     if (packet.type === 'attempt-join') {
       if (packet.ids.includes(own)) {
         this.updateFromPacket(packet, MemberState.AjRepeat);
-        this.sendAttemptJoin(true);
+        this.gathering.sendAttemptJoin(true);
         return;
       }
       if (packet.depends.some((d) => d.senderId === own)) {
         if (this.members.get(packet.sender)?.state === MemberState.AjStarted) {
           this.updateFromPacket(packet, MemberState.AjDone);
-          this.sendAttemptJoin(true);
+          this.gathering.sendAttemptJoin(true);
         }
         return;
       }
     }
     if (packet.type === 'data' && !isStart(packet)) return;
     this.updateFromPacket(packet, MemberState.Unknown);
-    this.sendAttemptJoin(false);
+    this.gathering.sendAttemptJoin(false);
   }
 
-  // ---- gathering (spec §8.3) ---------------------------------------------------------
+  // ---- gathering (spec §8.3): membership-gathering.ts ----------------------------------
 
-  private sendAttemptJoin(empty: boolean): void {
-    if (!this.active || this.state === MembershipState.Joining) return;
-    this.state = MembershipState.Gathering;
-    this.restartGatheringTimer();
-    this.sendEmpty ||= empty;
-    if (!this.ajSendTimer?.active) {
-      this.ajSendTimer = this.ctx.timers.schedule(deadlineIn(this.ctx, this.ctx.timing.attemptJoinDelay), () => {
-        this.ajSendTimer = undefined;
-        this.onAttemptJoinTimer();
-      });
-    }
+  /** @internal */
+  enterJoinPhase(): void {
+    this.prepareJoin();
+    this.restartJoinPhase();
+    this.agreementCheck();
   }
 
-  private restartGatheringTimer(): void {
-    this.ctx.timers.cancel(this.gatheringTimer);
-    this.gatheringTimer = this.ctx.timers.schedule(deadlineIn(this.ctx, this.ctx.timing.gatheringQuiet), () => {
-      this.gatheringTimer = undefined;
-      if (this.state !== MembershipState.Gathering) return;
-      this.ctx.log.debug('gathering quiet: join phase');
-      this.prepareJoin();
-      this.restartJoinPhase();
-      this.agreementCheck();
-    });
-  }
-
-  private onAttemptJoinTimer(): void {
-    if (this.state !== MembershipState.Gathering) return;
-    this.stopRepeatingAj();
-    const list: number[] = [];
-    let anyRepeat = false;
-    for (const m of this.members.values()) {
-      if (m.state === MemberState.Unknown) m.state = MemberState.AjStarted;
-      if (m.state === MemberState.AjStarted) list.push(m.id);
-      if (m.state === MemberState.AjRepeat) anyRepeat = true;
-    }
-    const repeat = list.length > 0 || anyRepeat;
-    if (!repeat && !this.sendEmpty) return;
-    this.sendEmpty = false;
-    // Too many to ask at once: named, further along, recently heard first (SenderTable.rankIds).
-    const ranked = list.length > 1 ? this.table.rankIds(list) : list;
-    const { packetId, bytes, ids } = this.host.originateControl('attempt-join', ranked, repeat);
-    if (ids.length < list.length) this.ctx.log.warn('ATTEMPT_JOIN list cut to fit a datagram', { wanted: list.length, sent: ids.length });
-    this.ctx.log.debug('sent ATTEMPT_JOIN', { packetId, list: ids.map(hex), repeat });
-    if (repeat) {
-      this.repeatingAj = { packetId, bytes, timer: undefined };
-      this.scheduleAjRepeat();
-    }
-  }
-
-  private scheduleAjRepeat(): void {
-    const aj = this.repeatingAj;
-    if (aj === undefined) return;
-    aj.timer = this.ctx.timers.schedule(deadlineIn(this.ctx, this.ctx.timing.repairAnswerDelay), () => {
-      aj.timer = undefined;
-      if (this.repeatingAj !== aj) return;
-      // Ours: stop as soon as nobody is left to exchange positions with.
-      const needed = [...this.members.values()].some(
-        (m) => m.state === MemberState.AjStarted || m.state === MemberState.AjRepeat,
-      );
-      if (!needed) {
-        this.stopRepeatingAj();
-        return;
-      }
-      this.ctx.transmit(aj.bytes);
-      this.scheduleAjRepeat();
-    });
-  }
-
-  private stopRepeatingAj(): void {
-    const aj = this.repeatingAj;
-    if (aj === undefined) return;
-    this.ctx.timers.cancel(aj.timer);
-    this.repeatingAj = undefined;
-    this.table.stopRepeating(aj.packetId);
-  }
-
-  private onAttemptJoin(packet: IdListPacket): void {
-    if (this.state === MembershipState.Joining) return;
-    const own = this.host.ownId;
-    let ourIdListed = false;
-    let changed = false;
-    for (const id of packet.ids) {
-      if (id === own) ourIdListed = true;
-      else changed = this.updateMember(id, MemberState.AjStarted, 0) || changed;
-    }
-    changed = this.updateFromPacket(packet, ourIdListed ? MemberState.AjRepeat : MemberState.AjDone) || changed;
-    this.state = MembershipState.Gathering;
-    this.restartGatheringTimer();
-    // The original's suppression test always yields -1 (Q11): answer when anything changed.
-    if (changed) this.sendAttemptJoin(false);
+  /** A member got its name: a view waiting for it may now install. */
+  memberNamed(id: number): void {
+    if (this.state === MembershipState.Joining && this.joinList.includes(id)) this.agreementCheck();
   }
 
   // ---- join phase (spec §8.4-§8.6) ---------------------------------------------------
 
   private prepareJoin(): void {
-    this.stopRepeatingAj();
-    this.ctx.timers.cancel(this.ajSendTimer);
-    this.ctx.timers.cancel(this.gatheringTimer);
-    this.ajSendTimer = this.gatheringTimer = undefined;
+    this.gathering.stop();
     if (this.ctx.log.isEnabled('debug')) {
       this.ctx.log.debug('preparing join', {
         members: [...this.members.values()].map((m) => `${hex(m.id)}:${m.state}:${this.nameOf(m.id) ?? '?'}`),
@@ -315,7 +233,13 @@ export class Membership implements MembershipCore {
       } else if (m.state >= MemberState.Failing) {
         continue;
       } else if (this.nameOf(m.id) === undefined) {
-        this.startFailing(m);
+        // Ours (issue 10): the original fails a member it cannot name yet.
+        // With a short gathering a member is often pulled into the join phase
+        // by somebody's JOIN while its WHOIS answer is still on the way, and
+        // would fail a live member. We keep it (we have its position) and the
+        // view waits for its name (agreementCheck); one that never answers
+        // is failed by the name deadline (spec §5.9) as any other.
+        continue;
       } else if (m.state < MemberState.Member) {
         // A newcomer beats an older incarnation with the same name.
         const name = this.nameOf(m.id);
@@ -368,6 +292,8 @@ export class Membership implements MembershipCore {
   }
 
   private sendJoin(): void {
+    // Members pulled into the join phase by this JOIN fail whoever they cannot name (spec §8.4).
+    this.gathering.announceName();
     this.ctx.timers.cancel(this.joinSendTimer);
     this.joinSendTimer = undefined;
     this.nextJoinAt = this.ctx.now() + JOIN_RESEND_MIN_MS;
@@ -493,6 +419,8 @@ export class Membership implements MembershipCore {
     for (const id of this.joinList) {
       const m = this.members.get(id);
       if (m !== undefined && m.state < MemberState.InstantFailure && !m.agreed) return;
+      // A view names its members: wait for a name still being asked (see prepareJoin).
+      if (m !== undefined && m.state < MemberState.Failing && this.nameOf(id) === undefined) return;
     }
     // A JOIN we held back (restartJoinPhase) still goes out: the others wait for it.
     if (this.joinSendTimer?.active) this.sendJoin();
@@ -585,7 +513,7 @@ export class Membership implements MembershipCore {
     if (!this.active) return;
     switch (packet.type) {
       case 'attempt-join':
-        this.onAttemptJoin(packet);
+        this.gathering.onAttemptJoin(packet);
         break;
       case 'join':
         this.onJoin(record, packet);

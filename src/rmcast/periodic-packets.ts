@@ -41,6 +41,11 @@ export class PeriodicPackets {
   ) {}
 
   start(): void {
+    // Ours (issue 10): the original sends its first SESSION 1.5-3 s after
+    // connecting; members gather with a newcomer only once they hear it speak
+    // (its WHOIS_REPLY alone names it, spec Q8), so announcing at once cuts
+    // that wait from every join.
+    this.sendSession();
     this.scheduleSession();
     this.restartKeepalive();
     this.scheduleSweep();
@@ -79,12 +84,16 @@ export class PeriodicPackets {
     this.ctx.timers.cancel(this.sessionTimer);
     this.sessionTimer = this.ctx.timers.schedule(deadlineIn(this.ctx, this.ctx.timing.sessionInterval), () => {
       this.sessionTimer = undefined;
-      const id = this.host.senderId();
-      if (!this.host.running() || id === undefined) return;
-      const positions = this.table.sessionPositions(sessionLimit(this.ctx.maxDatagramSize));
-      this.ctx.transmit(encodePacket({ type: 'session', sender: id, positions }));
-      this.scheduleSession();
+      if (this.sendSession()) this.scheduleSession();
     });
+  }
+
+  private sendSession(): boolean {
+    const id = this.host.senderId();
+    if (!this.host.running() || id === undefined) return false;
+    const positions = this.table.sessionPositions(sessionLimit(this.ctx.maxDatagramSize));
+    this.ctx.transmit(encodePacket({ type: 'session', sender: id, positions }));
+    return true;
   }
 
   /**
@@ -117,6 +126,7 @@ export class PeriodicPackets {
     const t = this.ctx.timing;
     const candidates = [1000, t.nameDiscoveryDeadline / 4, t.progressWatchdog / 4];
     if (t.silenceTimeout > 0) candidates.push(t.silenceTimeout / 4);
+    if (t.quickSilenceTimeout > 0) candidates.push(t.quickSilenceTimeout / 8);
     const period = Math.max(10, Math.min(...candidates));
     this.sweepTimer = this.ctx.timers.schedule(this.ctx.now() + period, () => {
       this.sweepTimer = undefined;

@@ -12,6 +12,7 @@ import {
   type IdListPacket,
   type Packet,
   type ReliablePacket,
+  type WhoisReplyPacket,
 } from '../wire/packet.js';
 import { PacketError } from '../wire/packet-error.js';
 import type { EngineContext } from './engine-context.js';
@@ -118,7 +119,10 @@ export class RMulticastEngine implements MulticastEngine {
       onControlPacket: (record, packet) => this.membership.onControlPacket(record, packet),
       onSendersFailed: (ids) => this.membership.onSendersFailed(ids),
       onMessage: (record, streamId, data) => this.deliver(record.name ?? hex(record.id), record.id, streamId, data),
-      onReliableRetransmit: () => this.restartKeepalive(),
+      // Ours (not Q23): repairing others' packets says nothing of our own
+      // progress; had it pushed our keepalive back, a member that only
+      // repairs would show no progress for 5 min and be failed (issue 10).
+      onReliableRetransmit: () => undefined,
       onSenderForgotten: (id) => this.membership.forget(id),
       onConflictingPacket: (record, packetId) => this.spoof.conflict(record, packetId, this.clock),
     });
@@ -452,7 +456,13 @@ export class RMulticastEngine implements MulticastEngine {
       this.spoof.checkOwnEcho(this.table.own, datagram, this.clock);
       return;
     }
-    this.table.heard(packet.sender, packet.type !== 'whois-reply');
+    this.table.heard(packet.sender, packet.type !== 'whois-reply', packet.type === 'session');
+    if (packet.type === 'whois-reply') {
+      this.pushWhoisReply(packet);
+      return;
+    }
+    if (packet.type === 'attempt-join') this.membership.gathering.attemptJoinHeard();
+    else if (packet.type === 'repair-request') this.membership.gathering.lossHeard();
     let accepted = this.push(packet, datagram);
     if (!accepted) {
       this.membership.onForeignPacket(packet);
@@ -473,6 +483,29 @@ export class RMulticastEngine implements MulticastEngine {
     } else if ('depends' in packet) {
       this.table.afterReliableAccepted(packet);
     }
+  }
+
+  /**
+   * Ours (issue 10): a newcomer's first SESSION often arrives before its name
+   * (datagrams reorder), and a stranger is only gathered with once named
+   * (issue 15). When the name comes, gather at once as if its SESSION came now,
+   * instead of waiting 1.5-3 s for its next one.
+   */
+  private pushWhoisReply(packet: WhoisReplyPacket): void {
+    const record = this.table.get(packet.sender);
+    const unnamed = record !== undefined && record.name === undefined;
+    if (!this.table.pushWhoisReply(packet, this.name)) {
+      // Unknown sender: the record it makes names it at once (spec §8.2 step 3, Q8).
+      this.membership.onForeignPacket(packet);
+      this.table.pushWhoisReply(packet, this.name);
+      return;
+    }
+    if (!unnamed || record.name === undefined) return;
+    this.membership.memberNamed(packet.sender);
+    if (record.state !== SenderState.New || !this.table.isEstablished(packet.sender)) return;
+    if (this.foreignSessionSeen.has(packet.sender)) return;
+    this.foreignSessionSeen.add(packet.sender);
+    this.membership.onForeignPacket({ type: 'session', sender: packet.sender, positions: [] });
   }
 
   private dispatchWhileLeaving(packet: Packet, datagram: Uint8Array): void {

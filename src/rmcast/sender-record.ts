@@ -68,6 +68,10 @@ export class SenderRecord {
   spoke = false;
   readonly createdAt: number;
   lastHeard: number;
+  /** SESSION cadence, for the silence rule (silence-rule.ts). */
+  lastSessionAt: number | undefined;
+  sessionGaps = 0;
+  missedSessions = 0;
   lastProgress: number;
   pendingSince = 0;
   /** When it got its start position (left NEW). */

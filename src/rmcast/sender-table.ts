@@ -1,3 +1,4 @@
+import { noteSession, silenceLimit } from './silence-rule.js';
 import {
   isEnd,
   type ReliablePacket,
@@ -405,11 +406,12 @@ export class SenderTable implements SenderTableCore {
   }
 
   /** Note traffic from a sender (for the silence detector); `speaks`: under its own id (not a WHOIS_REPLY). */
-  heard(senderId: number, speaks: boolean): void {
+  heard(senderId: number, speaks: boolean, session = false): void {
     const record = this.records.get(senderId);
     if (record !== undefined) {
       record.lastHeard = this.ctx.now();
       if (speaks) record.spoke = true;
+      if (session) noteSession(record, record.lastHeard, this.ctx.timing);
     }
   }
 
@@ -423,7 +425,7 @@ export class SenderTable implements SenderTableCore {
         if (now - record.createdAt >= t.nameDiscoveryDeadline) this.reportFailed(record, 'name unknown');
       } else if (record.hasStart && now - record.lastProgress >= t.progressWatchdog) {
         this.reportFailed(record, 'no progress');
-      } else if (t.silenceTimeout > 0 && record.hasStart && now - record.lastHeard >= t.silenceTimeout) {
+      } else if (record.hasStart && now - record.lastHeard >= silenceLimit(record, t)) {
         this.reportFailed(record, 'silent');
       }
     }

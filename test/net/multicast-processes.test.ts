@@ -19,11 +19,11 @@ interface ChatProcess {
 
 const processes: ChatProcess[] = [];
 
-function startChat(name: string, where: { group: string; port: number }): ChatProcess {
+function startChat(name: string, where: { group: string; port: number }, failureTimeoutMs = 4000, env: NodeJS.ProcessEnv = process.env): ChatProcess {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'src/cli/main.ts', 'node', name, '--group', where.group, '--port', String(where.port), '--interface', LOOPBACK, '--failure-timeout-ms', '4000'],
-    { cwd: process.cwd() },
+    ['--import', 'tsx', 'src/cli/main.ts', 'node', name, '--group', where.group, '--port', String(where.port), '--interface', LOOPBACK, '--failure-timeout-ms', String(failureTimeoutMs)],
+    { cwd: process.cwd(), env },
   );
   const chat: ChatProcess = { name, child, lines: [], stderr: '', exitCode: undefined };
   createInterface({ input: child.stdout }).on('line', (line) => chat.lines.push(line));
@@ -83,6 +83,30 @@ describe('clique node over UDP multicast, three processes', () => {
     await waitFor('alice to exit', () => alice.exitCode !== undefined);
     expect(alice.exitCode).toBe(0);
     for (const p of [alice, carol]) expect(p.stderr, `${p.name} stderr`).toBe('');
+  });
+
+  it('joins take the short way (gathering settled) and a SIGKILLed process is noticed by its SESSION cadence, long before a 300 s failure timeout', async () => {
+    const where = testGroup();
+    const env = { ...process.env, CLIQUE_LOG: 'debug' };
+    const alice = startChat('alice', where, 300_000, env);
+    await waitFor('alice to connect', has(alice, '* connected'));
+    const bob = startChat('bob', where, 300_000, env);
+    const carol = startChat('carol', where, 300_000, env);
+    const all = [alice, bob, carol];
+    await waitFor(
+      'everybody to see everybody join',
+      () => all.every((p) => all.every((q) => q === p || p.lines.includes(`* ${q.name} joined`))),
+      60_000,
+    );
+    // The view came from a settled gathering, not the original's 5 s quiet.
+    expect(all.some((p) => p.stderr.includes('gathering settled: join phase'))).toBe(true);
+    // Let the survivors hear a dozen of carol's SESSIONs (about one a second) to learn her cadence.
+    await new Promise((resolve) => setTimeout(resolve, 12_000));
+    carol.child.kill('SIGKILL');
+    // Only the learned limit (seconds) can report her within this wait; the failure timeout is 300 s.
+    await waitFor('alice and bob to report the killed carol', () => has(alice, '* carol left (timed out)')() && has(bob, '* carol left (timed out)')(), 60_000);
+    // The first survivor to notice it found it silent; the other may follow its FAILURE.
+    expect([alice, bob].some((p) => /sender failed.*"name":"carol".*"reason":"silent"/.test(p.stderr))).toBe(true);
   });
 
   it('refuses to run without a group and port', async () => {
