@@ -34,7 +34,7 @@ export const DEFAULT_TIMING: Readonly<EngineTiming> = Object.freeze<EngineTiming
   // to gather several newcomers of one moment into one ATTEMPT_JOIN.
   attemptJoinDelay: [50, 150],
   gatheringQuiet: [4800, 5200],
-  gatheringSettledQuiet: [600, 800],
+  gatheringSettledQuiet: [400, 600],
   joinTimeout: 30_000,
   failureTimeout: 60_000,
 });
