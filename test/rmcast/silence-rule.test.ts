@@ -40,8 +40,9 @@ function gapsOf(random: SeededRandom, count: number, interval: [number, number],
 
 describe('the silence limit a member earns (silence-rule.ts)', () => {
   const random = new SeededRandom(7);
-  it('is the full silence timeout for a member we have barely heard', () => {
-    expect(silenceLimit(recordWithGaps([]), DEFAULT_TIMING)).toBe(DEFAULT_TIMING.silenceTimeout);
+  it('is the full silence timeout for a member whose SESSIONs we never heard, and over 10 s after one', () => {
+    expect(silenceLimit(new SenderRecord(0x1234, 0, false), DEFAULT_TIMING)).toBe(DEFAULT_TIMING.silenceTimeout);
+    expect(silenceLimit(recordWithGaps([]), DEFAULT_TIMING)).toBeGreaterThan(10_000);
   });
   it('comes down to about 6-8 s for a member whose SESSIONs all arrive', () => {
     const limit = silenceLimit(recordWithGaps(gapsOf(random, 40, DEFAULT_TIMING.sessionInterval, 0)), DEFAULT_TIMING);
