@@ -38,6 +38,8 @@ export class PeriodicPackets {
     private readonly ctx: EngineContext,
     private readonly table: SenderTable,
     private readonly host: PeriodicHost,
+    /** EngineOptions.imitateOriginal: no acknowledgements after deliveries, full SESSION lists, SESSION suppression. */
+    private readonly imitateOriginal = false,
   ) {}
 
   start(): void {
@@ -55,6 +57,7 @@ export class PeriodicPackets {
 
   /** We delivered a message: acknowledge it soon (see ACK_DELAY_MS). */
   noteDelivery(): void {
+    if (this.imitateOriginal) return;
     if (++this.unackedDeliveries >= ACK_AFTER_MESSAGES) {
       this.sendAck();
     } else if (!this.ackTimer?.active) {
@@ -81,10 +84,16 @@ export class PeriodicPackets {
       this.sessionTimer = undefined;
       const id = this.host.senderId();
       if (!this.host.running() || id === undefined) return;
-      const positions = this.table.sessionPositions(sessionLimit(this.ctx.maxDatagramSize));
+      const positions = this.table.sessionPositions(sessionLimit(this.ctx.maxDatagramSize), !this.imitateOriginal);
       this.ctx.transmit(encodePacket({ type: 'session', sender: id, positions }));
       this.scheduleSession();
     });
+  }
+
+  /** Imitating the original (spec §5.5): another member's SESSION said what ours would; draw our interval afresh. */
+  postponeSession(): void {
+    if (!this.imitateOriginal || !this.sessionTimer?.active) return;
+    this.scheduleSession();
   }
 
   /**

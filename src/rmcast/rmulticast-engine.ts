@@ -31,7 +31,8 @@ import { readSender } from './datagram-bytes.js';
 import { measureFootprint, type EngineFootprint, type EngineStats } from './engine-stats.js';
 import { IdProbe } from './id-probe.js';
 import { PeriodicPackets } from './periodic-packets.js';
-import { SenderState } from './sender-record.js';
+import { SenderState, type SenderRecord } from './sender-record.js';
+import { unacknowledgedOwnPackets } from './flow-progress.js';
 import { hex, SenderTable } from './sender-table.js';
 import { SpoofDetector } from './spoof-detector.js';
 
@@ -87,6 +88,7 @@ export class RMulticastEngine implements MulticastEngine {
   private readonly foreignSessionSeen = new Set<number>();
   private readonly spoof: SpoofDetector;
   private recovering = false;
+  private readonly imitateOriginal: boolean;
 
   constructor(options: EngineOptions) {
     const nameBytes = new TextEncoder().encode(options.name);
@@ -143,11 +145,17 @@ export class RMulticastEngine implements MulticastEngine {
       emit: (event) => this.emit(event),
     });
     this.initialPacketId = random.nextUint32();
-    this.periodic = new PeriodicPackets(this.ctx, this.table, {
-      running: () => this.running,
-      senderId: () => this.id,
-      keepalive: () => void this.originate({ type: 'no-data' }),
-    });
+    this.imitateOriginal = options.imitateOriginal ?? false;
+    this.periodic = new PeriodicPackets(
+      this.ctx,
+      this.table,
+      {
+        running: () => this.running,
+        senderId: () => this.id,
+        keepalive: () => void this.originate({ type: 'no-data' }),
+      },
+      this.imitateOriginal,
+    );
     this.probe = new IdProbe(this.ctx, this.loopback, (id) => this.becomeConnected(id));
   }
 
@@ -164,11 +172,24 @@ export class RMulticastEngine implements MulticastEngine {
   }
 
   /**
-   * Our own packets still held for possible repair (not yet acknowledged by
-   * every member). A sender that keeps this bounded cannot outrun its slowest
-   * receiver by more than that many datagrams: the basis of flow control.
+   * Our own packets some member has not told us it has (flow-progress.ts): a
+   * sender that keeps this bounded cannot outrun its slowest receiver by more
+   * than that many datagrams, the basis of flow control. Progress counts what
+   * members' SESSIONs say they received, so an original member that only
+   * listens (and acknowledges in depends only every 180 s) does not stall us.
    */
   get unacknowledgedPackets(): number {
+    return unacknowledgedOwnPackets(this.table.records, this.table.own, this.countsForFlow);
+  }
+
+  /** Created once: the flow-control figure is read after every datagram. */
+  private readonly countsForFlow = (record: SenderRecord): boolean => this.table.stability.acksCount(record, this.clock);
+
+  /**
+   * Our own packets still cached for repairs: not yet processed by every
+   * member according to their depends (spec §5.7). leave() waits for these.
+   */
+  get ownCachedPackets(): number {
     return this.table.own?.cache.size ?? 0;
   }
 
@@ -292,11 +313,15 @@ export class RMulticastEngine implements MulticastEngine {
     // Ours: the original sends its BYEs at once, so a last message that nobody
     // received yet can never be repaired. We first keep running (answering
     // repairs, taking acks) until every member has our packets, for a while.
+    // "Has" by depends (the cache is empty), not by SESSION positions as flow
+    // control counts: a SESSION position is not contiguous, so a member may
+    // still ask us for a hole below it. Beside a silent original member this
+    // costs the whole linger (LEAVE_LINGER_MS), once per leave.
     this.phase = 'draining';
     const giveUpAt = this.clock + LEAVE_LINGER_MS;
     const check = (): void => {
       if (this.phase !== 'draining') return;
-      if (this.unacknowledgedPackets === 0 || this.clock >= giveUpAt) {
+      if (this.ownCachedPackets === 0 || this.clock >= giveUpAt) {
         this.membership.clear(MembershipState.Disconnected);
         this.sendByes(() => this.close());
       } else {
@@ -470,6 +495,7 @@ export class RMulticastEngine implements MulticastEngine {
     }
     if (packet.type === 'session') {
       this.table.handleSession(packet);
+      if (this.imitateOriginal && this.table.lists.sessionTellsNothingNew(packet)) this.periodic.postponeSession();
     } else if ('depends' in packet) {
       this.table.afterReliableAccepted(packet);
     }

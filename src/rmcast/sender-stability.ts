@@ -114,7 +114,8 @@ export class SenderStability {
    * timeout after we first heard of them. A member cut off for less than that
    * keeps everything it may ask for; one cut off for longer is failed anyway.
    */
-  private acksCount(s: SenderRecord, now: number): boolean {
+  /** @internal Also the members flow control waits for (flow-progress.ts). */
+  acksCount(s: SenderRecord, now: number): boolean {
     if (s.isOwn) return true;
     if (s.state > SenderState.DataRunning || !s.spoke) return false;
     const t = this.ctx.timing;

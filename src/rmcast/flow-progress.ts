@@ -1,0 +1,60 @@
+import { seqDiff } from '../wire/sequence.js';
+import { SEND_WINDOW } from './engine-defaults.js';
+import { SenderState, type SenderRecord } from './sender-record.js';
+
+/**
+ * Ours: the most own packets we keep cached for repairs because some member
+ * has *received* them (its SESSION says so) but not yet *acknowledged* them
+ * (no depends of its packets shows them processed).
+ *
+ * The trade-off. An original member acknowledges only inside its own reliable
+ * packets, so if it only listens its acks come with its 180 s keepalive. Its
+ * SESSION (every 1.5-3 s) tells what it received, and flow control counts that
+ * (unacknowledgedOwnPackets), so a burst is not held to SEND_WINDOW packets
+ * per keepalive. But a SESSION position is "highest received + 1", not
+ * contiguous: a member may still miss something below it and ask for a
+ * repair, so the cache still frees only on depends (spec §5.7), and meanwhile
+ * it grows. This bounds that growth: once the cache holds this many packets
+ * (about 5.9 MiB of full 1440-byte datagrams), flow control waits for depends
+ * acknowledgements again, which with a silent original means for its
+ * keepalive. A sender that streams more than this without any member sending
+ * a reliable packet stalls as before; one that sends less never notices.
+ */
+export const OWN_CACHE_LIMIT = 4096;
+
+/**
+ * Our own packets flow control counts as outstanding: (our next id) minus the
+ * lowest progress any member that counts (`counts`: the set garbage collection
+ * waits for) told us, where a member's progress is the better of what its
+ * depends acknowledged (processed) and what its SESSION listed for us
+ * (received). Never less than what the cache size demands to stay within
+ * OWN_CACHE_LIMIT (see there): the result reaches SEND_WINDOW when the cache
+ * reaches the limit.
+ */
+export function unacknowledgedOwnPackets(
+  records: ReadonlyMap<number, SenderRecord>,
+  own: SenderRecord | undefined,
+  counts: (record: SenderRecord) => boolean,
+): number {
+  if (own === undefined) return 0;
+  const cached = own.cache.size;
+  if (cached === 0) return 0;
+  const end = own.nextInput;
+  // Everything before the cache front was acknowledged by all; nothing can be ahead of our next id.
+  const front = own.firstPacket;
+  let lowest = end;
+  for (const s of records.values()) {
+    if (s === own || s.state >= SenderState.Stopped || !counts(s)) continue;
+    let progress = front;
+    const ack = s.acks.get(own.id);
+    if (ack !== undefined && seqDiff(progress, ack.value) > 0) progress = ack.value;
+    const received = s.sessionPositionOfOwn;
+    if (received !== undefined && seqDiff(progress, received) > 0) progress = received;
+    // A position beyond our next id is a lie or a stale incarnation: it opens nothing.
+    if (seqDiff(end, progress) > 0) progress = end;
+    if (seqDiff(lowest, progress) < 0) lowest = progress;
+  }
+  const outstanding = seqDiff(lowest, end);
+  const byCache = cached - (OWN_CACHE_LIMIT - SEND_WINDOW);
+  return outstanding > byCache ? outstanding : byCache;
+}
