@@ -1,4 +1,5 @@
 import { encodePacket } from '../wire/codec.js';
+import type { SessionPacket } from '../wire/packet.js';
 import { deadlineIn, type EngineContext } from './engine-context.js';
 import { sessionLimit } from './list-limits.js';
 import type { SenderTable } from './sender-table.js';
@@ -90,10 +91,10 @@ export class PeriodicPackets {
     });
   }
 
-  /** Imitating the original (spec §5.5): another member's SESSION said what ours would; draw our interval afresh. */
-  postponeSession(): void {
+  /** Imitating the original (spec §5.5): when another member's SESSION said what ours would, draw our interval afresh. */
+  heardSession(packet: SessionPacket): void {
     if (!this.imitateOriginal || !this.sessionTimer?.active) return;
-    this.scheduleSession();
+    if (this.table.lists.sessionTellsNothingNew(packet)) this.scheduleSession();
   }
 
   /**

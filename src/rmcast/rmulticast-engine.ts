@@ -88,7 +88,6 @@ export class RMulticastEngine implements MulticastEngine {
   private readonly foreignSessionSeen = new Set<number>();
   private readonly spoof: SpoofDetector;
   private recovering = false;
-  private readonly imitateOriginal: boolean;
 
   constructor(options: EngineOptions) {
     const nameBytes = new TextEncoder().encode(options.name);
@@ -145,17 +144,8 @@ export class RMulticastEngine implements MulticastEngine {
       emit: (event) => this.emit(event),
     });
     this.initialPacketId = random.nextUint32();
-    this.imitateOriginal = options.imitateOriginal ?? false;
-    this.periodic = new PeriodicPackets(
-      this.ctx,
-      this.table,
-      {
-        running: () => this.running,
-        senderId: () => this.id,
-        keepalive: () => void this.originate({ type: 'no-data' }),
-      },
-      this.imitateOriginal,
-    );
+    const host = { running: () => this.running, senderId: () => this.id, keepalive: () => void this.originate({ type: 'no-data' }) };
+    this.periodic = new PeriodicPackets(this.ctx, this.table, host, options.imitateOriginal ?? false);
     this.probe = new IdProbe(this.ctx, this.loopback, (id) => this.becomeConnected(id));
   }
 
@@ -171,13 +161,7 @@ export class RMulticastEngine implements MulticastEngine {
     return [...this.membership.view.values()];
   }
 
-  /**
-   * Our own packets some member has not told us it has (flow-progress.ts): a
-   * sender that keeps this bounded cannot outrun its slowest receiver by more
-   * than that many datagrams, the basis of flow control. Progress counts what
-   * members' SESSIONs say they received, so an original member that only
-   * listens (and acknowledges in depends only every 180 s) does not stall us.
-   */
+  /** Flow control (MulticastEngine): own packets some member has not told us, by depends or SESSION, that it has. */
   get unacknowledgedPackets(): number {
     return unacknowledgedOwnPackets(this.table.records, this.table.own, this.countsForFlow);
   }
@@ -185,10 +169,7 @@ export class RMulticastEngine implements MulticastEngine {
   /** Created once: the flow-control figure is read after every datagram. */
   private readonly countsForFlow = (record: SenderRecord): boolean => this.table.stability.acksCount(record, this.clock);
 
-  /**
-   * Our own packets still cached for repairs: not yet processed by every
-   * member according to their depends (spec §5.7). leave() waits for these.
-   */
+  /** Own packets cached for repairs: not processed by every member according to their depends (spec §5.7). */
   get ownCachedPackets(): number {
     return this.table.own?.cache.size ?? 0;
   }
@@ -313,10 +294,8 @@ export class RMulticastEngine implements MulticastEngine {
     // Ours: the original sends its BYEs at once, so a last message that nobody
     // received yet can never be repaired. We first keep running (answering
     // repairs, taking acks) until every member has our packets, for a while.
-    // "Has" by depends (the cache is empty), not by SESSION positions as flow
-    // control counts: a SESSION position is not contiguous, so a member may
-    // still ask us for a hole below it. Beside a silent original member this
-    // costs the whole linger (LEAVE_LINGER_MS), once per leave.
+    // "Has" by depends (an empty cache), not by SESSION positions (they skip holes a member may still
+    // ask us to repair); beside a silent original member that costs the whole linger, once per leave.
     this.phase = 'draining';
     const giveUpAt = this.clock + LEAVE_LINGER_MS;
     const check = (): void => {
@@ -495,7 +474,7 @@ export class RMulticastEngine implements MulticastEngine {
     }
     if (packet.type === 'session') {
       this.table.handleSession(packet);
-      if (this.imitateOriginal && this.table.lists.sessionTellsNothingNew(packet)) this.periodic.postponeSession();
+      this.periodic.heardSession(packet);
     } else if ('depends' in packet) {
       this.table.afterReliableAccepted(packet);
     }
