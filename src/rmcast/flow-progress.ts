@@ -19,6 +19,12 @@ import { SenderState, type SenderRecord } from './sender-record.js';
  * acknowledgements again, which with a silent original means for its
  * keepalive. A sender that streams more than this without any member sending
  * a reliable packet stalls as before; one that sends less never notices.
+ *
+ * Also: a member with a hole below its SESSION position has processed less
+ * than it received, so a window counted from that position may reach past its
+ * 256-packet receive window; what it drops there it asks for again once our
+ * SESSIONs tell it (repairs, slower but complete). Counting only contiguous
+ * progress would need an acknowledgement the original never sends.
  */
 export const OWN_CACHE_LIMIT = 4096;
 

@@ -4,6 +4,7 @@ import { OWN_CACHE_LIMIT } from '../../src/rmcast/flow-progress.js';
 import { RMulticastEngine } from '../../src/rmcast/rmulticast-engine.js';
 import { assertHistory, testPayload } from '../../src/testing/delivery-checker.js';
 import { SimulatedNetwork, type SimNode } from '../../src/testing/simulated-network.js';
+import { encodePacket } from '../../src/wire/codec.js';
 import { addStaggered, allDelivered, rmcast, scenarioSeeds, viewIs, withSeed } from '../support/scenario.js';
 
 /**
@@ -169,6 +170,68 @@ describe('flow control beside original members (issue 10)', () => {
         expect(sessions('us'), 'ours sends its SESSIONs').toBeGreaterThan(perNode * 0.7);
         expect(sessions('orig1') + sessions('orig2'), 'the originals suppress each other').toBeLessThan(perNode * 1.6);
         expect(Math.min(sessions('orig1'), sessions('orig2')), 'both still send now and then').toBeGreaterThan(0);
+      });
+    });
+  }
+
+  for (const seed of scenarioSeeds(1)) {
+    it(`SESSION progress only moves forward and never past what we sent; the repair cache still waits for depends (seed ${seed})`, () => {
+      withSeed(seed, () => {
+        const { net, nodes } = group(seed, 0, [
+          ['us', 'ours'],
+          ['orig1', 'original'],
+        ]);
+        const [us, orig] = nodes as [SimNode, SimNode];
+        const origId = orig.engine.senderId!;
+        const usId = us.engine.senderId!;
+        // orig1's own SESSIONs stay home: only the ones we forge below reach us.
+        orig.dropOutgoing = (_d, header) => header?.type === 'session';
+        for (let i = 0; i < 100; i++) us.send(0, testPayload('us', i));
+        net.runFor(500);
+        expect(orig.deliveredNow).toHaveLength(100);
+        expect(us.engine.unacknowledgedPackets).toBe(100);
+        const next = engineOf(us).nextPacketId!;
+        const session = (packetId: number): void =>
+          net.nodeCall(us, 'receive', (e, now) =>
+            e.receive(encodePacket({ type: 'session', sender: origId, positions: [{ senderId: usId, packetId: packetId >>> 0 }] }), now),
+          );
+        session(next + 1000);
+        expect(us.engine.unacknowledgedPackets, 'a position past our next id opens nothing').toBe(100);
+        session(next - 40);
+        expect(us.engine.unacknowledgedPackets).toBe(40);
+        session(next - 70);
+        expect(us.engine.unacknowledgedPackets, 'an older position does not take progress back').toBe(40);
+        session(next);
+        expect(us.engine.unacknowledgedPackets).toBe(0);
+        // Received is not processed: everything stays cached for repairs until orig1's depends say so.
+        net.runFor(10);
+        expect(engineOf(us).ownCachedPackets).toBeGreaterThanOrEqual(100);
+      });
+    });
+  }
+
+  for (const seed of scenarioSeeds(1)) {
+    it(`leaving beside a silent original member lingers for its depends, then says BYE; it has everything (seed ${seed})`, () => {
+      withSeed(seed, () => {
+        const { net, nodes } = group(seed, 0, [
+          ['us', 'ours'],
+          ['orig1', 'original'],
+        ]);
+        const [us, orig] = nodes as [SimNode, SimNode];
+        burst(net, us, [orig], 300, () => us.engine.unacknowledgedPackets);
+        let firstBye: number | undefined;
+        us.dropOutgoing = (_d, header) => {
+          if (header?.type === 'bye' && firstBye === undefined) firstBye = net.now;
+          return false;
+        };
+        const leftAt = net.now;
+        us.leave();
+        net.runUntil(() => orig.members.length === 0, { timeoutMs: 30_000, what: 'orig1 to see us leave' });
+        // The engine's LEAVE_LINGER_MS (3 s): the cache never empties, since orig1 acknowledges only with its keepalive.
+        expect(firstBye! - leftAt).toBeGreaterThanOrEqual(3000);
+        expect(orig.eventsOf('members-lost').map((e) => e.reason)).toEqual(['left']);
+        expect(orig.deliveredNow).toHaveLength(300);
+        assertHistory(net.history());
       });
     });
   }
