@@ -64,3 +64,46 @@ export function unacknowledgedOwnPackets(
   const byCache = cached - (OWN_CACHE_LIMIT - SEND_WINDOW);
   return outstanding > byCache ? outstanding : byCache;
 }
+
+/**
+ * Ours: how long a computed figure may be reused while nothing it reads
+ * changed but time. Drivers read the figure after every datagram, and the
+ * loop over members costs about 100 ns per member; only whether a member
+ * still counts (silence, join deadlines) depends on time alone, and a change
+ * there shows this much later at most.
+ */
+const REUSE_MS = 50;
+
+/** unacknowledgedOwnPackets, computed again only when something it reads moved (or REUSE_MS passed). */
+export class OwnFlowProgress {
+  private figure = 0;
+  private key: readonly number[] = [];
+  private own: SenderRecord | undefined;
+
+  constructor(
+    private readonly records: ReadonlyMap<number, SenderRecord>,
+    private readonly counts: (record: SenderRecord) => boolean,
+  ) {}
+
+  unacknowledged(own: SenderRecord | undefined, version: number, now: number): number {
+    if (own === undefined) return 0;
+    const key = this.key;
+    const bucket = Math.floor(now / REUSE_MS);
+    if (
+      own === this.own &&
+      key[0] === version &&
+      key[1] === own.nextInput &&
+      key[2] === own.firstPacket &&
+      key[3] === own.cache.size &&
+      key[4] === this.records.size &&
+      key[5] === bucket
+    ) {
+      return this.figure;
+    }
+    this.own = own;
+    this.key = [version, own.nextInput, own.firstPacket, own.cache.size, this.records.size, bucket];
+    this.figure = unacknowledgedOwnPackets(this.records, own, this.counts);
+    return this.figure;
+  }
+}
+

@@ -31,8 +31,8 @@ import { readSender } from './datagram-bytes.js';
 import { measureFootprint, type EngineFootprint, type EngineStats } from './engine-stats.js';
 import { IdProbe } from './id-probe.js';
 import { PeriodicPackets } from './periodic-packets.js';
-import { SenderState, type SenderRecord } from './sender-record.js';
-import { unacknowledgedOwnPackets } from './flow-progress.js';
+import { SenderState } from './sender-record.js';
+import { OwnFlowProgress } from './flow-progress.js';
 import { hex, SenderTable } from './sender-table.js';
 import { SpoofDetector } from './spoof-detector.js';
 
@@ -88,6 +88,7 @@ export class RMulticastEngine implements MulticastEngine {
   private readonly foreignSessionSeen = new Set<number>();
   private readonly spoof: SpoofDetector;
   private recovering = false;
+  private readonly flow: OwnFlowProgress;
 
   constructor(options: EngineOptions) {
     const nameBytes = new TextEncoder().encode(options.name);
@@ -133,6 +134,7 @@ export class RMulticastEngine implements MulticastEngine {
       internalErrors: 0,
       suppressed: this.table.suppressed,
     };
+    this.flow = new OwnFlowProgress(this.table.records, (record) => this.table.stability.acksCount(record, this.clock));
     this.spoof = new SpoofDetector(this.log, this.stats, (event) => this.emit(event));
     const engine = this;
     this.membership = new Membership(this.ctx, this.table, {
@@ -163,11 +165,8 @@ export class RMulticastEngine implements MulticastEngine {
 
   /** Flow control (MulticastEngine): own packets some member has not told us, by depends or SESSION, that it has. */
   get unacknowledgedPackets(): number {
-    return unacknowledgedOwnPackets(this.table.records, this.table.own, this.countsForFlow);
+    return this.flow.unacknowledged(this.table.own, this.table.stability.ownProgressVersion, this.clock);
   }
-
-  /** Created once: the flow-control figure is read after every datagram. */
-  private readonly countsForFlow = (record: SenderRecord): boolean => this.table.stability.acksCount(record, this.clock);
 
   /** Own packets cached for repairs: not processed by every member according to their depends (spec §5.7). */
   get ownCachedPackets(): number {

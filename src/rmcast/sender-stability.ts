@@ -17,6 +17,8 @@ const GC_DELAY_MS = 5;
 export class SenderStability {
   /** Some acknowledgement changed or a packet was processed: collect soon. */
   needed = false;
+  /** Bumped whenever a member's acknowledgement or SESSION position of our own packets moves (flow-progress.ts). */
+  ownProgressVersion = 0;
 
   constructor(
     private readonly ctx: EngineContext,
@@ -34,14 +36,20 @@ export class SenderStability {
       if (ack === undefined) {
         x.acks.set(senderId, { value: packetId, packetId: packet.packetId });
         this.needed = true;
-        if (ours) this.gcUrgent = true;
+        if (ours) {
+          this.gcUrgent = true;
+          this.ownProgressVersion++;
+        }
       } else {
         const d = seqDiff(ack.value, packetId);
         if (d > 0) {
           ack.value = packetId;
           ack.packetId = packet.packetId;
           this.needed = true;
-          if (ours) this.gcUrgent = true;
+          if (ours) {
+          this.gcUrgent = true;
+          this.ownProgressVersion++;
+        }
         } else if (d < 0 && ack.packetId !== packet.packetId) {
           this.table.reportFailed(x, 'acknowledgements went backwards');
         }

@@ -343,7 +343,10 @@ export class SenderTable implements SenderTableCore {
     // Nobody can have received what we have not sent: a claim beyond it is forged or stale, and kept it would count later.
     if (seqDiff(own.nextInput, position) > 0) return;
     const known = member.sessionPositionOfOwn;
-    if (known === undefined || seqDiff(known, position) > 0) member.sessionPositionOfOwn = position;
+    if (known === undefined || seqDiff(known, position) > 0) {
+      member.sessionPositionOfOwn = position;
+      this.stability.ownProgressVersion++;
+    }
   }
 
   /** Reliable packet: stored if its sender has a start (spec §5.2). */
