@@ -30,6 +30,15 @@ export interface EngineOptions {
    * its own probes itself. Default true (UDP multicast loops back).
    */
   loopback?: boolean;
+  /**
+   * Behave like the original C implementation where ours deliberately differs,
+   * for tests and interop checks (a simulated "original" member): no NO_DATA
+   * acknowledgement after deliveries (acks ride only on its reliable packets
+   * and the 180 s keepalive), SESSIONs list every sender and are postponed
+   * when another member's SESSION said the same (spec §5.5). Everything else
+   * (silence timeout, repair suppression, limits) stays ours. Default false.
+   */
+  imitateOriginal?: boolean;
   /** Override protocol timers (tests shorten failure detection); defaults are the original's. */
   timing?: Partial<EngineTiming>;
   logger?: Logger;
@@ -132,8 +141,11 @@ export interface MulticastEngine {
   /** Names of the members in our current view (without ourselves). */
   readonly members: readonly string[];
   /**
-   * Our own packets not yet acknowledged by every member. Flow control: keep it
-   * under SEND_WINDOW (engine-defaults.ts) so receivers never fall out of their window.
+   * Our own packets that some member has not yet told us it has: neither its
+   * depends (processed) nor its SESSION (received) cover them. Flow control:
+   * keep it under SEND_WINDOW (engine-defaults.ts) so receivers never fall out
+   * of their window. It also reaches SEND_WINDOW when our repair cache reaches
+   * its bound (flow-progress.ts OWN_CACHE_LIMIT).
    */
   readonly unacknowledgedPackets: number;
   start(now: number): void;

@@ -1,4 +1,5 @@
 import { encodePacket } from '../wire/codec.js';
+import type { SessionPacket } from '../wire/packet.js';
 import { deadlineIn, type EngineContext } from './engine-context.js';
 import { sessionLimit } from './list-limits.js';
 import type { SenderTable } from './sender-table.js';
@@ -38,6 +39,8 @@ export class PeriodicPackets {
     private readonly ctx: EngineContext,
     private readonly table: SenderTable,
     private readonly host: PeriodicHost,
+    /** EngineOptions.imitateOriginal: no acknowledgements after deliveries, full SESSION lists, SESSION suppression. */
+    private readonly imitateOriginal = false,
   ) {}
 
   start(): void {
@@ -45,7 +48,7 @@ export class PeriodicPackets {
     // connecting; members gather with a newcomer only once they hear it speak
     // (its WHOIS_REPLY alone names it, spec Q8), so announcing at once cuts
     // that wait from every join.
-    this.sendSession();
+    if (!this.imitateOriginal) this.sendSession();
     this.scheduleSession();
     this.restartKeepalive();
     this.scheduleSweep();
@@ -60,6 +63,7 @@ export class PeriodicPackets {
 
   /** We delivered a message: acknowledge it soon (see ACK_DELAY_MS). */
   noteDelivery(): void {
+    if (this.imitateOriginal) return;
     if (++this.unackedDeliveries >= ACK_AFTER_MESSAGES) {
       this.sendAck();
     } else if (!this.ackTimer?.active) {
@@ -91,9 +95,15 @@ export class PeriodicPackets {
   private sendSession(): boolean {
     const id = this.host.senderId();
     if (!this.host.running() || id === undefined) return false;
-    const positions = this.table.sessionPositions(sessionLimit(this.ctx.maxDatagramSize));
+    const positions = this.table.sessionPositions(sessionLimit(this.ctx.maxDatagramSize), !this.imitateOriginal);
     this.ctx.transmit(encodePacket({ type: 'session', sender: id, positions }));
     return true;
+  }
+
+  /** Imitating the original (spec §5.5): when another member's SESSION said what ours would, draw our interval afresh. */
+  heardSession(packet: SessionPacket): void {
+    if (!this.imitateOriginal || !this.sessionTimer?.active) return;
+    if (this.table.lists.sessionTellsNothingNew(packet)) this.scheduleSession();
   }
 
   /**

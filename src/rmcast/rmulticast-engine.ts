@@ -33,6 +33,7 @@ import { measureFootprint, type EngineFootprint, type EngineStats } from './engi
 import { IdProbe } from './id-probe.js';
 import { PeriodicPackets } from './periodic-packets.js';
 import { SenderState } from './sender-record.js';
+import { OwnFlowProgress } from './flow-progress.js';
 import { hex, SenderTable } from './sender-table.js';
 import { SpoofDetector } from './spoof-detector.js';
 
@@ -88,6 +89,7 @@ export class RMulticastEngine implements MulticastEngine {
   private readonly foreignSessionSeen = new Set<number>();
   private readonly spoof: SpoofDetector;
   private recovering = false;
+  private readonly flow: OwnFlowProgress;
 
   constructor(options: EngineOptions) {
     const nameBytes = new TextEncoder().encode(options.name);
@@ -136,6 +138,7 @@ export class RMulticastEngine implements MulticastEngine {
       internalErrors: 0,
       suppressed: this.table.suppressed,
     };
+    this.flow = new OwnFlowProgress(this.table.records, (record) => this.table.stability.acksCount(record, this.clock));
     this.spoof = new SpoofDetector(this.log, this.stats, (event) => this.emit(event));
     const engine = this;
     this.membership = new Membership(this.ctx, this.table, {
@@ -147,11 +150,8 @@ export class RMulticastEngine implements MulticastEngine {
       emit: (event) => this.emit(event),
     });
     this.initialPacketId = random.nextUint32();
-    this.periodic = new PeriodicPackets(this.ctx, this.table, {
-      running: () => this.running,
-      senderId: () => this.id,
-      keepalive: () => void this.originate({ type: 'no-data' }),
-    });
+    const host = { running: () => this.running, senderId: () => this.id, keepalive: () => void this.originate({ type: 'no-data' }) };
+    this.periodic = new PeriodicPackets(this.ctx, this.table, host, options.imitateOriginal ?? false);
     this.probe = new IdProbe(this.ctx, this.loopback, (id) => this.becomeConnected(id));
   }
 
@@ -167,12 +167,13 @@ export class RMulticastEngine implements MulticastEngine {
     return [...this.membership.view.values()];
   }
 
-  /**
-   * Our own packets still held for possible repair (not yet acknowledged by
-   * every member). A sender that keeps this bounded cannot outrun its slowest
-   * receiver by more than that many datagrams: the basis of flow control.
-   */
+  /** Flow control (MulticastEngine): own packets some member has not told us, by depends or SESSION, that it has. */
   get unacknowledgedPackets(): number {
+    return this.flow.unacknowledged(this.table.own, this.table.stability.ownProgressVersion, this.clock);
+  }
+
+  /** Own packets cached for repairs: not processed by every member according to their depends (spec §5.7). */
+  get ownCachedPackets(): number {
     return this.table.own?.cache.size ?? 0;
   }
 
@@ -296,11 +297,13 @@ export class RMulticastEngine implements MulticastEngine {
     // Ours: the original sends its BYEs at once, so a last message that nobody
     // received yet can never be repaired. We first keep running (answering
     // repairs, taking acks) until every member has our packets, for a while.
+    // "Has" by depends (an empty cache), not by SESSION positions (they skip holes a member may still
+    // ask us to repair); beside a silent original member that costs the whole linger, once per leave.
     this.phase = 'draining';
     const giveUpAt = this.clock + LEAVE_LINGER_MS;
     const check = (): void => {
       if (this.phase !== 'draining') return;
-      if (this.unacknowledgedPackets === 0 || this.clock >= giveUpAt) {
+      if (this.ownCachedPackets === 0 || this.clock >= giveUpAt) {
         this.membership.clear(MembershipState.Disconnected);
         this.sendByes(() => this.close());
       } else {
@@ -480,6 +483,7 @@ export class RMulticastEngine implements MulticastEngine {
     }
     if (packet.type === 'session') {
       this.table.handleSession(packet);
+      this.periodic.heardSession(packet);
     } else if ('depends' in packet) {
       this.table.afterReliableAccepted(packet);
     }

@@ -1,4 +1,5 @@
-import type { SenderPosition } from '../wire/packet.js';
+import type { SenderPosition, SessionPacket } from '../wire/packet.js';
+import { seqDiff } from '../wire/sequence.js';
 import type { EngineContext } from './engine-context.js';
 import { dependsLimit } from './list-limits.js';
 import type { SenderTableCore } from './sender-table-core.js';
@@ -86,7 +87,7 @@ export class SenderLists {
    * seconds (EngineTiming.silenceTimeout). The omitted position is announced in
    * the next SESSION, so gap detection loses at most one interval.
    */
-  sessionPositions(limit: number): SenderPosition[] {
+  sessionPositions(limit: number, omitOne = true): SenderPosition[] {
     const list: SenderPosition[] = [];
     const own = this.table.own;
     if (own !== undefined) list.push({ senderId: own.id, packetId: own.nextInput });
@@ -94,11 +95,25 @@ export class SenderLists {
     for (const record of this.table.records.values()) {
       if (!record.isOwn && record.isActive) others.push({ senderId: record.id, packetId: record.nextInput });
     }
-    if (others.length > 0) others.splice(this.sessionRotation++ % others.length, 1);
+    if (omitOne && others.length > 0) others.splice(this.sessionRotation++ % others.length, 1);
     for (const position of others) {
       if (list.length >= limit) break;
       list.push(position);
     }
     return list;
+  }
+
+  /**
+   * The original's SESSION suppression (spec §5.5), for engines that imitate
+   * it: another member's SESSION said all we would say when it lists as many
+   * senders as our table holds and none of its positions is behind ours.
+   */
+  sessionTellsNothingNew(packet: SessionPacket): boolean {
+    if (packet.positions.length !== this.table.records.size) return false;
+    for (const { senderId, packetId } of packet.positions) {
+      const record = this.table.records.get(senderId);
+      if (record !== undefined && record.hasStart && seqDiff(packetId, record.nextInput) > 0) return false;
+    }
+    return true;
   }
 }

@@ -53,6 +53,12 @@ export class SenderRecord {
   readonly cache = new PacketCache<CacheEntry>();
   /** Acks this sender gave, keyed by the other sender's id. */
   readonly acks = new Map<number, AckRecord>();
+  /**
+   * The highest position its SESSIONs listed for our own id: it received our
+   * packets up to here (not necessarily all of them, spec Q6). Flow control
+   * counts it (flow-progress.ts); garbage collection does not.
+   */
+  sessionPositionOfOwn: number | undefined;
   holdPoint: number | undefined;
   dataStart: number | undefined;
   endPoint = 0;

@@ -17,6 +17,8 @@ const GC_DELAY_MS = 5;
 export class SenderStability {
   /** Some acknowledgement changed or a packet was processed: collect soon. */
   needed = false;
+  /** Bumped whenever a member's acknowledgement or SESSION position of our own packets moves (flow-progress.ts). */
+  ownProgressVersion = 0;
 
   constructor(
     private readonly ctx: EngineContext,
@@ -34,14 +36,20 @@ export class SenderStability {
       if (ack === undefined) {
         x.acks.set(senderId, { value: packetId, packetId: packet.packetId });
         this.needed = true;
-        if (ours) this.gcUrgent = true;
+        if (ours) {
+          this.gcUrgent = true;
+          this.ownProgressVersion++;
+        }
       } else {
         const d = seqDiff(ack.value, packetId);
         if (d > 0) {
           ack.value = packetId;
           ack.packetId = packet.packetId;
           this.needed = true;
-          if (ours) this.gcUrgent = true;
+          if (ours) {
+          this.gcUrgent = true;
+          this.ownProgressVersion++;
+        }
         } else if (d < 0 && ack.packetId !== packet.packetId) {
           this.table.reportFailed(x, 'acknowledgements went backwards');
         }
@@ -114,7 +122,8 @@ export class SenderStability {
    * timeout after we first heard of them. A member cut off for less than that
    * keeps everything it may ask for; one cut off for longer is failed anyway.
    */
-  private acksCount(s: SenderRecord, now: number): boolean {
+  /** @internal Also the members flow control waits for (flow-progress.ts). */
+  acksCount(s: SenderRecord, now: number): boolean {
     if (s.isOwn) return true;
     if (s.state > SenderState.DataRunning || !s.spoke) return false;
     const t = this.ctx.timing;

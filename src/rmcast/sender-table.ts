@@ -254,8 +254,8 @@ export class SenderTable implements SenderTableCore {
   }
 
   /** SESSION body (SenderLists.sessionPositions). */
-  sessionPositions(limit: number): SenderPosition[] {
-    return this.lists.sessionPositions(limit);
+  sessionPositions(limit: number, omitOne = true): SenderPosition[] {
+    return this.lists.sessionPositions(limit, omitOne);
   }
 
   /** Insert a packet we originated into our own record (cached for repairs, acked like any other). */
@@ -330,8 +330,23 @@ export class SenderTable implements SenderTableCore {
   handleSession(packet: SessionPacket): void {
     if (!this.tellsPositions(packet.sender)) return;
     for (const position of packet.positions) {
+      if (position.senderId === this.ownId) this.noteSessionPositionOfOwn(packet.sender, position.packetId);
       const record = this.records.get(position.senderId);
       if (record !== undefined) this.repairs.seen(record, position.packetId);
+    }
+  }
+
+  /** A member told what it received of ours (flow-progress.ts); only ever moves forward. */
+  private noteSessionPositionOfOwn(memberId: number, position: number): void {
+    const member = this.records.get(memberId);
+    const own = this.own;
+    if (member === undefined || member.isOwn || own === undefined) return;
+    // Nobody can have received what we have not sent: a claim beyond it is forged or stale, and kept it would count later.
+    if (seqDiff(own.nextInput, position) > 0) return;
+    const known = member.sessionPositionOfOwn;
+    if (known === undefined || seqDiff(known, position) > 0) {
+      member.sessionPositionOfOwn = position;
+      this.stability.ownProgressVersion++;
     }
   }
 

@@ -6,7 +6,7 @@ import type { EngineTiming } from '../rmcast/engine-types.js';
  * simulated members that behave like it where timing is concerned: none of
  * our local policies (short probing and gathering, frequent SESSIONs, the
  * learned silence limit). Its other habits (no acks after deliveries, skipped
- * SESSIONs) are not modelled here.
+ * SESSIONs) come with EngineOptions.imitateOriginal.
  */
 export const ORIGINAL_TIMING: Readonly<EngineTiming> = Object.freeze<EngineTiming>({
   ...DEFAULT_TIMING,

@@ -104,7 +104,7 @@ describe('packets a newcomer may be given as its start stay repairable (spec §5
         a.send(0, text('after'));
         net.runFor(2000);
         expect(b.deliveredNow.map((d) => d.sender)).toEqual(['a', 'a']);
-        expect(engineOf(a).unacknowledgedPackets, 'a holds none of its packets').toBe(0);
+        expect(engineOf(a).ownCachedPackets, 'a holds none of its packets').toBe(0);
       });
     });
   }

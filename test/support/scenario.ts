@@ -33,11 +33,13 @@ export function withSeed(seed: number, body: () => void): void {
   }
 }
 
-export function rmcast(options: { timing?: Partial<EngineTiming>; maxDatagramSize?: number } = {}): EngineFactory {
+/** The real engine as a simulator factory; `imitateOriginal` models an original (C) member (EngineOptions). */
+export function rmcast(options: { timing?: Partial<EngineTiming>; maxDatagramSize?: number; imitateOriginal?: boolean } = {}): EngineFactory {
   return (random, name) =>
     new RMulticastEngine({
       name,
       random,
+      ...(options.imitateOriginal !== undefined ? { imitateOriginal: options.imitateOriginal } : {}),
       ...(options.timing !== undefined ? { timing: options.timing } : {}),
       ...(options.maxDatagramSize !== undefined ? { maxDatagramSize: options.maxDatagramSize } : {}),
     });
