@@ -9,7 +9,7 @@ import type { SenderRecord } from './sender-record.js';
  * a live one on a lossy link only misses some. So the limit follows what we
  * measured of that member: from the gaps between its SESSIONs we estimate how
  * many went missing (a gap longer than the longest interval means at least
- * one was lost), hence its loss rate p, with a prior of a fifth of a loss so that a
+ * one was lost), hence its loss rate p, with a prior of a tenth of a loss so that a
  * member we have barely heard is not judged on a few samples. We tolerate the
  * run of L consecutive losses that has probability p^L ≤ RISK, so the limit is
  * (L + 1) × the longest interval + a margin, between `quickSilenceTimeout` and
@@ -19,7 +19,7 @@ import type { SenderRecord } from './sender-record.js';
  * and gets up to `silenceTimeout` (30 s), as before.
  */
 const RISK = 1e-6;
-const PRIOR_MISSED = 0.2;
+const PRIOR_MISSED = 0.1;
 const MARGIN_MS = 1000;
 
 /** A SESSION from this member arrived at `now`. */
