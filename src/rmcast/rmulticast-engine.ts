@@ -459,7 +459,7 @@ export class RMulticastEngine implements MulticastEngine {
       this.spoof.checkOwnEcho(this.table.own, datagram, this.clock);
       return;
     }
-    this.table.heard(packet.sender, packet.type !== 'whois-reply', packet.type === 'session');
+    this.table.heard(packet.sender, packet.type !== 'whois-reply');
     if (packet.type === 'whois-reply') {
       this.pushWhoisReply(packet);
       return;
@@ -483,6 +483,7 @@ export class RMulticastEngine implements MulticastEngine {
     }
     if (packet.type === 'session') {
       this.table.handleSession(packet);
+      this.table.sessionHeard(packet.sender);
       this.periodic.heardSession(packet);
     } else if ('depends' in packet) {
       this.table.afterReliableAccepted(packet);

@@ -421,14 +421,20 @@ export class SenderTable implements SenderTableCore {
   }
 
   /** Note traffic from a sender (for the silence detector); `speaks`: under its own id (not a WHOIS_REPLY). */
-  heard(senderId: number, speaks: boolean, session = false): void {
+  heard(senderId: number, speaks: boolean): void {
     const record = this.records.get(senderId);
     if (record !== undefined) {
       record.lastHeard = this.ctx.now();
       if (speaks) record.spoke = true;
-      if (session) noteSession(record, record.lastHeard, this.ctx.timing);
     }
   }
+
+  /** A SESSION from this sender was taken (its record may be new): its cadence, for the silence rule. */
+  sessionHeard(senderId: number): void {
+    const record = this.records.get(senderId);
+    if (record !== undefined) noteSession(record, this.ctx.now(), this.ctx.timing);
+  }
+
 
   /** Periodic liveness checks (name discovery deadline, progress watchdog, silence, pending-removal cap). */
   sweep(): void {

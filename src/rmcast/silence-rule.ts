@@ -35,7 +35,7 @@ export function noteSession(record: SenderRecord, now: number, timing: Readonly<
 /** How long this member may stay silent before it is reported failed; Infinity when the rule is off. */
 export function silenceLimit(record: SenderRecord, timing: Readonly<EngineTiming>): number {
   if (timing.silenceTimeout <= 0) return Infinity;
-  if (timing.quickSilenceTimeout <= 0 || record.lastSessionAt === undefined) return timing.silenceTimeout;
+  if (timing.quickSilenceTimeout <= 0 || record.sessionGaps === 0) return timing.silenceTimeout;
   const missed = record.missedSessions + PRIOR_MISSED;
   const loss = missed / (record.sessionGaps + missed + 1);
   const run = Math.max(1, Math.ceil(Math.log(RISK) / Math.log(loss)));

@@ -40,9 +40,11 @@ function gapsOf(random: SeededRandom, count: number, interval: [number, number],
 
 describe('the silence limit a member earns (silence-rule.ts)', () => {
   const random = new SeededRandom(7);
-  it('is the full silence timeout for a member whose SESSIONs we never heard, and over 10 s after one', () => {
+  it('is the full silence timeout until we have seen a gap between two SESSIONs; an original-sized first gap keeps it over 15 s', () => {
     expect(silenceLimit(new SenderRecord(0x1234, 0, false), DEFAULT_TIMING)).toBe(DEFAULT_TIMING.silenceTimeout);
-    expect(silenceLimit(recordWithGaps([]), DEFAULT_TIMING)).toBeGreaterThan(10_000);
+    expect(silenceLimit(recordWithGaps([]), DEFAULT_TIMING)).toBe(DEFAULT_TIMING.silenceTimeout);
+    expect(silenceLimit(recordWithGaps([2000]), DEFAULT_TIMING)).toBeGreaterThan(15_000);
+    expect(silenceLimit(recordWithGaps([1000]), DEFAULT_TIMING)).toBeLessThan(10_000);
   });
   it('comes down to about 6-8 s for a member whose SESSIONs all arrive', () => {
     const limit = silenceLimit(recordWithGaps(gapsOf(random, 40, DEFAULT_TIMING.sessionInterval, 0)), DEFAULT_TIMING);
