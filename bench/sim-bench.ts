@@ -1,5 +1,6 @@
 import { SimulatedNetwork, SimulationError, type SimNode } from '../src/testing/simulated-network.js';
 import { RMulticastEngine } from '../src/rmcast/rmulticast-engine.js';
+import type { EngineTiming } from '../src/rmcast/engine-types.js';
 import { decodePacket } from '../src/wire/codec.js';
 import { isReliable } from '../src/wire/packet.js';
 
@@ -17,6 +18,8 @@ export interface DatagramBreakdown {
   repairsByOthers: number;
   /** Repairs of an id by a member beyond the first repair of that id within REPAIR_BURST_MS (several holders answered). */
   duplicateRepairs: number;
+  /** Repairs sent when every other member had already received the packet. */
+  uselessRepairs: number;
   firstNaks: number;
   /** NAKs for an id the same member already asked for. */
   repeatedNaks: number;
@@ -50,12 +53,30 @@ export interface SimFigures {
 /** Count every datagram the members send from now on into a breakdown. */
 function watchDatagrams(net: SimulatedNetwork, members: readonly SimNode[]): DatagramBreakdown {
   const b: DatagramBreakdown = {
-    byType: {}, originals: 0, repairsByOriginator: 0, repairsByOthers: 0, duplicateRepairs: 0,
+    byType: {}, originals: 0, repairsByOriginator: 0, repairsByOthers: 0, duplicateRepairs: 0, uselessRepairs: 0,
     firstNaks: 0, repeatedNaks: 0, othersNaks: 0,
   };
   const origin = new Map<string, { node: string; lastRepair: number }>();
   const askers = new Map<string, Set<string>>();
+  const holders = new Map<string, Set<string>>();
+  const keyOf = (datagram: Uint8Array): string | undefined => {
+    try {
+      const packet = decodePacket(datagram);
+      return isReliable(packet) ? `${packet.sender}:${packet.packetId}` : undefined;
+    } catch {
+      return undefined;
+    }
+  };
   for (const member of members) {
+    member.dropIncoming = (datagram) => {
+      const key = keyOf(datagram);
+      if (key !== undefined) {
+        let set = holders.get(key);
+        if (set === undefined) holders.set(key, (set = new Set()));
+        set.add(member.name);
+      }
+      return false;
+    };
     member.dropOutgoing = (datagram) => {
       let packet;
       try {
@@ -74,6 +95,9 @@ function watchDatagrams(net: SimulatedNetwork, members: readonly SimNode[]): Dat
         } else {
           if (first.node === member.name) b.repairsByOriginator++;
           else b.repairsByOthers++;
+          const got = holders.get(key);
+          const others = (got?.size ?? 0) - (got?.has(first.node) === true ? 1 : 0);
+          if (others >= members.length - 1) b.uselessRepairs++;
           if (net.now - first.lastRepair < REPAIR_BURST_MS) b.duplicateRepairs++;
           else first.lastRepair = net.now;
         }
@@ -116,11 +140,17 @@ function latencyOf(members: readonly SimNode[]): LatencyFigures {
  * counts every datagram sent until all are delivered everywhere. Run at 0% and
  * at 10% loss with the same seed, the ratio of datagrams is the cost of loss.
  */
-export function runSimulation(nodes: number, loss: number, perNode: number, seed: number): SimFigures {
+export function runSimulation(
+  nodes: number,
+  loss: number,
+  perNode: number,
+  seed: number,
+  timing?: Partial<EngineTiming>,
+): SimFigures {
   const heapBefore = process.memoryUsage().heapUsed;
   const net = new SimulatedNetwork({ seed, link: { loss, delay: [1, 5] }, maxEventsPerRun: 50_000_000 });
   const members = Array.from({ length: nodes }, (_, i) =>
-    net.addNode(`n${i}`, (random, name) => new RMulticastEngine({ name, random })),
+    net.addNode(`n${i}`, (random, name) => new RMulticastEngine({ name, random, ...(timing && { timing }) })),
   );
   net.runUntil(() => members.every((m) => m.members.length === nodes - 1), { timeoutMs: 600_000, what: 'group formation' });
   const formedAt = net.now;

@@ -263,6 +263,7 @@ export class SenderTable implements SenderTableCore {
     if (own === undefined) return;
     own.cache.set(packet.packetId, { packet, bytes, processed: false, repeating });
     own.nextInput = seqAdd(packet.packetId, 1);
+    this.repairs.noteOwnSent(packet.packetId);
     this.processAll();
   }
 
@@ -328,6 +329,7 @@ export class SenderTable implements SenderTableCore {
    */
   handleSession(packet: SessionPacket): void {
     if (!this.tellsPositions(packet.sender)) return;
+    this.repairs.positionsFrom(packet);
     for (const position of packet.positions) {
       const record = this.records.get(position.senderId);
       if (record !== undefined) this.repairs.seen(record, position.packetId);
@@ -370,6 +372,8 @@ export class SenderTable implements SenderTableCore {
         record.cache.set(i, { packet, bytes, processed: false, repeating: false });
       }
       if (seqDiff(record.nextInput, i) >= 0) {
+        // News (not a copy, nor a repair we awaited): its positions are current (SenderRepairs.positionsFrom).
+        if (entry === undefined && this.tellsPositions(packet.sender)) this.repairs.positionsFrom(packet);
         if (record.state < SenderState.Stopped) {
           for (let id = record.nextInput; id !== i; id = seqAdd(id, 1)) this.repairs.scheduleRepair(record, id);
         }

@@ -1,0 +1,93 @@
+import { randomFraction } from '../base/random.js';
+import type { EngineContext } from './engine-context.js';
+import { HINT_AGE_MS } from './repair-hints.js';
+import { SenderState, type CacheEntry, type SenderRecord } from './sender-record.js';
+
+/**
+ * Members other than the originator that answer the first request round for
+ * a packet, on average. With independent loss, each holder that misses the
+ * first answer would answer too (about one holder in ten at 10 % loss, so
+ * nearly two duplicates per repair in a group of 20); a couple of backups
+ * cover the originator missing the request without that cost.
+ */
+export const BACKUP_ANSWERERS = 1.5;
+
+interface Rounds {
+  /** Request rounds seen for the packet (requests closer together than roundGap count as one). */
+  count: number;
+  startedAt: number;
+}
+
+/**
+ * Ours: who answers a REPAIR_REQUEST, and when (spec §5.4; the original has
+ * every holder answer every request, Q9). What we send is unchanged: a
+ * byte-for-byte copy of the cached datagram.
+ *
+ * - The originator answers every request, in the usual [50, 100) ms.
+ * - While the originator is a live member, each other holder answers a
+ *   request round only with probability k * BACKUP_ANSWERERS / holders in
+ *   round k (so everybody answers by round holders / BACKUP_ANSWERERS if the
+ *   originator stays deaf), one window later than the originator.
+ * - Once the originator failed or left, every holder answers, one window later.
+ * - Any answer cancels ours when it arrives first (the same bytes are seen,
+ *   SenderTable.pushReliable).
+ */
+export class RepairAnswerPolicy {
+  private readonly rounds = new WeakMap<CacheEntry, Rounds>();
+  private readonly resentAt = new WeakMap<CacheEntry, number>();
+
+  constructor(private readonly ctx: EngineContext) {}
+
+  /** Requests closer together than this belong to one round (several requesters, or one whose NAK crossed our answer). */
+  private get roundGap(): number {
+    return 2 * this.ctx.timing.repairAnswerDelay[1];
+  }
+
+  /**
+   * A request for the cached packet `entry` of `record` arrived: the window to
+   * answer in, or undefined to stay quiet. `holders` is how many members
+   * probably hold the packet besides its originator.
+   */
+  answerWindow(record: SenderRecord, entry: CacheEntry, holders: number): [number, number] | undefined {
+    const [low, high] = this.ctx.timing.repairAnswerDelay;
+    if (record.isOwn) {
+      // A request that crossed our unasked re-send (RepairHints) on the way.
+      return this.resentWithin(entry, HINT_AGE_MS) ? undefined : [low, high];
+    }
+    const backup: [number, number] = [high, 2 * high];
+    if (originatorGone(record)) return backup;
+    const now = this.ctx.now();
+    let rounds = this.rounds.get(entry);
+    if (rounds !== undefined && now - rounds.startedAt < this.roundGap) return undefined;
+    if (rounds === undefined) this.rounds.set(entry, (rounds = { count: 0, startedAt: now }));
+    rounds.count++;
+    rounds.startedAt = now;
+    const p = (rounds.count * BACKUP_ANSWERERS) / Math.max(1, holders);
+    return p >= 1 || randomFraction(this.ctx.random) < p ? backup : undefined;
+  }
+
+  /** We re-sent `entry` unasked, now. */
+  noteResent(entry: CacheEntry): void {
+    this.resentAt.set(entry, this.ctx.now());
+  }
+
+  /** We re-sent `entry` unasked less than `ms` ago. */
+  resentWithin(entry: CacheEntry, ms: number): boolean {
+    const at = this.resentAt.get(entry);
+    return at !== undefined && this.ctx.now() - at < ms;
+  }
+
+  /** Unasked re-sends of one packet are at least this far apart (one request round). */
+  get hintInterval(): number {
+    return this.roundGap;
+  }
+}
+
+/** The originator can no longer answer (failed, or removed from the group). */
+export function originatorGone(record: SenderRecord): boolean {
+  return (
+    record.state === SenderState.Failed ||
+    record.state === SenderState.UnknownFailed ||
+    record.state === SenderState.PendingRemoval
+  );
+}
