@@ -30,8 +30,8 @@ export interface HintSink {
  *   depends on, nothing but the lack of `p` holds it back. Only a packet that
  *   arrives as news counts (SenderTable.pushReliable): a copy, or a repair we
  *   knew was missing, shows where its sender was, not where it is. And only
- *   while `p` is younger than the first repair request delay: a late repair
- *   we did not know was one is news too, and the member asks for itself anyway.
+ *   while `p` is younger than the repeat request delay: a late repair we did
+ *   not know was one is news too, and by then the member has asked itself.
  * - A member's SESSION lists one past the highest packet it received of each
  *   sender: our packets from there on, sent longer than HINT_AGE_MS before,
  *   never reached it (a lost tail, otherwise found only by our next SESSION).
@@ -56,10 +56,10 @@ export class RepairHints {
     if (position === undefined) return;
     const p = position.packetId;
     const entry = this.aged(own, p);
-    // A member stuck this long asks for itself; and a packet of its that
+    // A member stuck this long has asked for itself; and a packet of its that
     // arrives as news may be a late repair (unknown to us as one), telling
     // where it was, before our packet reached it.
-    if (entry === undefined || this.ctx.now() - (this.sentAt.get(entry) ?? 0) > this.ctx.timing.repairFirstRequest[1]) return;
+    if (entry === undefined || this.ctx.now() - (this.sentAt.get(entry) ?? 0) > this.ctx.timing.repairRepeatRequest[0]) return;
     if (entry.packet === undefined) return;
     for (const need of entry.packet.depends) {
       if (need.senderId === packet.sender) continue; // its own packets: it sent them
