@@ -2,6 +2,7 @@ import { SimulatedNetwork, SimulationError, type SimNode } from '../src/testing/
 import { RMulticastEngine } from '../src/rmcast/rmulticast-engine.js';
 import type { EngineTiming } from '../src/rmcast/engine-types.js';
 import { decodePacket } from '../src/wire/codec.js';
+import type { History } from '../src/testing/delivery-history.js';
 import { isReliable } from '../src/wire/packet.js';
 
 /**
@@ -48,6 +49,8 @@ export interface SimFigures {
   breakdown: DatagramBreakdown;
   /** Virtual ms from a message's send to its delivery, over every delivery. */
   latency: LatencyFigures;
+  /** What every member sent, delivered and saw, for the delivery checker. */
+  history: History;
 }
 
 /** Count every datagram the members send from now on into a breakdown. */
@@ -177,6 +180,7 @@ export function runSimulation(
     heapPerMemberBytes,
     breakdown,
     latency: latencyOf(members),
+    history: net.history(),
   };
 }
 
