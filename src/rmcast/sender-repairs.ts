@@ -77,6 +77,9 @@ export class SenderRepairs {
         const beyond = seqDiff(record.nextInput, x) >= 0;
         const last = beyond ? seqDiff(record.nextOutput, record.nextInput) - 1 : d;
         for (let i = 0; i <= last; i++) this.scheduleRepair(record, seqAdd(record.nextOutput, i));
+        // Ours: x itself was just asked for; its answer reaches us too.
+        const asked = record.cache.get(x);
+        if (asked !== undefined && asked.packet === undefined) this.armNak(record, x, asked, this.ctx.timing.repairRepeatRequest);
       } else {
         this.armNak(record, x, entry, this.ctx.timing.repairRepeatRequest);
       }
