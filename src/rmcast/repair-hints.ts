@@ -9,8 +9,8 @@ import type { CacheEntry, SenderRecord } from './sender-record.js';
  * one-way delay on a LAN is well below it.
  */
 export const HINT_AGE_MS = 15;
-/** Packets of ours one SESSION may make us re-send (its sender's lost tail; the rest it asks for itself). */
-export const SESSION_HINT_MAX = 8;
+/** Packets of ours one SESSION may make us re-send (its sender's lost tail; a longer gap it asks for itself). */
+export const SESSION_HINT_MAX = 4;
 
 /** What RepairHints needs to re-send one of our cached packets. */
 export interface HintSink {
@@ -76,6 +76,9 @@ export class RepairHints {
     const position = packet.positions.find((d) => d.senderId === own.id);
     if (position === undefined) return;
     let id = position.packetId;
+    // A lost tail is short; a member further behind asks for itself (and a
+    // forged SESSION cannot make us re-send a window's worth).
+    if (seqDiff(id, own.nextInput) > SESSION_HINT_MAX) return;
     for (let i = 0; i < SESSION_HINT_MAX && seqDiff(id, own.nextInput) > 0; i++, id = seqAdd(id, 1)) {
       const entry = this.aged(own, id);
       if (entry === undefined) return;

@@ -30,11 +30,15 @@ interface Rounds {
  *   originator stays deaf), one window later than the originator.
  * - Once the originator failed or left, every holder answers, one window later.
  * - Any answer cancels ours when it arrives first (the same bytes are seen,
- *   SenderTable.pushReliable).
+ *   SenderTable.pushReliable), and other holders do not answer a request
+ *   that arrives within HINT_AGE_MS of such a copy (it crossed the copy; if
+ *   the requester lost the copy it asks again).
  */
 export class RepairAnswerPolicy {
   private readonly rounds = new WeakMap<CacheEntry, Rounds>();
-  private readonly resentAt = new WeakMap<CacheEntry, number>();
+  private readonly hintedAt = new WeakMap<CacheEntry, number>();
+  private readonly answeredAt = new WeakMap<CacheEntry, number>();
+  private readonly copySeenAt = new WeakMap<CacheEntry, number>();
 
   constructor(private readonly ctx: EngineContext) {}
 
@@ -51,12 +55,16 @@ export class RepairAnswerPolicy {
   answerWindow(record: SenderRecord, entry: CacheEntry, holders: number): [number, number] | undefined {
     const [low, high] = this.ctx.timing.repairAnswerDelay;
     if (record.isOwn) {
-      // A request that crossed our unasked re-send (RepairHints) on the way.
+      // A request that crossed our last copy (an answer or RepairHints') on the way.
       return this.resentWithin(entry, HINT_AGE_MS) ? undefined : [low, high];
     }
     const backup: [number, number] = [high, 2 * high];
-    if (originatorGone(record)) return backup;
     const now = this.ctx.now();
+    // Somebody's copy just arrived: a request now crossed it on the way (if
+    // the requester lost it, it asks again).
+    const copy = this.copySeenAt.get(entry);
+    if (copy !== undefined && now - copy < HINT_AGE_MS) return undefined;
+    if (originatorGone(record)) return backup;
     let rounds = this.rounds.get(entry);
     if (rounds !== undefined && now - rounds.startedAt < this.roundGap) return undefined;
     if (rounds === undefined) this.rounds.set(entry, (rounds = { count: 0, startedAt: now }));
@@ -66,20 +74,32 @@ export class RepairAnswerPolicy {
     return p >= 1 || randomFraction(this.ctx.random) < p ? backup : undefined;
   }
 
-  /** We re-sent `entry` unasked, now. */
-  noteResent(entry: CacheEntry): void {
-    this.resentAt.set(entry, this.ctx.now());
+  /** A copy of `entry` (somebody's repair) arrived now. */
+  copySeen(entry: CacheEntry): void {
+    this.copySeenAt.set(entry, this.ctx.now());
   }
 
-  /** We re-sent `entry` unasked less than `ms` ago. */
+  /** We re-sent `entry` now: `unasked` by RepairHints, or as an answer. */
+  noteResent(entry: CacheEntry, unasked: boolean): void {
+    (unasked ? this.hintedAt : this.answeredAt).set(entry, this.ctx.now());
+  }
+
+  /** Any copy of ours went out less than `ms` ago. */
   resentWithin(entry: CacheEntry, ms: number): boolean {
-    const at = this.resentAt.get(entry);
-    return at !== undefined && this.ctx.now() - at < ms;
+    const now = this.ctx.now();
+    return [this.hintedAt.get(entry), this.answeredAt.get(entry)].some((at) => at !== undefined && now - at < ms);
   }
 
-  /** Unasked re-sends of one packet are at least this far apart (one request round). */
-  get hintInterval(): number {
-    return this.roundGap;
+  /**
+   * An unasked re-send now would repeat our own recent copy: one sent unasked
+   * within a request round, or an answer within HINT_AGE_MS (the member's
+   * positions that prompt it crossed that answer).
+   */
+  hintRepeats(entry: CacheEntry): boolean {
+    const now = this.ctx.now();
+    const hinted = this.hintedAt.get(entry);
+    const answered = this.answeredAt.get(entry);
+    return (hinted !== undefined && now - hinted < this.roundGap) || (answered !== undefined && now - answered < HINT_AGE_MS);
   }
 }
 

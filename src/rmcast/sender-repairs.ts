@@ -61,6 +61,7 @@ export class SenderRepairs {
             return;
           }
           this.ctx.log.debug('repair send', { type: entry.packet.type, sender: hex(record.id), packetId: x });
+          this.answers.noteResent(entry, false);
           this.ctx.transmit(entry.bytes);
           if (entry.packet.depends.length > 0) this.table.hooks.onReliableRetransmit();
         });
@@ -88,6 +89,11 @@ export class SenderRepairs {
     return false;
   }
 
+  /** A copy of a packet we hold arrived (somebody's repair): see RepairAnswerPolicy.copySeen. */
+  copySeen(entry: CacheEntry): void {
+    this.answers.copySeen(entry);
+  }
+
   /** We originated our packet `packetId` now (RepairHints). */
   noteOwnSent(packetId: number): void {
     const entry = this.table.own?.cache.get(packetId);
@@ -105,12 +111,12 @@ export class SenderRepairs {
   private resendOwn(entry: CacheEntry, packetId: number): boolean {
     const own = this.table.own;
     if (own === undefined || entry.bytes === undefined || entry.packet === undefined) return false;
-    if (entry.resendTimer?.active || this.answers.resentWithin(entry, this.answers.hintInterval)) return false;
+    if (entry.resendTimer?.active || this.answers.hintRepeats(entry)) return false;
     if (!this.repairAnswerLimit.allow(own.id, this.ctx.now())) {
       this.table.suppressed.repairAnswers++;
       return false;
     }
-    this.answers.noteResent(entry);
+    this.answers.noteResent(entry, true);
     this.ctx.log.debug('repair send (hint)', { type: entry.packet.type, packetId });
     this.ctx.transmit(entry.bytes);
     if (entry.packet.depends.length > 0) this.table.hooks.onReliableRetransmit();

@@ -355,6 +355,7 @@ export class SenderTable implements SenderTableCore {
       // A duplicate is usually somebody's repair: it reached everybody who
       // asked, so ours is no longer needed (ours; the original answers every
       // repair request from every holder, Q9).
+      this.repairs.copySeen(entry);
       if (entry.resendTimer?.active) {
         this.ctx.timers.cancel(entry.resendTimer);
         entry.resendTimer = undefined;

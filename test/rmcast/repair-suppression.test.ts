@@ -51,7 +51,7 @@ describe('RepairAnswerPolicy', () => {
     const { policy, clock } = policyWith(1);
     const own = record(true);
     const e = entry();
-    policy.noteResent(e);
+    policy.noteResent(e, true);
     clock.now += HINT_AGE_MS - 1;
     expect(policy.answerWindow(own, e, 19)).toBeUndefined();
     clock.now += 1;
