@@ -23,7 +23,8 @@ interface Rounds {
  * every holder answer every request, Q9). What we send is unchanged: a
  * byte-for-byte copy of the cached datagram.
  *
- * - The originator answers every request, in the usual [50, 100) ms.
+ * - The originator answers every request, in the usual [50, 100) ms, but
+ *   one that crossed its own copy of a moment ago (HINT_AGE_MS).
  * - While the originator is a live member, each other holder answers a
  *   request round only with probability k * BACKUP_ANSWERERS / holders in
  *   round k (so everybody answers by round holders / BACKUP_ANSWERERS if the
