@@ -1,9 +1,11 @@
 import { encodePacket } from '../wire/codec.js';
-import type { RepairRequestPacket } from '../wire/packet.js';
+import type { ReliablePacket, RepairRequestPacket, SessionPacket } from '../wire/packet.js';
 import { seqAdd, seqDiff } from '../wire/sequence.js';
 import { deadlineIn, type EngineContext } from './engine-context.js';
 import { NAK_BACKOFF_AFTER, NAK_BACKOFF_MAX, NAK_GIVE_UP, PACKET_CACHE_SIZE, RATE_LIMIT_KEYS, RATE_LIMITS } from './engine-defaults.js';
 import { KeyedRateLimiter } from './rate-limit.js';
+import { RepairHints } from './repair-hints.js';
+import { RepairAnswerPolicy } from './repair-suppression.js';
 import { SenderState, type CacheEntry, type SenderRecord } from './sender-record.js';
 import { hex } from './datagram-bytes.js';
 import type { SenderTableCore } from './sender-table-core.js';
@@ -21,6 +23,8 @@ const NAK_GIVE_UP_SILENCE_MS = 10_000;
 export class SenderRepairs {
   private readonly repairRequestLimit: KeyedRateLimiter;
   private readonly repairAnswerLimit: KeyedRateLimiter;
+  private readonly answers: RepairAnswerPolicy;
+  private readonly hints: RepairHints;
 
   constructor(
     private readonly ctx: EngineContext,
@@ -30,6 +34,8 @@ export class SenderRepairs {
     this.repairRequestLimit = new KeyedRateLimiter(l.perKey, l.shared, RATE_LIMIT_KEYS, ctx.now());
     const a = RATE_LIMITS.repairAnswer;
     this.repairAnswerLimit = new KeyedRateLimiter(a.perKey, a.shared, RATE_LIMIT_KEYS, ctx.now());
+    this.answers = new RepairAnswerPolicy(ctx);
+    this.hints = new RepairHints(ctx, { resendOwn: (entry, id) => this.resendOwn(entry, id) });
   }
 
   /** REPAIR_REQUEST(S, x): answered from the cache of S, or turned into our own NAKs (spec §5.4). */
@@ -44,10 +50,8 @@ export class SenderRepairs {
     const entry = record.cache.get(x);
     if (entry?.packet !== undefined) {
       if (!entry.resendTimer?.active) {
-        // Ours: the originator answers in the usual [50, 100) ms; other holders
-        // wait one window longer and stay quiet if its repair arrives first.
-        const [low, high] = this.ctx.timing.repairAnswerDelay;
-        const delay: [number, number] = record.isOwn ? [low, high] : [high, 2 * high];
+        const delay = this.answers.answerWindow(record, entry, this.table.records.size - 1);
+        if (delay === undefined) return true;
         entry.resendTimer = this.ctx.timers.schedule(deadlineIn(this.ctx, delay), () => {
           entry.resendTimer = undefined;
           if (entry.bytes === undefined || entry.packet === undefined) return;
@@ -57,6 +61,7 @@ export class SenderRepairs {
             return;
           }
           this.ctx.log.debug('repair send', { type: entry.packet.type, sender: hex(record.id), packetId: x });
+          this.answers.noteResent(entry, false);
           this.ctx.transmit(entry.bytes);
           if (entry.packet.depends.length > 0) this.table.hooks.onReliableRetransmit();
         });
@@ -73,12 +78,49 @@ export class SenderRepairs {
         const beyond = seqDiff(record.nextInput, x) >= 0;
         const last = beyond ? seqDiff(record.nextOutput, record.nextInput) - 1 : d;
         for (let i = 0; i <= last; i++) this.scheduleRepair(record, seqAdd(record.nextOutput, i));
+        // Ours: x itself was just asked for; its answer reaches us too.
+        const asked = record.cache.get(x);
+        if (asked !== undefined && asked.packet === undefined) this.armNak(record, x, asked, this.ctx.timing.repairRepeatRequest);
       } else {
         this.armNak(record, x, entry, this.ctx.timing.repairRepeatRequest);
       }
       return true;
     }
     return false;
+  }
+
+  /** A copy of a packet we hold arrived (somebody's repair): see RepairAnswerPolicy.copySeen. */
+  copySeen(entry: CacheEntry): void {
+    this.answers.copySeen(entry);
+  }
+
+  /** We originated our packet `packetId` now (RepairHints). */
+  noteOwnSent(packetId: number): void {
+    const entry = this.table.own?.cache.get(packetId);
+    if (entry !== undefined) this.hints.noteSent(entry);
+  }
+
+  /** A member's SESSION, or a reliable packet of its that arrived as news (not a copy or an awaited repair): re-send what its positions show it lacks of ours (RepairHints). */
+  positionsFrom(packet: ReliablePacket | SessionPacket): void {
+    const own = this.table.own;
+    if (own === undefined || this.table.leaving || own.state >= SenderState.Stopped) return;
+    if (packet.type === 'session') this.hints.fromSession(own, packet);
+    else this.hints.fromPacket(own, packet);
+  }
+
+  private resendOwn(entry: CacheEntry, packetId: number): boolean {
+    const own = this.table.own;
+    if (own === undefined || entry.bytes === undefined || entry.packet === undefined) return false;
+    if (entry.resendTimer?.active || this.answers.hintRepeats(entry)) return false;
+    if (!this.repairAnswerLimit.allow(own.id, this.ctx.now())) {
+      this.table.suppressed.repairAnswers++;
+      return false;
+    }
+    this.answers.noteResent(entry, true);
+    this.ctx.log.debug('repair send (hint)', { type: entry.packet.type, packetId });
+    this.ctx.transmit(entry.bytes);
+    if (entry.packet.depends.length > 0) this.table.hooks.onReliableRetransmit();
+    return true;
   }
 
   /** The "seen" rule (spec §5.3): a position beyond what we received means packets we miss. */

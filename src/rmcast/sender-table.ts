@@ -264,6 +264,7 @@ export class SenderTable implements SenderTableCore {
     if (own === undefined) return;
     own.cache.set(packet.packetId, { packet, bytes, processed: false, repeating });
     own.nextInput = seqAdd(packet.packetId, 1);
+    this.repairs.noteOwnSent(packet.packetId);
     this.processAll();
   }
 
@@ -329,6 +330,7 @@ export class SenderTable implements SenderTableCore {
    */
   handleSession(packet: SessionPacket): void {
     if (!this.tellsPositions(packet.sender)) return;
+    this.repairs.positionsFrom(packet);
     for (const position of packet.positions) {
       if (position.senderId === this.ownId) this.noteSessionPositionOfOwn(packet.sender, position.packetId);
       const record = this.records.get(position.senderId);
@@ -369,6 +371,7 @@ export class SenderTable implements SenderTableCore {
       // A duplicate is usually somebody's repair: it reached everybody who
       // asked, so ours is no longer needed (ours; the original answers every
       // repair request from every holder, Q9).
+      this.repairs.copySeen(entry);
       if (entry.resendTimer?.active) {
         this.ctx.timers.cancel(entry.resendTimer);
         entry.resendTimer = undefined;
@@ -386,6 +389,8 @@ export class SenderTable implements SenderTableCore {
         record.cache.set(i, { packet, bytes, processed: false, repeating: false });
       }
       if (seqDiff(record.nextInput, i) >= 0) {
+        // News (not a copy, nor a repair we awaited): its positions are current (SenderRepairs.positionsFrom).
+        if (entry === undefined && this.tellsPositions(packet.sender)) this.repairs.positionsFrom(packet);
         if (record.state < SenderState.Stopped) {
           for (let id = record.nextInput; id !== i; id = seqAdd(id, 1)) this.repairs.scheduleRepair(record, id);
         }
