@@ -194,7 +194,9 @@ export class DBusTube extends EventEmitter<DBusTubeEvents> implements AsyncItera
     if (name === undefined) return this.#drop('unknown-member', member, bytes.length, 'no name recorded for this member');
     let message: DBusMessage;
     try {
-      message = decodeDBusMessage(bytes, { maxMessageBytes: this.#maxMessageBytes });
+      // a plain view: Buffer's slice() shares memory, and the application must not see bytes the caller reuses
+      const plain = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      message = decodeDBusMessage(plain, { maxMessageBytes: this.#maxMessageBytes });
     } catch (error) {
       const reason = error instanceof DBusError && error.code === 'dbus-too-large' ? 'too-large' : 'malformed';
       return this.#drop(reason, member, bytes.length, errorText(error));

@@ -83,7 +83,7 @@ describe.skipIf(!haveGi)('DBusTube messages read by GLib', () => {
       expect(decodeDBusMessage(Uint8Array.from(Buffer.from(glib.blob, 'hex'))), `message ${i}`).toEqual(ours);
     });
     expect(types).toEqual(['method-call', 'method-return', 'method-call', 'error', 'signal']);
-    expect(glibHeaders(parsed[0]!.text).sender).toBe(tubeDBusName(A));
-    expect(glibHeaders(parsed[1]!.text).sender).toBe(tubeDBusName(B));
+    const senders = parsed.map((p) => (p.ok ? glibHeaders(p.text).sender : undefined));
+    expect(senders).toEqual([tubeDBusName(A), tubeDBusName(B), tubeDBusName(A), tubeDBusName(B), tubeDBusName(A)]);
   });
 });

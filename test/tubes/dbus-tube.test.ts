@@ -130,6 +130,17 @@ describe('DBusTube between three members', () => {
     expect(room.tube(C).dropped['wrong-destination']).toBe(1);
   });
 
+  it('byte arrays handed to the application are copies, even when the link delivers a Buffer it reuses', () => {
+    const room = new FakeTubeRoom([A, B]);
+    const seen = recordIncoming(room.tube(B));
+    room.tube(A).emitSignal({ path: '/', interface: IFACE, member: 'Blob', signature: 'ay', body: [Uint8Array.of(1, 2, 3)] });
+    const reused = Buffer.from(room.sent.get(A)![0]!);
+    room.tube(B).received(A, reused);
+    reused.fill(0);
+    expect(seen[0]!.body[0]).toEqual(Uint8Array.of(1, 2, 3));
+    expect(Buffer.isBuffer(seen[0]!.body[0])).toBe(false);
+  });
+
   it('reads big-endian messages as well as little-endian ones', () => {
     const room = new FakeTubeRoom([A, B], { endian: 'big' });
     const seen = recordIncoming(room.tube(B));
