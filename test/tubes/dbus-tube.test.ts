@@ -167,6 +167,23 @@ describe('DBusTube between three members', () => {
   });
 });
 
+describe('DBusTube readers', () => {
+  it('a reader that falls too far behind is cut off; listeners and other readers carry on', async () => {
+    const room = new FakeTubeRoom([A, B], { maxReaderBacklog: 2 });
+    const b = room.tube(B);
+    const slow = b[Symbol.asyncIterator]();
+    const seen = recordIncoming(b);
+    for (let i = 0; i < 3; i++) room.tube(A).emitSignal({ path: '/', interface: IFACE, member: 'S' });
+    room.deliver();
+    await expect(slow.next()).rejects.toMatchObject({ code: 'reader-overflow' });
+    expect(seen).toHaveLength(3);
+    const fresh = b[Symbol.asyncIterator]();
+    room.tube(A).emitSignal({ path: '/', interface: IFACE, member: 'Later' });
+    room.deliver();
+    expect((await fresh.next()).value).toMatchObject({ member: 'Later' });
+  });
+});
+
 describe('DBusTube calls and replies', () => {
   it('refuses a call to a name nobody in the tube has', async () => {
     const room = new FakeTubeRoom([A, B]);
@@ -241,6 +258,14 @@ describe('DBusTube calls and replies', () => {
     expect(() => room.tube(B).reply(calls[0]!)).toThrow(expect.objectContaining({ code: 'already-replied' }));
     expect(() => room.tube(B).replyError(calls[0]!, 'a.b', 'x')).toThrow(expect.objectContaining({ code: 'already-replied' }));
     expect(room.sent.get(B)).toHaveLength(1);
+    // a call flagged NO_REPLY_EXPECTED: reply() and replyError() send nothing, once
+    const quiet = encodeDBusMessage({ type: 'method_call', flags: 1, serial: 99, fields: { path: '/', member: 'Fire', sender: tubeDBusName(A) }, body: [] });
+    room.tube(B).received(A, quiet);
+    const fire = calls[1]!;
+    expect(fire).toMatchObject({ member: 'Fire', noReplyExpected: true });
+    room.tube(B).replyError(fire, 'a.b', 'x');
+    expect(room.sent.get(B)).toHaveLength(1);
+    expect(() => room.tube(B).reply(fire)).toThrow(expect.objectContaining({ code: 'already-replied' }));
     room.tube(A).close();
   });
 
