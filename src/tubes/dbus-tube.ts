@@ -39,6 +39,7 @@ export const DBUS_TUBE_QUEUE_BYTES = 4096 * 1024;
 const DEFAULT_MAX_PENDING_CALLS = 1024;
 const DEFAULT_READER_BACKLOG = 1024;
 const MAX_SERIAL = 0xffff_ffff;
+const MAX_DETAIL = 200;
 
 interface PendingCall {
   /** The unique name the reply must come from. */
@@ -398,8 +399,10 @@ export class DBusTube extends EventEmitter<DBusTubeEvents> implements AsyncItera
     else emitSafely(this, this.#logger, 'signal', incoming);
   }
 
-  #drop(reason: DBusTubeDropReason, member: string, bytes: number, detail: string): void {
+  #drop(reason: DBusTubeDropReason, member: string, bytes: number, why: string): void {
     this.#dropped[reason] += 1;
+    // a decoder message may quote hostile strings: keep what we log and emit short
+    const detail = why.length > MAX_DETAIL ? `${why.slice(0, MAX_DETAIL)}…` : why;
     if (this.#logger.isEnabled('debug')) this.#logger.debug('dropped a D-Bus message', { reason, member, bytes, detail });
     emitSafely(this, this.#logger, 'dropped', { reason, member, bytes, detail });
   }

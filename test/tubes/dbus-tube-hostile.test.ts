@@ -86,6 +86,16 @@ describe('DBusTube drops hostile input and counts it', () => {
     expect(seen.map((m) => m.body)).toEqual([['hello']]);
   });
 
+  it('what a drop reports stays short, however long the hostile text it quotes', () => {
+    const { tube, drops } = tubeOfA();
+    const bytes = encodeDBusMessage({ ...signalFrom(B), fields: { ...signalFrom(B).fields, signature: 's' }, body: ['x'.repeat(10_000)] });
+    const at = Buffer.from(bytes).indexOf(Buffer.from([0x08, 0x01, 0x67, 0x00, 0x01, 0x73, 0x00]));
+    bytes[at + 5] = 0x6f; // the body's signature becomes 'o': a 10 000-character object path that is not one
+    tube.received(B, bytes);
+    expect(drops.map((d) => d.reason)).toEqual(['malformed']);
+    expect(drops[0]!.detail.length).toBeLessThanOrEqual(201);
+  });
+
   it('huge claims are refused from the header, before any allocation; 128 MiB holds as the ceiling', () => {
     const { tube } = tubeOfA();
     const claim = (bodyLength: number): Uint8Array => {
