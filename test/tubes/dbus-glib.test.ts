@@ -6,7 +6,7 @@ import { DBusError } from '../../src/tubes/dbus-error.js';
 import type { DBusMessage, DBusValue, DBusVariant } from '../../src/tubes/dbus-message.js';
 import { encodeDBusMessage } from '../../src/tubes/dbus-marshal.js';
 import { decodeDBusMessage } from '../../src/tubes/dbus-unmarshal.js';
-import { alignmentOf, parseSingleType, parseSignature, type DBusType } from '../../src/tubes/dbus-signature.js';
+import { alignmentOf, parseSingleType, parseSignature, typeSignature, type DBusType } from '../../src/tubes/dbus-signature.js';
 import { propertySeed } from '../support/fast-check-seed.js';
 import { dbusMessage } from './dbus-arbitrary.js';
 import { hex, HOSTILE } from './dbus-hostile-blobs.js';
@@ -28,10 +28,17 @@ type Parsed = { ok: true; blob: string; text: string } | { ok: false; error: str
 interface GlibAnswer {
   parsed: Parsed[];
   built: Record<string, string>;
+  own: Array<{ body: string; reread: true | string }>;
 }
 
-function askGlib(blobs: Uint8Array[]): GlibAnswer {
-  const run = spawnSync(PYTHON, [SCRIPT], { input: JSON.stringify({ blobs: blobs.map(toHex) }), encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+interface GlibText {
+  signature: string;
+  text: string;
+  order: 'little' | 'big';
+}
+
+function askGlib(blobs: Uint8Array[], texts: GlibText[] = []): GlibAnswer {
+  const run = spawnSync(PYTHON, [SCRIPT], { input: JSON.stringify({ blobs: blobs.map(toHex), texts }), encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   if (run.status !== 0) throw new Error(`glib-dbus.py failed: ${run.stderr}`);
   return JSON.parse(run.stdout) as GlibAnswer;
 }
@@ -130,6 +137,63 @@ function hitsGlibEmptyArrayBug(type: DBusType, value: DBusValue, inVariant: bool
   }
 }
 
+
+/** The body bytes of an encoded message (after the header, padded to 8). */
+function bodyOf(blob: Uint8Array): Uint8Array {
+  const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
+  const little = blob[0] === 0x6c;
+  const bodyLength = view.getUint32(4, little);
+  const start = Math.ceil((16 + view.getUint32(12, little)) / 8) * 8;
+  return blob.subarray(start, start + bodyLength);
+}
+
+const GLIB_TYPE_NAME: Record<string, string> = { y: 'byte', n: 'int16', q: 'uint16', i: 'int32', u: 'uint32', x: 'int64', t: 'uint64', h: 'handle', o: 'objectpath', g: 'signature' };
+
+/** A message body in GVariant text form (what GLib.Variant.parse reads), every value typed. */
+function glibText(message: DBusMessage): string {
+  const types = parseSignature(message.fields.signature ?? '');
+  const parts = types.map((type, i) => valueText(type, message.body[i]!));
+  return `(${parts.join(', ')}${parts.length === 1 ? ',' : ''})`;
+}
+
+function valueText(type: DBusType, value: DBusValue): string {
+  switch (type.kind) {
+    case 'basic':
+      switch (type.code) {
+        case 's':
+          return JSON.stringify(value);
+        case 'b':
+          return value ? 'true' : 'false';
+        case 'd':
+          return `double ${(value as number).toExponential()}`;
+        case 'o':
+        case 'g':
+          return `${GLIB_TYPE_NAME[type.code]} ${JSON.stringify(value)}`;
+        default:
+          return `${GLIB_TYPE_NAME[type.code]} ${String(value)}`;
+      }
+    case 'variant': {
+      const inner = value as DBusVariant;
+      return `<${valueText(parseSingleType(inner.signature), inner.value)}>`;
+    }
+    case 'array': {
+      const items = value instanceof Uint8Array ? [...value] : (value as readonly DBusValue[]);
+      const signature = typeSignature(type);
+      if (type.element.kind === 'dict-entry') {
+        const entry = type.element;
+        return `@${signature} {${items.map((e) => { const [k, v] = e as readonly DBusValue[]; return `${valueText(entry.key, k!)}: ${valueText(entry.value, v!)}`; }).join(', ')}}`;
+      }
+      return `@${signature} [${items.map((item) => valueText(type.element, item as DBusValue)).join(', ')}]`;
+    }
+    case 'struct': {
+      const fields = value as readonly DBusValue[];
+      return `(${type.fields.map((field, i) => valueText(field, fields[i]!)).join(', ')}${type.fields.length === 1 ? ',' : ''})`;
+    }
+    case 'dict-entry':
+      throw new Error('a dict entry stands only in an array');
+  }
+}
+
 describe.skipIf(!haveGi)('D-Bus codec against GLib', () => {
   it(`GLib reads every message we encode, both endians, to the same values (seed ${seed})`, () => {
     // unix_fds must equal the number of descriptors passed alongside, and a blob carries none
@@ -140,7 +204,28 @@ describe.skipIf(!haveGi)('D-Bus codec against GLib', () => {
     expect(compared.length).toBeGreaterThan(messages.length / 2);
     const blobs = compared.map((message, i) => encodeDBusMessage(message, { endian: i % 2 === 0 ? 'little' : 'big' }));
     const answer = askGlib(blobs);
+    // GLib 2.74 also fails to read back some bodies it encoded itself (seen: a few nested
+    // variants holding arrays of dict entries and empty signatures). For a message GLib
+    // refuses, GLib encodes the same body from its text form: if its bytes are ours and it
+    // refuses its own blob as well, the refusal is GLib's and the message is not counted.
+    const refused = compared.flatMap((message, i) => (answer.parsed[i]!.ok ? [] : [i]));
+    const texts = refused.map((i): GlibText => ({
+      signature: compared[i]!.fields.signature ?? '',
+      text: glibText(compared[i]!),
+      order: i % 2 === 0 ? 'little' : 'big',
+    }));
+    const own = texts.length > 0 ? askGlib([], texts).own : [];
+    const glibsOwnBug = new Set<number>();
+    refused.forEach((i, k) => {
+      const parsed = answer.parsed[i]!;
+      const context = `message ${i} (replay with CLIQUE_SEED=${seed}): ${toHex(blobs[i]!)}`;
+      expect(own[k]!.body, `${context}: GLib encodes this body differently`).toBe(toHex(bodyOf(blobs[i]!)));
+      expect(own[k]!.reread, `${context}: GLib reads its own encoding but not ours`).toBe(parsed.ok ? 'accepted' : parsed.error);
+      glibsOwnBug.add(i);
+    });
+    if (glibsOwnBug.size > 0) console.log(`dbus-glib: ${glibsOwnBug.size} message(s) GLib cannot read back from its own encoding either (same bytes as ours)`);
     compared.forEach((message, i) => {
+      if (glibsOwnBug.has(i)) return;
       const parsed = answer.parsed[i]!;
       const context = `message ${i} (replay with CLIQUE_SEED=${seed}): ${toHex(blobs[i]!)}`;
       expect(parsed.ok ? 'accepted' : parsed.error, context).toBe('accepted');

@@ -3,7 +3,10 @@
 stdin: JSON {"blobs": [hex, ...]}. stdout: JSON {"parsed": [...], "built": {...}}:
 - parsed[i] is {"ok": true, "blob": hex of GLib's to_blob, "text": print_()} or {"ok": false, "error": text}
   for each input blob, as Gio.DBusMessage.new_from_blob read it;
-- built maps a name to hex blobs GLib composed itself (both byte orders), for us to decode.
+- built maps a name to hex blobs GLib composed itself (both byte orders), for us to decode;
+- own[i], for each {"signature", "text", "order"} in the optional "texts": GLib's own encoding of that body
+  (GVariant text form) in a method call, and whether GLib then reads its own blob back:
+  {"body": hex of the body bytes, "reread": true | error text}.
 """
 import json
 import sys
@@ -51,5 +54,28 @@ def built():
     return out
 
 
+def own(item):
+    body = GLib.Variant.parse(GLib.VariantType.new("(" + item["signature"] + ")"), item["text"], None, None)
+    message = Gio.DBusMessage.new_method_call(None, "/a", None, "m")
+    message.set_body(body)
+    order = Gio.DBusMessageByteOrder.LITTLE_ENDIAN if item["order"] == "little" else Gio.DBusMessageByteOrder.BIG_ENDIAN
+    message.set_byte_order(order)
+    blob = bytes(message.to_blob(NONE))
+    little = blob[0] == 0x6C
+    fields_length = int.from_bytes(blob[12:16], "little" if little else "big")
+    body_length = int.from_bytes(blob[4:8], "little" if little else "big")
+    start = (16 + fields_length + 7) // 8 * 8
+    try:
+        Gio.DBusMessage.new_from_blob(blob, NONE)
+        reread = True
+    except GLib.Error as error:
+        reread = error.message
+    return {"body": blob[start:start + body_length].hex(), "reread": reread}
+
+
 request = json.load(sys.stdin)
-json.dump({"parsed": [parse(b) for b in request["blobs"]], "built": built()}, sys.stdout)
+json.dump({
+    "parsed": [parse(b) for b in request["blobs"]],
+    "built": built(),
+    "own": [own(t) for t in request.get("texts", [])],
+}, sys.stdout)
