@@ -18,6 +18,8 @@ const LATENCY = { count: 2000, size: 64, intervalMs: 1 };
 const MEMBERSHIP_RUNS = 3;
 /** 100 simulated members at 10% loss; the simulator is slower than real time at this size, hence a cap. */
 const SIM_JOIN = { nodes: 100, loss: 0.1, capMs: 60_000 };
+/** `npm run bench -- --throughput`: only the real-socket throughput and latency part (for iterating on the hot path). */
+const THROUGHPUT_ONLY = process.argv.includes('--throughput');
 
 async function withGroup<T>(mode: 'raw' | 'clique', body: (sender: Peer, receivers: Peer[]) => Promise<T>): Promise<T> {
   const group = `239.255.71.${randomInt(1, 254)}`;
@@ -98,6 +100,15 @@ function cpuText(t: Throughput): string {
   return `CPU per message: sender ${fmt(sender ?? NaN, 1)} µs, receivers ${receivers.map((r) => fmt(r, 1)).join(' / ')} µs`;
 }
 
+/** Mean receiver CPU per message of `clique` over that of `raw`. */
+function receiverCpuRatio(clique: Throughput, raw: Throughput): number {
+  const perMessage = (t: Throughput): number => {
+    const receivers = t.reports.slice(1);
+    return receivers.reduce((sum, r) => sum + r.cpuMicros / Math.max(1, r.received), 0) / receivers.length;
+  };
+  return perMessage(clique) / perMessage(raw);
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] ?? NaN;
@@ -150,7 +161,14 @@ async function main(): Promise<void> {
   console.log(`  clique rMulticast  p50 ${fmt(percentile(clique.latencies, 50), 3)} ms  p99 ${fmt(p99, 3)} ms`);
   console.log(`memory: clique peer processes RSS ${clique.rss.map((b) => fmt(b / 2 ** 20, 1)).join(' / ')} MiB; heap ${clique.heap.map((b) => fmt(b / 2 ** 20, 1)).join(' / ')} MiB`);
   console.log(`datagrams per 1000-byte message at the sender: ${fmt(clique.datagramsPerMessage, 3)}`);
+  const recvCpu = Math.max(receiverCpuRatio(clique.big, raw.big), receiverCpuRatio(clique.small, raw.small));
+  console.log(`receiver CPU per message vs raw UDP (worse of the two sizes): big ${fmt(receiverCpuRatio(clique.big, raw.big), 2)}x, small ${fmt(receiverCpuRatio(clique.small, raw.small), 2)}x`);
+  console.log(`recv_cpu_vs_udp=${fmt(recvCpu, 3)}`);
   console.log('');
+  if (THROUGHPUT_ONLY) {
+    console.log(`SUMMARY throughput_vs_udp=${fmt(ratio, 3)} msgs_per_s=${fmt(clique.small.msgsPerS, 0)} p99_ms=${fmt(p99, 3)} small_vs_udp=${fmt(ratioSmall, 3)}`);
+    return;
+  }
 
   const seed = 20261125;
   const sims: SimFigures[] = [runSimulation(20, 0, 10, seed), runSimulation(20, 0.1, 10, seed)];

@@ -536,7 +536,9 @@ export class SenderTable implements SenderTableCore {
   /** @internal */
   causallyReady(depends: SenderPosition[], againstData: boolean): boolean {
     let ready = true;
-    for (const { senderId, packetId } of depends) {
+    // Indexed: runs twice per data packet.
+    for (let i = 0; i < depends.length; i++) {
+      const { senderId, packetId } = depends[i]!;
       const s = this.records.get(senderId);
       if (s === undefined || !s.hasStart || s.state >= SenderState.Stopped) continue;
       const position = againstData ? s.nextOutputData : s.nextOutput;
