@@ -13,8 +13,8 @@ export interface Peer {
 }
 
 export function startPeer(setup: PeerSetup): Peer {
-  // BENCH_PEER_NODE_ARGS: extra node flags for the receivers only (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
-  const extra = setup.role === 'receiver' ? (process.env['BENCH_PEER_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '') : [];
+  // BENCH_PEER_NODE_ARGS: extra node flags for every peer (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
+  const extra = (process.env['BENCH_PEER_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
   const child = fork(PEER_SCRIPT, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [...process.execArgv, ...extra] });
   const peer: Peer = { child, name: setup.name, inbox: [], waiters: [] };
   child.on('message', (m) => {

@@ -27,6 +27,7 @@ export interface DriverMessage {
   sender: string;
   senderId: number;
   streamId: number;
+  /** Shared with the engine's repair cache (one-fragment messages are not copied): read it, never write into it. */
   data: Uint8Array;
 }
 
