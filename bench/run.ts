@@ -191,6 +191,8 @@ async function main(): Promise<void> {
   console.log(`  clique rMulticast  p50 ${fmt(percentile(clique.latencies, 50), 3)} ms  p99 ${fmt(p99, 3)} ms`);
   console.log(`memory: clique peer processes RSS ${clique.rss.map((b) => fmt(b / 2 ** 20, 1)).join(' / ')} MiB; heap ${clique.heap.map((b) => fmt(b / 2 ** 20, 1)).join(' / ')} MiB`);
   console.log(`datagrams per 1000-byte message at the sender: ${fmt(clique.datagramsPerMessage, 3)}`);
+  const receiverDatagrams = (t: Throughput): string => t.reports.slice(1).map((r) => fmt((1000 * r.datagramsOut) / t.count, 1)).join(' / ');
+  console.log(`datagrams sent by each clique receiver per 1000 messages (acknowledgements, SESSIONs, repairs): 1000 B ${receiverDatagrams(clique.big)}, 64 B ${receiverDatagrams(clique.small)}`);
   const cpuBig = median(clique.bigPairs.cpuRatios);
   const cpuSmall = median(clique.smallPairs.cpuRatios);
   const recvCpu = Math.max(cpuBig, cpuSmall);
