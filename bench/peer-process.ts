@@ -13,7 +13,9 @@ export interface Peer {
 }
 
 export function startPeer(setup: PeerSetup): Peer {
-  const child = fork(PEER_SCRIPT, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // BENCH_PEER_NODE_ARGS: extra node flags for every peer (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
+  const extra = (process.env['BENCH_PEER_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
+  const child = fork(PEER_SCRIPT, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [...process.execArgv, ...extra] });
   const peer: Peer = { child, name: setup.name, inbox: [], waiters: [] };
   child.on('message', (m) => {
     const message = m as FromPeer;

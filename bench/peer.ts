@@ -161,8 +161,10 @@ async function runClique(setup: PeerSetup): Promise<void> {
     report = emptyReport(setup);
     if (setup.role === 'receiver') {
       expected = command.count;
+      const before = driver.stats.datagramsOut;
       await new Promise<void>((resolve) => (done = resolve));
       done = undefined;
+      report.datagramsOut = driver.stats.datagramsOut - before;
     } else {
       const before = driver.stats.datagramsOut;
       report.first = absoluteNow();

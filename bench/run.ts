@@ -18,6 +18,8 @@ const LATENCY = { count: 2000, size: 64, intervalMs: 1 };
 const MEMBERSHIP_RUNS = 3;
 /** 100 simulated members at 10% loss; the simulator is slower than real time at this size, hence a cap. */
 const SIM_JOIN = { nodes: 100, loss: 0.1, capMs: 60_000 };
+/** `npm run bench -- --throughput`: only the real-socket throughput and latency part (for iterating on the hot path). */
+const THROUGHPUT_ONLY = process.argv.includes('--throughput');
 
 async function withGroup<T>(mode: 'raw' | 'clique', body: (sender: Peer, receivers: Peer[]) => Promise<T>): Promise<T> {
   const group = `239.255.71.${randomInt(1, 254)}`;
@@ -70,20 +72,47 @@ function throughput(senderReport: RunReport, receiverReports: RunReport[], count
 
 /**
  * The machine is shared (and a VM: other tenants steal CPU), so one run can be
- * far off. Repeat a throughput measurement after a warm-up and keep the median run.
+ * far off, and the load changes within seconds. Raw UDP and clique therefore
+ * run in alternation (raw, clique, raw, clique, ...) after a warm-up of each,
+ * and the ratio is the median of the pairs' ratios: both sides of a pair see
+ * about the same machine.
  */
-const REPEATS = 3;
+const REPEATS = 5;
 
-async function medianThroughput(sender: Peer, receivers: Peer[], run: Omit<RunCommand, 'cmd'>, timeoutMs: number): Promise<Throughput> {
-  // One unmeasured warm-up run first: the JIT and the heap settle (for raw UDP too).
-  await measure(sender, receivers, run, timeoutMs);
-  const runs: Throughput[] = [];
+interface Group {
+  sender: Peer;
+  receivers: Peer[];
+}
+
+interface Paired {
+  raw: Throughput;
+  clique: Throughput;
+  /** Per pair: clique over raw, in messages per second. */
+  ratios: number[];
+  /** Per pair: clique receivers' CPU per message over raw receivers'. */
+  cpuRatios: number[];
+}
+
+async function pairedThroughput(raw: Group, clique: Group, run: Omit<RunCommand, 'cmd'>): Promise<Paired> {
+  // One unmeasured warm-up run of each first: the JIT and the heap settle.
+  await measure(raw.sender, raw.receivers, run, 120_000);
+  await measure(clique.sender, clique.receivers, run, 300_000);
+  const raws: Throughput[] = [];
+  const cliques: Throughput[] = [];
   for (let i = 0; i < REPEATS; i++) {
-    const { senderReport, receiverReports } = await measure(sender, receivers, run, timeoutMs);
-    runs.push(throughput(senderReport, receiverReports, run.count));
+    const r = await measure(raw.sender, raw.receivers, run, 120_000);
+    raws.push(throughput(r.senderReport, r.receiverReports, run.count));
+    const c = await measure(clique.sender, clique.receivers, run, 300_000);
+    cliques.push(throughput(c.senderReport, c.receiverReports, run.count));
   }
-  runs.sort((a, b) => a.msgsPerS - b.msgsPerS);
-  return runs[Math.floor(runs.length / 2)]!;
+  const ratios = cliques.map((c, i) => c.msgsPerS / raws[i]!.msgsPerS);
+  const cpuRatios = cliques.map((c, i) => receiverCpuRatio(c, raws[i]!));
+  const middle = (runs: Throughput[]): Throughput => [...runs].sort((a, b) => a.msgsPerS - b.msgsPerS)[Math.floor(runs.length / 2)]!;
+  return { raw: middle(raws), clique: middle(cliques), ratios, cpuRatios };
+}
+
+function rangeText(values: number[]): string {
+  return `pairs ${[...values].sort((a, b) => a - b).map((v) => fmt(v, 2)).join(' ')}`;
 }
 
 function percentile(values: number[], p: number): number {
@@ -96,6 +125,15 @@ function percentile(values: number[], p: number): number {
 function cpuText(t: Throughput): string {
   const [sender, ...receivers] = t.reports.map((r) => r.cpuMicros / t.count);
   return `CPU per message: sender ${fmt(sender ?? NaN, 1)} µs, receivers ${receivers.map((r) => fmt(r, 1)).join(' / ')} µs`;
+}
+
+/** Mean receiver CPU per message of `clique` over that of `raw`. */
+function receiverCpuRatio(clique: Throughput, raw: Throughput): number {
+  const perMessage = (t: Throughput): number => {
+    const receivers = t.reports.slice(1);
+    return receivers.reduce((sum, r) => sum + r.cpuMicros / Math.max(1, r.received), 0) / receivers.length;
+  };
+  return perMessage(clique) / perMessage(raw);
 }
 
 function median(values: number[]): number {
@@ -111,37 +149,40 @@ async function main(): Promise<void> {
   console.log('clique benchmark: 3 processes on loopback multicast (127.0.0.1), Node', process.version);
   console.log('');
 
-  const raw = await withGroup('raw', async (sender, receivers) => {
-    const big = await medianThroughput(sender, receivers, { ...THROUGHPUT, intervalMs: 0 }, 120_000);
-    const small = await medianThroughput(sender, receivers, { ...SMALL, intervalMs: 0 }, 120_000);
-    const lat = await measure(sender, receivers, LATENCY, 120_000);
-    return { big, small, latencies: lat.receiverReports.flatMap((r) => r.latencies) };
-  });
+  const { raw, clique } = await withGroup('raw', (rawSender, rawReceivers) =>
+    withGroup('clique', async (sender, receivers) => {
+      const rawGroup = { sender: rawSender, receivers: rawReceivers };
+      const cliqueGroup = { sender, receivers };
+      const big = await pairedThroughput(rawGroup, cliqueGroup, { ...THROUGHPUT, intervalMs: 0 });
+      const small = await pairedThroughput(rawGroup, cliqueGroup, { ...SMALL, intervalMs: 0 });
+      const rawLat = await measure(rawSender, rawReceivers, LATENCY, 120_000);
+      const lat = await measure(sender, receivers, LATENCY, 120_000);
+      return {
+        raw: { big: big.raw, small: small.raw, latencies: rawLat.receiverReports.flatMap((r) => r.latencies) },
+        clique: {
+          big: big.clique,
+          small: small.clique,
+          bigPairs: big,
+          smallPairs: small,
+          latencies: lat.receiverReports.flatMap((r) => r.latencies),
+          rss: [big.clique.reports[0]!, ...lat.receiverReports].map((r) => r.rssBytes),
+          heap: [lat.senderReport, ...lat.receiverReports].map((r) => r.heapUsedBytes),
+          datagramsPerMessage: big.clique.reports[0]!.datagramsOut / THROUGHPUT.count,
+        },
+      };
+    }),
+  );
 
-  const clique = await withGroup('clique', async (sender, receivers) => {
-    const big = await medianThroughput(sender, receivers, { ...THROUGHPUT, intervalMs: 0 }, 300_000);
-    const small = await medianThroughput(sender, receivers, { ...SMALL, intervalMs: 0 }, 300_000);
-    const lat = await measure(sender, receivers, LATENCY, 120_000);
-    return {
-      big,
-      small,
-      latencies: lat.receiverReports.flatMap((r) => r.latencies),
-      rss: [big.reports[0]!, ...lat.receiverReports].map((r) => r.rssBytes),
-      heap: [lat.senderReport, ...lat.receiverReports].map((r) => r.heapUsedBytes),
-      datagramsPerMessage: big.reports[0]!.datagramsOut / THROUGHPUT.count,
-    };
-  });
-
-  const ratio = clique.big.mbPerS / raw.big.mbPerS;
-  const ratioSmall = clique.small.msgsPerS / raw.small.msgsPerS;
-  console.log(`throughput, ${THROUGHPUT.count} x ${THROUGHPUT.size} B messages, delivered to every member (median of ${REPEATS} runs after a warm-up):`);
+  const ratio = median(clique.bigPairs.ratios);
+  const ratioSmall = median(clique.smallPairs.ratios);
+  console.log(`throughput, ${THROUGHPUT.count} x ${THROUGHPUT.size} B messages, delivered to every member (${REPEATS} raw/clique pairs after a warm-up; median run and median ratio):`);
   console.log(`  raw UDP multicast  ${fmt(raw.big.mbPerS)} MB/s  (${fmt(raw.big.deliveredFraction * 100, 1)}% of datagrams arrived, no reliability)`);
-  console.log(`  clique rMulticast  ${fmt(clique.big.mbPerS)} MB/s  (100% delivered, causally ordered)  ratio ${fmt(ratio, 3)}`);
+  console.log(`  clique rMulticast  ${fmt(clique.big.mbPerS)} MB/s  (100% delivered, causally ordered)  ratio ${fmt(ratio, 3)} (${rangeText(clique.bigPairs.ratios)})`);
   console.log(`    raw ${cpuText(raw.big)}`);
   console.log(`    clique ${cpuText(clique.big)}`);
-  console.log(`small messages, ${SMALL.count} x ${SMALL.size} B from one sender (median of ${REPEATS} runs after a warm-up):`);
+  console.log(`small messages, ${SMALL.count} x ${SMALL.size} B from one sender (${REPEATS} raw/clique pairs after a warm-up; median run and median ratio):`);
   console.log(`  raw UDP multicast  ${fmt(raw.small.msgsPerS, 0)} msg/s  (${fmt(raw.small.deliveredFraction * 100, 1)}% arrived)`);
-  console.log(`  clique rMulticast  ${fmt(clique.small.msgsPerS, 0)} msg/s  ratio ${fmt(ratioSmall, 3)}`);
+  console.log(`  clique rMulticast  ${fmt(clique.small.msgsPerS, 0)} msg/s  ratio ${fmt(ratioSmall, 3)} (${rangeText(clique.smallPairs.ratios)})`);
   console.log(`    raw ${cpuText(raw.small)}`);
   console.log(`    clique ${cpuText(clique.small)}`);
   console.log(`latency, ${LATENCY.count} messages at ~${1000 / LATENCY.intervalMs}/s, one way:`);
@@ -150,7 +191,21 @@ async function main(): Promise<void> {
   console.log(`  clique rMulticast  p50 ${fmt(percentile(clique.latencies, 50), 3)} ms  p99 ${fmt(p99, 3)} ms`);
   console.log(`memory: clique peer processes RSS ${clique.rss.map((b) => fmt(b / 2 ** 20, 1)).join(' / ')} MiB; heap ${clique.heap.map((b) => fmt(b / 2 ** 20, 1)).join(' / ')} MiB`);
   console.log(`datagrams per 1000-byte message at the sender: ${fmt(clique.datagramsPerMessage, 3)}`);
+  const receiverDatagrams = (t: Throughput): string => t.reports.slice(1).map((r) => fmt((1000 * r.datagramsOut) / t.count, 1)).join(' / ');
+  console.log(`datagrams sent by each clique receiver per 1000 messages (acknowledgements, SESSIONs, repairs): 1000 B ${receiverDatagrams(clique.big)}, 64 B ${receiverDatagrams(clique.small)}`);
+  const cpuBig = median(clique.bigPairs.cpuRatios);
+  const cpuSmall = median(clique.smallPairs.cpuRatios);
+  const recvCpu = Math.max(cpuBig, cpuSmall);
+  console.log(
+    `receiver CPU per message, clique over raw UDP (median of pairs): 1000 B ${fmt(cpuBig, 2)}x (${rangeText(clique.bigPairs.cpuRatios)}), ` +
+      `64 B ${fmt(cpuSmall, 2)}x (${rangeText(clique.smallPairs.cpuRatios)}); the worse of the two:`,
+  );
+  console.log(`recv_cpu_vs_udp=${fmt(recvCpu, 3)}`);
   console.log('');
+  if (THROUGHPUT_ONLY) {
+    console.log(`SUMMARY throughput_vs_udp=${fmt(ratio, 3)} msgs_per_s=${fmt(clique.small.msgsPerS, 0)} p99_ms=${fmt(p99, 3)} small_vs_udp=${fmt(ratioSmall, 3)}`);
+    return;
+  }
 
   const seed = 20261125;
   const sims: SimFigures[] = [runSimulation(20, 0, 10, seed), runSimulation(20, 0.1, 10, seed)];

@@ -12,6 +12,10 @@ export interface DatagramTransport {
   readonly loopback: boolean;
   /** Multicast one datagram. Never throws: failures are reported through `onError`. */
   send(bytes: Uint8Array): void;
+  /**
+   * `bytes` must be the datagram's own memory, never written again: engines keep
+   * it for repairs and deliver one-fragment messages as views of it (no copy).
+   */
   onDatagram(callback: (bytes: Uint8Array) => void): void;
   onError(callback: (error: TransportError) => void): void;
   close(): Promise<void>;

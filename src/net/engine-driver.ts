@@ -6,7 +6,7 @@ import { errorText } from '../base/error-text.js';
 import { silentLogger, type Logger } from '../base/logger.js';
 import { waitFor } from '../base/wait-for.js';
 import type { EngineEvent, EngineState, MembersLostReason, MulticastEngine } from '../rmcast/engine-types.js';
-import { decodePacket, peekHeader } from '../wire/codec.js';
+import { checkPacket, peekHeader } from '../wire/codec.js';
 import { PacketError } from '../wire/packet-error.js';
 import { SEND_WINDOW } from '../rmcast/engine-defaults.js';
 import type { DatagramTransport } from './datagram-transport.js';
@@ -27,6 +27,7 @@ export interface DriverMessage {
   sender: string;
   senderId: number;
   streamId: number;
+  /** Shared with the engine's repair cache (one-fragment messages are not copied): read it, never write into it. */
   data: Uint8Array;
 }
 
@@ -84,6 +85,8 @@ export class EngineDriver extends EventEmitter<EngineDriverEvents> {
   private readonly iterators = new Set<AsyncQueue<DriverMessage>>();
   private closing: Promise<void> | undefined;
   private lastUnacknowledged = 0;
+  /** The 'message' listeners as of the last change (see emitMessage). */
+  private messageListeners: Array<(message: DriverMessage) => void> | undefined;
 
   constructor(
     readonly engine: MulticastEngine,
@@ -95,6 +98,13 @@ export class EngineDriver extends EventEmitter<EngineDriverEvents> {
     this.clock = options.clock ?? (() => performance.now());
     this.check = options.datagramCheck ?? 'clique';
     this.maxBuffered = options.maxBufferedMessages ?? 10_000;
+    const forgetListeners = (event: string | symbol): void => {
+      if (event === 'message') this.messageListeners = undefined;
+    };
+    // Node's own bookkeeping events, outside the typed event map.
+    const plain = this as unknown as EventEmitter;
+    plain.on('newListener', forgetListeners);
+    plain.on('removeListener', forgetListeners);
     transport.onDatagram((bytes) => this.onDatagram(bytes));
     transport.onError((error) => this.reportError(error));
   }
@@ -175,9 +185,14 @@ export class EngineDriver extends EventEmitter<EngineDriverEvents> {
     if (this.closed || !this.started) return;
     this.stats.datagramsIn++;
     if (this.check === 'clique') {
+      // Checked in place (no packet built: the engine decodes it once more anyway).
+      let error: unknown;
       try {
-        decodePacket(bytes);
-      } catch (error) {
+        error = checkPacket(bytes);
+      } catch (thrown) {
+        error = thrown;
+      }
+      if (error !== undefined) {
         this.stats.malformed++;
         if (this.logger.isEnabled('debug')) {
           const header = peekHeader(bytes);
@@ -268,13 +283,15 @@ export class EngineDriver extends EventEmitter<EngineDriverEvents> {
         return;
       case 'message': {
         const message: DriverMessage = { sender: event.sender, senderId: event.senderId, streamId: event.streamId, data: event.data };
-        for (const iterator of this.iterators) {
-          // A reader too far behind fails with its own error and leaves the set.
-          if (!iterator.push(message)) {
-            this.reportError(new DriverError('backlog-overflow', `a messages() reader fell more than ${this.maxBuffered} messages behind`));
+        if (this.iterators.size > 0) {
+          for (const iterator of this.iterators) {
+            // A reader too far behind fails with its own error and leaves the set.
+            if (!iterator.push(message)) {
+              this.reportError(new DriverError('backlog-overflow', `a messages() reader fell more than ${this.maxBuffered} messages behind`));
+            }
           }
         }
-        emitSafely(this, this.logger, 'message', message);
+        this.emitMessage(message);
         return;
       }
       case 'members-joined':
@@ -297,6 +314,22 @@ export class EngineDriver extends EventEmitter<EngineDriverEvents> {
         this.endIterators();
         emitSafely(this, this.logger, 'disconnected');
         return;
+    }
+  }
+
+  /**
+   * emitSafely's rule for the one per-message event, without its per-call
+   * allocations (rest arguments, a fresh copy of the listener list): the list is
+   * snapshotted once and dropped whenever a 'message' listener comes or goes.
+   */
+  private emitMessage(message: DriverMessage): void {
+    const listeners = (this.messageListeners ??= this.rawListeners('message') as Array<(message: DriverMessage) => void>);
+    for (let i = 0; i < listeners.length; i++) {
+      try {
+        listeners[i]!.call(this, message);
+      } catch (error) {
+        this.logger.error(`a 'message' listener threw`, { error: errorText(error) });
+      }
     }
   }
 

@@ -90,7 +90,8 @@ export class UdpMulticastTransport implements DatagramTransport {
       }
       this.stats.received++;
       const bytes = new Uint8Array(message.buffer, message.byteOffset, message.byteLength);
-      for (const callback of this.datagramCallbacks) callback(bytes);
+      const callbacks = this.datagramCallbacks;
+      for (let i = 0; i < callbacks.length; i++) callbacks[i]!(bytes);
     });
     for (const each of [socket, sendSocket]) {
       each.on('error', (error) => {

@@ -88,8 +88,11 @@ export class SenderReassembly {
   }
 
   private reassemble(x: SenderRecord, first: DataPacket, end: DataPacket): Uint8Array | undefined {
+    // A one-fragment message is delivered without a copy: a view of the received
+    // datagram, which the transport never reuses (the packet cache holds it too;
+    // see DatagramTransport.onDatagram). Readers must not write into it.
     if (first === end) {
-      return end.payload.length === first.totalSize ? end.payload.slice() : undefined;
+      return end.payload.length === first.totalSize ? end.payload : undefined;
     }
     // Sum first: never trust total_size for an allocation.
     let total = 0;

@@ -35,6 +35,13 @@ export class SenderTable implements SenderTableCore {
   readonly pendingRemoval = new Map<number, SenderRecord>();
   private processing = false;
   private processAgain = false;
+  /**
+   * Set during a pass when some record stopped for a reason another record's
+   * progress could lift (causal wait, held delivery, control packet, failure);
+   * when no record did, each stopped at a missing packet and another pass
+   * could not progress (one pass per datagram instead of two under load).
+   */
+  private waitsOnOthers = false;
   private readonly failedQueue: Array<{ id: number; reason: string }> = [];
   private drainingFailures = false;
   /** Ids of the own record; set by the engine at connect. */
@@ -486,11 +493,13 @@ export class SenderTable implements SenderTableCore {
         let progress = true;
         while (progress) {
           progress = false;
+          this.waitsOnOthers = false;
           if (this.leaving) break;
           // Map iteration tolerates records added or removed on the way.
           for (const record of this.records.values()) {
             if (this.processRecord(record)) progress = true;
           }
+          if (!this.waitsOnOthers) break;
         }
         if (this.stability.needed) this.stability.maybeCollectGarbage();
       } while (this.processAgain);
@@ -524,13 +533,20 @@ export class SenderTable implements SenderTableCore {
           progressed = true;
           continue;
         }
+        this.waitsOnOthers = true;
       }
+      if (x.state === SenderState.Failed) this.waitsOnOthers = true;
       if (x.state === SenderState.Failed && seqDiff(x.nextOutput, x.endPoint) <= 0) return progressed;
       const entry = x.cache.get(x.nextOutput);
       const packet = entry?.packet;
       if (entry === undefined || packet === undefined) return progressed;
       this.stability.recordAcks(x, packet);
-      if (!this.causallyReady(packet.depends, false)) return progressed;
+      if (!this.causallyReady(packet.depends, false)) {
+        this.waitsOnOthers = true;
+        return progressed;
+      }
+      // Control packets change membership and sender states: always look again.
+      if (packet.type !== 'data') this.waitsOnOthers = true;
       this.processPacket(x, entry, packet);
       progressed = true;
     }
@@ -564,7 +580,9 @@ export class SenderTable implements SenderTableCore {
   /** @internal */
   causallyReady(depends: SenderPosition[], againstData: boolean): boolean {
     let ready = true;
-    for (const { senderId, packetId } of depends) {
+    // Indexed: runs twice per data packet.
+    for (let i = 0; i < depends.length; i++) {
+      const { senderId, packetId } = depends[i]!;
       const s = this.records.get(senderId);
       if (s === undefined || !s.hasStart || s.state >= SenderState.Stopped) continue;
       const position = againstData ? s.nextOutputData : s.nextOutput;

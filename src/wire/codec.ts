@@ -197,6 +197,37 @@ export function decodePacket(datagram: Uint8Array): Packet {
   return packet;
 }
 
+/**
+ * Whether `decodePacket(datagram)` would succeed, without building the packet:
+ * undefined when it would, else the PacketError it would throw. DATA packets
+ * (the bulk of traffic) are checked in place with no allocation; anything else,
+ * and every failure, goes through decodePacket itself, so the answer (and the
+ * error's code) is always exactly decodePacket's.
+ */
+export function checkPacket(datagram: Uint8Array): PacketError | undefined {
+  if (isWellFormedData(datagram)) return undefined;
+  try {
+    decodePacket(datagram);
+    return undefined;
+  } catch (error) {
+    if (error instanceof PacketError) return error;
+    throw error;
+  }
+}
+
+const DATA_CODE = PacketTypeCode.data;
+
+/** A DATA packet is well formed iff its header is and its depends list and fixed fields fit; the payload is the rest. */
+function isWellFormedData(d: Uint8Array): boolean {
+  return (
+    d.length >= RELIABLE_PREFIX_SIZE &&
+    d[7] === DATA_CODE &&
+    d[6] === PROTOCOL_VERSION &&
+    hasPrefix(d) &&
+    d.length >= DATA_HEADER_SIZE + SENDER_POSITION_SIZE * d[RELIABLE_PREFIX_SIZE - 1]!
+  );
+}
+
 function checkU32(value: number, what: string): void {
   if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) {
     throw new PacketError('bad-field', `${what} must be an unsigned 32-bit integer, got ${value}`);

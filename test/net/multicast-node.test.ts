@@ -48,6 +48,30 @@ describe('openMulticastNode over loopback multicast', () => {
     expect(alice.stats.malformed).toBe(0);
   });
 
+  it('delivers messages whose bytes stay as they were while later datagrams arrive (no buffer reuse)', async () => {
+    const where = testGroup();
+    const alice = await openMulticastNode({ name: 'alice@test', ...where, interface: LOOPBACK, timing });
+    nodes.push(alice);
+    await new Promise<void>((resolve) => alice.once('connected', () => resolve()));
+    const bob = await openMulticastNode({ name: 'bob@test', ...where, interface: LOOPBACK, timing });
+    nodes.push(bob);
+    await waitFor('a shared view', () => alice.members.includes('bob@test') && bob.members.includes('alice@test'), 40_000);
+    const atBob: DriverMessage[] = [];
+    bob.on('message', (m) => atBob.push(m));
+    // Every message a distinct pattern, one fragment each (the zero-copy path), a few multi-fragment ones between.
+    const pattern = (n: number, size: number): Uint8Array => new Uint8Array(size).map((_, i) => (i * 7 + n * 13) & 0xff);
+    const sizes = Array.from({ length: 150 }, (_, n) => (n % 25 === 24 ? 3000 : 1 + ((n * 97) % 1300)));
+    for (let n = 0; n < sizes.length; n++) {
+      if (n % 32 === 31) await new Promise((r) => setTimeout(r, 20)); // stay inside the send window
+      alice.send(1, pattern(n, sizes[n]!));
+    }
+    await waitFor('every message', () => atBob.length === sizes.length, 20_000);
+    // Checked only now, after all the later datagrams went through bob's socket and engine.
+    for (let n = 0; n < sizes.length; n++) {
+      expect(Buffer.from(atBob[n]!.data).equals(Buffer.from(pattern(n, sizes[n]!))), `message ${n}`).toBe(true);
+    }
+  });
+
   it('rejects a name the protocol cannot carry, without leaking the socket', async () => {
     await expect(openMulticastNode({ name: 'x'.repeat(300), ...testGroup(), interface: LOOPBACK })).rejects.toMatchObject({ code: 'bad-name' });
   });
