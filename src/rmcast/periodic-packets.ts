@@ -107,7 +107,10 @@ export class PeriodicPackets {
   }
 
   /**
-   * Every packet we send with depends pushes the keepalive back. Only the
+   * Every packet we originate with depends pushes the keepalive back. Ours
+   * (not spec Q23): re-sending others' packets does not, since it says
+   * nothing of our own progress; a member that only repaired would show none
+   * for 5 minutes and be failed (issue 10). Only the
    * deadline moves; the one armed timer re-arms itself when it finds it early,
    * so a busy sender does not cancel and schedule a timer per packet.
    */

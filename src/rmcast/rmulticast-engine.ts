@@ -121,10 +121,6 @@ export class RMulticastEngine implements MulticastEngine {
       onControlPacket: (record, packet) => this.membership.onControlPacket(record, packet),
       onSendersFailed: (ids) => this.membership.onSendersFailed(ids),
       onMessage: (record, streamId, data) => this.deliver(record.name ?? hex(record.id), record.id, streamId, data),
-      // Ours (not Q23): repairing others' packets says nothing of our own
-      // progress; had it pushed our keepalive back, a member that only
-      // repairs would show no progress for 5 min and be failed (issue 10).
-      onReliableRetransmit: () => undefined,
       onSenderForgotten: (id) => this.membership.forget(id),
       onConflictingPacket: (record, packetId) => this.spoof.conflict(record, packetId, this.clock),
     });

@@ -63,7 +63,6 @@ export class SenderRepairs {
           this.ctx.log.debug('repair send', { type: entry.packet.type, sender: hex(record.id), packetId: x });
           this.answers.noteResent(entry, false);
           this.ctx.transmit(entry.bytes);
-          if (entry.packet.depends.length > 0) this.table.hooks.onReliableRetransmit();
         });
       }
       return true;
@@ -119,7 +118,6 @@ export class SenderRepairs {
     this.answers.noteResent(entry, true);
     this.ctx.log.debug('repair send (hint)', { type: entry.packet.type, packetId });
     this.ctx.transmit(entry.bytes);
-    if (entry.packet.depends.length > 0) this.table.hooks.onReliableRetransmit();
     return true;
   }
 

@@ -9,8 +9,6 @@ export interface SenderTableHooks {
   onSendersFailed(ids: number[]): void;
   /** A complete data message from a remote sender, in causal order. */
   onMessage(record: SenderRecord, streamId: number, data: Uint8Array): void;
-  /** We re-sent a reliable packet with depends (restarts the keepalive, spec Q23). */
-  onReliableRetransmit(): void;
   /** A sender without a start was dropped to make room (it never got far enough to be failed). */
   onSenderForgotten(id: number): void;
   /** A second, different packet arrived under a sender id and packet id we hold: somebody forges packets. */
