@@ -3,8 +3,9 @@ import type { CliqueError } from '../base/clique-error.js';
 import type { Logger } from '../base/logger.js';
 import type { Contact, PresenceStatus } from '../linklocal/contact.js';
 import type { AdvertiseResult, RoomAddress } from '../linklocal/room-advertiser.js';
+import { NS_CLIENT } from '../xml/namespaces.js';
 import { serializeStanzaDocument } from '../xml/stanza-document.js';
-import type { XmlElement } from '../xml/xml-element.js';
+import { XmlElement } from '../xml/xml-element.js';
 import type { TextMessageKind } from '../xml/stanzas.js';
 import type { GroupMessage } from './group-link.js';
 import type { HistoryEntry } from './history-store.js';
@@ -22,6 +23,14 @@ import { mustReannounce } from './room-topic.js';
 import type { LeaveReason, RoomMember, RoomMessage, RoomState, TopicChange } from './room-types.js';
 import { UnheardLines } from './unheard-lines.js';
 import { LineReplay } from './sent-lines.js';
+
+/** Stream 0 carries XML; tube data uses 1..65535 (spec §0, §7.4). */
+export const MIN_DATA_STREAM_ID = 1;
+export const MAX_DATA_STREAM_ID = 65535;
+/** Tube data messages above this are refused unless the settings say otherwise (the rooms' rMulticast message limit). */
+export const DEFAULT_MAX_STREAM_MESSAGE_BYTES = 1024 * 1024;
+/** Bytes that may wait for the flow-control window unless the settings say otherwise. */
+export const DEFAULT_MAX_QUEUED_BYTES = 16 * 1024 * 1024;
 
 export interface RoomCoreSetup {
   name: string;
@@ -75,7 +84,7 @@ interface Move {
 export class RoomCore {
   readonly name: string;
   readonly selfName: string;
-  readonly stats = { received: 0, rejected: 0, sent: 0, moves: 0 };
+  readonly stats = { received: 0, rejected: 0, sent: 0, moves: 0, streamReceived: 0 };
   readonly roster: Roster;
 
   private roomState: RoomState = 'connecting';
@@ -99,7 +108,7 @@ export class RoomCore {
     this.name = setup.name;
     this.selfName = setup.selfName;
     this.group = this.newGroup(this.nextGroupId++, setup.address, setup.port, setup.creator, undefined);
-    this.outbox = new RoomOutbox(setup.settings.maxQueuedSends);
+    this.outbox = new RoomOutbox(setup.settings.maxQueuedSends, setup.settings.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES);
     this.advert = new RoomAdvertisement(setup.advertises);
     this.replay = new LineReplay(setup.settings.lossWindowMs);
     this.roster = new Roster(
@@ -244,6 +253,36 @@ export class RoomCore {
         return { ...change };
       },
     });
+  }
+
+  /**
+   * A body-less `<message type="groupchat">` carrying `child` (e.g. a tube
+   * list, spec §7.2), on stream 0. Its ticket's result is undefined.
+   */
+  sendElement(child: XmlElement, what = `<${child.name}>`): number {
+    if (!(child instanceof XmlElement)) throw new RoomError('bad-argument', 'the child must be an XmlElement');
+    const message = new XmlElement('message', NS_CLIENT, { type: 'groupchat', from: this.selfName, to: this.name });
+    message.append(child.clone());
+    return this.submit(message, what, { awaited: true });
+  }
+
+  /**
+   * One rMulticast message on stream `streamId` (1..65535: tube data, spec
+   * §7.4), behind the same membership wait, flow control and queue bounds
+   * as stanzas. Its ticket's result is undefined.
+   */
+  sendStream(streamId: number, data: Uint8Array): number {
+    if (!Number.isInteger(streamId) || streamId < MIN_DATA_STREAM_ID || streamId > MAX_DATA_STREAM_ID) {
+      throw new RoomError('bad-argument', `stream id ${streamId} is not in ${MIN_DATA_STREAM_ID}..${MAX_DATA_STREAM_ID}`);
+    }
+    if (!(data instanceof Uint8Array) || data.length === 0) throw new RoomError('bad-argument', 'stream data must be a non-empty Uint8Array');
+    const limit = this.setup.settings.maxStreamMessageBytes ?? DEFAULT_MAX_STREAM_MESSAGE_BYTES;
+    if (data.length > limit) throw new RoomError('too-large', `stream data of ${data.length} bytes exceeds the room limit of ${limit} bytes`);
+    if (this.closing()) throw new RoomError('not-joined', `room ${JSON.stringify(this.name)} was left`);
+    // Copied: the caller may reuse its buffer while the message waits for the window.
+    const queued = this.outbox.add(Uint8Array.from(data), `data on stream ${streamId}`, { unheard: undefined, awaited: true, onSent: undefined, streamId });
+    this.release();
+    return queued.ticket;
   }
 
   /** Undefined when the state is the one last sent. */
@@ -546,7 +585,9 @@ export class RoomCore {
   private release(): void {
     const group = this.group;
     if (this.roomState !== 'joined' || !group.member || this.closing()) return;
-    for (const stanza of this.outbox.handAll(group.id)) this.outputs.push({ type: 'transmit', group: group.id, ticket: stanza.ticket, bytes: stanza.bytes });
+    for (const stanza of this.outbox.handAll(group.id)) {
+      this.outputs.push({ type: 'transmit', group: group.id, ticket: stanza.ticket, streamId: stanza.streamId, bytes: stanza.bytes });
+    }
   }
 
   /**
