@@ -4,3 +4,5 @@ export { parseSignature, parseSingleType, typeSignature, type DBusType, type DBu
 export { isBusName, isInterfaceName, isMemberName, isObjectPath } from './dbus-names.js';
 export { encodeDBusMessage } from './dbus-marshal.js';
 export { decodeDBusMessage, dbusMessageLength } from './dbus-unmarshal.js';
+export { RoomTubes, type RoomTubesOptions, type TubeOffer, type TubeRoom } from './room-tubes.js';
+export * from './room-tubes-types.js';
