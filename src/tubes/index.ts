@@ -6,3 +6,4 @@ export { encodeDBusMessage } from './dbus-marshal.js';
 export { decodeDBusMessage, dbusMessageLength } from './dbus-unmarshal.js';
 export { RoomTubes, type RoomTubesOptions, type TubeOffer, type TubeRoom } from './room-tubes.js';
 export * from './room-tubes-types.js';
+export { RoomTubesError, type RoomTubesErrorCode } from './room-tubes-error.js';

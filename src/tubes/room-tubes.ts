@@ -1,14 +1,13 @@
 import { EventEmitter } from 'node:events';
 import { emitSafely } from '../base/emit-safely.js';
 import { errorText } from '../base/error-text.js';
-import type { Logger } from '../base/logger.js';
-import { randomInRange, type RandomSource } from '../base/random.js';
+import { silentLogger, type Logger } from '../base/logger.js';
+import { CryptoRandom, randomInRange, type RandomSource } from '../base/random.js';
 import type { Room } from '../rooms/room.js';
 import type { RoomMember, RoomStreamData, RoomTubesStanza } from '../rooms/room-types.js';
 import { isBusName } from './dbus-names.js';
 import {
   DEFAULT_ROOM_TUBES_LIMITS,
-  RoomTubesError,
   type RoomTubeInfo,
   type RoomTubeMember,
   type RoomTubesEvents,
@@ -21,6 +20,7 @@ import {
   type TubeListIssue,
   type TubeMemberEvent,
 } from './room-tubes-types.js';
+import { RoomTubesError } from './room-tubes-error.js';
 import { tubeDBusName } from './tube-dbus-name.js';
 import { diffTubeLists, NO_TUBES } from './tube-list-diff.js';
 import { buildTubesElement, localTubeProblem, readTubeList, resolveTubeListLimits, tubesToAnnounce } from './tube-list.js';
@@ -31,9 +31,10 @@ import type { AnnouncedTube, LocalTube, TubeListLimits, TubeParameter, TubeParam
 export type TubeRoom = Pick<Room, 'name' | 'selfName' | 'state' | 'sendElement' | 'sendStream' | 'on' | 'off'>;
 
 export interface RoomTubesOptions {
-  /** Picks our tube ids (1..2147483646, §7.1). */
-  random: RandomSource;
-  logger: Logger;
+  /** Picks our tube ids (1..2147483646, §7.1); default CryptoRandom. */
+  random?: RandomSource;
+  /** Default: silent. */
+  logger?: Logger;
   limits?: Partial<RoomTubesLimits>;
   /** Bounds for reading members' lists (and for what we send, so that peers keep all of it). */
   listLimits?: Partial<TubeListLimits>;
@@ -110,6 +111,8 @@ export class RoomTubes extends EventEmitter<RoomTubesEvents> {
   private readonly limits: RoomTubesLimits;
   private readonly listLimits: TubeListLimits;
   private readonly ownDBusName: string;
+  private readonly logger: Logger;
+  private readonly random: RandomSource;
   private broadcastPending = false;
   private detached = false;
   /** Takes our listeners off the room. */
@@ -117,9 +120,11 @@ export class RoomTubes extends EventEmitter<RoomTubesEvents> {
 
   constructor(
     private readonly tubeRoom: TubeRoom,
-    private readonly options: RoomTubesOptions,
+    options: RoomTubesOptions = {},
   ) {
     super();
+    this.logger = options.logger ?? silentLogger;
+    this.random = options.random ?? new CryptoRandom();
     this.room = tubeRoom.name;
     this.selfName = tubeRoom.selfName;
     this.ownDBusName = tubeDBusName(tubeRoom.selfName);
@@ -185,11 +190,11 @@ export class RoomTubes extends EventEmitter<RoomTubesEvents> {
     if (streamId === undefined) throw new RoomTubesError('too-many-tubes', 'all 65535 stream ids are in use');
     row.streamId = streamId;
     row.state = 'open';
-    this.options.logger.debug('tube accepted', { room: this.room, id, service: row.service, streamId });
+    this.logger.debug('tube accepted', { room: this.room, id, service: row.service, streamId });
     // Announce before any data of ours can follow (rMulticast keeps our order across streams).
     this.broadcast();
     const info = this.info(row);
-    emitSafely(this, this.options.logger, 'tube-opened', info);
+    emitSafely(this, this.logger, 'tube-opened', info);
     return info;
   }
 
@@ -250,17 +255,17 @@ export class RoomTubes extends EventEmitter<RoomTubesEvents> {
     }
     const row: TubeRow = { id, type, service: offer.service, initiator: this.selfName, parameters, state: 'open', requested: true, streamId, members: new Map() };
     this.table.set(id, row);
-    this.options.logger.debug('tube offered', { room: this.room, id, type, service: row.service, streamId });
+    this.logger.debug('tube offered', { room: this.room, id, type, service: row.service, streamId });
     // One broadcast, not salut's two identical ones (§7.2): the second adds nothing.
     this.broadcast();
     const info = this.info(row);
-    emitSafely(this, this.options.logger, 'tube-opened', info);
+    emitSafely(this, this.logger, 'tube-opened', info);
     return info;
   }
 
   private newTubeId(): number {
     for (;;) {
-      const id = randomInRange(this.options.random, 1, MAX_OWN_TUBE_ID + 1);
+      const id = randomInRange(this.random, 1, MAX_OWN_TUBE_ID + 1);
       if (!this.table.has(id) && !this.closedIds.has(id)) return id;
     }
   }
@@ -290,11 +295,11 @@ export class RoomTubes extends EventEmitter<RoomTubesEvents> {
       element = buildTubesElement(this.selfName, this.localRows(), this.listLimits);
     } catch (error) {
       // Our rows are checked on the way in; this would be a bug, not input.
-      this.options.logger.error('cannot build our tube list', { room: this.room, error: errorText(error) });
+      this.logger.error('cannot build our tube list', { room: this.room, error: errorText(error) });
       return;
     }
     this.stats.listsSent++;
-    this.tubeRoom.sendElement(element).catch((error: unknown) => this.options.logger.debug('tube list not sent', { room: this.room, error: errorText(error) }));
+    this.tubeRoom.sendElement(element).catch((error: unknown) => this.logger.debug('tube list not sent', { room: this.room, error: errorText(error) }));
   }
 
   /** Several members joining at once get one broadcast. */
@@ -368,10 +373,10 @@ export class RoomTubes extends EventEmitter<RoomTubesEvents> {
       joined = { room: this.room, tubeId: entry.id, member: sender, dbusName: undefined, streamId: undefined };
     }
     if (offered) {
-      this.options.logger.debug('tube offered to us', { room: this.room, id: row.id, type: row.type, service: row.service, by: sender });
-      emitSafely(this, this.options.logger, 'tube-offered', this.info(row));
+      this.logger.debug('tube offered to us', { room: this.room, id: row.id, type: row.type, service: row.service, by: sender });
+      emitSafely(this, this.logger, 'tube-offered', this.info(row));
     }
-    if (joined !== undefined) emitSafely(this, this.options.logger, 'tube-member-joined', joined);
+    if (joined !== undefined) emitSafely(this, this.logger, 'tube-member-joined', joined);
   }
 
   /** §7.3 step 3: `sender` no longer lists tube `id` (or left the room). */
@@ -381,7 +386,7 @@ export class RoomTubes extends EventEmitter<RoomTubesEvents> {
     if (row === undefined || known === undefined) return;
     row.members.delete(sender);
     if (known.streamId !== undefined) this.dropStream(sender, known.streamId, id);
-    emitSafely(this, this.options.logger, 'tube-member-left', { room: this.room, tubeId: id, member: sender, dbusName: known.dbusName, streamId: known.streamId });
+    emitSafely(this, this.logger, 'tube-member-left', { room: this.room, tubeId: id, member: sender, dbusName: known.dbusName, streamId: known.streamId });
     // An offer nobody lists any more and that we never took up goes (salut keeps it for good: our table stays bounded).
     if (row.state === 'local-pending' && row.members.size === 0) this.remove(row, 'withdrawn');
   }
@@ -412,9 +417,9 @@ export class RoomTubes extends EventEmitter<RoomTubesEvents> {
 
   private issue(issue: TubeListIssue): void {
     // 'closed-here' is the normal race after a close; the rest is somebody's broken or hostile list.
-    if (issue.kind === 'entry-refused' && issue.reason === 'closed-here') this.options.logger.debug('tube list entry ignored', { ...issue });
-    else this.options.logger.warn('tube list problem', { ...issue, ...('problem' in issue ? { problem: issue.problem.reason } : {}) });
-    emitSafely(this, this.options.logger, 'list-issue', issue);
+    if (issue.kind === 'entry-refused' && issue.reason === 'closed-here') this.logger.debug('tube list entry ignored', { ...issue });
+    else this.logger.warn('tube list problem', { ...issue, ...('problem' in issue ? { problem: issue.problem.reason } : {}) });
+    emitSafely(this, this.logger, 'list-issue', issue);
   }
 
   // ------------------------------------------------------------ data (§7.4)
@@ -427,12 +432,12 @@ export class RoomTubes extends EventEmitter<RoomTubesEvents> {
     if (row === undefined || member === undefined || member.dbusName === undefined) return this.dropData(data, 'unannounced-stream');
     if (row.state !== 'open') return this.dropData(data, 'tube-not-open');
     this.stats.dataAccepted++;
-    emitSafely(this, this.options.logger, 'tube-data', { room: this.room, tubeId: row.id, sender: data.sender, dbusName: member.dbusName, bytes: data.data });
+    emitSafely(this, this.logger, 'tube-data', { room: this.room, tubeId: row.id, sender: data.sender, dbusName: member.dbusName, bytes: data.data });
   }
 
   private dropData(data: RoomStreamData, reason: TubeDataDropReason): void {
     this.stats.dataDropped[reason]++;
-    this.options.logger.debug('tube data dropped', { room: this.room, sender: data.sender, streamId: data.streamId, bytes: data.data.length, reason });
+    this.logger.debug('tube data dropped', { room: this.room, sender: data.sender, streamId: data.streamId, bytes: data.data.length, reason });
   }
 
   // ------------------------------------------------------------ the table
@@ -443,8 +448,8 @@ export class RoomTubes extends EventEmitter<RoomTubesEvents> {
     if (row.streamId !== undefined) this.streamIds.release(row.streamId);
     for (const [member, known] of row.members) if (known.streamId !== undefined) this.dropStream(member, known.streamId, row.id);
     if (reason === 'closed' || row.state === 'open') this.rememberClosed(row.id);
-    this.options.logger.debug('tube closed', { room: this.room, id: row.id, reason });
-    emitSafely(this, this.options.logger, 'tube-closed', info, reason);
+    this.logger.debug('tube closed', { room: this.room, id: row.id, reason });
+    emitSafely(this, this.logger, 'tube-closed', info, reason);
   }
 
   private rememberClosed(id: number): void {
