@@ -141,6 +141,8 @@ export class RoomTubes extends EventEmitter<RoomTubesEvents> {
     tubeRoom.on('member-joined', onJoined);
     tubeRoom.on('member-left', onLeft);
     tubeRoom.on('left', onRoomLeft);
+    // A room already left has nothing to follow.
+    if (tubeRoom.state === 'left') this.detached = true;
     this.unlisten = () => {
       tubeRoom.off('tubes', onTubes);
       tubeRoom.off('stream-data', onData);
@@ -185,7 +187,7 @@ export class RoomTubes extends EventEmitter<RoomTubesEvents> {
     const row = this.mustGet(id);
     if (row.state !== 'local-pending') throw new RoomTubesError('wrong-state', `tube ${id} is already open`);
     if (row.type !== 'dbus') throw new RoomTubesError('not-implemented', `tube ${id} is a stream tube: connecting to it (SI + OOB) is not built yet`);
-    this.mustHaveListRoom();
+    this.mustHaveListRoom(false);
     const streamId = this.streamIds.allocate();
     if (streamId === undefined) throw new RoomTubesError('too-many-tubes', 'all 65535 stream ids are in use');
     row.streamId = streamId;
@@ -247,7 +249,7 @@ export class RoomTubes extends EventEmitter<RoomTubesEvents> {
     // Never offer what a peer's reader would drop (the same bounds both ways).
     const problem = localTubeProblem(candidate, this.listLimits);
     if (problem !== undefined) throw new RoomTubesError('bad-argument', problem);
-    this.mustHaveListRoom();
+    this.mustHaveListRoom(true);
     let streamId: number | undefined;
     if (type === 'dbus') {
       streamId = this.streamIds.allocate();
@@ -270,8 +272,9 @@ export class RoomTubes extends EventEmitter<RoomTubesEvents> {
     }
   }
 
-  private mustHaveListRoom(): void {
-    if (this.table.size >= this.limits.maxTubes) throw new RoomTubesError('too-many-tubes', `the room already has ${this.table.size} tubes`);
+  /** Room for one more tube in our list (and, for a new tube, in our table). */
+  private mustHaveListRoom(newRow: boolean): void {
+    if (newRow && this.table.size >= this.limits.maxTubes) throw new RoomTubesError('too-many-tubes', `the room already has ${this.table.size} tubes`);
     if (tubesToAnnounce(this.selfName, this.localRows()).length >= this.listLimits.maxTubes) {
       throw new RoomTubesError('too-many-tubes', `our list already announces ${this.listLimits.maxTubes} tubes, what a peer keeps of one list`);
     }

@@ -290,6 +290,40 @@ describe(`RoomTubes on simulated rooms (seed ${seed}; replay with CLIQUE_SEED=${
     expect(bob.tubes.stats.dataAccepted).toBe(1);
   });
 
+  it('a member leaving the room leaves its tubes (its names and streams go); the table is bounded', async () => {
+    const sim = roomSimulation(seed);
+    const aliceRoom = sim.host('alice@a').join('lunch');
+    await run(2_000);
+    const bobRoom = sim.host('bob@b').join('lunch');
+    const alice = person(aliceRoom);
+    const bob = new RoomTubes(bobRoom, { random: new SeededRandom(seed), logger: silentLogger, limits: { maxTubes: 2 } });
+    const bobIssues: TubeListIssue[] = [];
+    bob.on('list-issue', (i) => bobIssues.push(i));
+    await run(5_000);
+    const one = alice.tubes.offerDBusTube({ service: 'org.example.One' });
+    const two = alice.tubes.offerStreamTube({ service: 'two' });
+    const three = alice.tubes.offerStreamTube({ service: 'three' });
+    await run(500);
+    expect(bob.tubes().map((t) => t.id)).toEqual([one.id, two.id]);
+    expect(bobIssues).toEqual([{ kind: 'entry-refused', room: 'lunch', sender: 'alice@a', tubeId: three.id, reason: 'too-many-tubes' }]);
+    bob.acceptTube(one.id);
+    await run(500);
+    const left: TubeMemberEvent[] = [];
+    bob.on('tube-member-left', (e) => left.push(e));
+    const leaving = aliceRoom.leave();
+    await run(2_000);
+    await leaving;
+    expect(left.map((e) => [e.tubeId, e.member]).sort()).toEqual(
+      [
+        [one.id, 'alice@a'],
+        [two.id, 'alice@a'],
+      ].sort(),
+    );
+    // Bob's accepted tube stays open with him alone; the stream tube he never took is withdrawn.
+    expect(bob.tubes().map((t) => [t.id, t.state, t.members.map((m) => m.name)])).toEqual([[one.id, 'open', ['bob@b']]]);
+    expect(alice.closed.map(([, reason]) => reason)).toEqual(['room-left', 'room-left', 'room-left']);
+  });
+
   it('bad offers are refused before anything is sent; leaving the room closes every tube', async () => {
     const sim = roomSimulation(seed);
     const room = sim.host('alice@a').join('lunch');
