@@ -141,8 +141,6 @@ export class RoomTubes extends EventEmitter<RoomTubesEvents> {
     tubeRoom.on('member-joined', onJoined);
     tubeRoom.on('member-left', onLeft);
     tubeRoom.on('left', onRoomLeft);
-    // A room already left has nothing to follow.
-    if (tubeRoom.state === 'left') this.detached = true;
     this.unlisten = () => {
       tubeRoom.off('tubes', onTubes);
       tubeRoom.off('stream-data', onData);
@@ -150,6 +148,11 @@ export class RoomTubes extends EventEmitter<RoomTubesEvents> {
       tubeRoom.off('member-left', onLeft);
       tubeRoom.off('left', onRoomLeft);
     };
+    // A room already left has nothing to follow.
+    if (tubeRoom.state === 'left') {
+      this.detached = true;
+      this.unlisten();
+    }
   }
 
   // ------------------------------------------------------------ the application's side
