@@ -18,7 +18,6 @@ import {
   type TubeDataDropReason,
   type TubeEntryRefusal,
   type TubeListIssue,
-  type TubeMemberEvent,
 } from './room-tubes-types.js';
 import { RoomTubesError } from './room-tubes-error.js';
 import { tubeDBusName } from './tube-dbus-name.js';
@@ -340,49 +339,44 @@ export class RoomTubes extends EventEmitter<RoomTubesEvents> {
     this.stats.entriesDropped += list.problemsOmitted;
     const diff = diffTubeLists(this.peerLists.get(sender) ?? NO_TUBES, list);
     this.peerLists.set(sender, diff.state);
-    for (const entry of list.tubes.values()) this.entryReceived(sender, entry);
+    // Full state: what the member no longer lists goes first, so a stream it moved from one tube to another is free.
     for (const gone of diff.removed) this.memberDropped(sender, gone.id);
+    for (const entry of list.tubes.values()) this.entryReceived(sender, entry);
   }
 
   /** §7.3 step 2 for one valid entry: a new tube, or `sender` in a known one. */
   private entryReceived(sender: string, entry: AnnouncedTube): void {
-    let row = this.table.get(entry.id);
-    let offered = false;
-    if (row === undefined) {
+    const existing = this.table.get(entry.id);
+    if (existing === undefined) {
       if (entry.initiator === this.selfName || this.closedIds.has(entry.id)) return this.refuse(sender, entry.id, 'closed-here');
-      if (this.table.size >= this.limits.maxTubes) return this.refuse(sender, entry.id, 'too-many-tubes');
-      row = { id: entry.id, type: entry.type, service: entry.service, initiator: entry.initiator, parameters: entry.parameters, state: 'local-pending', requested: false, streamId: undefined, members: new Map() };
-      this.table.set(row.id, row);
-      offered = true;
-    } else if (row.type !== entry.type || row.service !== entry.service || row.initiator !== entry.initiator) {
+    } else if (existing.type !== entry.type || existing.service !== entry.service || existing.initiator !== entry.initiator) {
       return this.refuse(sender, entry.id, 'conflicting-tube');
     }
-    const known = row.members.get(sender);
+    const known = existing?.members.get(sender);
     if (known !== undefined) {
       if (entry.type === 'dbus' && (known.streamId !== entry.streamId || known.dbusName !== entry.dbusName)) this.refuse(sender, entry.id, 'changed-entry');
       return;
     }
-    let joined: TubeMemberEvent | undefined;
-    if (entry.type === 'dbus') {
-      const streams = this.peerStreams.get(sender) ?? new Map<number, number>();
-      const holder = streams.get(entry.streamId);
-      if (holder !== undefined && holder !== entry.id) {
-        this.refuse(sender, entry.id, 'stream-id-in-use');
-      } else {
-        streams.set(entry.streamId, entry.id);
-        this.peerStreams.set(sender, streams);
-        row.members.set(sender, { dbusName: entry.dbusName, streamId: entry.streamId });
-        joined = { room: this.room, tubeId: entry.id, member: sender, dbusName: entry.dbusName, streamId: entry.streamId };
-      }
-    } else {
-      row.members.set(sender, { dbusName: undefined, streamId: undefined });
-      joined = { room: this.room, tubeId: entry.id, member: sender, dbusName: undefined, streamId: undefined };
-    }
-    if (offered) {
+    // One stream of a member carries one tube's data (§7.4).
+    const holder = entry.type === 'dbus' ? this.peerStreams.get(sender)?.get(entry.streamId) : undefined;
+    if (holder !== undefined && holder !== entry.id) return this.refuse(sender, entry.id, 'stream-id-in-use');
+    let row = existing;
+    if (row === undefined) {
+      if (this.table.size >= this.limits.maxTubes) return this.refuse(sender, entry.id, 'too-many-tubes');
+      row = { id: entry.id, type: entry.type, service: entry.service, initiator: entry.initiator, parameters: entry.parameters, state: 'local-pending', requested: false, streamId: undefined, members: new Map() };
+      this.table.set(row.id, row);
       this.logger.debug('tube offered to us', { room: this.room, id: row.id, type: row.type, service: row.service, by: sender });
-      emitSafely(this, this.logger, 'tube-offered', this.info(row));
     }
-    if (joined !== undefined) emitSafely(this, this.logger, 'tube-member-joined', joined);
+    const dbusName = entry.type === 'dbus' ? entry.dbusName : undefined;
+    const streamId = entry.type === 'dbus' ? entry.streamId : undefined;
+    if (streamId !== undefined) {
+      const streams = this.peerStreams.get(sender) ?? new Map<number, number>();
+      streams.set(streamId, entry.id);
+      this.peerStreams.set(sender, streams);
+    }
+    row.members.set(sender, { dbusName, streamId });
+    if (existing === undefined) emitSafely(this, this.logger, 'tube-offered', this.info(row));
+    emitSafely(this, this.logger, 'tube-member-joined', { room: this.room, tubeId: entry.id, member: sender, dbusName, streamId });
   }
 
   /** §7.3 step 3: `sender` no longer lists tube `id` (or left the room). */
