@@ -125,6 +125,12 @@ export interface RoomTubesLimits {
   maxTubes: number;
   /** Closed tube ids remembered, so that lists still naming them do not bring them back. */
   maxClosedIds: number;
+  /**
+   * Bytes of our own list stanza: an offer or accept that would make it
+   * larger is refused, so the list always fits the room's stanza limit
+   * (256 KiB by default) and always goes out.
+   */
+  maxListBytes: number;
 }
 
-export const DEFAULT_ROOM_TUBES_LIMITS: Readonly<RoomTubesLimits> = Object.freeze({ maxTubes: 256, maxClosedIds: 1024 });
+export const DEFAULT_ROOM_TUBES_LIMITS: Readonly<RoomTubesLimits> = Object.freeze({ maxTubes: 256, maxClosedIds: 1024, maxListBytes: 192 * 1024 });

@@ -5,6 +5,7 @@ import { silentLogger, type Logger } from '../base/logger.js';
 import { CryptoRandom, randomInRange, type RandomSource } from '../base/random.js';
 import type { Room } from '../rooms/room.js';
 import type { RoomMember, RoomStreamData, RoomTubesStanza } from '../rooms/room-types.js';
+import { serializeStanzaDocument } from '../xml/stanza-document.js';
 import { isBusName } from './dbus-names.js';
 import {
   DEFAULT_ROOM_TUBES_LIMITS,
@@ -22,7 +23,7 @@ import {
 import { RoomTubesError } from './room-tubes-error.js';
 import { tubeDBusName } from './tube-dbus-name.js';
 import { diffTubeLists, NO_TUBES } from './tube-list-diff.js';
-import { buildTubesElement, localTubeProblem, readTubeList, resolveTubeListLimits, tubesToAnnounce } from './tube-list.js';
+import { buildTubeListMessage, buildTubesElement, localTubeProblem, readTubeList, resolveTubeListLimits, tubesToAnnounce } from './tube-list.js';
 import { TubeStreamIds } from './tube-stream-ids.js';
 import type { AnnouncedTube, LocalTube, TubeListLimits, TubeParameter, TubeParameters, TubeType } from './tube-types.js';
 
@@ -194,6 +195,7 @@ export class RoomTubes extends EventEmitter<RoomTubesEvents> {
     if (streamId === undefined) throw new RoomTubesError('too-many-tubes', 'all 65535 stream ids are in use');
     row.streamId = streamId;
     row.state = 'open';
+    this.mustFitList(row);
     this.logger.debug('tube accepted', { room: this.room, id, service: row.service, streamId });
     // Announce before any data of ours can follow (rMulticast keeps our order across streams).
     this.broadcast();
@@ -259,6 +261,7 @@ export class RoomTubes extends EventEmitter<RoomTubesEvents> {
     }
     const row: TubeRow = { id, type, service: offer.service, initiator: this.selfName, parameters, state: 'open', requested: true, streamId, members: new Map() };
     this.table.set(id, row);
+    this.mustFitList(row);
     this.logger.debug('tube offered', { room: this.room, id, type, service: row.service, streamId });
     // One broadcast, not salut's two identical ones (§7.2): the second adds nothing.
     this.broadcast();
@@ -280,6 +283,17 @@ export class RoomTubes extends EventEmitter<RoomTubesEvents> {
     if (tubesToAnnounce(this.selfName, this.localRows()).length >= this.listLimits.maxTubes) {
       throw new RoomTubesError('too-many-tubes', `our list already announces ${this.listLimits.maxTubes} tubes, what a peer keeps of one list`);
     }
+  }
+
+  /** Undoes opening `row` (just added or accepted) if our list would outgrow `maxListBytes`. */
+  private mustFitList(row: TubeRow): void {
+    const bytes = serializeStanzaDocument(buildTubeListMessage({ from: this.selfName, room: this.room, tubes: this.localRows(), limits: this.listLimits })).length;
+    if (bytes <= this.limits.maxListBytes) return;
+    if (row.streamId !== undefined) this.streamIds.release(row.streamId);
+    row.streamId = undefined;
+    if (row.requested) this.table.delete(row.id);
+    else row.state = 'local-pending';
+    throw new RoomTubesError('too-many-tubes', `our tube list would take ${bytes} bytes, more than ${this.limits.maxListBytes}`);
   }
 
   private localRows(): LocalTube[] {
@@ -304,7 +318,11 @@ export class RoomTubes extends EventEmitter<RoomTubesEvents> {
       return;
     }
     this.stats.listsSent++;
-    this.tubeRoom.sendElement(element).catch((error: unknown) => this.logger.debug('tube list not sent', { room: this.room, error: errorText(error) }));
+    this.tubeRoom.sendElement(element).catch((error: unknown) => {
+      // Leaving is the expected case; anything else means peers lack our current list.
+      const leaving = this.detached || this.tubeRoom.state === 'leaving' || this.tubeRoom.state === 'left';
+      this.logger[leaving ? 'debug' : 'warn']('tube list not sent', { room: this.room, error: errorText(error) });
+    });
   }
 
   /** Several members joining at once get one broadcast. */

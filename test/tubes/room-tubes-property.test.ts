@@ -81,14 +81,13 @@ type Action =
   | { kind: 'offer' };
 
 const action: fc.Arbitrary<Action> = fc.oneof(
-  fc.record({ kind: fc.constant('list' as const), peer: fc.nat(PEERS.length - 1), entries: fc.array(entry, { maxLength: 6 }) }),
-  fc.record({ kind: fc.constant('data' as const), peer: fc.nat(PEERS.length - 1), streamId: fc.integer({ min: 1, max: 4 }) }),
-  fc.record({ kind: fc.constant('leave' as const), peer: fc.nat(PEERS.length - 1) }),
-  fc.record({ kind: fc.constant('accept' as const), pick: fc.nat(10) }),
-  fc.record({ kind: fc.constant('close' as const), pick: fc.nat(10) }),
-  fc.record({ kind: fc.constant('offer' as const) }),
-  fc.record({ kind: fc.constant('accept-all' as const) }),
-  fc.record({ kind: fc.constant('data' as const), peer: fc.nat(PEERS.length - 1), streamId: fc.integer({ min: 1, max: 3 }) }),
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('list' as const), peer: fc.nat(PEERS.length - 1), entries: fc.array(entry, { maxLength: 6 }) }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('data' as const), peer: fc.nat(PEERS.length - 1), streamId: fc.integer({ min: 1, max: 4 }) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('leave' as const), peer: fc.nat(PEERS.length - 1) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('accept' as const), pick: fc.nat(10) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('accept-all' as const) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('close' as const), pick: fc.nat(10) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('offer' as const) }) },
 );
 
 function listStanza(peer: string, entries: Extract<Action, { kind: 'list' }>['entries']): XmlElement {
@@ -114,7 +113,7 @@ describe(`RoomTubes under arbitrary input (seed ${seed}; replay with CLIQUE_SEED
   it('never throws, stays bounded, keeps one tube per member stream, and hands over only announced data of open tubes', () => {
     let totalHanded = 0;
     assertProperty(
-      fc.property(fc.array(action, { maxLength: 40 }), (actions) => {
+      fc.property(fc.array(action, { minLength: 10, maxLength: 40 }), (actions) => {
         const room = new FakeRoom();
         const tubes = new RoomTubes(room as unknown as TubeRoom, { random: new SeededRandom(seed), logger: silentLogger, limits: { maxTubes: MAX_TUBES } });
         const handed: TubeDataEvent[] = [];
@@ -190,5 +189,30 @@ describe(`RoomTubes under arbitrary input (seed ${seed}; replay with CLIQUE_SEED
     );
     // The generator reaches the interesting part: data handed over at all.
     expect(totalHanded).toBeGreaterThan(0);
+  });
+});
+
+describe('our own list stays within its byte budget', () => {
+  it('an offer or accept that would make our list too large is refused and undone; nothing is sent for it', () => {
+    const room = new FakeRoom();
+    const tubes = new RoomTubes(room as unknown as TubeRoom, { random: new SeededRandom(seed), logger: silentLogger, limits: { maxListBytes: 700 } });
+    const big = { note: { type: 'str' as const, value: 'x'.repeat(200) } };
+    const first = tubes.offerDBusTube({ service: 'org.example.One', parameters: big });
+    expect(first.streamId).toBe(1);
+    expect(room.lists).toHaveLength(1);
+    expect(() => tubes.offerStreamTube({ service: 'two', parameters: big })).toThrow(expect.objectContaining({ code: 'too-many-tubes' }));
+    expect(tubes.tubes().map((t) => t.id)).toEqual([first.id]);
+    expect(room.lists).toHaveLength(1);
+    // Someone else's D-Bus tube, offered to us: accepting it would overflow our list.
+    const peer = 'eve@e';
+    const xml = `<?xml version="1.0" encoding="utf-8"?>\n<message xmlns="jabber:client" type="groupchat" from="${peer}" to="lunch"><tubes xmlns="${NS_TUBES}"><tube service="org.example.Eve" id="42" type="dbus" stream-id="1" initiator="${peer}" dbus-name="${tubeDBusName(peer)}"><parameters><parameter name="note" type="str">${'y'.repeat(200)}</parameter></parameters></tube></tubes></message>\n`;
+    const stanza = parseStanzaDocument(encoder.encode(xml));
+    room.emit('tubes', { room: 'lunch', sender: peer, stanza, element: stanza.getChild('tubes', NS_TUBES)! });
+    expect(() => tubes.acceptTube(42)).toThrow(expect.objectContaining({ code: 'too-many-tubes' }));
+    expect(tubes.tube(42)).toMatchObject({ state: 'local-pending', streamId: undefined });
+    expect(room.lists).toHaveLength(1);
+    // The id reserved for the refused accept is free again, but allocation goes on from the last one handed out (§7.4).
+    tubes.closeTube(first.id);
+    expect(tubes.offerDBusTube({ service: 'org.example.Three' }).streamId).toBe(3);
   });
 });
