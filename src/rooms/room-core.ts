@@ -3,14 +3,14 @@ import type { CliqueError } from '../base/clique-error.js';
 import type { Logger } from '../base/logger.js';
 import type { Contact, PresenceStatus } from '../linklocal/contact.js';
 import type { AdvertiseResult, RoomAddress } from '../linklocal/room-advertiser.js';
-import { NS_CLIENT } from '../xml/namespaces.js';
 import { serializeStanzaDocument } from '../xml/stanza-document.js';
-import { XmlElement } from '../xml/xml-element.js';
+import type { XmlElement } from '../xml/xml-element.js';
 import type { TextMessageKind } from '../xml/stanzas.js';
 import type { GroupMessage } from './group-link.js';
 import type { HistoryEntry } from './history-store.js';
 import type { RoomClock } from './room-clock.js';
 import { RoomError } from './room-error.js';
+import { DEFAULT_MAX_QUEUED_BYTES, DEFAULT_MAX_STREAM_MESSAGE_BYTES, extensionMessage, streamPayload } from './room-extensions.js';
 import { messageEntry, RoomInbound } from './room-inbound.js';
 import { groupKey, mergeDecision, sameGroup, type GroupAddress } from './room-merge.js';
 import { RoomAdvertisement } from './room-advertisement.js';
@@ -23,14 +23,6 @@ import { mustReannounce } from './room-topic.js';
 import type { LeaveReason, RoomMember, RoomMessage, RoomState, TopicChange } from './room-types.js';
 import { UnheardLines } from './unheard-lines.js';
 import { LineReplay } from './sent-lines.js';
-
-/** Stream 0 carries XML; tube data uses 1..65535 (spec §0, §7.4). */
-export const MIN_DATA_STREAM_ID = 1;
-export const MAX_DATA_STREAM_ID = 65535;
-/** Tube data messages above this are refused unless the settings say otherwise (the rooms' rMulticast message limit). */
-export const DEFAULT_MAX_STREAM_MESSAGE_BYTES = 1024 * 1024;
-/** Bytes that may wait for the flow-control window unless the settings say otherwise. */
-export const DEFAULT_MAX_QUEUED_BYTES = 16 * 1024 * 1024;
 
 export interface RoomCoreSetup {
   name: string;
@@ -259,11 +251,8 @@ export class RoomCore {
    * A body-less `<message type="groupchat">` carrying `child` (e.g. a tube
    * list, spec §7.2), on stream 0. Its ticket's result is undefined.
    */
-  sendElement(child: XmlElement, what = `<${child.name}>`): number {
-    if (!(child instanceof XmlElement)) throw new RoomError('bad-argument', 'the child must be an XmlElement');
-    const message = new XmlElement('message', NS_CLIENT, { type: 'groupchat', from: this.selfName, to: this.name });
-    message.append(child.clone());
-    return this.submit(message, what, { awaited: true });
+  sendElement(child: XmlElement): number {
+    return this.submit(extensionMessage(this.selfName, this.name, child), `<${child.name}>`, { awaited: true });
   }
 
   /**
@@ -272,15 +261,9 @@ export class RoomCore {
    * as stanzas. Its ticket's result is undefined.
    */
   sendStream(streamId: number, data: Uint8Array): number {
-    if (!Number.isInteger(streamId) || streamId < MIN_DATA_STREAM_ID || streamId > MAX_DATA_STREAM_ID) {
-      throw new RoomError('bad-argument', `stream id ${streamId} is not in ${MIN_DATA_STREAM_ID}..${MAX_DATA_STREAM_ID}`);
-    }
-    if (!(data instanceof Uint8Array) || data.length === 0) throw new RoomError('bad-argument', 'stream data must be a non-empty Uint8Array');
-    const limit = this.setup.settings.maxStreamMessageBytes ?? DEFAULT_MAX_STREAM_MESSAGE_BYTES;
-    if (data.length > limit) throw new RoomError('too-large', `stream data of ${data.length} bytes exceeds the room limit of ${limit} bytes`);
+    const payload = streamPayload(streamId, data, this.setup.settings.maxStreamMessageBytes ?? DEFAULT_MAX_STREAM_MESSAGE_BYTES);
     if (this.closing()) throw new RoomError('not-joined', `room ${JSON.stringify(this.name)} was left`);
-    // Copied: the caller may reuse its buffer while the message waits for the window.
-    const queued = this.outbox.add(Uint8Array.from(data), `data on stream ${streamId}`, { unheard: undefined, awaited: true, onSent: undefined, streamId });
+    const queued = this.outbox.add(payload, `data on stream ${streamId}`, { unheard: undefined, awaited: true, onSent: undefined, streamId });
     this.release();
     return queued.ticket;
   }
