@@ -380,6 +380,8 @@ export class Clique extends EventEmitter<CliqueEvents> {
       joinWaitMs: options.joinWaitMs ?? this.options.joinWaitMs ?? DEFAULT_JOIN_WAIT_MS,
       maxStanzaBytes: this.options.maxStanzaBytes ?? DEFAULT_MAX_STANZA_BYTES,
       maxQueuedSends: options.maxQueuedSends ?? 1000,
+      // Peers fail a sender whose message exceeds their rMulticast limit: tube data stays within ours.
+      maxStreamMessageBytes: this.options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
       maxBufferedMessages: options.maxBufferedMessages ?? 10_000,
       // Silence for this long gets a member suspected, and then declared failed; a margin for the declaration.
       lossWindowMs: (timing.silenceTimeout ?? DEFAULT_TIMING.silenceTimeout) + LOSS_WINDOW_MARGIN_MS,

@@ -10,6 +10,7 @@ import type { GroupMessage } from './group-link.js';
 import type { HistoryEntry } from './history-store.js';
 import type { RoomClock } from './room-clock.js';
 import { RoomError } from './room-error.js';
+import { DEFAULT_MAX_QUEUED_BYTES, DEFAULT_MAX_STREAM_MESSAGE_BYTES, extensionMessage, streamPayload } from './room-extensions.js';
 import { messageEntry, RoomInbound } from './room-inbound.js';
 import { groupKey, mergeDecision, sameGroup, type GroupAddress } from './room-merge.js';
 import { RoomAdvertisement } from './room-advertisement.js';
@@ -75,7 +76,7 @@ interface Move {
 export class RoomCore {
   readonly name: string;
   readonly selfName: string;
-  readonly stats = { received: 0, rejected: 0, sent: 0, moves: 0 };
+  readonly stats = { received: 0, rejected: 0, sent: 0, moves: 0, streamReceived: 0 };
   readonly roster: Roster;
 
   private roomState: RoomState = 'connecting';
@@ -99,7 +100,7 @@ export class RoomCore {
     this.name = setup.name;
     this.selfName = setup.selfName;
     this.group = this.newGroup(this.nextGroupId++, setup.address, setup.port, setup.creator, undefined);
-    this.outbox = new RoomOutbox(setup.settings.maxQueuedSends);
+    this.outbox = new RoomOutbox(setup.settings.maxQueuedSends, setup.settings.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES);
     this.advert = new RoomAdvertisement(setup.advertises);
     this.replay = new LineReplay(setup.settings.lossWindowMs);
     this.roster = new Roster(
@@ -244,6 +245,27 @@ export class RoomCore {
         return { ...change };
       },
     });
+  }
+
+  /**
+   * A body-less `<message type="groupchat">` carrying `child` (e.g. a tube
+   * list, spec §7.2), on stream 0. Its ticket's result is undefined.
+   */
+  sendElement(child: XmlElement): number {
+    return this.submit(extensionMessage(this.selfName, this.name, child), `<${child.name}>`, { awaited: true });
+  }
+
+  /**
+   * One rMulticast message on stream `streamId` (1..65535: tube data, spec
+   * §7.4), behind the same membership wait, flow control and queue bounds
+   * as stanzas. Its ticket's result is undefined.
+   */
+  sendStream(streamId: number, data: Uint8Array): number {
+    const payload = streamPayload(streamId, data, this.setup.settings.maxStreamMessageBytes ?? DEFAULT_MAX_STREAM_MESSAGE_BYTES);
+    if (this.closing()) throw new RoomError('not-joined', `room ${JSON.stringify(this.name)} was left`);
+    const queued = this.outbox.add(payload, `data on stream ${streamId}`, { unheard: undefined, awaited: true, onSent: undefined, streamId });
+    this.release();
+    return queued.ticket;
   }
 
   /** Undefined when the state is the one last sent. */
@@ -546,7 +568,9 @@ export class RoomCore {
   private release(): void {
     const group = this.group;
     if (this.roomState !== 'joined' || !group.member || this.closing()) return;
-    for (const stanza of this.outbox.handAll(group.id)) this.outputs.push({ type: 'transmit', group: group.id, ticket: stanza.ticket, bytes: stanza.bytes });
+    for (const stanza of this.outbox.handAll(group.id)) {
+      this.outputs.push({ type: 'transmit', group: group.id, ticket: stanza.ticket, streamId: stanza.streamId, bytes: stanza.bytes });
+    }
   }
 
   /**

@@ -1,6 +1,7 @@
 import { errorText } from '../base/error-text.js';
 import type { Logger } from '../base/logger.js';
 import { parseStanzaDocument } from '../xml/stanza-document.js';
+import { NS_TUBES } from '../xml/namespaces.js';
 import type { XmlElement } from '../xml/xml-element.js';
 import type { XmlLimits } from '../xml/xml-limits.js';
 import { RoomError } from './room-error.js';
@@ -38,7 +39,7 @@ export interface InboundHost {
   readonly roster: Roster;
   readonly time: RoomClock;
   readonly logger: Logger;
-  readonly stats: { received: number; rejected: number };
+  readonly stats: { received: number; rejected: number; streamReceived: number };
   /** The room's topic (a `<subject>` changes it). */
   topic: TopicChange | undefined;
   member(name: string): RoomMember | undefined;
@@ -61,8 +62,9 @@ export class RoomInbound {
   received(message: GroupMessage): void {
     const { logger } = this.room;
     if (message.streamId !== STREAM_XML) {
-      // Streams 1..65535 are D-Bus tube data (§7.4); we offer and accept no tubes.
-      logger.debug('ignoring data on a tube stream', { sender: message.sender, streamId: message.streamId, bytes: message.data.length });
+      // Streams 1..65535 are D-Bus tube data (§7.4): which stream means what is the tubes layer's business.
+      this.room.stats.streamReceived++;
+      this.room.output({ type: 'event', name: 'stream-data', args: [{ room: this.room.name, sender: message.sender, streamId: message.streamId, data: message.data }] });
       return;
     }
     this.room.stats.received++;
@@ -89,8 +91,11 @@ export class RoomInbound {
         if (change !== undefined) this.room.output({ type: 'event', name: 'member-updated', args: change });
         return;
       }
-      case 'ignored':
+      case 'ignored': {
+        const element = read.reason === 'tubes' ? stanza.getChild('tubes', NS_TUBES) : undefined;
+        if (element !== undefined) this.room.output({ type: 'event', name: 'tubes', args: [{ room: this.room.name, sender, stanza, element }] });
         return;
+      }
     }
   }
 

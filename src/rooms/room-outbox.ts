@@ -8,6 +8,8 @@ import type { UnheardLine } from './unheard-lines.js';
  */
 export interface OutgoingStanza {
   ticket: number;
+  /** 0 for stanzas; 1..65535 for tube data (one rMulticast message each). */
+  streamId: number;
   bytes: Uint8Array;
   /** What it is, for logs ('message', 'topic', 'status', ...). */
   what: string;
@@ -32,21 +34,41 @@ export class RoomOutbox {
   private readonly waiting: OutgoingStanza[] = [];
   private readonly handed = new Map<number, OutgoingStanza>();
   private nextTicket = 1;
+  /** Bytes of everything not yet taken. */
+  private bytesQueued = 0;
 
-  constructor(private readonly maxQueued: number) {}
+  constructor(
+    private readonly maxQueued: number,
+    private readonly maxQueuedBytes: number = Number.POSITIVE_INFINITY,
+  ) {}
 
   /** Stanzas not yet taken by rMulticast. */
   get size(): number {
     return this.waiting.length + this.handed.size;
   }
 
-  /** Queues a stanza; throws RoomError 'queue-full' when too many wait. */
-  add(bytes: Uint8Array, what: string, options: { unheard: UnheardLine | undefined; awaited: boolean; onSent: ((sent: OutgoingStanza) => SendResult) | undefined }): OutgoingStanza {
+  /** Bytes not yet taken by rMulticast. */
+  get queuedBytes(): number {
+    return this.bytesQueued;
+  }
+
+  /** Queues a stanza (stream 0 unless `streamId`); throws RoomError 'queue-full' when too many, or too many bytes, wait. */
+  add(
+    bytes: Uint8Array,
+    what: string,
+    options: { unheard: UnheardLine | undefined; awaited: boolean; onSent: ((sent: OutgoingStanza) => SendResult) | undefined; streamId?: number },
+  ): OutgoingStanza {
     if (this.size >= this.maxQueued) {
       throw new RoomError('queue-full', `${this.size} messages are already waiting for the flow-control window`);
     }
-    const stanza: OutgoingStanza = { ticket: this.nextTicket++, bytes, what, handedTo: undefined, resend: false, ...options };
+    // One message larger than the whole budget still goes when nothing else waits.
+    if (this.size > 0 && this.bytesQueued + bytes.length > this.maxQueuedBytes) {
+      throw new RoomError('queue-full', `${this.bytesQueued} bytes are already waiting for the flow-control window`);
+    }
+    const { streamId = 0, ...rest } = options;
+    const stanza: OutgoingStanza = { ticket: this.nextTicket++, streamId, bytes, what, handedTo: undefined, resend: false, ...rest };
     this.waiting.push(stanza);
+    this.bytesQueued += bytes.length;
     return stanza;
   }
 
@@ -65,6 +87,7 @@ export class RoomOutbox {
     const stanza = this.handed.get(ticket);
     if (stanza === undefined || stanza.handedTo !== group) return undefined;
     this.handed.delete(ticket);
+    this.bytesQueued -= stanza.bytes.length;
     return stanza;
   }
 
@@ -87,6 +110,7 @@ export class RoomOutbox {
       if (pending.has(line)) continue;
       const stanza: OutgoingStanza = {
         ticket: this.nextTicket++,
+        streamId: 0,
         bytes: line.bytes,
         what: 'message (said alone, re-sent)',
         handedTo: undefined,
@@ -96,6 +120,7 @@ export class RoomOutbox {
         onSent: undefined,
       };
       queued.push(stanza);
+      this.bytesQueued += stanza.bytes.length;
     }
     this.waiting.push(...queued, ...carried);
     return queued;
@@ -105,6 +130,7 @@ export class RoomOutbox {
   drop(): OutgoingStanza[] {
     const out = [...this.handed.values(), ...this.waiting.splice(0)];
     this.handed.clear();
+    this.bytesQueued = 0;
     return out;
   }
 }

@@ -22,8 +22,8 @@ export type SendResult = RoomMessage | TopicChange | undefined;
  */
 export type RoomOutput =
   | RoomEventOutput
-  /** Hand these bytes to the group's stream 0, behind the flow-control window. */
-  | { type: 'transmit'; group: GroupId; ticket: number; bytes: Uint8Array }
+  /** Hand these bytes to the group on `streamId` (0: XML; 1..65535: tube data), behind the flow-control window. */
+  | { type: 'transmit'; group: GroupId; ticket: number; streamId: number; bytes: Uint8Array }
   /** A send the application waits for is over. */
   | { type: 'settled'; ticket: number; result: SendResult; error: RoomError | undefined }
   | { type: 'advertise'; group: GroupId; room: RoomAddress }

@@ -14,8 +14,6 @@ import type { RoomSetup } from './room-setup.js';
 import type { CliqueError } from '../base/clique-error.js';
 import type { LeaveReason } from './room-types.js';
 
-const STREAM_XML = 0;
-
 /** A group the room is in or leaving: its link and the queue in front of it. */
 interface GroupSocket {
   link: GroupLink;
@@ -144,7 +142,7 @@ export class RoomRunner {
         this.hooks.event(output);
         return;
       case 'transmit':
-        this.transmit(output.group, output.ticket, output.bytes);
+        this.transmit(output.group, output.ticket, output.streamId, output.bytes);
         return;
       case 'settled': {
         const waiting = this.waiting.get(output.ticket) ?? this.wait(output.ticket);
@@ -181,13 +179,13 @@ export class RoomRunner {
     }
   }
 
-  private transmit(group: GroupId, ticket: number, bytes: Uint8Array): void {
+  private transmit(group: GroupId, ticket: number, streamId: number, bytes: Uint8Array): void {
     const socket = this.sockets.get(group);
     if (socket === undefined) {
       this.input(() => this.core.transmitFailed(ticket, group, new RoomError('not-joined', 'that group is gone')));
       return;
     }
-    socket.sender.send(STREAM_XML, bytes, (error) => {
+    socket.sender.send(streamId, bytes, (error) => {
       this.input(() => (error === undefined ? this.core.transmitted(ticket, group) : this.core.transmitFailed(ticket, group, error)));
     });
   }

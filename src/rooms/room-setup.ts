@@ -34,6 +34,10 @@ export interface RoomSettings {
   /** Stream-0 stanzas above this are refused, ours included. */
   maxStanzaBytes: number;
   maxQueuedSends: number;
+  /** Bytes that may wait for the flow-control window (all streams); default DEFAULT_MAX_QUEUED_BYTES. */
+  maxQueuedBytes?: number;
+  /** Largest tube-data message (streams 1..65535) we send; default DEFAULT_MAX_STREAM_MESSAGE_BYTES. */
+  maxStreamMessageBytes?: number;
   /** Per messages() reader. */
   maxBufferedMessages: number;
   /**

@@ -75,6 +75,30 @@ export interface TypingEvent {
   state: ChatState;
 }
 
+/**
+ * A body-less stream-0 message of another member carrying a tube list
+ * (`<tubes xmlns="http://telepathy.freedesktop.org/xmpp/tubes">`, spec §7.2),
+ * addressed to this room and checked like every stanza; what it says is for
+ * the tubes layer to read.
+ */
+export interface RoomTubesStanza {
+  room: string;
+  /** The rMulticast sender (never the XML `from`). */
+  sender: string;
+  /** The whole `<message>`. */
+  stanza: XmlElement;
+  /** Its `<tubes>` child. */
+  element: XmlElement;
+}
+
+/** One rMulticast message of another member on a data stream (1..65535; tube data, spec §7.4). */
+export interface RoomStreamData {
+  room: string;
+  sender: string;
+  streamId: number;
+  data: Uint8Array;
+}
+
 export type RoomState =
   /** rMulticast is choosing our sender id. */
   | 'connecting'
@@ -104,6 +128,10 @@ export interface RoomEvents {
   topic: [change: TopicChange];
   /** Another member's XEP-0085 chat state changed (typing started or stopped). */
   typing: [event: TypingEvent];
+  /** Another member's tube list (stream 0, spec §7.2); ours are never reported. */
+  tubes: [announcement: RoomTubesStanza];
+  /** Another member's message on a data stream 1..65535 (tube data, spec §7.4). */
+  'stream-data': [data: RoomStreamData];
   /** Stream-0 input we refused (broken XML, wrong room, forged `from`, duplicate id). Also logged. */
   rejected: [error: RoomError, sender: string];
   /** Operational problems: socket errors, history store failures. Emitted only if someone listens. */

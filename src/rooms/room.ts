@@ -7,6 +7,7 @@ import type { Logger } from '../base/logger.js';
 import { waitFor, type WaitOptions } from '../base/wait-for.js';
 import type { Contact, PresenceStatus } from '../linklocal/contact.js';
 import type { RoomAddress } from '../linklocal/room-advertiser.js';
+import type { XmlElement } from '../xml/xml-element.js';
 import type { HistoryEntry } from './history-store.js';
 import { systemRoomClock, type RoomClock } from './room-clock.js';
 import { RoomCore } from './room-core.js';
@@ -152,7 +153,7 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
   }
 
   /** Counters for diagnostics and tests. */
-  get stats(): { received: number; rejected: number; sent: number; moves: number } {
+  get stats(): { received: number; rejected: number; sent: number; moves: number; streamReceived: number } {
     return this.core.stats;
   }
 
@@ -224,6 +225,27 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
    */
   async setTyping(state: ChatState): Promise<void> {
     await this.runner.request(() => this.core.setTyping(state));
+  }
+
+  /**
+   * Sends `element` as the only child of a body-less groupchat `<message>`
+   * on stream 0 (how a tube list travels, spec §7.2). Resolves once handed
+   * to rMulticast; waits for membership and the flow-control window like
+   * `send()`, and rejects the same ways.
+   */
+  async sendElement(element: XmlElement): Promise<void> {
+    await this.runner.request(() => this.core.sendElement(element));
+  }
+
+  /**
+   * Sends `data` as one rMulticast message on stream `streamId` (1..65535,
+   * tube data, spec §7.4); the others get it as 'stream-data'. Resolves once
+   * handed to rMulticast; waits for membership and the flow-control window
+   * like `send()`. Rejects with RoomError ('bad-argument', 'too-large',
+   * 'queue-full', 'not-joined', 'send-failed').
+   */
+  async sendStream(streamId: number, data: Uint8Array): Promise<void> {
+    await this.runner.request(() => this.core.sendStream(streamId, data));
   }
 
   /** Announces our status (and nick) in the room with a body-less `<presence>`; newcomers get it too. */

@@ -17,6 +17,8 @@ import { ServiceError } from './service-error.js';
 import { acquireServiceLock } from './service-lock.js';
 import { ensurePrivateDir, makeOwnerOnly, servicePaths, type ServicePaths } from './service-paths.js';
 import { warningJson } from '../rooms/room-warning.js';
+import { RoomTubes } from '../tubes/room-tubes.js';
+import { tubesOf } from './tube-json.js';
 
 export interface CliqueServiceOptions {
   /** IPv4 address of the interface (as for Clique); also part of the socket's name. */
@@ -51,6 +53,8 @@ const MAX_ROOMS = 100;
 /** One room the person is in: one rMulticast membership, shared by every client. */
 interface Membership {
   room: Room;
+  /** Its tubes, followed from the moment we join (lists are not replayed). */
+  tubes: RoomTubes;
   /** Held until rooms.leave. */
   stay: boolean;
   /** Clients holding it while connected. */
@@ -238,6 +242,8 @@ export class CliqueService implements ControlHandler {
         await m.room.setNick(nick === '' ? undefined : nick);
         return { nick: nick === '' ? null : (nick ?? null) };
       }
+      case 'rooms.tubes':
+        return tubesOf(this.membership(new ParamReader(params, ['room']).string('room', { maxLength: 256 })).tubes);
       case 'rooms.history': {
         const reader = new ParamReader(params, ['room', 'limit']);
         const room = reader.string('room', { maxLength: 256 });
@@ -422,7 +428,7 @@ export class CliqueService implements ControlHandler {
       throw new RpcFault('no-such-room', `nobody advertises a room named ${JSON.stringify(name)} (create it with --create)`);
     }
     const room = await this.clique.join(name, joinOptions);
-    const m: Membership = { room, stay: false, holders: new Set(), subscribers: new Set(), lingerTimer: undefined, lingerUntil: undefined, leaveOnRelease: false };
+    const m: Membership = { room, tubes: new RoomTubes(room, { logger: this.logger.child(`tubes:${name}`) }), stay: false, holders: new Set(), subscribers: new Set(), lingerTimer: undefined, lingerUntil: undefined, leaveOnRelease: false };
     this.memberships.set(name, m);
     const tell = <K extends keyof ControlEvents>(event: K, params: ControlEvents[K]): void => this.tell(m.subscribers, event, params);
     room.on('ready', () => tell('room.ready', { room: name, members: others(room).map(memberJson) }));

@@ -130,6 +130,8 @@ export interface ControlMethods {
   'rooms.topic': { params: { room: string; topic: string }; result: { topic: string } };
   'rooms.nick': { params: { room: string; nick?: string }; result: { nick: string | null } };
   'rooms.history': { params: { room: string; limit?: number }; result: { entries: JsonValue[] } };
+  /** The room's tube table (spec §7): our tubes and those offered to us. */
+  'rooms.tubes': { params: { room: string }; result: { room: string; tubes: TubeJson[] } };
   'contacts.list': { params: Record<string, never>; result: { contacts: ContactJson[] } };
   'contacts.subscribe': { params: Record<string, never>; result: { contacts: ContactJson[] } };
   'chat.send': { params: { contact: string; text: string; kind?: 'normal' | 'action' | 'notice'; timeoutMs?: number }; result: { to: string } };
@@ -144,6 +146,31 @@ export interface ControlMethods {
 }
 
 export type ControlMethod = keyof ControlMethods;
+
+export interface TubeParameterJson {
+  [key: string]: JsonValue;
+  type: 'str' | 'int' | 'uint' | 'bytes' | 'bool';
+  /** `bytes`: standard base64. */
+  value: string | number | boolean;
+}
+
+export interface TubeJson {
+  [key: string]: JsonValue;
+  id: number;
+  type: 'dbus' | 'stream';
+  service: string;
+  initiator: string;
+  /** 'local-pending': offered to us, not accepted; 'open': ours or accepted. */
+  state: 'local-pending' | 'open';
+  /** We offered it. */
+  requested: boolean;
+  /** D-Bus tubes while open: our stream id and tube-local name. */
+  streamId: number | null;
+  dbusName: string | null;
+  parameters: { [name: string]: TubeParameterJson };
+  /** Ourselves while open, and the members whose lists mention it. */
+  members: Array<{ [key: string]: JsonValue; member: string; self: boolean; dbusName: string | null; streamId: number | null }>;
+}
 
 export interface ContactJson {
   [key: string]: JsonValue;

@@ -7,3 +7,6 @@ export { decodeDBusMessage, dbusMessageLength } from './dbus-unmarshal.js';
 export * from './dbus-tube-error.js';
 export * from './dbus-tube-types.js';
 export { DBusTube, DBUS_TUBE_QUEUE_BYTES } from './dbus-tube.js';
+export { RoomTubes, type RoomTubesOptions, type TubeOffer, type TubeRoom } from './room-tubes.js';
+export * from './room-tubes-types.js';
+export { RoomTubesError, type RoomTubesErrorCode } from './room-tubes-error.js';

@@ -11,6 +11,7 @@ import { registerRoomsCommand } from './rooms.js';
 import { registerSayCommand } from './say.js';
 import { registerSendCommand } from './send.js';
 import { registerStatusCommand } from './status.js';
+import { registerTubesCommand } from './tubes.js';
 import { registerUpCommand } from './up.js';
 
 /** One line per command file; keep alphabetical to avoid merge conflicts. */
@@ -27,5 +28,6 @@ export function registerCommands(program: Command): void {
   registerSayCommand(program);
   registerSendCommand(program);
   registerStatusCommand(program);
+  registerTubesCommand(program);
   registerUpCommand(program);
 }
