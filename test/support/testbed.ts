@@ -15,7 +15,25 @@ export interface Testbed {
   /** Host `host`'s bridge port down: it hears nobody and nobody hears it (a silent cut). */
   cut(host: number): void;
   uncut(host: number): void;
+  /**
+   * Frames host `host` sends are dropped at the bridge with probability
+   * `percent` %, independently for each receiver (nftables in the bridge's
+   * namespace; this kernel has no netem). Needs `nft` (canLoseFrames).
+   */
+  loseFrom(host: number, percent: number): void;
+  /** Frames the loseFrom rules dropped so far. */
+  framesLost(): number;
   down(): void;
+}
+
+/** Whether `nft` is there for Testbed.loseFrom. */
+export function canLoseFrames(): boolean {
+  try {
+    execFileSync('nft', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export function canRunTestbed(): boolean {
@@ -77,6 +95,17 @@ export function startTestbed(hosts: number): Testbed {
     spawn: (i, command, args, env) => spawn('ip', ['netns', 'exec', host(i), command, ...args], { cwd: process.cwd(), env: env ?? process.env }),
     cut: (i) => ip('-n', bridge, 'link', 'set', `p${i}`, 'down'),
     uncut: (i) => ip('-n', bridge, 'link', 'set', `p${i}`, 'up'),
+    loseFrom: (i, percent) => {
+      const nft = (script: string): void => {
+        execFileSync('ip', ['netns', 'exec', bridge, 'nft', '-f', '-'], { input: script, stdio: ['pipe', 'ignore', 'pipe'] });
+      };
+      nft('table bridge fault {\n  chain lossy { type filter hook forward priority 0; policy accept; }\n}\n');
+      nft(`add rule bridge fault lossy iifname "p${i}" numgen random mod 100 < ${percent} counter drop\n`);
+    },
+    framesLost: () => {
+      const listing = execFileSync('ip', ['netns', 'exec', bridge, 'nft', 'list', 'table', 'bridge', 'fault'], { encoding: 'utf8' });
+      return [...listing.matchAll(/counter packets (\d+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
+    },
     down,
   };
 }
