@@ -24,7 +24,7 @@ const ACK_AFTER_MESSAGES = 64;
 
 /**
  * Periodic packets (spec §5.5, §5.6) and liveness sweeps: SESSION every
- * 1.5-3 s, the keepalive NO_DATA, acknowledgements after deliveries, and the
+ * 0.7-1.3 s (at connect too), the keepalive NO_DATA, acknowledgements after deliveries, and the
  * sender table's sweep.
  */
 export class PeriodicPackets {

@@ -109,8 +109,10 @@ export interface JoinOptions {
   /** A joiner becomes a member after this long if it sees nobody (default 60 000 ms, salut's value). */
   joinWaitMs?: number;
   /**
-   * Report a member gone after this much silence (rMulticast `silenceTimeout`,
-   * default 30 000 ms; at least 3500 — members send a SESSION every 1.5-3 s).
+   * Report a member gone after at most this much silence (rMulticast
+   * `silenceTimeout`, default 30 000 ms; at least 3500). A member whose
+   * SESSIONs (about one a second) arrive regularly is reported sooner, after
+   * the limit it earned (about 6 s on a quiet LAN; silence-rule.ts).
    */
   failureTimeoutMs?: number;
   /** Other rMulticast timer overrides. */
@@ -136,7 +138,7 @@ const DEFAULT_JOIN_WAIT_MS = 60_000;
 const DEFAULT_MAX_STANZA_BYTES = 256 * 1024;
 const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
 const CONNECT_TIMEOUT_MS = 30_000;
-/** Members send a SESSION every 1.5-3 s: a shorter silence would fail healthy members. */
+/** Original members send a SESSION every 1.5-3 s (ours every 0.7-1.3 s): a shorter silence would fail healthy ones. */
 export const MIN_FAILURE_TIMEOUT_MS = 3500;
 /** Between a member falling silent for the silence timeout and the group declaring it failed. */
 const LOSS_WINDOW_MARGIN_MS = 10_000;
