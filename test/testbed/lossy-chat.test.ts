@@ -1,8 +1,7 @@
-import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
 import { canLoseFrames, canRunTestbed, startTestbed, type Testbed } from '../support/testbed.js';
 import { waitFor } from '../support/wait.js';
+import { describeMembers, sees, startMember, texts, type Member } from './testbed-members.js';
 
 /*
  * Issue 10 over real sockets: three hosts on a bridge that drops 10 % of the
@@ -11,14 +10,6 @@ import { waitFor } from '../support/wait.js';
  * once and in order, recovered by repairs; nobody is declared failed on the
  * lossy link (the learned silence limit), with the default failure timeout.
  */
-
-interface Member {
-  name: string;
-  child: ChildProcessWithoutNullStreams;
-  events: Array<Record<string, unknown>>;
-  stderr: string[];
-  say(text: string): void;
-}
 
 let testbed: Testbed | undefined;
 const members: Member[] = [];
@@ -29,31 +20,10 @@ afterAll(() => {
 });
 
 function start(bed: Testbed, host: number, name: string, group: string, port: number): Member {
-  const child = bed.spawn(host, process.execPath, ['--import', 'tsx', 'test/testbed/chat-member.ts', name, bed.address(host), group, String(port), '30000']);
-  const member: Member = { name, child, events: [], stderr: [], say: (text) => child.stdin.write(`${text}\n`) };
-  createInterface({ input: child.stdout }).on('line', (line) => {
-    try {
-      member.events.push(JSON.parse(line) as Record<string, unknown>);
-    } catch {
-      member.stderr.push(`stdout: ${line}`);
-    }
-  });
-  createInterface({ input: child.stderr }).on('line', (line) => member.stderr.push(line));
-  members.push(member);
-  return member;
+  return startMember(bed, host, name, { group, port, failureTimeoutMs: 30_000 }, members);
 }
 
-const texts = (m: Member): string[] => m.events.filter((e) => e['event'] === 'message').map((e) => String(e['text']));
-const sees = (m: Member, other: string): boolean => {
-  let present = false;
-  for (const e of m.events) {
-    if (e['event'] === 'ready') present = (e['members'] as string[]).includes(other);
-    if (e['event'] === 'member-joined' && e['member'] === other) present = true;
-    if (e['event'] === 'member-left' && e['member'] === other) present = false;
-  }
-  return present;
-};
-const describeAll = (): string => members.map((m) => `${m.name}: ${JSON.stringify(m.events.slice(-10))}\n  stderr: ${m.stderr.slice(-8).join('\n  ')}`).join('\n');
+const describeAll = (): string => describeMembers(members);
 
 describe.skipIf(!canRunTestbed() || !canLoseFrames())('a bridge of three hosts losing 10 % of frames (real processes, namespaces)', () => {
   it('members join, chat, and every line reaches everyone once and in order; nobody is declared failed', async () => {

@@ -1,8 +1,7 @@
-import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
 import { canRunTestbed, startTestbed, type Testbed } from '../support/testbed.js';
 import { waitFor } from '../support/wait.js';
+import { describeMembers, received, sees, startMember, texts, type Member } from './testbed-members.js';
 
 /*
  * No silent loss across a partition (issue 15): three hosts on a bridge, one
@@ -11,14 +10,6 @@ import { waitFor } from '../support/wait.js';
  * everyone, exactly once. Real processes, real UDP multicast over veth, in
  * network namespaces of this test's own (needs root, as CI has).
  */
-
-interface Member {
-  name: string;
-  child: ChildProcessWithoutNullStreams;
-  events: Array<Record<string, unknown>>;
-  stderr: string[];
-  say(text: string): void;
-}
 
 const FAILURE_TIMEOUT_MS = 4_000;
 let testbed: Testbed | undefined;
@@ -30,32 +21,10 @@ afterAll(() => {
 });
 
 function start(bed: Testbed, host: number, name: string, group: string, port: number): Member {
-  const child = bed.spawn(host, process.execPath, ['--import', 'tsx', 'test/testbed/chat-member.ts', name, bed.address(host), group, String(port), String(FAILURE_TIMEOUT_MS)]);
-  const member: Member = { name, child, events: [], stderr: [], say: (text) => child.stdin.write(`${text}\n`) };
-  createInterface({ input: child.stdout }).on('line', (line) => {
-    try {
-      member.events.push(JSON.parse(line) as Record<string, unknown>);
-    } catch {
-      member.stderr.push(`stdout: ${line}`);
-    }
-  });
-  createInterface({ input: child.stderr }).on('line', (line) => member.stderr.push(line));
-  members.push(member);
-  return member;
+  return startMember(bed, host, name, { group, port, failureTimeoutMs: FAILURE_TIMEOUT_MS }, members);
 }
 
-const received = (m: Member): Array<Record<string, unknown>> => m.events.filter((e) => e['event'] === 'message');
-const texts = (m: Member): string[] => received(m).map((e) => String(e['text']));
-const sees = (m: Member, other: string): boolean => {
-  let present = false;
-  for (const e of m.events) {
-    if (e['event'] === 'ready') present = (e['members'] as string[]).includes(other);
-    if (e['event'] === 'member-joined' && e['member'] === other) present = true;
-    if (e['event'] === 'member-left' && e['member'] === other) present = false;
-  }
-  return present;
-};
-const describeAll = (): string => members.map((m) => `${m.name}: ${JSON.stringify(m.events.slice(-12))}\n  stderr: ${m.stderr.slice(-8).join('\n  ')}`).join('\n');
+const describeAll = (): string => describeMembers(members);
 
 async function sayAll(prefix: string, count: number): Promise<string[]> {
   const said: string[] = [];
