@@ -10,3 +10,4 @@ export { DBusTube, DBUS_TUBE_QUEUE_BYTES } from './dbus-tube.js';
 export { RoomTubes, type RoomTubesOptions, type TubeOffer, type TubeRoom } from './room-tubes.js';
 export * from './room-tubes-types.js';
 export { RoomTubesError, type RoomTubesErrorCode } from './room-tubes-error.js';
+export { openRoomDBusTube } from './room-dbus-tube.js';
