@@ -63,7 +63,6 @@ export class Gathering {
     this.armSettledCheck();
   }
 
-
   /**
    * Ours (issue 10): the original waits 4.8-5.2 s after the last gathering
    * activity even when every position has long been exchanged. Once nothing
@@ -91,7 +90,6 @@ export class Gathering {
       this.m.enterJoinPhase();
     });
   }
-
 
   /** Somebody asked for a repair: this network loses datagrams (see armSettledCheck). */
   lossHeard(): void {

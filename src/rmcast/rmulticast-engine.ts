@@ -490,7 +490,7 @@ export class RMulticastEngine implements MulticastEngine {
    * Ours (issue 10): a newcomer's first SESSION often arrives before its name
    * (datagrams reorder), and a stranger is only gathered with once named
    * (issue 15). When the name comes, gather at once as if its SESSION came now,
-   * instead of waiting 1.5-3 s for its next one.
+   * instead of waiting up to a SESSION interval for its next one.
    */
   private pushWhoisReply(packet: WhoisReplyPacket): void {
     const record = this.table.get(packet.sender);
