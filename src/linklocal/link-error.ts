@@ -9,7 +9,10 @@ export type LinkErrorCode =
   | 'invalid-argument' // bad message or invitation parameters
   | 'not-started' // the service is not running
   | 'stopped' // the service stopped while the send was pending
-  | 'listen-failed'; // the TCP listener could not bind
+  | 'listen-failed' // the TCP listener could not bind
+  | 'iq-error' // the contact answered our iq request with an error (IqErrorAnswer carries it)
+  | 'iq-timeout' // no answer to our iq request in time
+  | 'iq-aborted'; // our iq request was abandoned (its signal aborted)
 
 /** Errors of the XEP-0174 link layer (sends rejected, listener failures). */
 export class LinkError extends CliqueError {

@@ -14,6 +14,7 @@ import { LinkError } from './link-error.js';
 import { LinkListener } from './link-listener.js';
 import { DEFAULT_LINK_TIMEOUTS, type LinkStream, type LinkTimeouts, type StreamDirection } from './link-stream.js';
 import { DEFAULT_ADMISSION_LIMITS, type AdmissionLimits } from './stream-admission.js';
+import { IqRouter, type IqHandler, type IqRequestOptions } from './iq-router.js';
 
 export interface LinkLocalMessengerOptions {
   /** Our XEP-0174 instance name (`user@host`); a function if it can change (mDNS name conflicts). */
@@ -36,11 +37,11 @@ export interface LinkLocalMessengerOptions {
   /** Per stream: bytes waiting to be written before sends fail with 'queue-full' (default 4 MiB). */
   maxBufferedBytes?: number;
   /**
-   * Answers iq requests (get/set). Return a reply element (its `id`, `to` and
-   * `from` are filled in if missing) or undefined to let the default
-   * `service-unavailable` error go out.
+   * Answers iq requests (get/set), before any added with handleIq. Return a
+   * reply element (its `id`, `to` and `from` are filled in if missing), a
+   * promise of one, or undefined to let the default `service-unavailable` error go out.
    */
-  iqHandler?: (request: XmlElement, from: string) => XmlElement | undefined;
+  iqHandler?: IqHandler;
   logger?: Logger;
 }
 
@@ -119,6 +120,7 @@ export class LinkLocalMessenger extends EventEmitter<LinkLocalMessengerEvents> {
   private listener: LinkListener | undefined;
   private state: 'idle' | 'starting' | 'running' | 'stopped' = 'idle';
   private readonly lifetime = new AbortController();
+  private readonly iqs: IqRouter;
 
   constructor(private readonly options: LinkLocalMessengerOptions) {
     super();
@@ -131,6 +133,8 @@ export class LinkLocalMessenger extends EventEmitter<LinkLocalMessengerEvents> {
       ...(options.maxConnections !== undefined ? { maxIncoming: options.maxConnections } : {}),
       ...options.admission,
     };
+    this.iqs = new IqRouter(this.logger);
+    if (options.iqHandler !== undefined) this.iqs.addHandler(options.iqHandler);
     this.pool = new ContactStreamPool({
       selfName: this.selfNameOf,
       contacts: options.contacts,
@@ -184,6 +188,7 @@ export class LinkLocalMessenger extends EventEmitter<LinkLocalMessengerEvents> {
     if (this.state === 'stopped') return;
     this.state = 'stopped';
     this.lifetime.abort();
+    this.iqs.close(new LinkError('stopped', 'the link-local messenger stopped'));
     await this.pool.closeAll();
     await this.listener?.close();
   }
@@ -227,6 +232,30 @@ export class LinkLocalMessenger extends EventEmitter<LinkLocalMessengerEvents> {
       return;
     }
     await this.pool.send(to, serializeElement(stamped, { parentNamespace: NS_CLIENT }), stamped.name);
+  }
+
+  /**
+   * Sends an iq request (get/set) and resolves with the contact's `result`
+   * answer; rejects with IqErrorAnswer on an `error` answer, 'iq-timeout',
+   * 'iq-aborted', or the send's own LinkError. The request's id is replaced by
+   * a fresh unguessable one.
+   */
+  async requestIq(contact: string | Contact, request: XmlElement, options: IqRequestOptions = {}): Promise<XmlElement> {
+    const to = contactName(contact);
+    const stanza = request.clone();
+    const id = this.iqs.newId();
+    stanza.setAttr('id', id);
+    const answer = this.iqs.expect(to, id, options);
+    this.sendStanza(to, stanza).catch((error: unknown) => this.iqs.fail(id, error instanceof Error ? error : new LinkError('stream-closed', String(error))));
+    return answer;
+  }
+
+  /**
+   * Adds a handler for incoming iq requests; the first handler that returns
+   * something answers. Returns the function that removes it.
+   */
+  handleIq(handler: IqHandler): () => void {
+    return this.iqs.addHandler(handler);
   }
 
   /**
@@ -327,7 +356,7 @@ export class LinkLocalMessenger extends EventEmitter<LinkLocalMessengerEvents> {
 
   private onIq(peer: string, stanza: XmlElement): void {
     if (!isIqRequest(stanza)) {
-      this.emit('stanza', { from: peer, stanza });
+      if (!this.iqs.takeAnswer(stanza, peer)) this.emit('stanza', { from: peer, stanza });
       return;
     }
     const id = stanza.getAttr('id');
@@ -335,14 +364,16 @@ export class LinkLocalMessenger extends EventEmitter<LinkLocalMessengerEvents> {
       this.logger.debug('ignoring iq request without id', { from: peer });
       return;
     }
-    let reply = this.options.iqHandler?.(stanza, peer);
-    if (reply !== undefined) {
-      if (reply.getAttr('id') === undefined) reply.setAttr('id', id);
-    } else {
-      reply = buildIqErrorReply(stanza, { from: this.selfName, to: peer });
-    }
-    if (reply === undefined) return;
-    this.sendStanza(peer, reply).catch((error: unknown) => this.report(error, 'iq reply failed'));
+    void this.iqs.answer(stanza, peer).then((answer) => {
+      let reply = answer;
+      if (reply !== undefined) {
+        if (reply.getAttr('id') === undefined) reply.setAttr('id', id);
+      } else {
+        reply = buildIqErrorReply(stanza, { from: this.selfName, to: peer });
+      }
+      if (reply === undefined || this.state !== 'running') return;
+      this.sendStanza(peer, reply).catch((error: unknown) => this.report(error, 'iq reply failed'));
+    });
   }
 
   /** Emits without letting a throwing listener break the stream that caused the event. */
