@@ -268,7 +268,7 @@ export class LinkLocalMessenger extends EventEmitter<LinkLocalMessengerEvents> {
   }
 
   /** Live streams to a contact (diagnostics and tests). */
-  streamsOf(contact: string | Contact): ReadonlyArray<Pick<LinkStream, 'id' | 'direction' | 'state' | 'remoteAddress'>> {
+  streamsOf(contact: string | Contact): ReadonlyArray<Pick<LinkStream, 'id' | 'direction' | 'state' | 'remoteAddress' | 'localAddress'>> {
     return this.pool.streamsOf(contactName(contact));
   }
 

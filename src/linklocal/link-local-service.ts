@@ -4,6 +4,8 @@ import type { CliqueError } from '../base/clique-error.js';
 import { silentLogger, type Logger } from '../base/logger.js';
 import { waitFor, type WaitOptions } from '../base/wait-for.js';
 import type { TextMessageKind } from '../xml/stanzas.js';
+import type { XmlElement } from '../xml/xml-element.js';
+import type { IqHandler, IqRequestOptions } from './iq-router.js';
 import type { Contact, ContactDirectory, PresenceStatus } from './contact.js';
 import { LinkError } from './link-error.js';
 import {
@@ -322,6 +324,38 @@ export class LinkLocalService extends EventEmitter<LinkLocalServiceEvents> {
     const toSend: InvitationToSend = { room: invitation.room, address: invitation.address, port: invitation.port };
     if (invitation.reason !== undefined) toSend.reason = invitation.reason;
     return this.deliver(contactName(contact), () => this.messenger.sendInvitation(contact, toSend));
+  }
+
+  /**
+   * Sends an iq request to a contact and resolves with its `result` answer
+   * (rejects with IqErrorAnswer on an `error` answer, or a LinkError).
+   */
+  requestIq(contact: string | Contact, request: XmlElement, options: IqRequestOptions = {}): Promise<XmlElement> {
+    return this.messenger.requestIq(contact, request, options);
+  }
+
+  /** Adds a handler for incoming iq requests (tubes, files); returns the function that removes it. */
+  handleIq(handler: IqHandler): () => void {
+    return this.messenger.handleIq(handler);
+  }
+
+  /**
+   * The addresses of an open XEP-0174 stream with a contact: `remote` is where
+   * the contact's connections come from (§7.5 step 7), `local` the host of
+   * URLs we hand it (§8.1). Undefined while no stream is open.
+   */
+  streamAddresses(contact: string | Contact): { local: string; remote: string } | undefined {
+    for (const stream of this.messenger.streamsOf(contact)) {
+      if (stream.state === 'open' && stream.localAddress !== undefined && stream.remoteAddress !== undefined) {
+        return { local: stream.localAddress, remote: stream.remoteAddress };
+      }
+    }
+    return undefined;
+  }
+
+  /** Keeps the stream to a contact open until the returned function is called. */
+  holdStream(contact: string | Contact): () => void {
+    return this.messenger.holdStream(contact);
   }
 
   /** Incoming 1-1 messages; the iterator ends at `stop()` or when `signal` aborts. */

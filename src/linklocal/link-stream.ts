@@ -105,6 +105,8 @@ export class LinkStream {
   private currentState: StreamState;
   peer: string | undefined;
   remoteAddress: string | undefined;
+  /** Our end's address (the host of URLs we give this peer, §8.1). */
+  localAddress: string | undefined;
   /** The peer's header attributes, once received. */
   peerHeader: Record<string, string> | undefined;
   private socket: net.Socket | undefined;
@@ -264,6 +266,7 @@ export class LinkStream {
   private attach(socket: net.Socket): void {
     this.socket = socket;
     this.remoteAddress = socket.remoteAddress === undefined ? undefined : normalizeAddress(socket.remoteAddress);
+    this.localAddress = socket.localAddress === undefined ? undefined : normalizeAddress(socket.localAddress);
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 60_000);
     socket.on('data', (chunk: Buffer) => this.guard(() => this.onData(chunk)));

@@ -124,7 +124,8 @@ export type IqType = 'get' | 'set' | 'result' | 'error';
 
 export interface IqOptions {
   type: IqType;
-  id: string;
+  /** Omitted on requests sent with requestIq (it stamps a fresh one) and on replies the messenger stamps. */
+  id?: string;
   from?: string;
   to?: string;
 }
