@@ -3,7 +3,10 @@ import type { Logger } from '../base/logger.js';
 import { errorText } from '../base/error-text.js';
 import type { XmlElement } from '../xml/xml-element.js';
 import { NS_STANZA_ERRORS } from '../xml/namespaces.js';
+import { IqErrorAnswer } from './iq-error-answer.js';
 import { LinkError } from './link-error.js';
+
+export { IqErrorAnswer };
 
 /**
  * What an iq handler answers: a reply now, a promise of one (sent when it
@@ -19,16 +22,6 @@ export interface IqRequestOptions {
   /** How long to wait for the answer (default 30 s); the request fails with 'iq-timeout'. */
   timeoutMs?: number;
   signal?: AbortSignal;
-}
-
-/** An `<iq type="error">` answer to one of our requests. */
-export class IqErrorAnswer extends LinkError {
-  constructor(
-    readonly answer: XmlElement,
-    readonly condition: string | undefined,
-  ) {
-    super('iq-error', `the contact answered with an error${condition !== undefined ? ` (${condition})` : ''}`);
-  }
 }
 
 interface PendingRequest {

@@ -272,6 +272,20 @@ export class LinkLocalMessenger extends EventEmitter<LinkLocalMessengerEvents> {
     return this.pool.streamsOf(contactName(contact));
   }
 
+  /**
+   * The addresses of an open stream with a contact: `remote` is where the
+   * contact's connections come from (§7.5 step 7), `local` the host of URLs
+   * we hand it (§8.1). Undefined while no stream is open.
+   */
+  streamAddresses(contact: string | Contact): { local: string; remote: string } | undefined {
+    for (const stream of this.pool.streamsOf(contactName(contact))) {
+      if (stream.state === 'open' && stream.localAddress !== undefined && stream.remoteAddress !== undefined) {
+        return { local: stream.localAddress, remote: stream.remoteAddress };
+      }
+    }
+    return undefined;
+  }
+
   /** Incoming connections held now, against the admission limits (diagnostics and tests). */
   incomingConnections(): { total: number; unknown: number; sources: number } {
     return this.pool.incomingCounts();

@@ -345,12 +345,7 @@ export class LinkLocalService extends EventEmitter<LinkLocalServiceEvents> {
    * URLs we hand it (§8.1). Undefined while no stream is open.
    */
   streamAddresses(contact: string | Contact): { local: string; remote: string } | undefined {
-    for (const stream of this.messenger.streamsOf(contact)) {
-      if (stream.state === 'open' && stream.localAddress !== undefined && stream.remoteAddress !== undefined) {
-        return { local: stream.localAddress, remote: stream.remoteAddress };
-      }
-    }
-    return undefined;
+    return this.messenger.streamAddresses(contact);
   }
 
   /** Keeps the stream to a contact open until the returned function is called. */

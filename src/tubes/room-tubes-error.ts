@@ -4,7 +4,6 @@ export type RoomTubesErrorCode =
   | 'bad-argument' // an unusable service, parameter or byte array
   | 'unknown-tube' // no tube with that id in the table
   | 'wrong-state' // e.g. accepting an open tube, sending on a tube not open
-  | 'not-implemented' // accepting another member's stream tube (SI + OOB, §7.5) is not built yet
   | 'too-many-tubes' // our table or our list is full, or all 65535 stream ids are taken
   | 'closed'; // the room was left
 

@@ -177,19 +177,30 @@ export class RoomTubes extends EventEmitter<RoomTubesEvents> {
 
   /**
    * Offers a stream tube: open and announced at once. The connections (SI +
-   * OOB over XEP-0174, §7.5) are not part of this class.
+   * OOB over XEP-0174, §7.5) are StreamTubeHost's.
    */
   offerStreamTube(offer: TubeOffer): RoomTubeInfo {
     if (typeof offer.service !== 'string' || offer.service === '') throw new RoomTubesError('bad-argument', 'a stream tube needs a service');
     return this.offer('stream', offer);
   }
 
-  /** Accepts a D-Bus tube another member offered: open at once, our stream id reserved, the list broadcast (§7.4). */
+  /**
+   * Accepts a tube another member offered. A D-Bus tube opens at once with
+   * our stream id reserved, and our list is broadcast (§7.4). A stream tube
+   * opens here only: it is not ours to list (§7.2), and its connections go
+   * over XEP-0174 (StreamTubeAcceptor, §7.5).
+   */
   acceptTube(id: number): RoomTubeInfo {
     this.mustBeAttached();
     const row = this.mustGet(id);
     if (row.state !== 'local-pending') throw new RoomTubesError('wrong-state', `tube ${id} is already open`);
-    if (row.type !== 'dbus') throw new RoomTubesError('not-implemented', `tube ${id} is a stream tube: connecting to it (SI + OOB) is not built yet`);
+    if (row.type === 'stream') {
+      row.state = 'open';
+      this.logger.debug('stream tube accepted', { room: this.room, id, service: row.service, initiator: row.initiator });
+      const info = this.info(row);
+      emitSafely(this, this.logger, 'tube-opened', info);
+      return info;
+    }
     this.mustHaveListRoom(false);
     const streamId = this.streamIds.allocate();
     if (streamId === undefined) throw new RoomTubesError('too-many-tubes', 'all 65535 stream ids are in use');

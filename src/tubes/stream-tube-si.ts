@@ -3,7 +3,7 @@
  * one connection of a room stream tube (spec clique-muc.md §7.5). No I/O here:
  * the service layer decides what to do with a refusal.
  */
-import { NS_CLIENT, NS_TUBES } from '../xml/namespaces.js';
+import { NS_CLIENT, NS_STANZA_ERRORS, NS_TUBES } from '../xml/namespaces.js';
 import { el, type XmlElement } from '../xml/xml-element.js';
 
 export const NS_SI = 'http://jabber.org/protocol/si';
@@ -89,4 +89,36 @@ export function readOobPort(iq: XmlElement, expectedSid: string): number | undef
   if (match === null) return undefined;
   const port = Number(match[1]);
   return port >= 1 && port <= 65535 ? port : undefined;
+}
+
+/**
+ * Why we refuse an SI request: the reader's refusals, or ours after reading —
+ * `declined` (no such tube of ours, or a requester outside the room),
+ * `busy` (the tube's connection budget is spent), `unreachable` (the shared
+ * service refused the connection).
+ */
+export type SiAnswerRefusal = SiRefusal | 'declined' | 'busy' | 'unreachable';
+
+const SI_REFUSALS: Record<SiAnswerRefusal, { type: string; condition: string; si?: string; text?: string }> = {
+  // XEP-0095 §3.3's conditions, the ones salut answers with (§7.5 step 4).
+  'bad-request': { type: 'modify', condition: 'bad-request' },
+  'no-valid-streams': { type: 'cancel', condition: 'bad-request', si: 'no-valid-streams' },
+  'bad-profile': { type: 'modify', condition: 'bad-request', si: 'bad-profile' },
+  declined: { type: 'cancel', condition: 'forbidden', text: 'Offer declined' },
+  busy: { type: 'wait', condition: 'resource-constraint', text: 'Too many connections to this tube' },
+  unreachable: { type: 'cancel', condition: 'service-unavailable', text: 'The shared service does not answer' },
+};
+
+/** The `<iq type="error">` answering an SI request we refuse (same id, back to its sender). */
+export function buildSiError(request: XmlElement, refusal: SiAnswerRefusal, from: string): XmlElement {
+  const how = SI_REFUSALS[refusal];
+  const error = el('error', NS_CLIENT, { type: how.type }, el(how.condition, NS_STANZA_ERRORS));
+  if (how.si !== undefined) error.append(el(how.si, NS_SI));
+  if (how.text !== undefined) error.append(el('text', NS_STANZA_ERRORS, {}, how.text));
+  return el('iq', NS_CLIENT, { type: 'error', from, to: request.getAttr('from'), id: request.getAttr('id') }, error);
+}
+
+/** The OOB iq of a stream tube connection (a `jabber:iq:oob` query with a `sid`), not a file offer (§8.1 has no sid). */
+export function oobSid(iq: XmlElement): string | undefined {
+  return iq.getChild('query', NS_IQ_OOB)?.getAttr('sid');
 }

@@ -18,7 +18,8 @@ const CORES: Record<string, { files: (name: string) => boolean; adapters: string
     files: (name) => /^(room-(core|outbox|advertisement|inbound|roster|topic|merge|stanzas|output)|unheard-lines|recent-ids)\.ts$/.test(name),
     adapters: [],
   },
-  tubes: { files: () => true, adapters: [] },
+  // The stream tube shells move bytes between TCP sockets around the pure SI/OOB and guard code (§7.5).
+  tubes: { files: (name) => !/^(stream-tube-(host|acceptor)|tcp-relay|tube-link)\.ts$/.test(name), adapters: [] },
 };
 
 describe('sans-I/O cores', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildOobIq, buildSiRequest, buildSiResult, readOobPort, readSiRequest } from '../../src/tubes/stream-tube-si.js';
+import { buildOobIq, buildSiError, buildSiRequest, buildSiResult, oobSid, readOobPort, readSiRequest } from '../../src/tubes/stream-tube-si.js';
 import { serializeElement } from '../../src/xml/xml-serialize.js';
 
 const REQ = { from: 'bob@desk', to: 'alice@laptop', iqId: 'q1', siId: '137', room: 'lunch', tubeId: 7654321 };
@@ -38,5 +38,24 @@ describe('stream tube SI/OOB stanzas (spec §7.5)', () => {
     expect(readOobPort(oob, '137')).toBe(45678);
     expect(readOobPort(oob, '138')).toBeUndefined();
     expect(readOobPort(buildOobIq('b', 'a', 'q', '137', 'h', 0), '137')).toBeUndefined();
+  });
+
+  it('refusals are XEP-0095 errors, addressed back with the request id', () => {
+    const request = buildSiRequest(REQ);
+    const stanza = (refusal: Parameters<typeof buildSiError>[1]): string => serializeElement(buildSiError(request, refusal, 'alice@laptop'));
+    const head = '<iq xmlns="jabber:client" type="error" from="alice@laptop" to="bob@desk" id="q1">';
+    const stanzas = 'xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"';
+    expect(stanza('bad-request')).toBe(`${head}<error type="modify"><bad-request ${stanzas}/></error></iq>`);
+    expect(stanza('no-valid-streams')).toBe(`${head}<error type="cancel"><bad-request ${stanzas}/><no-valid-streams xmlns="http://jabber.org/protocol/si"/></error></iq>`);
+    expect(stanza('bad-profile')).toBe(`${head}<error type="modify"><bad-request ${stanzas}/><bad-profile xmlns="http://jabber.org/protocol/si"/></error></iq>`);
+    expect(stanza('declined')).toBe(`${head}<error type="cancel"><forbidden ${stanzas}/><text ${stanzas}>Offer declined</text></error></iq>`);
+    expect(stanza('busy')).toContain('<error type="wait"><resource-constraint');
+  });
+
+  it('a stream tube OOB iq has a sid; a file offer (§8.1) has none', () => {
+    expect(oobSid(buildOobIq('b', 'a', 'q', '137', 'h', 1))).toBe('137');
+    const fileOffer = buildOobIq('b', 'a', 'q', '137', 'h', 1);
+    fileOffer.getChild('query')!.setAttr('sid', undefined);
+    expect(oobSid(fileOffer)).toBeUndefined();
   });
 });

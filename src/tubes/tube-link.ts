@@ -1,0 +1,47 @@
+import net from 'node:net';
+import type { ContactDirectory } from '../linklocal/contact.js';
+import type { IqHandler, IqRequestOptions } from '../linklocal/iq-router.js';
+import type { XmlElement } from '../xml/xml-element.js';
+
+/**
+ * What stream tubes need of the XEP-0174 link (a LinkLocalService has it
+ * all): our name, iq requests and handlers, the contacts' advertised
+ * addresses, and the addresses of the XML stream with a contact.
+ */
+export interface TubeLink {
+  readonly name: string;
+  readonly contacts: ContactDirectory;
+  requestIq(contact: string, request: XmlElement, options?: IqRequestOptions): Promise<XmlElement>;
+  handleIq(handler: IqHandler): () => void;
+  streamAddresses(contact: string): { local: string; remote: string } | undefined;
+}
+
+/**
+ * Connects with half-close allowed (see TcpRelay), failing after `timeoutMs`
+ * or when `signal` aborts.
+ */
+export function connectHalfOpen(host: string, port: number, timeoutMs: number, signal?: AbortSignal): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host, port, allowHalfOpen: true });
+    const fail = (error: Error): void => {
+      cleanup();
+      socket.destroy();
+      reject(error);
+    };
+    const timer = setTimeout(() => fail(new Error(`no TCP connection to ${host}:${port} within ${timeoutMs} ms`)), timeoutMs);
+    const onAbort = (): void => fail(new Error('connection attempt abandoned'));
+    const onError = (error: Error): void => fail(error);
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      socket.off('error', onError);
+    };
+    socket.once('error', onError);
+    socket.once('connect', () => {
+      cleanup();
+      resolve(socket);
+    });
+    if (signal?.aborted === true) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
