@@ -19,6 +19,7 @@ import { ensurePrivateDir, makeOwnerOnly, servicePaths, type ServicePaths } from
 import { warningJson } from '../rooms/room-warning.js';
 import { RoomTubes } from '../tubes/room-tubes.js';
 import { tubesOf } from './tube-json.js';
+import { ServiceStreamTubes } from './stream-tube-rpc.js';
 
 export interface CliqueServiceOptions {
   /** IPv4 address of the interface (as for Clique); also part of the socket's name. */
@@ -90,6 +91,7 @@ export class CliqueService implements ControlHandler {
   private readonly lingerMs: number;
   private stopping: Promise<void> | undefined;
   private resolveStopped!: () => void;
+  private readonly streamTubes: ServiceStreamTubes;
 
   private constructor(
     private readonly clique: Clique,
@@ -102,6 +104,7 @@ export class CliqueService implements ControlHandler {
     this.stopped = new Promise((resolve) => (this.resolveStopped = resolve));
     this.server = new ControlServer(this, { ...(options.limits !== undefined ? { limits: options.limits } : {}), logger: options.logger ?? silentLogger });
     const link = clique.link;
+    this.streamTubes = new ServiceStreamTubes(link, (room) => this.membership(room), this.logger.child('tubes'));
     if (link !== undefined) {
       link.on('message', (m) => this.tell(this.chatSubscribers, 'chat.message', { from: m.from, kind: m.kind, text: m.text, time: m.receivedAt.toISOString() }));
       link.on('invitation', (i) =>
@@ -184,6 +187,7 @@ export class CliqueService implements ControlHandler {
       this.logger.info('stopping', { reason });
       this.server.broadcast('service.stopping', { reason });
       for (const m of this.memberships.values()) clearTimeout(m.lingerTimer);
+      await this.streamTubes.stop();
       try {
         await this.clique.stop();
       } catch (error) {
@@ -244,6 +248,10 @@ export class CliqueService implements ControlHandler {
       }
       case 'rooms.tubes':
         return tubesOf(this.membership(new ParamReader(params, ['room']).string('room', { maxLength: 256 })).tubes);
+      case 'tubes.offer':
+      case 'tubes.accept':
+      case 'tubes.close':
+        return this.streamTubes.handle(method, params);
       case 'rooms.history': {
         const reader = new ParamReader(params, ['room', 'limit']);
         const room = reader.string('room', { maxLength: 256 });

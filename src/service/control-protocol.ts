@@ -132,6 +132,9 @@ export interface ControlMethods {
   'rooms.history': { params: { room: string; limit?: number }; result: { entries: JsonValue[] } };
   /** The room's tube table (spec §7): our tubes and those offered to us. */
   'rooms.tubes': { params: { room: string }; result: { room: string; tubes: TubeJson[] } };
+  'tubes.offer': { params: { room: string; service: string; port: number; host?: string }; result: StreamTubeJson };
+  'tubes.accept': { params: { room: string; service?: string; id?: number; listenPort?: number; waitMs?: number }; result: StreamTubeJson };
+  'tubes.close': { params: { room: string; id: number }; result: { closed: boolean } };
   'contacts.list': { params: Record<string, never>; result: { contacts: ContactJson[] } };
   'contacts.subscribe': { params: Record<string, never>; result: { contacts: ContactJson[] } };
   'chat.send': { params: { contact: string; text: string; kind?: 'normal' | 'action' | 'notice'; timeoutMs?: number }; result: { to: string } };
@@ -170,6 +173,17 @@ export interface TubeJson {
   parameters: { [name: string]: TubeParameterJson };
   /** Ourselves while open, and the members whose lists mention it. */
   members: Array<{ [key: string]: JsonValue; member: string; self: boolean; dbusName: string | null; streamId: number | null }>;
+}
+
+/** A stream tube the service shares (`tubes.offer`: where it connects) or accepted (`tubes.accept`: where applications connect). */
+export interface StreamTubeJson {
+  [key: string]: JsonValue;
+  room: string;
+  id: number;
+  service: string;
+  initiator: string;
+  host: string;
+  port: number;
 }
 
 export interface ContactJson {

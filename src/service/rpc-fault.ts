@@ -1,5 +1,6 @@
 import { CliqueError } from '../base/clique-error.js';
 import { RpcErrorCode } from './json-rpc.js';
+import type { RoomTubesErrorCode } from '../tubes/room-tubes-error.js';
 
 /** The service's own answers to a request it cannot serve (docs/control-protocol.md). */
 export type RpcFaultCode =
@@ -11,7 +12,10 @@ export type RpcFaultCode =
   | 'no-such-room'
   | 'not-joined'
   | 'shutting-down'
-  | 'too-many-rooms';
+  | 'too-many-rooms'
+  | 'no-such-tube' // tubes.accept: nobody offers such a stream tube in the room
+  | 'listen-failed' // tubes.accept: the local port is taken or not ours
+  | RoomTubesErrorCode; // the room's tube table refused (RoomTubesError)
 
 /**
  * An error to answer a request with: `code` is the kebab-case code clients

@@ -1,3 +1,5 @@
+import { createHash, randomBytes } from 'node:crypto';
+import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/base/logger.js';
 import { RoomTubes } from '../../src/tubes/room-tubes.js';
@@ -85,3 +87,80 @@ describe('clique tubes ROOM', () => {
     await run(alice, ['down']);
   }, 90_000);
 });
+
+describe('clique tube offer / accept / close (two services of distinct identities)', () => {
+  it('an echo service offered by alice is accepted by bob: 10 MB go through both ways intact; close cuts it', async () => {
+    const name = `echo-${runId()}`;
+    const echo = net.createServer({ allowHalfOpen: true }, (socket) => {
+      socket.on('error', () => undefined);
+      socket.pipe(socket);
+    });
+    await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
+    const echoPort = (echo.address() as net.AddressInfo).port;
+    try {
+      const alice = person('tube-alice');
+      const bob = person('tube-bob');
+      const offered = await run(alice, ['tube', 'offer', name, '--service', 'echo', '--port', String(echoPort), '--create']);
+      expect(offered.stderr).toMatch(/close it with: clique tube close/);
+      expect(offered.code, offered.stderr).toBe(0);
+      const id = Number(offered.stdout.trim());
+      expect(Number.isInteger(id) && id > 0).toBe(true);
+
+      // Bob's service finds the room on mDNS, joins, and waits for the tube list.
+      const accepted = await run(bob, ['tube', 'accept', name, '--service', 'echo', '--wait', '30000']);
+      expect(accepted.code, accepted.stderr).toBe(0);
+      const port = Number(accepted.stdout.trim());
+      expect(accepted.stderr).toContain(`127.0.0.1:${port}`);
+
+      const big = randomBytes(10 * 1024 * 1024);
+      const back = await echoThrough(port, big);
+      expect(back.length).toBe(big.length);
+      expect(createHash('sha256').update(back).digest('hex')).toBe(createHash('sha256').update(big).digest('hex'));
+
+      const listed = JSON.parse((await run(bob, ['tubes', name, '--json'])).stdout) as Array<Record<string, unknown>>;
+      expect(listed).toMatchObject([{ id, type: 'stream', service: 'echo', state: 'open', requested: false }]);
+
+      // Alice closes her offer: a live connection through the tube is cut.
+      const live = new Promise<void>((resolve) => {
+        const s = net.connect({ host: '127.0.0.1', port });
+        s.on('error', () => undefined);
+        s.on('close', () => resolve());
+        s.resume(); // an unread socket never sees the FIN, and so never closes
+        s.write('hello?');
+      });
+      const closed = await run(alice, ['tube', 'close', name, String(id)]);
+      expect(closed.code, closed.stderr).toBe(0);
+      await live;
+      const again = await run(alice, ['tube', 'close', name, String(id)]);
+      expect(again.code).toBe(1);
+      expect(again.stderr).toMatch(/no tube/);
+      await run(alice, ['down']);
+      await run(bob, ['down']);
+    } finally {
+      echo.close();
+    }
+  }, 180_000);
+
+  it('usage errors: accept needs --service or --id; offer needs a real port', async () => {
+    const alice = person('tube-usage');
+    const neither = await run(alice, ['tube', 'accept', 'room']);
+    expect(neither.code).toBe(2);
+    expect(neither.stderr).toMatch(/--service NAME or --id ID/);
+    const zero = await run(alice, ['tube', 'offer', 'room', '--service', 'x', '--port', '0']);
+    expect(zero.code).toBe(2);
+  }, 60_000);
+});
+
+function echoThrough(port: number, data: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: '127.0.0.1', port, allowHalfOpen: true });
+    const chunks: Buffer[] = [];
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.on('end', () => {
+      socket.end();
+      resolve(Buffer.concat(chunks));
+    });
+    socket.on('error', reject);
+    socket.end(data);
+  });
+}

@@ -11,6 +11,7 @@ import { registerRoomsCommand } from './rooms.js';
 import { registerSayCommand } from './say.js';
 import { registerSendCommand } from './send.js';
 import { registerStatusCommand } from './status.js';
+import { registerTubeCommand } from './tube.js';
 import { registerTubesCommand } from './tubes.js';
 import { registerUpCommand } from './up.js';
 
@@ -28,6 +29,7 @@ export function registerCommands(program: Command): void {
   registerSayCommand(program);
   registerSendCommand(program);
   registerStatusCommand(program);
+  registerTubeCommand(program);
   registerTubesCommand(program);
   registerUpCommand(program);
 }
