@@ -223,17 +223,17 @@ export class StreamTubeHost {
     pending.share.pending.delete(pending);
     clearTimeout(pending.timer);
     const port = readOobPort(request, sid);
-    const remote = this.link.streamAddresses(from)?.remote;
-    if (port === undefined || remote === undefined) {
+    const stream = this.link.streamAddresses(from);
+    if (port === undefined || stream === undefined) {
       this.release(pending.share, pending.service);
       return oobError(request, this.link.name, 'bad-request', 'modify');
     }
     let peer: net.Socket;
     try {
-      peer = await connectHalfOpen(remote, port, this.connectTimeoutMs);
+      peer = await connectHalfOpen(stream.remote, port, this.connectTimeoutMs, { localAddress: stream.local });
     } catch (error) {
       this.release(pending.share, pending.service);
-      this.logger.info('could not connect to a tube requester', { from, remote, port, error: errorText(error) });
+      this.logger.info('could not connect to a tube requester', { from, remote: stream.remote, port, error: errorText(error) });
       return oobError(request, this.link.name, 'remote-server-not-found', 'cancel');
     }
     const share = pending.share;

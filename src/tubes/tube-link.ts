@@ -14,15 +14,20 @@ export interface TubeLink {
   requestIq(contact: string, request: XmlElement, options?: IqRequestOptions): Promise<XmlElement>;
   handleIq(handler: IqHandler): () => void;
   streamAddresses(contact: string): { local: string; remote: string } | undefined;
+  /** Keeps the XML stream with a contact open until the returned function is called (1-1 tubes connect at its address). */
+  holdStream?(contact: string): () => void;
 }
 
 /**
  * Connects with half-close allowed (see TcpRelay), failing after `timeoutMs`
- * or when `signal` aborts.
+ * or when `signal` aborts. `localAddress`: the address to connect from — for
+ * a contact, our end of the XML stream with it, so that the connection comes
+ * from an address the contact knows us by (it checks, §7.5 step 7).
  */
-export function connectHalfOpen(host: string, port: number, timeoutMs: number, signal?: AbortSignal): Promise<net.Socket> {
+export function connectHalfOpen(host: string, port: number, timeoutMs: number, options: { localAddress?: string; signal?: AbortSignal } = {}): Promise<net.Socket> {
+  const { localAddress, signal } = options;
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host, port, allowHalfOpen: true });
+    const socket = net.connect({ host, port, allowHalfOpen: true, ...(localAddress !== undefined ? { localAddress } : {}) });
     const fail = (error: Error): void => {
       cleanup();
       socket.destroy();

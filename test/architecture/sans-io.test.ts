@@ -19,7 +19,7 @@ const CORES: Record<string, { files: (name: string) => boolean; adapters: string
     adapters: [],
   },
   // The stream tube shells move bytes between TCP sockets around the pure SI/OOB and guard code (§7.5).
-  tubes: { files: (name) => !/^(stream-tube-(host|acceptor)|tcp-relay|tube-link)\.ts$/.test(name), adapters: [] },
+  tubes: { files: (name) => !/^(stream-tube-(host|acceptor)|contact-stream-tubes|tcp-relay|tube-link)\.ts$/.test(name), adapters: [] },
 };
 
 describe('sans-I/O cores', () => {
