@@ -1,7 +1,8 @@
 /**
  * The public face of the clique library. Keep it small: three faces
  * (`Clique`/`Room` for rooms, `LinkLocalService` for people and 1-1 chat,
- * `RMulticastEngine` with `openMulticastNode` for bare reliable multicast),
+ * `RMulticastEngine` with `openMulticastNode` for bare reliable multicast,
+ * and the tubes on top of rooms and 1-1 streams),
  * the errors they throw, the logger, and the types their signatures name.
  * Nothing internal: test/architecture/public-face.test.ts pins this list, so
  * a new export is a deliberate change.
@@ -51,6 +52,36 @@ export type { EngineOptions, EngineTiming, EngineState, EngineEvent, EngineOutpu
 export { openMulticastNode, type MulticastNodeOptions } from './net/multicast-node.js';
 export type { EngineDriver, EngineDriverEvents, DriverMessage } from './net/engine-driver.js';
 
+// Tubes (spec §7): a room's tube table, D-Bus tubes on rMulticast streams, stream tubes over XEP-0174 (room and 1-1).
+export {
+  RoomTubes,
+  openRoomDBusTube,
+  DBusTube,
+  StreamTubeHost,
+  StreamTubeAcceptor,
+  ContactStreamTubes,
+  type RoomTubesOptions,
+  type RoomTubesEvents,
+  type RoomTubeInfo,
+  type TubeOffer,
+  type TubeParameter,
+  type TubeParameters,
+  type DBusTubeEvents,
+  type DBusTubeMethodCall,
+  type DBusTubeSignal,
+  type DBusMethodCallSpec,
+  type DBusSignalSpec,
+  type DBusValue,
+  type StreamTubeTarget,
+  type StreamTubeHostOptions,
+  type StreamTubeAcceptorOptions,
+  type TubeLink,
+  type ContactTubeInfo,
+  type ContactTubeInvite,
+  type ContactStreamTubesEvents,
+  type ContactStreamTubesOptions,
+} from './tubes/index.js';
+
 // The person's clique service (one per login and interface): its typed control client.
 export {
   ServiceClient,
@@ -75,6 +106,8 @@ export { EngineError, type EngineErrorCode } from './rmcast/engine-error.js';
 export { DriverError, type DriverErrorCode } from './net/driver-error.js';
 export { TransportError, type TransportErrorCode } from './net/transport-error.js';
 export { DiskError, type DiskErrorCode } from './base/disk-error.js';
+export { RoomTubesError, DBusTubeError, DBusError, type RoomTubesErrorCode, type DBusTubeErrorCode, type DBusErrorCode } from './tubes/index.js';
+export { IqErrorAnswer } from './linklocal/iq-error-answer.js';
 export { ServiceError, ServiceRequestError, type ServiceErrorCode, type RemoteErrorCode } from './service/index.js';
 
 // Logging.

@@ -11,3 +11,8 @@ export { RoomTubes, type RoomTubesOptions, type TubeOffer, type TubeRoom } from 
 export * from './room-tubes-types.js';
 export { RoomTubesError, type RoomTubesErrorCode } from './room-tubes-error.js';
 export { openRoomDBusTube } from './room-dbus-tube.js';
+export * from './tube-types.js';
+export { StreamTubeHost, type StreamTubeTarget, type StreamTubeHostOptions, type ShareOptions } from './stream-tube-host.js';
+export { StreamTubeAcceptor, type StreamTubeAcceptorOptions } from './stream-tube-acceptor.js';
+export type { TubeLink } from './tube-link.js';
+export { ContactStreamTubes, type ContactTubeInfo, type ContactTubeInvite, type ContactStreamTubesEvents, type ContactStreamTubesOptions } from './contact-stream-tubes.js';
