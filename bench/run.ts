@@ -3,6 +3,7 @@ import type { RunCommand, RunReport } from './bench-protocol.js';
 import { membershipRun, type MembershipRun } from './membership-bench.js';
 import { next, startPeer, stopPeers, type Peer } from './peer-process.js';
 import { runJoinSimulation, runSimulation, type SimFigures } from './sim-bench.js';
+import { streamTubeRun } from './stream-tube-bench.js';
 
 /**
  * `npm run bench`: rMulticast throughput and latency for 3 members on real
@@ -242,6 +243,13 @@ async function main(): Promise<void> {
   console.log(
     `  crash: SIGKILL -> both survivors report it lost ${fmt(crashMs, 0)} ms (runs ${runs.map((r) => fmt(r.crashDetectMs, 0)).join(' / ')} ms)`,
   );
+  console.log('');
+  const tube = await streamTubeRun();
+  console.log(
+    `stream tube (spec §7.5), ${tube.bytes / 1024 / 1024} MB one way, one process (both relays share its thread): ` +
+      `${fmt(tube.tubeMbPerS, 0)} MB/s through the tube, ${fmt(tube.directMbPerS, 0)} MB/s direct loopback TCP (median of 3 pairs)`,
+  );
+  console.log(`stream_tube_vs_tcp=${fmt(tube.ratio, 3)}`);
   console.log('');
   const simJoin = join.virtualMs !== undefined ? fmt(join.virtualMs, 0) : `timeout>${join.capMs}`;
   console.log(
