@@ -1,7 +1,11 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { propertySeed } from '../support/fast-check-seed.js';
+import { el, type XmlElement } from '../../src/xml/xml-element.js';
 import { buildOobIq, buildSiError, buildSiRequest, buildSiResult, oobSid, readOobPort, readSiRequest } from '../../src/tubes/stream-tube-si.js';
 import { serializeElement } from '../../src/xml/xml-serialize.js';
 
+const seed = propertySeed();
 const REQ = { from: 'bob@desk', to: 'alice@laptop', iqId: 'q1', siId: '137', room: 'lunch', tubeId: 7654321 };
 
 describe('stream tube SI/OOB stanzas (spec §7.5)', () => {
@@ -57,5 +61,28 @@ describe('stream tube SI/OOB stanzas (spec §7.5)', () => {
     const fileOffer = buildOobIq('b', 'a', 'q', '137', 'h', 1);
     fileOffer.getChild('query')!.setAttr('sid', undefined);
     expect(oobSid(fileOffer)).toBeUndefined();
+  });
+
+  it(`readers never throw and only return what they promise, whatever the tree (seed ${seed})`, () => {
+    const names = fc.constantFrom('si', 'feature', 'x', 'field', 'option', 'value', 'muc-stream', 'query', 'url', 'iq');
+    const namespaces = fc.constantFrom('http://jabber.org/protocol/si', 'http://jabber.org/protocol/feature-neg', 'jabber:x:data', 'jabber:iq:oob', 'http://telepathy.freedesktop.org/xmpp/tubes', '');
+    const attrs = fc.dictionary(fc.constantFrom('id', 'from', 'to', 'profile', 'type', 'var', 'muc', 'tube', 'sid'), fc.oneof(fc.string(), fc.constantFrom('137', 'x-tcp://h:1', 'list-single', 'jabber:iq:oob')));
+    const tree: fc.Memo<XmlElement> = fc.memo((depth) =>
+      fc.tuple(names, namespaces, attrs, depth > 1 ? fc.array(tree(depth - 1), { maxLength: 3 }) : fc.constant([]), fc.option(fc.constantFrom('jabber:iq:oob', 'x-tcp://desk.local:45678', 'x-tcp://h:99999')))
+        .map(([name, ns, a, children, text]) => el(name, ns, a, ...children, ...(text !== null ? [text] : []))),
+    );
+    fc.assert(
+      fc.property(tree(5), (root) => {
+        const iq = el('iq', 'jabber:client', { type: 'set', from: 'bob@desk', id: 'q' }, root);
+        const read = readSiRequest(iq);
+        if (read.ok) {
+          expect(read.request.tubeId).toBeGreaterThanOrEqual(1);
+          expect(read.request.tubeId).toBeLessThanOrEqual(4294967295);
+        }
+        const port = readOobPort(iq, '137');
+        if (port !== undefined) expect(port >= 1 && port <= 65535).toBe(true);
+      }),
+      { seed, numRuns: 2000 },
+    );
   });
 });
