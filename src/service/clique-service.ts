@@ -248,6 +248,13 @@ export class CliqueService implements ControlHandler {
       }
       case 'rooms.tubes':
         return tubesOf(this.membership(new ParamReader(params, ['room']).string('room', { maxLength: 256 })).tubes);
+      case 'rooms.typing': {
+        const reader = new ParamReader(params, ['room', 'state']);
+        const m = this.membership(reader.string('room', { maxLength: 256 }));
+        const state = reader.optionalChoice('state', ['active', 'composing', 'paused', 'inactive', 'gone'] as const) ?? 'active';
+        await m.room.setTyping(state);
+        return { state };
+      }
       case 'tubes.offer':
       case 'tubes.accept':
       case 'tubes.close':

@@ -132,6 +132,7 @@ export interface ControlMethods {
   'rooms.history': { params: { room: string; limit?: number }; result: { entries: JsonValue[] } };
   /** The room's tube table (spec §7): our tubes and those offered to us. */
   'rooms.tubes': { params: { room: string }; result: { room: string; tubes: TubeJson[] } };
+  'rooms.typing': { params: { room: string; state: 'active' | 'composing' | 'paused' | 'inactive' | 'gone' }; result: { state: string } };
   'tubes.offer': { params: { room: string; service: string; port: number; host?: string }; result: StreamTubeJson };
   'tubes.accept': { params: { room: string; service?: string; id?: number; listenPort?: number; waitMs?: number }; result: StreamTubeJson };
   'tubes.close': { params: { room: string; id: number }; result: { closed: boolean } };

@@ -90,7 +90,8 @@ describe('clique join in a terminal', () => {
     // Rejoining shows what the local history kept.
     startChat(t, 'bob2', room, 'bob', dir);
     await t.waitFor('bob2', /earlier messages? \(local history\)/);
-    await t.waitFor('bob2', /local history\) ---\n\d\d:\d\d <[^>]+> hello bob, fancy some tea\?\n\d\d:\d\d <[^>]+> yes please/);
+    // A day line first: history says which day its lines are from.
+    await t.waitFor('bob2', /local history\) ---\n--- \w+day \d+ \w+ \d{4} ---\n\d\d:\d\d <[^>]+> hello bob, fancy some tea\?\n\d\d:\d\d <[^>]+> yes please/);
     t.type('alice', '/quit');
     await t.waitFor('alice', /\[exited 0\]/);
   }, 180_000);

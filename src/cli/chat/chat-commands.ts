@@ -31,9 +31,11 @@ export const CHAT_HELP = [
   '  /history [n]              show the last n messages kept locally (default 20)',
   '  /msg <nick|contact> text  send a 1-1 message (a room nick or a contact\'s name or alias)',
   '  /query [nick|contact]     plain lines go 1-1 to them from now on; /query alone: back to the room',
+  '  /paste                    type or paste several lines as one message (a line with . sends it)',
   '  /help                     this help',
   '  /quit                     leave the room (also Ctrl-C or Ctrl-D)',
   '  //text                    send a line that starts with /',
+  'Tab completes nicks, commands and room names; a paste of several lines asks before sending',
 ];
 
 export function parseChatInput(line: string): ChatInput {

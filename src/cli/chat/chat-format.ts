@@ -10,21 +10,23 @@ export function clock(time: Date): string {
   return `${String(time.getHours()).padStart(2, '0')}:${String(time.getMinutes()).padStart(2, '0')}`;
 }
 
-export function formatText(time: Date, who: string, kind: 'normal' | 'action' | 'notice', text: string): string {
-  return formatShownText(time, printable(who), kind, text);
+export function formatText(time: Date, who: string, kind: 'normal' | 'action' | 'notice', text: string, paintName?: (shown: string) => string): string {
+  return formatShownText(time, printable(who), kind, text, paintName);
 }
 
-/** As formatText, for a sender name already made printable (display-names.ts `shownName`). */
-export function formatShownText(time: Date, name: string, kind: 'normal' | 'action' | 'notice', text: string): string {
-  const body = printable(text);
-  switch (kind) {
-    case 'action':
-      return `${clock(time)} * ${name} ${body}`;
-    case 'notice':
-      return `${clock(time)} -${name}- ${body}`;
-    default:
-      return `${clock(time)} <${name}> ${body}`;
-  }
+/**
+ * As formatText, for a sender name already made printable (display-names.ts
+ * `shownName`). `paintName` dresses the name (a colour). A multi-line message
+ * shows as several rows, the later ones indented under the first's text.
+ */
+export function formatShownText(time: Date, name: string, kind: 'normal' | 'action' | 'notice', text: string, paintName: (shown: string) => string = (shown) => shown): string {
+  const [first = '', ...rest] = text.split('\n').map(printable);
+  const who = paintName(name);
+  const head =
+    kind === 'action' ? `${clock(time)} * ${who} ${first}` : kind === 'notice' ? `${clock(time)} -${who}- ${first}` : `${clock(time)} <${who}> ${first}`;
+  if (rest.length === 0) return head;
+  const indent = ' '.repeat(clock(time).length + 1);
+  return [head, ...rest.map((row) => indent + row)].join('\n');
 }
 
 /**
@@ -32,10 +34,14 @@ export function formatShownText(time: Date, name: string, kind: 'normal' | 'acti
  * with its identity beside it when someone else in `members` goes by that
  * name too (display-names.ts).
  */
-export function formatMessage(message: Pick<RoomMessage, 'time' | 'delayedFrom' | 'sender' | 'senderName' | 'kind' | 'text'>, members: Iterable<NamedMember> = []): string {
+export function formatMessage(
+  message: Pick<RoomMessage, 'time' | 'delayedFrom' | 'sender' | 'senderName' | 'kind' | 'text'>,
+  members: Iterable<NamedMember> = [],
+  paintName?: (shown: string) => string,
+): string {
   const nick = message.senderName === message.sender ? undefined : message.senderName;
   // A line sent again after we were cut off from its author shows when it was said.
-  return formatShownText(message.delayedFrom ?? message.time, shownName(message.sender, nick, members), message.kind, message.text);
+  return formatShownText(message.delayedFrom ?? message.time, shownName(message.sender, nick, members), message.kind, message.text, paintName);
 }
 
 /** How a member left: BYE, or lost by silence. */
@@ -48,14 +54,14 @@ export function formatLeft(label: string, reason: MemberLeftReason | string | un
  * stored nick); entries stored without one fall back to `displayName`
  * (today's nick of a member, else the identity).
  */
-export function formatHistory(entry: HistoryEntry, displayName: (name: string) => string): string {
+export function formatHistory(entry: HistoryEntry, displayName: (name: string) => string, paintName?: (shown: string) => string): string {
   const who = entry.senderName ?? displayName(entry.sender);
   if (entry.kind === 'topic') {
     return entry.text === ''
       ? `${clock(entry.time)} * ${printable(who)} cleared the topic`
       : `${clock(entry.time)} * ${printable(who)} set the topic: ${printable(entry.text)}`;
   }
-  return formatText(entry.time, who, entry.kind, entry.text);
+  return formatText(entry.time, who, entry.kind, entry.text, paintName);
 }
 
 export function formatTopic(change: Pick<TopicChange, 'topic' | 'setBy' | 'setAt' | 'replay'>, displayName: (name: string) => string): string {

@@ -5,6 +5,9 @@ import { parseChatInput, type ChatInput } from '../chat/chat-commands.js';
 import { clock, formatHistory, formatLeft, formatMessage, formatMoved, formatText, formatTopic, formatWarning } from '../chat/chat-format.js';
 import { memberNameInRoom, nickChangeLine, ownNickLine, showOwnNick, shownName, type NamedMember } from '../chat/display-names.js';
 import { ChatScreen, handleScreenInput } from '../chat/chat-screen.js';
+import { chatStyleFor, mentions } from '../chat/chat-style.js';
+import { DayLines } from '../chat/day-lines.js';
+import { completeChatLine } from '../chat/tab-completion.js';
 import { lookUpPerson } from '../chat/person-lookup.js';
 import { connectService, serviceUsageError } from '../service-session.js';
 import { printable } from '../terminal-text.js';
@@ -56,22 +59,116 @@ export async function runServiceChat(roomName: string, options: ServiceChatOptio
   const displayName = (name: string): string => memberNameInRoom(name, named());
   const label = (m: MemberJson): string => (m.nick === null || m.nick === m.member ? printable(m.member) : `${printable(m.nick)} (${printable(m.member)})`);
   const roomPrompt = `[${roomName}] `;
+  let basePrompt = roomPrompt;
+  const style = chatStyleFor(out);
+  const paintFor = (name: string) => (shown: string) => style.name(shown, name);
+  const days = new DayLines();
+  /** A line stamped `time`: after a day-change line when its day is not the last one shown. */
+  const printAt = (time: Date, line: string): void => {
+    const separator = days.before(time);
+    if (separator !== undefined) screen.print(separator);
+    screen.print(line);
+  };
+  /** Members typing now (XEP-0085 composing), shown in the prompt. */
+  const typing = new Set<string>();
+  const showPrompt = (): void => {
+    const who = [...typing].map((name) => style.name(printable(displayName(name)), name));
+    screen.setPrompt(who.length === 0 ? basePrompt : `${basePrompt}(${who.join(', ')} typing) `);
+  };
+  let knownRooms: string[] = [];
+  const refreshRooms = (): void =>
+    void client.request('rooms.list', {}).then(
+      (r) => (knownRooms = r.rooms.map((x) => x.room)),
+      () => undefined,
+    );
+  /** A paste of several lines waiting for the person's answer, or the lines of `/paste` mode. */
+  let pendingPaste: string[] | undefined;
+  let pasteMode: string[] | undefined;
 
   let finished!: () => void;
   const done = new Promise<void>((resolve) => (finished = resolve));
   let closing = false;
   // Lines are handled one after another (a script piping lines gets them sent in order), and all before we go.
   let queue = Promise.resolve();
-  const screen = new ChatScreen(process.stdin, out, roomPrompt, (line) => (queue = queue.then(() => handle(parseChatInput(line)))), () => {
-    if (closing) return;
-    closing = true;
-    void queue.then(() => {
-      screen.print('* leaving…');
-      // Our hold ends with the connection; the last chat of the person on this room makes the service leave it.
-      client.close();
-      finished();
-    });
-  });
+  const onLine = (line: string): void => {
+    queue = queue.then(() => typed(line));
+  };
+  const screen = new ChatScreen(
+    process.stdin,
+    out,
+    roomPrompt,
+    onLine,
+    () => {
+      if (closing) return;
+      closing = true;
+      void queue.then(() => {
+        screen.print('* leaving…');
+        // Our hold ends with the connection; the last chat of the person on this room makes the service leave it.
+        client.close();
+        finished();
+      });
+    },
+    {
+      complete: (line) =>
+        completeChatLine(line, { nicks: [...members.values()].flatMap((m) => (m.nick !== null && m.nick !== m.member ? [m.nick, m.member] : [m.member])), rooms: knownRooms }),
+      onTyping: (state) => {
+        if (query === undefined) void client.request('rooms.typing', { room: roomName, state }).catch(() => undefined);
+      },
+      onPaste: (lines) => {
+        // In /paste mode (or while a paste waits for its answer) lines are taken one by one as usual.
+        if (pasteMode !== undefined || pendingPaste !== undefined) {
+          for (const line of lines) onLine(line);
+          return;
+        }
+        pendingPaste = lines;
+        screen.print(`* you pasted ${lines.length} lines: y (or Enter) sends them as one message, s sends ${lines.length} separate lines, n drops them`);
+        screen.setPrompt('[paste: y/s/n] ');
+      },
+    },
+  );
+  refreshRooms();
+  const roomsTimer = setInterval(refreshRooms, 15_000);
+  roomsTimer.unref();
+  /** A line typed (or the answer to a paste question, or a line of /paste mode). */
+  const typed = async (line: string): Promise<void> => {
+    if (pendingPaste !== undefined) {
+      const lines = pendingPaste;
+      pendingPaste = undefined;
+      showPrompt();
+      const answer = line.trim().toLowerCase();
+      if (answer === '' || answer === 'y' || answer === 'yes') return handle({ kind: 'say', text: lines.join('\n') });
+      if (answer === 's') {
+        for (const l of lines) await handle(parseChatInput(l));
+        return;
+      }
+      screen.print(`* ${lines.length} pasted lines dropped`);
+      return;
+    }
+    if (pasteMode !== undefined) {
+      if (line === '.') {
+        const lines = pasteMode;
+        pasteMode = undefined;
+        showPrompt();
+        if (lines.length > 0) await handle({ kind: 'say', text: lines.join('\n') });
+        return;
+      }
+      if (line.trim() === '/cancel') {
+        pasteMode = undefined;
+        showPrompt();
+        screen.print('* paste mode cancelled; nothing sent');
+        return;
+      }
+      pasteMode.push(line);
+      return;
+    }
+    if (line.trim() === '/paste') {
+      pasteMode = [];
+      screen.print('* paste mode: the lines you type or paste make one message; a line with a single . sends it, /cancel drops it');
+      screen.setPrompt('[paste] ');
+      return;
+    }
+    return handle(parseChatInput(line));
+  };
   process.once('SIGTERM', () => screen.close());
 
   const contacts = async (): Promise<ContactJson[]> => (await client.request('contacts.list', {})).contacts;
@@ -85,7 +182,7 @@ export async function runServiceChat(roomName: string, options: ServiceChatOptio
   };
   const privately = async (to: string, text: string, kind: Kind): Promise<void> => {
     await client.request('chat.send', { contact: to, text, kind });
-    screen.print(privateLine(new Date(), `to ${to}`, displayName(self), kind, text));
+    printAt(new Date(), privateLine(new Date(), `to ${to}`, displayName(self), kind, text));
   };
   const sendToRoom = async (texts: string[], kind: Kind): Promise<void> => {
     // The service echoes our line back as a room.message (outgoing): it is shown from there, once.
@@ -110,14 +207,16 @@ export async function runServiceChat(roomName: string, options: ServiceChatOptio
           if (input.to === undefined) {
             screen.print(query === undefined ? '* no query open; lines go to the room' : `* query with ${printable(query)} closed; lines go to the room`);
             query = undefined;
-            screen.setPrompt(roomPrompt);
+            basePrompt = roomPrompt;
+            showPrompt();
             return;
           }
           const to = await person(input.to);
           if (to === undefined) return;
           query = to;
           screen.print(`* lines now go 1-1 to ${printable(to)} (/query alone: back to ${printable(roomName)})`);
-          screen.setPrompt(`[${roomName} → ${printable(to)}] `);
+          basePrompt = `[${roomName} → ${printable(to)}] `;
+          showPrompt();
           return;
         }
         case 'topic':
@@ -159,7 +258,7 @@ export async function runServiceChat(roomName: string, options: ServiceChatOptio
         case 'history': {
           const { entries } = await client.request('rooms.history', { room: roomName, limit: input.limit });
           if (entries.length === 0) screen.print('* no local history for this room');
-          for (const entry of entries as unknown as HistoryJson[]) screen.print(historyLine(entry, displayName));
+          for (const entry of entries as unknown as HistoryJson[]) printAt(new Date(entry.time), historyLine(entry, displayName, paintFor(entry.sender)));
           return;
         }
       }
@@ -171,7 +270,8 @@ export async function runServiceChat(roomName: string, options: ServiceChatOptio
   client.on('event', (e) => {
     switch (e.event) {
       case 'chat.message':
-        screen.print(privateLine(new Date(e.params.time), `from ${e.params.from}`, e.params.from, asKind(e.params.kind), e.params.text));
+        printAt(new Date(e.params.time), privateLine(new Date(e.params.time), `from ${e.params.from}`, e.params.from, asKind(e.params.kind), e.params.text));
+        screen.bell(); // a 1-1 message is for us, as a mention is
         return;
       case 'chat.invitation': {
         const i = e.params;
@@ -196,7 +296,25 @@ export async function runServiceChat(roomName: string, options: ServiceChatOptio
         return showMembers();
       case 'room.message': {
         const m = e.params;
-        return screen.print(formatMessage({ time: new Date(m.time), sender: m.sender, senderName: m.senderName, kind: asKind(m.kind), text: m.text }, named()));
+        const time = new Date(m.time);
+        const line = formatMessage({ time, sender: m.sender, senderName: m.senderName, kind: asKind(m.kind), text: m.text }, named(), paintFor(m.sender));
+        if (typing.delete(m.sender)) showPrompt();
+        const mentioned = !m.outgoing && m.sender !== self && mentions(m.text, self, myNick);
+        printAt(time, mentioned ? style.mention(line) : line);
+        if (mentioned) screen.bell();
+        return;
+      }
+      case 'room.typing': {
+        if (e.params.member === self) return;
+        let changed: boolean;
+        if (e.params.state === 'composing') {
+          changed = !typing.has(e.params.member);
+          typing.add(e.params.member);
+        } else {
+          changed = typing.delete(e.params.member);
+        }
+        if (changed) showPrompt();
+        return;
       }
       case 'room.member-joined': {
         const { room: _r, ...m } = e.params;
@@ -206,6 +324,7 @@ export async function runServiceChat(roomName: string, options: ServiceChatOptio
       case 'room.member-left': {
         const { room: _r, reason, ...m } = e.params;
         members.delete(m.member);
+        if (typing.delete(m.member)) showPrompt();
         return screen.print(formatLeft(label(m), reason));
       }
       case 'room.member-updated': {
@@ -219,7 +338,8 @@ export async function runServiceChat(roomName: string, options: ServiceChatOptio
       case 'room.topic': {
         const t = { topic: e.params.topic, setBy: e.params.setBy, setAt: new Date(e.params.setAt) };
         topic = t;
-        return screen.print(formatTopic({ ...t, replay: e.params.replay }, displayName));
+        const line = formatTopic({ ...t, replay: e.params.replay }, displayName);
+        return e.params.replay ? screen.print(line) : printAt(t.setAt, line);
       }
       case 'room.warning':
         return screen.print(formatWarning(e.params));
@@ -243,7 +363,7 @@ export async function runServiceChat(roomName: string, options: ServiceChatOptio
       const { entries } = await client.request('rooms.history', { room: roomName, limit: options.history });
       if (entries.length > 0) {
         screen.print(`* --- ${entries.length} earlier message${entries.length === 1 ? '' : 's'} (local history) ---`);
-        for (const entry of entries as unknown as HistoryJson[]) screen.print(historyLine(entry, displayName));
+        for (const entry of entries as unknown as HistoryJson[]) printAt(new Date(entry.time), historyLine(entry, displayName, paintFor(entry.sender)));
         screen.print('* --- now ---');
       }
     } catch (error) {
@@ -274,10 +394,11 @@ interface HistoryJson {
   outgoing: boolean;
 }
 
-function historyLine(e: HistoryJson, displayName: (name: string) => string): string {
+function historyLine(e: HistoryJson, displayName: (name: string) => string, paintName?: (shown: string) => string): string {
   return formatHistory(
     { room: '', id: e.id, sender: e.sender, ...(e.senderName !== null ? { senderName: e.senderName } : {}), kind: e.kind, text: e.text, time: new Date(e.time), outgoing: e.outgoing },
     displayName,
+    paintName,
   );
 }
 
