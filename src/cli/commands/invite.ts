@@ -43,7 +43,7 @@ export function registerInviteCommand(program: Command): void {
     .option('--address <address>', "the room's multicast group (default: as advertised on the network)", parseAddress)
     .option('--port <port>', "the room's UDP port (default: as advertised on the network)", parsePort)
     .option('--reason <text>', 'a message to go with the invitation')
-    .option('--nick <nick>', 'nickname to publish while online')
+    .option('-n, --nick <nick>', 'nickname to publish while online')
     .option('--name <user@host>', 'our name on the network, exactly (exit 1 if it is in use); default <login>@<host>, or <login>-2@<host>… if that is taken', parseSelfName)
     .option('-t, --timeout <ms>', `how long to wait for the contact (and the room) to appear (default ${DEFAULT_WAIT_MS})`, parseTimeoutMs)
     .option('--json', 'print the result as one JSON object')

@@ -23,7 +23,7 @@ export function registerOnlineCommand(program: Command): void {
   program
     .command('online')
     .description('print 1-1 messages, invitations and contacts until Ctrl-C; through the clique service, which stays online after (--no-service: online only while it runs)')
-    .option('--nick <nick>', 'nickname to publish')
+    .option('-n, --nick <nick>', 'nickname to publish')
     .addOption(new Option('--status <status>', 'presence to publish (default avail)').choices(['avail', 'away', 'dnd']))
     .option('--message <text>', 'status message to publish')
     .option('--name <user@host>', 'our name on the network, exactly (exit 1 if it is in use); default <login>@<host>, or <login>-2@<host>… if that is taken', parseSelfName)

@@ -34,7 +34,7 @@ export function registerSayCommand(program: Command): void {
     .argument('<contact>', "the contact's name, user@host (see: clique contacts)")
     .argument('<text...>', 'the message (words are joined with spaces)')
     .option('--me', 'send it as an action (/me TEXT)')
-    .option('--nick <nick>', 'nickname to publish while online')
+    .option('-n, --nick <nick>', 'nickname to publish while online')
     .option('--name <user@host>', 'our name on the network, exactly (exit 1 if it is in use); default <login>@<host>, or <login>-2@<host>… if that is taken', parseSelfName)
     .option('-t, --timeout <ms>', `how long to wait for the contact to appear (default ${DEFAULT_WAIT_MS})`, parseTimeoutMs)
     .option('--json', 'print the result as one JSON object')

@@ -45,7 +45,7 @@ export function registerSendCommand(program: Command): void {
     .option('--me', 'send as an action (/me TEXT)')
     .option('--notice', 'send as a notice')
     .option('-w, --wait-members <n>', 'wait until this many other members are in the room before sending (0 = do not wait)', countUpTo1000, 1)
-    .option('-t, --timeout <ms>', `how long to wait for them (default ${DEFAULT_WAIT_MS})`, parsePositiveMs, DEFAULT_WAIT_MS)
+    .option('-t, --timeout <ms>', 'how long to wait for them', parsePositiveMs, DEFAULT_WAIT_MS)
     .option('--create', 'create the room if nobody advertises it (otherwise that is an error, exit 1)')
     .addOption(noServiceOption());
   addRoomScriptOptions(command)
