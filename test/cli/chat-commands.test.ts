@@ -115,7 +115,7 @@ describe('clique say / invite to clique online --json', () => {
       expect.arrayContaining([
         { event: 'message', from: alice, kind: 'normal', text: 'hello there' },
         { event: 'message', from: carol, kind: 'action', text: 'waves' },
-        { event: 'invitation', from: `dave${run}@h${run}`, room: `lunch${run}`, address: '239.255.71.23', port: 40123, reason: 'join us' },
+        { event: 'invitation', from: `dave${run}@h${run}`, room: `lunch${run}`, address: '239.255.71.23', port: 40123, reason: 'join us', accept: `clique join lunch${run} --address 239.255.71.23 --port 40123 --interface 127.0.0.1` },
       ]),
     );
     // Each sender was a contact (with its nick) and said goodbye when done.
@@ -153,6 +153,7 @@ describe('clique say / invite to clique online --json', () => {
       address: room.address,
       port: room.port,
       reason: '',
+      accept: `clique join ${room.name} --address ${room.address} --port ${room.port} --interface 127.0.0.1`,
     });
 
     const missing = await clique('invite', '--no-service', bob, `noroom${run}`, '--name', `carol${run}@h${run}`, '-i', LOOPBACK, '--timeout', '2000');
@@ -200,7 +201,10 @@ describe('clique online (text)', () => {
       `${alice}: lines`,
       `* ${alice} waves`,
       `${alice} invites you to lunch (239.255.71.5:4000): soon`,
+      // Under each invitation, the command that accepts it (issue 14), or why there is none.
+      '  to accept: clique join lunch --address 239.255.71.5 --port 4000 --interface 127.0.0.1',
       `${alice} invites you to tea ([ff15::1234]:4001)`,
+      '  (clique join cannot take this invitation: an IPv6 group, or a room name it refuses)',
     ];
     await waitFor(() => `all lines${online.describe()}`, () => expected.every((l) => online.lines.includes(l)), 30_000);
     expect(online.lines.filter((l) => !l.startsWith('+ ') && !l.startsWith('- ') && !l.startsWith('~ ') && !l.startsWith('* online'))).toEqual(expected);

@@ -71,3 +71,18 @@ describe('--help', () => {
     }
   });
 });
+
+describe('the command that accepts an invitation', () => {
+  it('names the room (shell-quoted: a peer chose it), its group and port, and our interface', async () => {
+    const { acceptCommand, shellWord } = await import('../../src/cli/invitation-command.js');
+    expect(acceptCommand({ room: 'lunch', address: '239.255.71.5', port: 4000 }, '127.0.0.1')).toBe('clique join lunch --address 239.255.71.5 --port 4000 --interface 127.0.0.1');
+    expect(acceptCommand({ room: "Bob's room; rm -rf ~", address: '239.255.71.5', port: 4000 }, undefined)).toBe(`clique join 'Bob'\\''s room; rm -rf ~' --address 239.255.71.5 --port 4000`);
+    expect(acceptCommand({ room: 'tea', address: 'ff15::1234', port: 4001 }, undefined)).toBeUndefined();
+    expect(acceptCommand({ room: 'bell\u0007', address: '239.255.71.5', port: 4000 }, undefined)).toBeUndefined();
+    // What a POSIX shell makes of the quoted word is the room name again.
+    const { execFileSync } = await import('node:child_process');
+    for (const room of ["it's", 'a b', '$(x)', '`x`', 'é ☕', '"q"\\']) {
+      expect(execFileSync('sh', ['-c', `printf %s ${shellWord(room)}`], { encoding: 'utf8' })).toBe(room);
+    }
+  });
+});

@@ -7,6 +7,7 @@ import { printable } from '../terminal-text.js';
 import type { ContactJson } from '../../service/control-protocol.js';
 import { connectService, noServiceOption } from '../service-session.js';
 import { parseSelfName } from '../name-options.js';
+import { acceptCommand } from '../invitation-command.js';
 
 interface OnlineOptions extends PresenceCliOptions {
   json?: boolean;
@@ -34,7 +35,7 @@ export function registerOnlineCommand(program: Command): void {
     .action(async (options: OnlineOptions) => {
       if (options.service) return await serviceOnline(options);
       const service = await startCliService(options);
-      const out = options.json ? jsonPrinter() : textPrinter();
+      const out = options.json ? jsonPrinter(options.interface) : textPrinter(options.interface);
       out.online(service.name, service.interfaceAddress, service.port);
       // Contacts found while we were probing our name came before we listened.
       for (const contact of service.contacts.list()) out.contact('added', contact);
@@ -82,18 +83,18 @@ interface Printer {
   offline(name: string): void;
 }
 
-function jsonPrinter(): Printer {
+function jsonPrinter(interfaceAddress: string | undefined): Printer {
   return {
     online: (name, address, port) => writeJson({ event: 'online', name, address, port }),
     contact: (change, contact) => writeJson({ event: `contact-${change}`, contact: contactJson(contact) }),
     message: (m) => writeJson({ event: 'message', from: m.from, kind: m.kind, text: m.text }),
-    invitation: ({ from, invitation: i }) => writeJson({ event: 'invitation', from, room: i.room, address: i.address, port: i.port, reason: i.reason }),
+    invitation: ({ from, invitation: i }) => writeJson({ event: 'invitation', from, room: i.room, address: i.address, port: i.port, reason: i.reason, accept: acceptCommand(i, interfaceAddress) ?? null }),
     renamed: (name, previous) => writeJson({ event: 'name-changed', name, previous }),
     offline: (name) => writeJson({ event: 'offline', name }),
   };
 }
 
-function textPrinter(): Printer {
+function textPrinter(interfaceAddress: string | undefined): Printer {
   const signs: Record<ContactChange, string> = { added: '+', updated: '~', removed: '-' };
   return {
     online: (name, address, port) => writeLine(`* online as ${printable(name)} (${hostPort(address, port)}); Ctrl-C to go offline`),
@@ -107,6 +108,7 @@ function textPrinter(): Printer {
       const from = printable(sender);
       const reason = i.reason === '' ? '' : `: ${printable(i.reason)}`;
       writeLine(`${from} invites you to ${printable(i.room)} (${hostPort(i.address, i.port)})${reason}`);
+      writeAcceptLine(i, interfaceAddress);
     },
     renamed: (name, previous) => writeLine(`* ${printable(previous)} is taken by someone else; now online as ${printable(name)}`),
     offline: (name) => writeLine(`* ${printable(name)} is offline`),
@@ -142,9 +144,10 @@ async function serviceOnline(options: OnlineOptions): Promise<void> {
       }
       case 'chat.invitation': {
         const i = e.params;
-        if (json) return writeJson({ event: 'invitation', from: i.from, room: i.room, address: i.address, port: i.port, reason: i.reason });
+        if (json) return writeJson({ event: 'invitation', from: i.from, room: i.room, address: i.address, port: i.port, reason: i.reason, accept: acceptCommand(i, options.interface) ?? null });
         const reason = i.reason === '' ? '' : `: ${printable(i.reason)}`;
-        return writeLine(`${printable(i.from)} invites you to ${printable(i.room)} (${hostPort(i.address, i.port)})${reason}`);
+        writeLine(`${printable(i.from)} invites you to ${printable(i.room)} (${hostPort(i.address, i.port)})${reason}`);
+        return writeAcceptLine(i, options.interface);
       }
       case 'presence.name-contested':
         return warnContested(e.params.name, e.params.from);
@@ -179,6 +182,12 @@ async function serviceOnline(options: OnlineOptions): Promise<void> {
     client.once('close', () => resolve());
   });
   client.close();
+}
+
+/** Under an invitation, the command that accepts it (indented: not a line of its own kind). */
+function writeAcceptLine(invitation: { room: string; address: string; port: number }, interfaceAddress: string | undefined): void {
+  const command = acceptCommand(invitation, interfaceAddress);
+  writeLine(command === undefined ? '  (clique join cannot take this invitation: an IPv6 group, or a room name it refuses)' : `  to accept: ${printable(command)}`);
 }
 
 /** Someone announced our name: said on stderr, whatever the output format, since it may be an attack. */
