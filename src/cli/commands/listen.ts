@@ -11,6 +11,7 @@ import { formatLeft, formatWarning } from '../chat/chat-format.js';
 import { nickChangeLine, shownName, type NamedMember } from '../chat/display-names.js';
 import { warningJson } from '../../rooms/room-warning.js';
 import { parseRoomName } from '../name-options.js';
+import { LogClock } from '../log-clock.js';
 
 interface ListenOptions extends RoomScriptOptions {
   history: number;
@@ -37,7 +38,9 @@ export function registerListenCommand(program: Command): void {
   addRoomScriptOptions(command)
     .addHelpText(
       'after',
-      '\nOutput (text): "<sender> text", "* sender action", "-sender- notice", "* x joined", "* x left" (said goodbye),\n' +
+      '\nOutput (text): each line starts with the local time HH:MM:SS; a "--- Sat 2026-11-28 (UTC+01:00)" line gives the date\n' +
+        'first, and "--- Day changed: Sun 2026-11-29" each new day (the layout of irssi and weechat logs). Lines:\n' +
+        '"<sender> text", "* sender action", "-sender- notice", "* x joined", "* x left" (said goodbye),\n' +
         '"* x left (timed out)" (lost by silence), "* a is now known as b", "* topic: ..."; a nick two members share\n' +
         'shows as "nick (user@host)".\n' +
         'Output (--json), one object per line, "event" is one of: history, joined, ready, member-joined, member-left\n' +
@@ -69,20 +72,20 @@ async function runListen(roomName: string, options: ListenOptions): Promise<void
   process.once('SIGINT', () => void stop());
   process.once('SIGTERM', () => void stop());
 
+  const clock = new LogClock();
   if (options.history > 0) {
     for (const entry of room.history(options.history)) {
       if (json) writeJsonLine({ event: 'history', ...historyJson(entry) });
-      else process.stdout.write(`${historyLine(entry)}\n`);
+      else process.stdout.write(`${clock.stamp(historyLine(entry), entry.time)}\n`);
     }
   }
   const { address, port } = room.roomAddress;
-  if (json) writeJsonLine({ event: 'joined', room: roomName, address, port, self: room.selfName, creator: room.creator });
-  else process.stdout.write(`* joined ${printable(roomName)} (${address}:${port}) as ${printable(room.selfName)}\n`);
-
   const say = (line: string, value: Record<string, unknown>): void => {
     if (json) writeJsonLine(value);
-    else process.stdout.write(`${line}\n`);
+    else process.stdout.write(`${clock.stamp(line)}\n`);
   };
+  say(`* joined ${printable(roomName)} (${address}:${port}) as ${printable(room.selfName)}`, { event: 'joined', room: roomName, address, port, self: room.selfName, creator: room.creator });
+
   const onReady = (): void => {
     const others = room.members.filter((m) => !m.self);
     say(`* members: ${others.length === 0 ? 'nobody else yet' : others.map(memberLabel).join(', ')}`, {
@@ -126,9 +129,10 @@ async function runServiceListen(roomName: string, options: ListenOptions): Promi
   const json = options.json === true;
   warnOneShotOnly(options);
   const { client } = await connectService(options);
-  const say = (line: string, value: Record<string, unknown>): void => {
+  const clock = new LogClock();
+  const say = (line: string, value: Record<string, unknown>, at?: Date): void => {
     if (json) writeJsonLine(value);
-    else process.stdout.write(`${line}\n`);
+    else process.stdout.write(`${clock.stamp(line, at)}\n`);
   };
   let snapshot: RoomSnapshot;
   try {
@@ -144,7 +148,7 @@ async function runServiceListen(roomName: string, options: ListenOptions): Promi
     snapshot = await client.request('rooms.subscribe', { room: roomName });
     if (options.history > 0) {
       const { entries } = await client.request('rooms.history', { room: roomName, limit: options.history });
-      for (const entry of entries as unknown as HistoryJson[]) say(historyJsonLine(entry), { event: 'history', ...entry });
+      for (const entry of entries as unknown as HistoryJson[]) say(historyJsonLine(entry), { event: 'history', ...entry }, new Date(entry.time));
     }
   } catch (error) {
     client.close();
@@ -232,12 +236,11 @@ interface HistoryJson {
   time: string;
 }
 
+/** A history entry's line; the log clock stamps it with the entry's own time. */
 function historyJsonLine(e: HistoryJson): string {
-  const time = e.time.replace('T', ' ').slice(0, 19);
   const who = printable(e.senderName ?? e.sender);
   const text = printable(e.text);
-  const body = e.kind === 'topic' ? `* topic: ${text} (set by ${who})` : messageJsonLine(e.kind, who, e.text);
-  return `[${time}] ${body}`;
+  return e.kind === 'topic' ? `* topic: ${text} (set by ${who})` : messageJsonLine(e.kind, who, e.text);
 }
 
 /** `who` is already printable (shownName). */
@@ -273,12 +276,11 @@ function topicJson(t: TopicChange): Record<string, unknown> {
   return { topic: t.topic, setBy: t.setBy, setAt: t.setAt.toISOString(), announcedBy: t.announcedBy, replay: t.replay, id: t.id };
 }
 
+/** A history entry's line; the log clock stamps it with the entry's own time. */
 function historyLine(e: HistoryEntry): string {
-  const time = e.time.toISOString().replace('T', ' ').slice(0, 19);
   const who = printable(e.senderName ?? e.sender);
   const text = printable(e.text);
-  const body = e.kind === 'topic' ? `* topic: ${text} (set by ${who})` : e.kind === 'action' ? `* ${who} ${text}` : e.kind === 'notice' ? `-${who}- ${text}` : `<${who}> ${text}`;
-  return `[${time}] ${body}`;
+  return e.kind === 'topic' ? `* topic: ${text} (set by ${who})` : e.kind === 'action' ? `* ${who} ${text}` : e.kind === 'notice' ? `-${who}- ${text}` : `<${who}> ${text}`;
 }
 
 function historyJson(e: HistoryEntry): Record<string, unknown> {
