@@ -103,7 +103,7 @@ describe('clique say / invite to clique online --json', () => {
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
     }
-    expect(JSON.parse(said.stdout)).toEqual({ event: 'sent', from: alice, to: bob, kind: 'normal', text: 'hello there' });
+    expect(JSON.parse(said.stdout)).toEqual({ event: 'sent', time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/) as unknown, from: alice, to: bob, kind: 'normal', text: 'hello there' });
     expect(acted.stdout).toBe(`sent to ${bob}\n`);
     expect(invited.stdout).toBe(`invited ${bob} to lunch${run} (239.255.71.23:40123)\n`);
 
@@ -113,9 +113,9 @@ describe('clique say / invite to clique online --json', () => {
     const events = online.events;
     expect(events.filter((e) => e.event === 'message' || e.event === 'invitation')).toEqual(
       expect.arrayContaining([
-        { event: 'message', from: alice, kind: 'normal', text: 'hello there' },
-        { event: 'message', from: carol, kind: 'action', text: 'waves' },
-        { event: 'invitation', from: `dave${run}@h${run}`, room: `lunch${run}`, address: '239.255.71.23', port: 40123, reason: 'join us', accept: `clique join lunch${run} --address 239.255.71.23 --port 40123 --interface 127.0.0.1` },
+        { event: 'message', time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/) as unknown, from: alice, kind: 'normal', text: 'hello there' },
+        { event: 'message', time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/) as unknown, from: carol, kind: 'action', text: 'waves' },
+        { event: 'invitation', time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/) as unknown, from: `dave${run}@h${run}`, room: `lunch${run}`, address: '239.255.71.23', port: 40123, reason: 'join us', accept: `clique join lunch${run} --address 239.255.71.23 --port 40123 --interface 127.0.0.1` },
       ]),
     );
     // Each sender was a contact (with its nick) and said goodbye when done.
@@ -129,7 +129,7 @@ describe('clique say / invite to clique online --json', () => {
     online.child.kill('SIGTERM');
     expect(await online.exited).toBe(0);
     expect(online.stderr).toBe('');
-    expect(online.events.at(-1)).toEqual({ event: 'offline', name: bob });
+    expect(online.events.at(-1)).toEqual({ event: 'offline', time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/) as unknown, name: bob });
     await waitFor(`watcher sees ${bob} leave`, () => watcher.contacts.get(bob) === undefined, 30_000);
   });
 
@@ -148,6 +148,7 @@ describe('clique say / invite to clique online --json', () => {
     expect(JSON.parse(ok.stdout)).toMatchObject({ event: 'invited', room: room.name, address: room.address, port: room.port, reason: '' });
     expect(await online.waitForEvent('invitation', (e) => e.event === 'invitation')).toEqual({
       event: 'invitation',
+      time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/) as unknown,
       from: `alice${run}@h${run}`,
       room: room.name,
       address: room.address,
@@ -288,7 +289,7 @@ describe('clique online survives hostile TCP peers', () => {
     expect(said.stderr).toBe('');
     expect(said.code).toBe(0);
     await online.waitForEvent('the message after the attacks', (e) => e.event === 'message' && e['from'] === alice);
-    expect(online.events.filter((e) => e.event === 'message')).toEqual([{ event: 'message', from: alice, kind: 'normal', text: 'still there?' }]);
+    expect(online.events.filter((e) => e.event === 'message')).toEqual([{ event: 'message', time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/) as unknown, from: alice, kind: 'normal', text: 'still there?' }]);
     expect(online.stderr).toBe('');
     online.child.kill('SIGTERM');
     expect(await online.exited).toBe(0);

@@ -105,7 +105,7 @@ describe('the clique service: contacts, 1-1 chat and invitations through Service
     const said = await run(alice, ['say', b.identity.name, 'are you there?', '--json']);
     expect(said.stderr).toBe('');
     expect(said.code).toBe(0);
-    expect(JSON.parse(said.stdout)).toEqual({ event: 'sent', from: a.identity.name, to: b.identity.name, kind: 'normal', text: 'are you there?' });
+    expect(JSON.parse(said.stdout)).toEqual({ event: 'sent', time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/) as unknown, from: a.identity.name, to: b.identity.name, kind: 'normal', text: 'are you there?' });
     await waitFor(() => `bob to get the say: ${JSON.stringify(bobEvents)}`, () => bobEvents.some((e) => e.event === 'chat.message' && e.params.text === 'are you there?'));
     await b.request('chat.send', { contact: a.identity.name, text: 'yes, here' });
     await waitFor(() => `alice to get the reply: ${JSON.stringify(aliceChat)}`, () => aliceChat.length === 1);

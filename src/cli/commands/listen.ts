@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { HistoryEntry } from '../../rooms/history-store.js';
 import type { RoomMember, RoomMessage, TopicChange } from '../../rooms/room-types.js';
-import { addRoomScriptOptions, joinScriptRoom, memberJson, startScriptClique, stdoutFlushed, writeJsonLine, type RoomScriptOptions } from '../room-script-session.js';
+import { addRoomScriptOptions, joinScriptRoom, memberJson, startScriptClique, stdoutFlushed, type RoomScriptOptions } from '../room-script-session.js';
 import { printable } from '../terminal-text.js';
 import { wholeNumberParser } from '../number-options.js';
 import type { MemberJson, RoomSnapshot } from '../../service/control-protocol.js';
@@ -12,6 +12,7 @@ import { nickChangeLine, shownName, type NamedMember } from '../chat/display-nam
 import { warningJson } from '../../rooms/room-warning.js';
 import { parseRoomName } from '../name-options.js';
 import { LogClock } from '../log-clock.js';
+import { writeEvent, type CliEvent } from '../json-output.js';
 
 interface ListenOptions extends RoomScriptOptions {
   history: number;
@@ -45,7 +46,7 @@ export function registerListenCommand(program: Command): void {
         'shows as "nick (user@host)".\n' +
         'Output (--json), one object per line, "event" is one of: history, joined, ready, member-joined, member-left\n' +
         '(with "reason": "left" or "timed-out"), member-updated, message, topic, typing, moved, left (rejected only\n' +
-        'with --no-service).\n' +
+        'with --no-service); each also has "time" (ISO 8601, UTC). Fields: docs/events.md, or `clique help json`.\n' +
         "The person's own sends come as messages with \"outgoing\": true.\n\n" +
         'Example:\n  clique listen Witchcraft --json --interface 127.0.0.1',
     )
@@ -75,13 +76,13 @@ async function runListen(roomName: string, options: ListenOptions): Promise<void
   const clock = new LogClock();
   if (options.history > 0) {
     for (const entry of room.history(options.history)) {
-      if (json) writeJsonLine({ event: 'history', ...historyJson(entry) });
+      if (json) writeEvent({ event: 'history', ...historyJson(entry) });
       else process.stdout.write(`${clock.stamp(historyLine(entry), entry.time)}\n`);
     }
   }
   const { address, port } = room.roomAddress;
-  const say = (line: string, value: Record<string, unknown>): void => {
-    if (json) writeJsonLine(value);
+  const say = (line: string, value: CliEvent): void => {
+    if (json) writeEvent(value);
     else process.stdout.write(`${clock.stamp(line)}\n`);
   };
   say(`* joined ${printable(roomName)} (${address}:${port}) as ${printable(room.selfName)}`, { event: 'joined', room: roomName, address, port, self: room.selfName, creator: room.creator });
@@ -109,10 +110,10 @@ async function runListen(roomName: string, options: ListenOptions): Promise<void
   room.on('topic', (t) => say(topicLine(t), { event: 'topic', ...topicJson(t) }));
   room.on('warning', (w) => say(formatWarning(w), { event: 'warning', ...warningJson(w) }));
   room.on('typing', (t) => {
-    if (json) writeJsonLine({ event: 'typing', member: t.member, state: t.state });
+    if (json) writeEvent({ event: 'typing', member: t.member, state: t.state });
   });
   room.on('rejected', (error, sender) => {
-    if (json) writeJsonLine({ event: 'rejected', sender, code: error.code, error: error.message });
+    if (json) writeEvent({ event: 'rejected', sender, code: error.code, error: error.message });
   });
   room.on('error', (error) => process.stderr.write(`clique: ${printable(error.message)} (${error.code})\n`));
 
@@ -130,8 +131,8 @@ async function runServiceListen(roomName: string, options: ListenOptions): Promi
   warnOneShotOnly(options);
   const { client } = await connectService(options);
   const clock = new LogClock();
-  const say = (line: string, value: Record<string, unknown>, at?: Date): void => {
-    if (json) writeJsonLine(value);
+  const say = (line: string, value: CliEvent, at?: Date): void => {
+    if (json) writeEvent(value);
     else process.stdout.write(`${clock.stamp(line, at)}\n`);
   };
   let snapshot: RoomSnapshot;
@@ -215,7 +216,7 @@ async function runServiceListen(roomName: string, options: ListenOptions): Promi
       case 'room.warning':
         return say(formatWarning(e.params), { event: 'warning', ...e.params });
       case 'room.typing':
-        if (json) writeJsonLine({ event: 'typing', member: e.params.member, state: e.params.state });
+        if (json) writeEvent({ event: 'typing', member: e.params.member, state: e.params.state });
         return;
       case 'room.moved':
         return say(`* the room moved to ${e.params.address}:${e.params.port}`, { event: 'moved', address: e.params.address, port: e.params.port });

@@ -2,7 +2,8 @@ import { Option, type Command } from 'commander';
 import type { Contact } from '../../linklocal/contact.js';
 import type { ChatMessageEvent, InvitationEvent } from '../../linklocal/link-local-messenger.js';
 import { interfaceOption } from '../interface-option.js';
-import { contactJson, contactLine, hostPort, parseTcpPort, startCliService, writeJson, writeLine, type PresenceCliOptions } from '../link-local-session.js';
+import { contactJson, contactLine, hostPort, parseTcpPort, startCliService, writeLine, type PresenceCliOptions } from '../link-local-session.js';
+import { writeEvent } from '../json-output.js';
 import { printable } from '../terminal-text.js';
 import type { ContactJson } from '../../service/control-protocol.js';
 import { connectService, noServiceOption } from '../service-session.js';
@@ -85,12 +86,12 @@ interface Printer {
 
 function jsonPrinter(interfaceAddress: string | undefined): Printer {
   return {
-    online: (name, address, port) => writeJson({ event: 'online', name, address, port }),
-    contact: (change, contact) => writeJson({ event: `contact-${change}`, contact: contactJson(contact) }),
-    message: (m) => writeJson({ event: 'message', from: m.from, kind: m.kind, text: m.text }),
-    invitation: ({ from, invitation: i }) => writeJson({ event: 'invitation', from, room: i.room, address: i.address, port: i.port, reason: i.reason, accept: acceptCommand(i, interfaceAddress) ?? null }),
-    renamed: (name, previous) => writeJson({ event: 'name-changed', name, previous }),
-    offline: (name) => writeJson({ event: 'offline', name }),
+    online: (name, address, port) => writeEvent({ event: 'online', name, address, port }),
+    contact: (change, contact) => writeEvent({ event: `contact-${change}`, contact: contactJson(contact) }),
+    message: (m) => writeEvent({ event: 'message', from: m.from, kind: m.kind, text: m.text }),
+    invitation: ({ from, invitation: i }) => writeEvent({ event: 'invitation', from, room: i.room, address: i.address, port: i.port, reason: i.reason, accept: acceptCommand(i, interfaceAddress) ?? null }),
+    renamed: (name, previous) => writeEvent({ event: 'name-changed', name, previous }),
+    offline: (name) => writeEvent({ event: 'offline', name }),
   };
 }
 
@@ -124,9 +125,9 @@ function textPrinter(interfaceAddress: string | undefined): Printer {
 async function serviceOnline(options: OnlineOptions): Promise<void> {
   const { client } = await connectService(options);
   const json = options.json === true;
-  const signs: Record<string, string> = { added: '+', updated: '~', removed: '-' };
-  const contact = (change: string, c: ContactJson): void => {
-    if (json) writeJson({ event: `contact-${change}`, contact: c });
+  const signs: Record<ContactChange, string> = { added: '+', updated: '~', removed: '-' };
+  const contact = (change: ContactChange, c: ContactJson): void => {
+    if (json) writeEvent({ event: `contact-${change}`, contact: c });
     else writeLine(`${signs[change]} ${contactLine({ name: c.name, status: c.status as Contact['status'], addresses: c.addresses, port: c.port, ...(c.alias !== null ? { alias: c.alias } : {}), ...(c.message !== null ? { message: c.message } : {}) })}`);
   };
   client.on('event', (e) => {
@@ -134,17 +135,17 @@ async function serviceOnline(options: OnlineOptions): Promise<void> {
       case 'contact.added':
       case 'contact.updated':
       case 'contact.removed':
-        return contact(e.event.slice('contact.'.length), e.params);
+        return contact(e.event.slice('contact.'.length) as ContactChange, e.params);
       case 'chat.message': {
         const m = e.params;
-        if (json) return writeJson({ event: 'message', from: m.from, kind: m.kind, text: m.text });
+        if (json) return writeEvent({ event: 'message', from: m.from, kind: m.kind, text: m.text });
         const from = printable(m.from);
         for (const line of m.text.split(/\r?\n/).map(printable)) writeLine(m.kind === 'action' ? `* ${from} ${line}` : `${from}: ${line}`);
         return;
       }
       case 'chat.invitation': {
         const i = e.params;
-        if (json) return writeJson({ event: 'invitation', from: i.from, room: i.room, address: i.address, port: i.port, reason: i.reason, accept: acceptCommand(i, options.interface) ?? null });
+        if (json) return writeEvent({ event: 'invitation', from: i.from, room: i.room, address: i.address, port: i.port, reason: i.reason, accept: acceptCommand(i, options.interface) ?? null });
         const reason = i.reason === '' ? '' : `: ${printable(i.reason)}`;
         writeLine(`${printable(i.from)} invites you to ${printable(i.room)} (${hostPort(i.address, i.port)})${reason}`);
         return writeAcceptLine(i, options.interface);
@@ -152,7 +153,7 @@ async function serviceOnline(options: OnlineOptions): Promise<void> {
       case 'presence.name-contested':
         return warnContested(e.params.name, e.params.from);
       case 'presence.name-changed':
-        if (json) return writeJson({ event: 'name-changed', name: e.params.name, previous: e.params.previous });
+        if (json) return writeEvent({ event: 'name-changed', name: e.params.name, previous: e.params.previous });
         return writeLine(`* our name ${printable(e.params.previous)} was taken; we are now ${printable(e.params.name)}`);
       default:
         return;
@@ -170,7 +171,7 @@ async function serviceOnline(options: OnlineOptions): Promise<void> {
     });
   }
   const name = client.identity.name;
-  if (json) writeJson({ event: 'online', name, service: client.identity.pid });
+  if (json) writeEvent({ event: 'online', name, service: client.identity.pid });
   else writeLine(`* online as ${printable(name)} (the clique service, pid ${client.identity.pid}); Ctrl-C stops watching, the service stays online (clique down)`);
   await client.request('chat.subscribe', {});
   const { contacts } = await client.request('contacts.subscribe', {});

@@ -3,13 +3,14 @@ import { LineSplitter } from '../../net/line-splitter.js';
 import { RoomError } from '../../rooms/room-error.js';
 import type { RoomMessage } from '../../rooms/room-types.js';
 import type { TextMessageKind } from '../../xml/stanzas.js';
-import { addRoomScriptOptions, joinScriptRoom, startScriptClique, stdoutFlushed, writeJsonLine, type RoomScriptOptions } from '../room-script-session.js';
+import { addRoomScriptOptions, joinScriptRoom, startScriptClique, stdoutFlushed, type RoomScriptOptions } from '../room-script-session.js';
 import { printable } from '../terminal-text.js';
 import type { SendResult } from '../../service/control-protocol.js';
 import { checkRoomNameForCli, connectService, warnOneShotOnly, LINGER_TEXT, noServiceOption, serviceUsageError } from '../service-session.js';
 import { UsageError } from '../usage-error.js';
 import { wholeNumberParser } from '../number-options.js';
 import { parseRoomName } from '../name-options.js';
+import { writeEvent } from '../json-output.js';
 
 interface SendOptions extends RoomScriptOptions {
   waitMembers: number;
@@ -94,7 +95,7 @@ async function runSend(roomName: string, texts: string[], kind: TextMessageKind,
   }
   const { address, port } = room.roomAddress;
   if (options.json) {
-    for (const m of sent) writeJsonLine({ event: 'sent', room: roomName, address, port, self: room.selfName, id: m.id, kind: m.kind, text: m.text, members });
+    for (const m of sent) writeEvent({ event: 'sent', room: roomName, address, port, self: room.selfName, id: m.id, kind: m.kind, text: m.text, members });
   } else {
     const to = members.length === 0 ? 'nobody' : members.map(printable).join(', ');
     process.stdout.write(`sent ${sent.length} message${sent.length === 1 ? '' : 's'} to ${printable(roomName)} (${to})\n`);
@@ -135,7 +136,7 @@ async function runServiceSend(roomName: string, texts: string[], kind: TextMessa
   }
   const { address, port, self, members } = result;
   if (options.json) {
-    for (const m of result.sent) writeJsonLine({ event: 'sent', room: roomName, address, port, self, id: m.id, kind: m.kind, text: m.text, members });
+    for (const m of result.sent) writeEvent({ event: 'sent', room: roomName, address, port, self, id: m.id, kind: m.kind, text: m.text, members });
   } else {
     const to = members.length === 0 ? 'nobody' : members.map(printable).join(', ');
     process.stdout.write(`sent ${result.sent.length} message${result.sent.length === 1 ? '' : 's'} to ${printable(roomName)} (${to})\n`);
