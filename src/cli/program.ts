@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerCommands } from './commands/index.js';
+import { applyConfig, readConfigFile } from './config-file.js';
 
 /**
  * The `clique` command tree, without running it: main.ts parses argv with
@@ -15,5 +16,11 @@ export function buildProgram(): Command {
     // Before registering: subcommands inherit it only when created afterwards.
     .exitOverride();
   registerCommands(program);
+  program.addHelpText('after', '\nHelp topics: clique help rooms|contacts|json|config|completion');
+  // Defaults from $XDG_CONFIG_HOME/clique/config.json, read only when a command runs (not for --help).
+  program.hook('preAction', (_root, actionCommand) => {
+    const config = readConfigFile();
+    if (config !== undefined) applyConfig(actionCommand, config, program);
+  });
   return program;
 }
