@@ -19,6 +19,8 @@ export function buildProgram(): Command {
   program.addHelpText('after', '\nHelp topics: clique help rooms|contacts|json|config|completion');
   // Defaults from $XDG_CONFIG_HOME/clique/config.json, read only when a command runs (not for --help).
   program.hook('preAction', (_root, actionCommand) => {
+    // Help must work with a broken config file: it is where one reads how to fix it.
+    if (actionCommand.name() === 'help' || actionCommand.name() === 'completion') return;
     const config = readConfigFile();
     if (config !== undefined) applyConfig(actionCommand, config, program);
   });

@@ -172,5 +172,8 @@ describe('the config file', () => {
     expect(run.code).toBe(2);
     expect(run.stdout).toBe('');
     expect(run.stderr).toMatch(new RegExp(`^clique: ${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3:3: not valid JSON: .+\n$`));
+    // Help still works: it is where one reads how to fix the file.
+    const help = await runClique(['help', 'config'], { env: { XDG_CONFIG_HOME: home } });
+    expect(help.code, help.stderr).toBe(0);
   });
 });
