@@ -18,3 +18,48 @@ export function writeJsonDocument(value: unknown): void {
 export function writeJsonText(json: string): void {
   process.stdout.write(`${escapeUnsafeInJson(json)}\n`);
 }
+
+/**
+ * The event names of every `--json` command that prints events (listen,
+ * online, contacts --watch, send, say, invite): one vocabulary, described in
+ * docs/events.md and docs/events.schema.json.
+ */
+export type CliEventName =
+  | 'online'
+  | 'offline'
+  | 'contact-added'
+  | 'contact-updated'
+  | 'contact-removed'
+  | 'name-changed'
+  | 'message'
+  | 'invitation'
+  | 'sent'
+  | 'invited'
+  | 'history'
+  | 'joined'
+  | 'ready'
+  | 'member-joined'
+  | 'member-left'
+  | 'member-updated'
+  | 'topic'
+  | 'warning'
+  | 'typing'
+  | 'rejected'
+  | 'moved'
+  | 'left';
+
+export interface CliEvent {
+  event: CliEventName;
+  /** ISO 8601 (UTC, milliseconds); left out, the time of writing. */
+  time?: string;
+  [field: string]: unknown;
+}
+
+/**
+ * One event line: `event` first, then `time` (what the event reports happened
+ * then: a message's or history entry's own time, else now), then its fields.
+ */
+export function writeEvent(value: CliEvent, at: Date = new Date()): void {
+  const { event, time, ...fields } = value;
+  writeJsonLine({ event, time: time ?? at.toISOString(), ...fields });
+}

@@ -1,30 +1,21 @@
 #!/usr/bin/env node
-import { Command, CommanderError } from 'commander';
+import { CommanderError } from 'commander';
 import { CliqueError } from '../base/clique-error.js';
 import { DiskError } from '../base/disk-error.js';
-import { registerCommands } from './commands/index.js';
+import { endQuietlyWhenOutputCloses } from './closed-output.js';
+import { buildProgram } from './program.js';
 import { printable } from './terminal-text.js';
 import { UsageError } from './usage-error.js';
 
 /**
  * `clique` entry point. Each command lives in its own file under ./commands and
- * is registered in ./commands/index.ts. Errors that reach here are printed as
- * one line; exit status 2 means bad input, 1 means a runtime failure.
+ * is registered in ./commands/index.ts (the tree is built in ./program.ts).
+ * Errors that reach here are printed as one line; exit status 2 means bad
+ * input, 1 means a runtime failure.
  */
-export function buildProgram(): Command {
-  const program = new Command();
-  program
-    .name('clique')
-    .description('Serverless link-local chat rooms (telepathy-salut Clique protocol)')
-    .version('0.1.0')
-    .showHelpAfterError('(run with --help for usage)')
-    // Before registering: subcommands inherit it only when created afterwards.
-    .exitOverride();
-  registerCommands(program);
-  return program;
-}
-
 async function main(argv: string[]): Promise<void> {
+  endQuietlyWhenOutputCloses(process.stdout);
+  endQuietlyWhenOutputCloses(process.stderr);
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

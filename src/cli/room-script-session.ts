@@ -37,7 +37,7 @@ export function addRoomScriptOptions(command: Command, { json = true }: { json?:
     .addOption(interfaceOption());
   if (json) command.option('--json', 'print one JSON object per line');
   return command
-    .option('--lookup-ms <ms>', `how long to look for the room on mDNS before creating it (default ${DEFAULT_LOOKUP_MS})`, parseMs, DEFAULT_LOOKUP_MS)
+    .option('--lookup-ms <ms>', 'how long to look for the room on mDNS before creating it', parseMs, DEFAULT_LOOKUP_MS)
     .option('--failure-timeout-ms <ms>', `report a silent member gone after at most this long; members heard regularly go sooner, about 6 s on a quiet LAN (>= ${MIN_FAILURE_TIMEOUT_MS}; default 30000)`, parseFailureTimeout)
     .option('--history-file <path>', 'local history database (default: $XDG_DATA_HOME/clique/history.sqlite)')
     .option('--no-history-file', 'keep no local history')

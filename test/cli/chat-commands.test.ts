@@ -103,7 +103,7 @@ describe('clique say / invite to clique online --json', () => {
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
     }
-    expect(JSON.parse(said.stdout)).toEqual({ event: 'sent', from: alice, to: bob, kind: 'normal', text: 'hello there' });
+    expect(JSON.parse(said.stdout)).toEqual({ event: 'sent', time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/) as unknown, from: alice, to: bob, kind: 'normal', text: 'hello there' });
     expect(acted.stdout).toBe(`sent to ${bob}\n`);
     expect(invited.stdout).toBe(`invited ${bob} to lunch${run} (239.255.71.23:40123)\n`);
 
@@ -113,9 +113,9 @@ describe('clique say / invite to clique online --json', () => {
     const events = online.events;
     expect(events.filter((e) => e.event === 'message' || e.event === 'invitation')).toEqual(
       expect.arrayContaining([
-        { event: 'message', from: alice, kind: 'normal', text: 'hello there' },
-        { event: 'message', from: carol, kind: 'action', text: 'waves' },
-        { event: 'invitation', from: `dave${run}@h${run}`, room: `lunch${run}`, address: '239.255.71.23', port: 40123, reason: 'join us' },
+        { event: 'message', time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/) as unknown, from: alice, kind: 'normal', text: 'hello there' },
+        { event: 'message', time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/) as unknown, from: carol, kind: 'action', text: 'waves' },
+        { event: 'invitation', time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/) as unknown, from: `dave${run}@h${run}`, room: `lunch${run}`, address: '239.255.71.23', port: 40123, reason: 'join us', accept: `clique join lunch${run} --address 239.255.71.23 --port 40123 --interface 127.0.0.1` },
       ]),
     );
     // Each sender was a contact (with its nick) and said goodbye when done.
@@ -129,7 +129,7 @@ describe('clique say / invite to clique online --json', () => {
     online.child.kill('SIGTERM');
     expect(await online.exited).toBe(0);
     expect(online.stderr).toBe('');
-    expect(online.events.at(-1)).toEqual({ event: 'offline', name: bob });
+    expect(online.events.at(-1)).toEqual({ event: 'offline', time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/) as unknown, name: bob });
     await waitFor(`watcher sees ${bob} leave`, () => watcher.contacts.get(bob) === undefined, 30_000);
   });
 
@@ -148,11 +148,13 @@ describe('clique say / invite to clique online --json', () => {
     expect(JSON.parse(ok.stdout)).toMatchObject({ event: 'invited', room: room.name, address: room.address, port: room.port, reason: '' });
     expect(await online.waitForEvent('invitation', (e) => e.event === 'invitation')).toEqual({
       event: 'invitation',
+      time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/) as unknown,
       from: `alice${run}@h${run}`,
       room: room.name,
       address: room.address,
       port: room.port,
       reason: '',
+      accept: `clique join ${room.name} --address ${room.address} --port ${room.port} --interface 127.0.0.1`,
     });
 
     const missing = await clique('invite', '--no-service', bob, `noroom${run}`, '--name', `carol${run}@h${run}`, '-i', LOOPBACK, '--timeout', '2000');
@@ -200,7 +202,10 @@ describe('clique online (text)', () => {
       `${alice}: lines`,
       `* ${alice} waves`,
       `${alice} invites you to lunch (239.255.71.5:4000): soon`,
+      // Under each invitation, the command that accepts it (issue 14), or why there is none.
+      '  to accept: clique join lunch --address 239.255.71.5 --port 4000 --interface 127.0.0.1',
       `${alice} invites you to tea ([ff15::1234]:4001)`,
+      '  (clique join cannot take this invitation: an IPv6 group, or a room name it refuses)',
     ];
     await waitFor(() => `all lines${online.describe()}`, () => expected.every((l) => online.lines.includes(l)), 30_000);
     expect(online.lines.filter((l) => !l.startsWith('+ ') && !l.startsWith('- ') && !l.startsWith('~ ') && !l.startsWith('* online'))).toEqual(expected);
@@ -284,7 +289,7 @@ describe('clique online survives hostile TCP peers', () => {
     expect(said.stderr).toBe('');
     expect(said.code).toBe(0);
     await online.waitForEvent('the message after the attacks', (e) => e.event === 'message' && e['from'] === alice);
-    expect(online.events.filter((e) => e.event === 'message')).toEqual([{ event: 'message', from: alice, kind: 'normal', text: 'still there?' }]);
+    expect(online.events.filter((e) => e.event === 'message')).toEqual([{ event: 'message', time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/) as unknown, from: alice, kind: 'normal', text: 'still there?' }]);
     expect(online.stderr).toBe('');
     online.child.kill('SIGTERM');
     expect(await online.exited).toBe(0);

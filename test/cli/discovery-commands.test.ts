@@ -75,7 +75,7 @@ describe('clique rooms / clique contacts over loopback mDNS', () => {
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(stderr).toBe('');
-    expect(mine().map((e) => e.event)).toEqual(['added', 'updated', 'removed']);
+    expect(mine().map((e) => e.event)).toEqual(['contact-added', 'contact-updated', 'contact-removed']);
     expect(mine()[0]?.contact).toMatchObject({ status: 'avail', message: null });
     expect(mine()[1]?.contact).toMatchObject({ status: 'dnd', message: 'coding' });
   });

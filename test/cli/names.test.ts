@@ -77,8 +77,8 @@ describe('rooms with dots and spaces in their names', () => {
     const alice = person('dots-a');
     const bob = person('dots-b');
     const carol = person('dots-c');
-    expect((await run(alice, ['up', '--daemon', '--name', ALICE])).code).toBe(0);
-    expect((await run(bob, ['up', '--daemon', '--name', BOB])).code).toBe(0);
+    expect((await run(alice, ['up', '--daemon', '--name', `${ALICE}@${host}`])).code).toBe(0);
+    expect((await run(bob, ['up', '--daemon', '--name', `${BOB}@${host}`])).code).toBe(0);
     const listens = start(alice, 'alice listen', ['listen', room, '--json']);
     await waitForEvent(listens, 'ready', (e) => e['event'] === 'ready');
 
@@ -90,7 +90,7 @@ describe('rooms with dots and spaces in their names', () => {
     await waitForEvent(listens, 'bob’s line', (e) => e['event'] === 'message' && e['text'] === 'hello from bob');
 
     // A one-shot member finds it too, and is heard in the same room.
-    const oneShot = await run(carol, ['send', room, 'hello from carol', '--no-service', '--name', CAROL, '--no-history-file', '--json']);
+    const oneShot = await run(carol, ['send', room, 'hello from carol', '--no-service', '--name', `${CAROL}@${host}`, '--no-history-file', '--json']);
     expect(oneShot.code, oneShot.stderr).toBe(0);
     expect(JSON.parse(oneShot.stdout.trim())).toMatchObject({ event: 'sent', room, members: expect.arrayContaining([expect.stringMatching(new RegExp(`^${ALICE}@`)), expect.stringMatching(new RegExp(`^${BOB}@`))]) as unknown });
     await waitForEvent(listens, 'carol’s line', (e) => e['event'] === 'message' && e['text'] === 'hello from carol');

@@ -135,7 +135,7 @@ describe('three processes in one room over UDP multicast', () => {
     listener.child.kill('SIGINT');
     await waitFor('the listener to exit', () => listener.exit !== undefined, 30_000);
     expect(listener.exit, describeProc(listener)).toBe(0);
-    expect(listener.events[listener.events.length - 1]).toEqual({ event: 'left', reason: 'left' });
+    expect(listener.events[listener.events.length - 1]).toEqual({ event: 'left', time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/) as unknown, reason: 'left' });
     await waitFor('the rejoined peer sees the listener leave', has(again, { event: 'member-left', member: a }), 60_000);
 
     // The listener's local history kept each message once.

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { localHostLabel } from '../../src/linklocal/presence-publisher.js';
 import { ServiceClient, type ServiceEvent } from '../../src/service/service-client.js';
 import { ServiceRequestError } from '../../src/service/service-request-error.js';
 import { waitFor } from '../support/wait.js';
@@ -20,8 +21,8 @@ describe('the clique service: contacts, 1-1 chat and invitations through Service
   it('sees the other person, sends and receives 1-1 messages, invites into a room it is in', async () => {
     const alice = person('chat-a');
     const bob = person('chat-b');
-    expect((await run(alice, ['up', '--daemon', '--name', ALICE, '--nick', 'Alice'])).code).toBe(0);
-    expect((await run(bob, ['up', '--daemon', '--name', BOB])).code).toBe(0);
+    expect((await run(alice, ['up', '--daemon', '--name', `${ALICE}@${localHostLabel()}`, '--nick', 'Alice'])).code).toBe(0);
+    expect((await run(bob, ['up', '--daemon', '--name', `${BOB}@${localHostLabel()}`])).code).toBe(0);
     const a = await ServiceClient.connect(alice.paths.socket);
     const b = await ServiceClient.connect(bob.paths.socket);
     expect(a.identity).toMatchObject({ nick: 'Alice', pid: expect.any(Number) as number, interface: '127.0.0.1', socket: alice.paths.socket });
@@ -104,7 +105,7 @@ describe('the clique service: contacts, 1-1 chat and invitations through Service
     const said = await run(alice, ['say', b.identity.name, 'are you there?', '--json']);
     expect(said.stderr).toBe('');
     expect(said.code).toBe(0);
-    expect(JSON.parse(said.stdout)).toEqual({ event: 'sent', from: a.identity.name, to: b.identity.name, kind: 'normal', text: 'are you there?' });
+    expect(JSON.parse(said.stdout)).toEqual({ event: 'sent', time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/) as unknown, from: a.identity.name, to: b.identity.name, kind: 'normal', text: 'are you there?' });
     await waitFor(() => `bob to get the say: ${JSON.stringify(bobEvents)}`, () => bobEvents.some((e) => e.event === 'chat.message' && e.params.text === 'are you there?'));
     await b.request('chat.send', { contact: a.identity.name, text: 'yes, here' });
     await waitFor(() => `alice to get the reply: ${JSON.stringify(aliceChat)}`, () => aliceChat.length === 1);

@@ -3,6 +3,7 @@ import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, statSync } from
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { localHostLabel } from '../../src/linklocal/presence-publisher.js';
 import { encodeRequest } from '../../src/service/json-rpc.js';
 import { ServiceClient } from '../../src/service/service-client.js';
 import { waitFor } from '../support/wait.js';
@@ -129,7 +130,7 @@ describe('the clique service: security and faults', () => {
     const alice = person('term-a');
     const bob = person('term-b');
     // An explicit --name that is in use is refused: a name of our own, as other test files may share the namespace.
-    await up(bob, '--name', `bob${process.pid}`);
+    await up(bob, '--name', `bob${process.pid}@${localHostLabel()}`);
     // Bob would notice a silent member only after an hour: seeing alice leave now means she said BYE.
     const bobListens = start(bob, 'bob listen', ['listen', 'term-room', '--json', '--failure-timeout-ms', '3600000']);
     await waitForEvent(bobListens, 'ready', (e) => e['event'] === 'ready');

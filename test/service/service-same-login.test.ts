@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { localHostLabel } from '../../src/linklocal/presence-publisher.js';
 import { ServiceClient } from '../../src/service/service-client.js';
 import { sleep, waitFor } from '../support/wait.js';
 import { cleanUp, eventsOf, person, run, servicePid, start, waitForEvent, type Proc } from './service-people.js';
@@ -28,7 +29,7 @@ describe('the clique service: one login, many commands', () => {
     const bob = person('same-b');
     const carol = person('same-c');
 
-    expect((await run(bob, ['up', '--daemon', '--name', BOB])).code).toBe(0);
+    expect((await run(bob, ['up', '--daemon', '--name', `${BOB}@${localHostLabel()}`])).code).toBe(0);
     const bobListens = start(bob, 'bob listen', ['listen', ROOM, '--json']);
     await waitForEvent(bobListens, 'ready', (e) => e['event'] === 'ready');
 
@@ -87,7 +88,7 @@ describe('the clique service: one login, many commands', () => {
     const cold: number[] = [];
     for (const [i, text] of ['cold one', 'cold two'].entries()) {
       const started = Date.now();
-      const sent = await run(carol, ['send', ROOM, text, '--no-service', '--name', `carol${i}`, '--no-history-file', '--json']);
+      const sent = await run(carol, ['send', ROOM, text, '--no-service', '--name', `carol${i}@${localHostLabel()}`, '--no-history-file', '--json']);
       expect(sent.code).toBe(0);
       await waitForEvent(bobListens, `bob gets ${text}`, (e) => e['event'] === 'message' && e['text'] === text);
       const index = bobListens.events.findIndex((e) => e['event'] === 'message' && e['text'] === text);

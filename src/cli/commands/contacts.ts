@@ -5,11 +5,14 @@ import { openCliResponder, parseTimeoutMs, untilTimeoutOrSignal } from '../disco
 import { interfaceOption } from '../interface-option.js';
 // One rendering of a contact for every command, sanitised for the terminal.
 import { contactJson, contactLine } from '../link-local-session.js';
-import { writeJsonDocument, writeJsonLine } from '../json-output.js';
+import { writeEvent, writeJsonDocument } from '../json-output.js';
 import type { ContactJson } from '../../service/control-protocol.js';
 import { connectService, noServiceOption } from '../service-session.js';
 
 const DEFAULT_BROWSE_MS = 3000;
+
+type ContactChange = 'added' | 'updated' | 'removed';
+const SIGNS: Record<ContactChange, string> = { added: '+', updated: '~', removed: '-' };
 
 interface ContactsOptions {
   interface?: string;
@@ -39,10 +42,9 @@ export function registerContactsCommand(program: Command): void {
       const browser = new PresenceBrowser(responder);
       try {
         if (options.watch) {
-          const print = (event: string, c: Contact): void => {
-            const sign = event === 'added' ? '+' : event === 'updated' ? '~' : '-';
-            if (options.json) writeJsonLine({ event, contact: contactJson(c) });
-            else process.stdout.write(`${sign} ${contactLine(c)}\n`);
+          const print = (change: ContactChange, c: Contact): void => {
+            if (options.json) writeEvent({ event: `contact-${change}`, contact: contactJson(c) });
+            else process.stdout.write(`${SIGNS[change]} ${contactLine(c)}\n`);
           };
           browser.on('contact-added', (c) => print('added', c));
           browser.on('contact-updated', (c) => print('updated', c));
@@ -67,13 +69,12 @@ async function serviceContacts(options: ContactsOptions): Promise<void> {
   const { client, started } = await connectService(options);
   try {
     if (options.watch) {
-      const print = (event: string, c: ContactJson): void => {
-        const sign = event === 'added' ? '+' : event === 'updated' ? '~' : '-';
-        if (options.json) writeJsonLine({ event, contact: c });
-        else process.stdout.write(`${sign} ${contactLine(fromJson(c))}\n`);
+      const print = (change: ContactChange, c: ContactJson): void => {
+        if (options.json) writeEvent({ event: `contact-${change}`, contact: c });
+        else process.stdout.write(`${SIGNS[change]} ${contactLine(fromJson(c))}\n`);
       };
       client.on('event', (e) => {
-        if (e.event === 'contact.added' || e.event === 'contact.updated' || e.event === 'contact.removed') print(e.event.slice('contact.'.length), e.params);
+        if (e.event === 'contact.added' || e.event === 'contact.updated' || e.event === 'contact.removed') print(e.event.slice('contact.'.length) as ContactChange, e.params);
       });
       const { contacts } = await client.request('contacts.subscribe', {});
       for (const c of contacts) print('added', c);

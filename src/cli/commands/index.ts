@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
+import { registerCompletionCommand } from './completion.js';
 import { registerContactsCommand } from './contacts.js';
 import { registerDownCommand } from './down.js';
+import { registerHelpCommand } from './help.js';
 import { registerInviteCommand } from './invite.js';
 import { registerJoinCommand } from './join.js';
 import { registerListenCommand } from './listen.js';
@@ -17,8 +19,10 @@ import { registerUpCommand } from './up.js';
 
 /** One line per command file; keep alphabetical to avoid merge conflicts. */
 export function registerCommands(program: Command): void {
+  registerCompletionCommand(program);
   registerContactsCommand(program);
   registerDownCommand(program);
+  registerHelpCommand(program);
   registerInviteCommand(program);
   registerJoinCommand(program);
   registerListenCommand(program);

@@ -3,7 +3,8 @@ import { isIP } from 'node:net';
 import { parsePort } from '../address-options.js';
 import { parseTimeoutMs } from '../discovery-options.js';
 import { interfaceOption } from '../interface-option.js';
-import { hostPort, startCliService, writeJson, writeLine } from '../link-local-session.js';
+import { hostPort, startCliService, writeLine } from '../link-local-session.js';
+import { writeEvent } from '../json-output.js';
 import { UsageError } from '../usage-error.js';
 import { connectService, noServiceOption, serviceUsageError } from '../service-session.js';
 import { parseSelfName } from '../name-options.js';
@@ -43,7 +44,7 @@ export function registerInviteCommand(program: Command): void {
     .option('--address <address>', "the room's multicast group (default: as advertised on the network)", parseAddress)
     .option('--port <port>', "the room's UDP port (default: as advertised on the network)", parsePort)
     .option('--reason <text>', 'a message to go with the invitation')
-    .option('--nick <nick>', 'nickname to publish while online')
+    .option('-n, --nick <nick>', 'nickname to publish while online')
     .option('--name <user@host>', 'our name on the network, exactly (exit 1 if it is in use); default <login>@<host>, or <login>-2@<host>… if that is taken', parseSelfName)
     .option('-t, --timeout <ms>', `how long to wait for the contact (and the room) to appear (default ${DEFAULT_WAIT_MS})`, parseTimeoutMs)
     .option('--json', 'print the result as one JSON object')
@@ -70,7 +71,7 @@ export function registerInviteCommand(program: Command): void {
         } finally {
           client.close();
         }
-        if (options.json) writeJson({ event: 'invited', from: client.identity.name, to: contact, room, address: sent.address, port: sent.port, reason: options.reason ?? '' });
+        if (options.json) writeEvent({ event: 'invited', from: client.identity.name, to: contact, room, address: sent.address, port: sent.port, reason: options.reason ?? '' });
         else writeLine(`invited ${contact} to ${room} (${hostPort(sent.address, sent.port)})`);
         return;
       }
@@ -90,7 +91,7 @@ export function registerInviteCommand(program: Command): void {
         await service.stop();
       }
       const reason = options.reason ?? '';
-      if (options.json) writeJson({ event: 'invited', from, to: contact, room, address, port, reason });
+      if (options.json) writeEvent({ event: 'invited', from, to: contact, room, address, port, reason });
       else writeLine(`invited ${contact} to ${room} (${hostPort(address, port)})`);
     });
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { HistoryEntry } from '../../rooms/history-store.js';
 import type { RoomMember, RoomMessage, TopicChange } from '../../rooms/room-types.js';
-import { addRoomScriptOptions, joinScriptRoom, memberJson, startScriptClique, stdoutFlushed, writeJsonLine, type RoomScriptOptions } from '../room-script-session.js';
+import { addRoomScriptOptions, joinScriptRoom, memberJson, startScriptClique, stdoutFlushed, type RoomScriptOptions } from '../room-script-session.js';
 import { printable } from '../terminal-text.js';
 import { wholeNumberParser } from '../number-options.js';
 import type { MemberJson, RoomSnapshot } from '../../service/control-protocol.js';
@@ -11,6 +11,8 @@ import { formatLeft, formatWarning } from '../chat/chat-format.js';
 import { nickChangeLine, shownName, type NamedMember } from '../chat/display-names.js';
 import { warningJson } from '../../rooms/room-warning.js';
 import { parseRoomName } from '../name-options.js';
+import { LogClock } from '../log-clock.js';
+import { writeEvent, type CliEvent } from '../json-output.js';
 
 interface ListenOptions extends RoomScriptOptions {
   history: number;
@@ -37,12 +39,14 @@ export function registerListenCommand(program: Command): void {
   addRoomScriptOptions(command)
     .addHelpText(
       'after',
-      '\nOutput (text): "<sender> text", "* sender action", "-sender- notice", "* x joined", "* x left" (said goodbye),\n' +
+      '\nOutput (text): each line starts with the local time HH:MM:SS; a "--- Sat 2026-11-28 (UTC+01:00)" line gives the date\n' +
+        'first, and "--- Day changed: Sun 2026-11-29" each new day (the layout of irssi and weechat logs). Lines:\n' +
+        '"<sender> text", "* sender action", "-sender- notice", "* x joined", "* x left" (said goodbye),\n' +
         '"* x left (timed out)" (lost by silence), "* a is now known as b", "* topic: ..."; a nick two members share\n' +
         'shows as "nick (user@host)".\n' +
         'Output (--json), one object per line, "event" is one of: history, joined, ready, member-joined, member-left\n' +
         '(with "reason": "left" or "timed-out"), member-updated, message, topic, typing, moved, left (rejected only\n' +
-        'with --no-service).\n' +
+        'with --no-service); each also has "time" (ISO 8601, UTC). Fields: docs/events.md, or `clique help json`.\n' +
         "The person's own sends come as messages with \"outgoing\": true.\n\n" +
         'Example:\n  clique listen Witchcraft --json --interface 127.0.0.1',
     )
@@ -69,20 +73,20 @@ async function runListen(roomName: string, options: ListenOptions): Promise<void
   process.once('SIGINT', () => void stop());
   process.once('SIGTERM', () => void stop());
 
+  const clock = new LogClock();
   if (options.history > 0) {
     for (const entry of room.history(options.history)) {
-      if (json) writeJsonLine({ event: 'history', ...historyJson(entry) });
-      else process.stdout.write(`${historyLine(entry)}\n`);
+      if (json) writeEvent({ event: 'history', ...historyJson(entry) });
+      else process.stdout.write(`${clock.stamp(historyLine(entry), entry.time)}\n`);
     }
   }
   const { address, port } = room.roomAddress;
-  if (json) writeJsonLine({ event: 'joined', room: roomName, address, port, self: room.selfName, creator: room.creator });
-  else process.stdout.write(`* joined ${printable(roomName)} (${address}:${port}) as ${printable(room.selfName)}\n`);
-
-  const say = (line: string, value: Record<string, unknown>): void => {
-    if (json) writeJsonLine(value);
-    else process.stdout.write(`${line}\n`);
+  const say = (line: string, value: CliEvent): void => {
+    if (json) writeEvent(value);
+    else process.stdout.write(`${clock.stamp(line)}\n`);
   };
+  say(`* joined ${printable(roomName)} (${address}:${port}) as ${printable(room.selfName)}`, { event: 'joined', room: roomName, address, port, self: room.selfName, creator: room.creator });
+
   const onReady = (): void => {
     const others = room.members.filter((m) => !m.self);
     say(`* members: ${others.length === 0 ? 'nobody else yet' : others.map(memberLabel).join(', ')}`, {
@@ -106,10 +110,10 @@ async function runListen(roomName: string, options: ListenOptions): Promise<void
   room.on('topic', (t) => say(topicLine(t), { event: 'topic', ...topicJson(t) }));
   room.on('warning', (w) => say(formatWarning(w), { event: 'warning', ...warningJson(w) }));
   room.on('typing', (t) => {
-    if (json) writeJsonLine({ event: 'typing', member: t.member, state: t.state });
+    if (json) writeEvent({ event: 'typing', member: t.member, state: t.state });
   });
   room.on('rejected', (error, sender) => {
-    if (json) writeJsonLine({ event: 'rejected', sender, code: error.code, error: error.message });
+    if (json) writeEvent({ event: 'rejected', sender, code: error.code, error: error.message });
   });
   room.on('error', (error) => process.stderr.write(`clique: ${printable(error.message)} (${error.code})\n`));
 
@@ -126,9 +130,10 @@ async function runServiceListen(roomName: string, options: ListenOptions): Promi
   const json = options.json === true;
   warnOneShotOnly(options);
   const { client } = await connectService(options);
-  const say = (line: string, value: Record<string, unknown>): void => {
-    if (json) writeJsonLine(value);
-    else process.stdout.write(`${line}\n`);
+  const clock = new LogClock();
+  const say = (line: string, value: CliEvent, at?: Date): void => {
+    if (json) writeEvent(value);
+    else process.stdout.write(`${clock.stamp(line, at)}\n`);
   };
   let snapshot: RoomSnapshot;
   try {
@@ -144,7 +149,7 @@ async function runServiceListen(roomName: string, options: ListenOptions): Promi
     snapshot = await client.request('rooms.subscribe', { room: roomName });
     if (options.history > 0) {
       const { entries } = await client.request('rooms.history', { room: roomName, limit: options.history });
-      for (const entry of entries as unknown as HistoryJson[]) say(historyJsonLine(entry), { event: 'history', ...entry });
+      for (const entry of entries as unknown as HistoryJson[]) say(historyJsonLine(entry), { event: 'history', ...entry }, new Date(entry.time));
     }
   } catch (error) {
     client.close();
@@ -211,7 +216,7 @@ async function runServiceListen(roomName: string, options: ListenOptions): Promi
       case 'room.warning':
         return say(formatWarning(e.params), { event: 'warning', ...e.params });
       case 'room.typing':
-        if (json) writeJsonLine({ event: 'typing', member: e.params.member, state: e.params.state });
+        if (json) writeEvent({ event: 'typing', member: e.params.member, state: e.params.state });
         return;
       case 'room.moved':
         return say(`* the room moved to ${e.params.address}:${e.params.port}`, { event: 'moved', address: e.params.address, port: e.params.port });
@@ -232,12 +237,11 @@ interface HistoryJson {
   time: string;
 }
 
+/** A history entry's line; the log clock stamps it with the entry's own time. */
 function historyJsonLine(e: HistoryJson): string {
-  const time = e.time.replace('T', ' ').slice(0, 19);
   const who = printable(e.senderName ?? e.sender);
   const text = printable(e.text);
-  const body = e.kind === 'topic' ? `* topic: ${text} (set by ${who})` : messageJsonLine(e.kind, who, e.text);
-  return `[${time}] ${body}`;
+  return e.kind === 'topic' ? `* topic: ${text} (set by ${who})` : messageJsonLine(e.kind, who, e.text);
 }
 
 /** `who` is already printable (shownName). */
@@ -273,12 +277,11 @@ function topicJson(t: TopicChange): Record<string, unknown> {
   return { topic: t.topic, setBy: t.setBy, setAt: t.setAt.toISOString(), announcedBy: t.announcedBy, replay: t.replay, id: t.id };
 }
 
+/** A history entry's line; the log clock stamps it with the entry's own time. */
 function historyLine(e: HistoryEntry): string {
-  const time = e.time.toISOString().replace('T', ' ').slice(0, 19);
   const who = printable(e.senderName ?? e.sender);
   const text = printable(e.text);
-  const body = e.kind === 'topic' ? `* topic: ${text} (set by ${who})` : e.kind === 'action' ? `* ${who} ${text}` : e.kind === 'notice' ? `-${who}- ${text}` : `<${who}> ${text}`;
-  return `[${time}] ${body}`;
+  return e.kind === 'topic' ? `* topic: ${text} (set by ${who})` : e.kind === 'action' ? `* ${who} ${text}` : e.kind === 'notice' ? `-${who}- ${text}` : `<${who}> ${text}`;
 }
 
 function historyJson(e: HistoryEntry): Record<string, unknown> {

@@ -2,11 +2,13 @@ import { Option, type Command } from 'commander';
 import type { Contact } from '../../linklocal/contact.js';
 import type { ChatMessageEvent, InvitationEvent } from '../../linklocal/link-local-messenger.js';
 import { interfaceOption } from '../interface-option.js';
-import { contactJson, contactLine, hostPort, parseTcpPort, startCliService, writeJson, writeLine, type PresenceCliOptions } from '../link-local-session.js';
+import { contactJson, contactLine, hostPort, parseTcpPort, startCliService, writeLine, type PresenceCliOptions } from '../link-local-session.js';
+import { writeEvent } from '../json-output.js';
 import { printable } from '../terminal-text.js';
 import type { ContactJson } from '../../service/control-protocol.js';
 import { connectService, noServiceOption } from '../service-session.js';
 import { parseSelfName } from '../name-options.js';
+import { acceptCommand } from '../invitation-command.js';
 
 interface OnlineOptions extends PresenceCliOptions {
   json?: boolean;
@@ -23,7 +25,7 @@ export function registerOnlineCommand(program: Command): void {
   program
     .command('online')
     .description('print 1-1 messages, invitations and contacts until Ctrl-C; through the clique service, which stays online after (--no-service: online only while it runs)')
-    .option('--nick <nick>', 'nickname to publish')
+    .option('-n, --nick <nick>', 'nickname to publish')
     .addOption(new Option('--status <status>', 'presence to publish (default avail)').choices(['avail', 'away', 'dnd']))
     .option('--message <text>', 'status message to publish')
     .option('--name <user@host>', 'our name on the network, exactly (exit 1 if it is in use); default <login>@<host>, or <login>-2@<host>… if that is taken', parseSelfName)
@@ -34,7 +36,7 @@ export function registerOnlineCommand(program: Command): void {
     .action(async (options: OnlineOptions) => {
       if (options.service) return await serviceOnline(options);
       const service = await startCliService(options);
-      const out = options.json ? jsonPrinter() : textPrinter();
+      const out = options.json ? jsonPrinter(options.interface) : textPrinter(options.interface);
       out.online(service.name, service.interfaceAddress, service.port);
       // Contacts found while we were probing our name came before we listened.
       for (const contact of service.contacts.list()) out.contact('added', contact);
@@ -82,18 +84,18 @@ interface Printer {
   offline(name: string): void;
 }
 
-function jsonPrinter(): Printer {
+function jsonPrinter(interfaceAddress: string | undefined): Printer {
   return {
-    online: (name, address, port) => writeJson({ event: 'online', name, address, port }),
-    contact: (change, contact) => writeJson({ event: `contact-${change}`, contact: contactJson(contact) }),
-    message: (m) => writeJson({ event: 'message', from: m.from, kind: m.kind, text: m.text }),
-    invitation: ({ from, invitation: i }) => writeJson({ event: 'invitation', from, room: i.room, address: i.address, port: i.port, reason: i.reason }),
-    renamed: (name, previous) => writeJson({ event: 'name-changed', name, previous }),
-    offline: (name) => writeJson({ event: 'offline', name }),
+    online: (name, address, port) => writeEvent({ event: 'online', name, address, port }),
+    contact: (change, contact) => writeEvent({ event: `contact-${change}`, contact: contactJson(contact) }),
+    message: (m) => writeEvent({ event: 'message', from: m.from, kind: m.kind, text: m.text }),
+    invitation: ({ from, invitation: i }) => writeEvent({ event: 'invitation', from, room: i.room, address: i.address, port: i.port, reason: i.reason, accept: acceptCommand(i, interfaceAddress) ?? null }),
+    renamed: (name, previous) => writeEvent({ event: 'name-changed', name, previous }),
+    offline: (name) => writeEvent({ event: 'offline', name }),
   };
 }
 
-function textPrinter(): Printer {
+function textPrinter(interfaceAddress: string | undefined): Printer {
   const signs: Record<ContactChange, string> = { added: '+', updated: '~', removed: '-' };
   return {
     online: (name, address, port) => writeLine(`* online as ${printable(name)} (${hostPort(address, port)}); Ctrl-C to go offline`),
@@ -107,6 +109,7 @@ function textPrinter(): Printer {
       const from = printable(sender);
       const reason = i.reason === '' ? '' : `: ${printable(i.reason)}`;
       writeLine(`${from} invites you to ${printable(i.room)} (${hostPort(i.address, i.port)})${reason}`);
+      writeAcceptLine(i, interfaceAddress);
     },
     renamed: (name, previous) => writeLine(`* ${printable(previous)} is taken by someone else; now online as ${printable(name)}`),
     offline: (name) => writeLine(`* ${printable(name)} is offline`),
@@ -122,9 +125,9 @@ function textPrinter(): Printer {
 async function serviceOnline(options: OnlineOptions): Promise<void> {
   const { client } = await connectService(options);
   const json = options.json === true;
-  const signs: Record<string, string> = { added: '+', updated: '~', removed: '-' };
-  const contact = (change: string, c: ContactJson): void => {
-    if (json) writeJson({ event: `contact-${change}`, contact: c });
+  const signs: Record<ContactChange, string> = { added: '+', updated: '~', removed: '-' };
+  const contact = (change: ContactChange, c: ContactJson): void => {
+    if (json) writeEvent({ event: `contact-${change}`, contact: c });
     else writeLine(`${signs[change]} ${contactLine({ name: c.name, status: c.status as Contact['status'], addresses: c.addresses, port: c.port, ...(c.alias !== null ? { alias: c.alias } : {}), ...(c.message !== null ? { message: c.message } : {}) })}`);
   };
   client.on('event', (e) => {
@@ -132,24 +135,25 @@ async function serviceOnline(options: OnlineOptions): Promise<void> {
       case 'contact.added':
       case 'contact.updated':
       case 'contact.removed':
-        return contact(e.event.slice('contact.'.length), e.params);
+        return contact(e.event.slice('contact.'.length) as ContactChange, e.params);
       case 'chat.message': {
         const m = e.params;
-        if (json) return writeJson({ event: 'message', from: m.from, kind: m.kind, text: m.text });
+        if (json) return writeEvent({ event: 'message', from: m.from, kind: m.kind, text: m.text });
         const from = printable(m.from);
         for (const line of m.text.split(/\r?\n/).map(printable)) writeLine(m.kind === 'action' ? `* ${from} ${line}` : `${from}: ${line}`);
         return;
       }
       case 'chat.invitation': {
         const i = e.params;
-        if (json) return writeJson({ event: 'invitation', from: i.from, room: i.room, address: i.address, port: i.port, reason: i.reason });
+        if (json) return writeEvent({ event: 'invitation', from: i.from, room: i.room, address: i.address, port: i.port, reason: i.reason, accept: acceptCommand(i, options.interface) ?? null });
         const reason = i.reason === '' ? '' : `: ${printable(i.reason)}`;
-        return writeLine(`${printable(i.from)} invites you to ${printable(i.room)} (${hostPort(i.address, i.port)})${reason}`);
+        writeLine(`${printable(i.from)} invites you to ${printable(i.room)} (${hostPort(i.address, i.port)})${reason}`);
+        return writeAcceptLine(i, options.interface);
       }
       case 'presence.name-contested':
         return warnContested(e.params.name, e.params.from);
       case 'presence.name-changed':
-        if (json) return writeJson({ event: 'name-changed', name: e.params.name, previous: e.params.previous });
+        if (json) return writeEvent({ event: 'name-changed', name: e.params.name, previous: e.params.previous });
         return writeLine(`* our name ${printable(e.params.previous)} was taken; we are now ${printable(e.params.name)}`);
       default:
         return;
@@ -167,7 +171,7 @@ async function serviceOnline(options: OnlineOptions): Promise<void> {
     });
   }
   const name = client.identity.name;
-  if (json) writeJson({ event: 'online', name, service: client.identity.pid });
+  if (json) writeEvent({ event: 'online', name, service: client.identity.pid });
   else writeLine(`* online as ${printable(name)} (the clique service, pid ${client.identity.pid}); Ctrl-C stops watching, the service stays online (clique down)`);
   await client.request('chat.subscribe', {});
   const { contacts } = await client.request('contacts.subscribe', {});
@@ -179,6 +183,12 @@ async function serviceOnline(options: OnlineOptions): Promise<void> {
     client.once('close', () => resolve());
   });
   client.close();
+}
+
+/** Under an invitation, the command that accepts it (indented: not a line of its own kind). */
+function writeAcceptLine(invitation: { room: string; address: string; port: number }, interfaceAddress: string | undefined): void {
+  const command = acceptCommand(invitation, interfaceAddress);
+  writeLine(command === undefined ? '  (clique join cannot take this invitation: an IPv6 group, or a room name it refuses)' : `  to accept: ${printable(command)}`);
 }
 
 /** Someone announced our name: said on stderr, whatever the output format, since it may be an attack. */

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { parseTimeoutMs } from '../discovery-options.js';
 import { interfaceOption } from '../interface-option.js';
-import { startCliService, writeJson, writeLine } from '../link-local-session.js';
+import { startCliService, writeLine } from '../link-local-session.js';
+import { writeEvent } from '../json-output.js';
 import { connectService, noServiceOption } from '../service-session.js';
 import { UsageError } from '../usage-error.js';
 import { parseSelfName } from '../name-options.js';
@@ -34,7 +35,7 @@ export function registerSayCommand(program: Command): void {
     .argument('<contact>', "the contact's name, user@host (see: clique contacts)")
     .argument('<text...>', 'the message (words are joined with spaces)')
     .option('--me', 'send it as an action (/me TEXT)')
-    .option('--nick <nick>', 'nickname to publish while online')
+    .option('-n, --nick <nick>', 'nickname to publish while online')
     .option('--name <user@host>', 'our name on the network, exactly (exit 1 if it is in use); default <login>@<host>, or <login>-2@<host>… if that is taken', parseSelfName)
     .option('-t, --timeout <ms>', `how long to wait for the contact to appear (default ${DEFAULT_WAIT_MS})`, parseTimeoutMs)
     .option('--json', 'print the result as one JSON object')
@@ -51,7 +52,7 @@ export function registerSayCommand(program: Command): void {
         } finally {
           client.close();
         }
-        if (options.json) writeJson({ event: 'sent', from: client.identity.name, to: contact, kind, text });
+        if (options.json) writeEvent({ event: 'sent', from: client.identity.name, to: contact, kind, text });
         else writeLine(`sent to ${contact}`);
         return;
       }
@@ -64,7 +65,7 @@ export function registerSayCommand(program: Command): void {
       } finally {
         await service.stop();
       }
-      if (options.json) writeJson({ event: 'sent', from, to: contact, kind, text });
+      if (options.json) writeEvent({ event: 'sent', from, to: contact, kind, text });
       else writeLine(`sent to ${contact}`);
     });
 }

@@ -3,13 +3,14 @@ import { LineSplitter } from '../../net/line-splitter.js';
 import { RoomError } from '../../rooms/room-error.js';
 import type { RoomMessage } from '../../rooms/room-types.js';
 import type { TextMessageKind } from '../../xml/stanzas.js';
-import { addRoomScriptOptions, joinScriptRoom, startScriptClique, stdoutFlushed, writeJsonLine, type RoomScriptOptions } from '../room-script-session.js';
+import { addRoomScriptOptions, joinScriptRoom, startScriptClique, stdoutFlushed, type RoomScriptOptions } from '../room-script-session.js';
 import { printable } from '../terminal-text.js';
 import type { SendResult } from '../../service/control-protocol.js';
 import { checkRoomNameForCli, connectService, warnOneShotOnly, LINGER_TEXT, noServiceOption, serviceUsageError } from '../service-session.js';
 import { UsageError } from '../usage-error.js';
 import { wholeNumberParser } from '../number-options.js';
 import { parseRoomName } from '../name-options.js';
+import { writeEvent } from '../json-output.js';
 
 interface SendOptions extends RoomScriptOptions {
   waitMembers: number;
@@ -45,7 +46,7 @@ export function registerSendCommand(program: Command): void {
     .option('--me', 'send as an action (/me TEXT)')
     .option('--notice', 'send as a notice')
     .option('-w, --wait-members <n>', 'wait until this many other members are in the room before sending (0 = do not wait)', countUpTo1000, 1)
-    .option('-t, --timeout <ms>', `how long to wait for them (default ${DEFAULT_WAIT_MS})`, parsePositiveMs, DEFAULT_WAIT_MS)
+    .option('-t, --timeout <ms>', 'how long to wait for them', parsePositiveMs, DEFAULT_WAIT_MS)
     .option('--create', 'create the room if nobody advertises it (otherwise that is an error, exit 1)')
     .addOption(noServiceOption());
   addRoomScriptOptions(command)
@@ -94,7 +95,7 @@ async function runSend(roomName: string, texts: string[], kind: TextMessageKind,
   }
   const { address, port } = room.roomAddress;
   if (options.json) {
-    for (const m of sent) writeJsonLine({ event: 'sent', room: roomName, address, port, self: room.selfName, id: m.id, kind: m.kind, text: m.text, members });
+    for (const m of sent) writeEvent({ event: 'sent', room: roomName, address, port, self: room.selfName, id: m.id, kind: m.kind, text: m.text, members });
   } else {
     const to = members.length === 0 ? 'nobody' : members.map(printable).join(', ');
     process.stdout.write(`sent ${sent.length} message${sent.length === 1 ? '' : 's'} to ${printable(roomName)} (${to})\n`);
@@ -135,7 +136,7 @@ async function runServiceSend(roomName: string, texts: string[], kind: TextMessa
   }
   const { address, port, self, members } = result;
   if (options.json) {
-    for (const m of result.sent) writeJsonLine({ event: 'sent', room: roomName, address, port, self, id: m.id, kind: m.kind, text: m.text, members });
+    for (const m of result.sent) writeEvent({ event: 'sent', room: roomName, address, port, self, id: m.id, kind: m.kind, text: m.text, members });
   } else {
     const to = members.length === 0 ? 'nobody' : members.map(printable).join(', ');
     process.stdout.write(`sent ${result.sent.length} message${result.sent.length === 1 ? '' : 's'} to ${printable(roomName)} (${to})\n`);

@@ -36,7 +36,7 @@ export function registerUpCommand(program: Command): void {
     .option('--name <user@host>', 'our identity, exactly (exit 1 if someone on the network already uses it); default <login>@<host>, or <login>-2@<host>… if that is taken', parseSelfName)
     .option('-n, --nick <nick>', 'our nick')
     .addOption(interfaceOption())
-    .option('--linger-ms <ms>', `how long a room joined only for \`send\` stays joined after the last send (default ${DEFAULT_LINGER_MS})`, wholeNumberParser(86_400_000), DEFAULT_LINGER_MS)
+    .option('--linger-ms <ms>', `how long a room joined only for \`send\` stays joined after the last send`, wholeNumberParser(86_400_000), DEFAULT_LINGER_MS)
     .option('--lookup-ms <ms>', 'right after start, how long to look for a room on mDNS before creating it (default 3000)', wholeNumberParser(3_600_000))
     .addOption(new Option('--log-level <level>', 'log to stderr at this level (default: CLIQUE_LOG or warn)').choices(['debug', 'info', 'warn', 'error', 'silent']))
     .addHelpText(

@@ -1,0 +1,107 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { Clique } from '../../src/rooms/index.js';
+import { LinkLocalService } from '../../src/linklocal/link-local-service.js';
+import { openMulticastNode } from '../../src/net/multicast-node.js';
+import { repoRoot } from '../support/cli-runner.js';
+import { waitFor } from '../support/wait.js';
+
+/**
+ * Each ```ts example of the README's Library section, run as written (tsx,
+ * its `from 'clique'` pointed at src/index.ts) against a peer this test plays:
+ * an example that hangs, throws or misses its peer fails here. Run inside
+ * `unshare -n` (the examples use 127.0.0.1 and fixed names and groups).
+ * test/cli/package-install.test.ts checks that `from 'clique'` resolves in an
+ * installed package.
+ */
+const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+const library = readme.slice(readme.indexOf('## Library\n'), readme.indexOf('That is the whole public face'));
+const blocks = [...library.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
+const dir = mkdtempSync(join(tmpdir(), 'clique-readme-run-'));
+const cleanups: Array<() => Promise<void>> = [];
+
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+}, 60_000);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function block(entry: string): string {
+  const found = blocks.find((b) => b.includes(entry));
+  if (found === undefined) throw new Error(`no README example uses ${entry}`);
+  return found;
+}
+
+interface ExampleRun {
+  stdout: string;
+  stderr: string;
+  exited: Promise<number | null>;
+}
+
+/** Runs one example as a module of its own (top-level await), importing the library from src. */
+function runExample(code: string, name: string): ExampleRun {
+  const source = code.replace(/from 'clique';/g, `from ${JSON.stringify(pathToFileURL(join(repoRoot, 'src/index.ts')).href)};`);
+  const file = join(dir, `${name}.mts`);
+  writeFileSync(file, source);
+  const child = spawn(process.execPath, ['--import', 'tsx', file], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CLIQUE_LOG: 'warn' } });
+  const run: ExampleRun = { stdout: '', stderr: '', exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))) };
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (run.stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (run.stderr += d));
+  cleanups.push(async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  return run;
+}
+
+describe('README library examples run as written', () => {
+  it('has the four examples', () => {
+    expect(blocks).toHaveLength(4);
+  });
+
+  it('rooms: joins Witchcraft, says hello, prints lines until bye, leaves', async () => {
+    const peer = await Clique.start({ name: `bob${process.pid}@desk`, nick: 'bob', interface: '127.0.0.1', presence: false, history: false });
+    cleanups.push(() => peer.stop());
+    const room = await peer.join('Witchcraft');
+    room.on('message', (m) => {
+      if (m.text === 'hello') void room.send('bye');
+    });
+    const example = runExample(block('Clique.start'), 'rooms');
+    expect(await example.exited, example.stderr).toBe(0);
+    expect(example.stdout).toContain('bob: bye');
+  }, 120_000);
+
+  it('people: finds bob@desk and sends him a 1-1 message', async () => {
+    const bob = await LinkLocalService.start({ name: 'bob@desk', interface: '127.0.0.1' });
+    cleanups.push(() => bob.stop());
+    const texts: string[] = [];
+    bob.on('message', (m) => texts.push(m.text));
+    const example = runExample(block('LinkLocalService.start'), 'people');
+    expect(await example.exited, example.stderr).toBe(0);
+    await waitFor(() => `bob gets lunch? (has ${JSON.stringify(texts)})`, () => texts.includes('lunch?'), 30_000);
+  }, 120_000);
+
+  it('bare group: a member already in the group gets the hello (sent on members-joined) and its bye ends the loop', async () => {
+    const peer = await openMulticastNode({ name: 'bob@desk', group: '239.255.71.9', port: 41999, interface: '127.0.0.1' });
+    cleanups.push(() => peer.leave());
+    await new Promise<void>((resolve) => peer.once('connected', () => resolve()));
+    const heard: string[] = [];
+    peer.on('message', (m) => {
+      const text = new TextDecoder().decode(m.data);
+      heard.push(text);
+      if (text.startsWith('hello')) peer.send(0, new TextEncoder().encode('bye'));
+    });
+    const example = runExample(block('openMulticastNode('), 'node');
+    expect(await example.exited, example.stderr).toBe(0);
+    expect(heard).toEqual(['hello bob@desk']);
+    expect(example.stdout).toContain('bob@desk on stream 0: bye');
+  }, 120_000);
+
+  it('engine: two engines back to back on a simulated clock exchange a message', async () => {
+    const example = runExample(block('new RMulticastEngine('), 'engine');
+    expect(await example.exited, example.stderr).toBe(0);
+    expect(example.stdout.trim()).toBe('alice@laptop: hello');
+  }, 60_000);
+});
