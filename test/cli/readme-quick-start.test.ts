@@ -7,14 +7,18 @@ import { hasTmux, TmuxServer } from '../support/tmux-session.js';
 
 /**
  * The README's quick start, run as written: its two commands are extracted
- * from README.md; CI runs the first (`.ci/run` is exactly it) on a clean clone,
- * and this test runs the second, the chat, in two terminals with the nick
- * changed for the second person — through `npx clique`, the built package.
+ * from README.md: the first installs and chats (CI installs on a clean clone;
+ * this test runs its chat part), the second installs and tests (`.ci/run` is
+ * exactly it). The chat runs in two terminals of one login: alice as written,
+ * bob as the README says to play both sides (`--no-service`, his own member)
+ * — through `npx clique`, the built package.
  */
 const ROOT = resolve(import.meta.dirname, '../..');
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
 const quickStart = readme.slice(readme.indexOf('## Quick start'), readme.indexOf('## Commands'));
 const commands = [...quickStart.matchAll(/```sh\n([^\n]+)\n```/g)].map((m) => m[1]!);
+/** The second person, as the README's text gives it (the line may wrap). */
+const secondPerson = /`(npx clique join \S+ --nick bob\s+--interface 127\.0\.0\.1 --no-service)`/.exec(quickStart)?.[1]?.replace(/\s+/g, ' ');
 let tmux: TmuxServer | undefined;
 let home: string | undefined;
 /** Each person's environment: their own HOME and XDG dirs, so `join` starts a service of their own. */
@@ -42,12 +46,12 @@ afterEach(() => {
 });
 
 describe('README quick start', () => {
-  it('has exactly two commands: install+test, then the chat', () => {
+  it('has exactly two commands: install and chat first, then install and test', () => {
     expect(commands).toHaveLength(2);
-    expect(commands[0]).toBe('npm ci && npm test');
+    expect(commands[0]).toMatch(/^npm ci && npx clique join \S+ --nick alice --interface 127\.0\.0\.1$/);
+    expect(commands[1]).toBe('npm ci && npm test');
     const ci = readFileSync(join(ROOT, '.ci/run'), 'utf8').trim().split('\n');
-    expect(ci[ci.length - 1]).toBe(commands[0]);
-    expect(commands[1]).toMatch(/^npx clique join \S+ --nick alice --interface 127\.0\.0\.1$/);
+    expect(ci[ci.length - 1]).toBe(commands[1]);
   });
 
   describe('the chat command, in two terminals', () => {
@@ -59,11 +63,14 @@ describe('README quick start', () => {
     it.skipIf(!hasTmux)('two people find each other by room name and chat', async () => {
       const t = (tmux = new TmuxServer());
       home = mkdtempSync(join(tmpdir(), 'clique-readme-'));
-      const alice = commands[1]!;
-      const bob = alice.replace('--nick alice', '--nick bob');
-      t.start('alice', ROOT, alice, personEnv('alice'));
+      // The install part is what CI does on a clean clone; the chat part runs here as written.
+      const alice = commands[0]!.replace(/^npm ci && /, '');
+      expect(secondPerson).toBeDefined();
+      const bob = secondPerson!;
+      const env = personEnv('alice');
+      t.start('alice', ROOT, alice, env);
       await t.waitFor('alice', /you are alone here for now/);
-      t.start('bob', ROOT, bob, personEnv('bob'));
+      t.start('bob', ROOT, bob, env);
       await t.waitFor('bob', /members: alice/);
       t.type('alice', 'hello bob');
       await t.waitFor('bob', /<alice> hello bob/);
