@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { registerContactsCommand } from './contacts.js';
 import { registerDownCommand } from './down.js';
+import { registerFilesCommands } from './files.js';
 import { registerInviteCommand } from './invite.js';
 import { registerJoinCommand } from './join.js';
 import { registerListenCommand } from './listen.js';
@@ -18,6 +19,7 @@ import { registerUpCommand } from './up.js';
 export function registerCommands(program: Command): void {
   registerContactsCommand(program);
   registerDownCommand(program);
+  registerFilesCommands(program);
   registerInviteCommand(program);
   registerJoinCommand(program);
   registerListenCommand(program);
