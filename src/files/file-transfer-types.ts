@@ -31,14 +31,6 @@ export type ReceiveOutcome =
   | { state: 'cancelled' }
   | { state: 'failed'; error: FileTransferError };
 
-/** Progress of one transfer. */
-export interface TransferProgress {
-  /** Bytes moved so far. */
-  bytes: number;
-  /** Total bytes, if known. */
-  total: number | undefined;
-}
-
 /** An offer someone made us, as the API and the service show it. */
 export interface IncomingOfferInfo {
   /** Our short id for it (what `accept`/`decline` take). */

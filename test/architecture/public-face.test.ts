@@ -38,6 +38,9 @@ const VALUES = [
   'ServiceError',
   'ServiceRequestError',
   'PROTOCOL_VERSION',
+  'FileTransfers',
+  'OutgoingTransfer',
+  'FileTransferError',
 ];
 
 /** Names that are types only. */
@@ -59,6 +62,17 @@ const TYPES = [
   'RoomDirectoryEvents',
   'RoomAddress',
   'AdvertiseResult',
+  // 1-1 file transfer
+  'FileTransfersOptions',
+  'FileTransfersEvents',
+  'OfferOptions',
+  'TransferInfo',
+  'FileLink',
+  'IncomingOfferInfo',
+  'OutgoingOfferInfo',
+  'ReceiveOutcome',
+  'TransferOutcome',
+  'FileTransferErrorCode',
   // rooms
   'CliqueOptions',
   'CliqueEvents',
