@@ -30,6 +30,8 @@ export interface FileToServe {
   allowedAddresses: () => readonly string[];
   /** Bytes sent so far in the current response. */
   onProgress?: (sent: number) => void;
+  /** A GET started sending the file. */
+  onResponseStart?: () => void;
   /** A response ended: `complete` when every byte was written. */
   onResponseEnd?: (complete: boolean) => void;
 }
@@ -156,6 +158,7 @@ export class FileOfferServer {
     };
     if (appleSingle) headers['Content-Encoding'] = 'AppleSingle';
     entry.responses.add(response);
+    file.onResponseStart?.();
     let sent = 0;
     let ended = false;
     const end = (complete: boolean): void => {

@@ -28,6 +28,12 @@ export interface FileTransfersOptions {
   incomingOfferTtlMs?: number;
   /** HTTP idle timeout, both sides (default 30 s). */
   idleTimeoutMs?: number;
+  /**
+   * A receiver whose download broke off and that neither fetches again nor
+   * answers within this long (it crashed, or lost the link) fails the offer
+   * (default 15 s; five times as long after a complete download, for its checks).
+   */
+  abandonedAfterMs?: number;
   /** Offers to us waiting at once; more are declined (default 64). */
   maxPendingOffers?: number;
   /** Receive every offer into this directory without asking. */
@@ -57,6 +63,7 @@ export interface FileTransfersEvents {
 const DEFAULT_MAX_BYTES = 64 * 1024 ** 3;
 const DEFAULT_OFFER_TIMEOUT_MS = 3_600_000;
 const DEFAULT_PENDING_MAX = 64;
+const DEFAULT_ABANDONED_MS = 15_000;
 /** Finished transfers kept for `list()`. */
 const MAX_FINISHED_KEPT = 100;
 const PROGRESS_STEP_MIN = 1024 * 1024;
@@ -183,12 +190,20 @@ export class FileTransfers extends EventEmitter<FileTransfersEvents> {
     const step = Math.max(PROGRESS_STEP_MIN, Math.floor(size / 100));
     const transfer = new OutgoingTransfer(info, async (signal) => {
       const release = this.link.holdStream(to);
+      const abandoned = new AbortController();
+      let abandonTimer: ReturnType<typeof setTimeout> | undefined;
+      const abandonAfter = this.options.abandonedAfterMs ?? DEFAULT_ABANDONED_MS;
       const served: ServedOffer = this.server.publish({
         path,
         name,
         size,
         ...(options.mimeType !== undefined ? { mimeType: options.mimeType } : {}),
         allowedAddresses: () => this.addressesOf(to),
+        onResponseStart: () => clearTimeout(abandonTimer),
+        onResponseEnd: (complete) => {
+          clearTimeout(abandonTimer);
+          abandonTimer = setTimeout(() => abandoned.abort(), complete ? abandonAfter * 5 : abandonAfter);
+        },
         onProgress: (sent) => {
           info.sent = sent;
           if (sent - lastShown >= step || sent === size) {
@@ -198,7 +213,8 @@ export class FileTransfers extends EventEmitter<FileTransfersEvents> {
           }
         },
       });
-      const signals = options.signal === undefined ? signal : AbortSignal.any([signal, options.signal]);
+      const cancelled = options.signal === undefined ? signal : AbortSignal.any([signal, options.signal]);
+      const signals = AbortSignal.any([cancelled, abandoned.signal]);
       try {
         const host = this.link.streamAddresses(to)?.local ?? this.link.interfaceAddress;
         const url = `http://${host.includes(':') ? `[${host}]` : host}:${this.server.port}${served.urlPath}`;
@@ -206,13 +222,17 @@ export class FileTransfers extends EventEmitter<FileTransfersEvents> {
         await this.link.requestIq(to, request, { timeoutMs: this.options.offerTimeoutMs ?? DEFAULT_OFFER_TIMEOUT_MS, signal: signals });
         return this.endOutgoing(info, { state: 'accepted' });
       } catch (error) {
-        if (signals.aborted) return this.endOutgoing(info, { state: 'cancelled' });
+        if (cancelled.aborted) return this.endOutgoing(info, { state: 'cancelled' });
+        if (abandoned.signal.aborted) {
+          return this.endOutgoing(info, { state: 'failed', error: new FileTransferError('file-http-failed', `${to} stopped fetching the file and did not answer (crashed or gone?)`) });
+        }
         if (error instanceof IqErrorAnswer && readOfferError(error.answer) === 'declined') return this.endOutgoing(info, { state: 'declined' });
         const reason = error instanceof IqErrorAnswer
           ? new FileTransferError('file-remote-error', `${to} could not take the file (${error.condition ?? 'error'})`, { cause: error })
           : new FileTransferError('file-remote-error', `the offer to ${to} failed: ${errorText(error)}`, { cause: error });
         return this.endOutgoing(info, { state: 'failed', error: reason });
       } finally {
+        clearTimeout(abandonTimer);
         served.withdraw();
         release();
       }

@@ -4,7 +4,7 @@
  * Run inside a private network namespace (see README, Tests).
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { IncomingOfferInfo, TransferInfo } from '../../src/files/index.js';
@@ -12,6 +12,7 @@ import { buildOobOffer } from '../../src/files/oob-stanzas.js';
 import { IqErrorAnswer } from '../../src/linklocal/iq-router.js';
 import { waitFor } from '../support/wait.js';
 import { FileKit, sha256 } from './file-kit.js';
+import { startPeer } from '../linklocal/xmpp-link-kit.js';
 
 let kit = new FileKit();
 const servers: Server[] = [];
@@ -114,6 +115,30 @@ describe('FileTransfers between two peers (real TCP and HTTP)', () => {
     const done = await sent.done;
     expect(done.state).toBe('failed');
     expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('a receiver that breaks off its download and never answers (crashed) fails the offer after the grace time', async () => {
+    const alice = await kit.side('alice@laptop', '127.0.0.1', { abandonedAfterMs: 300 });
+    const bob = await startPeer(kit.directory, 'bob@desk', '127.0.0.2', { timeouts: { idleMs: 60_000 } });
+    let cut = 0;
+    // Bob takes the offer, reads the first chunk from his own address, then drops the connection and stays silent.
+    bob.link.handleIq((request) => {
+      const url = request.getChild('query', 'jabber:iq:oob')?.getChildText('url', 'jabber:iq:oob');
+      if (url === undefined) return undefined;
+      const req = httpRequest(url, { localAddress: '127.0.0.2', agent: false }, (res) => res.once('data', () => {
+        cut += 1;
+        req.destroy();
+      }));
+      req.on('error', () => undefined);
+      req.end();
+      return new Promise(() => undefined);
+    });
+    const src = kit.file('crash.bin', 16 * 1024 * 1024);
+    const sent = await alice.files.offer('bob@desk', src.path);
+    const done = await sent.done;
+    expect(cut).toBe(1);
+    expect(done.state === 'failed' && done.error.code).toBe('file-http-failed');
+    await bob.link.stop();
   });
 
   it('auto-accept receives every offer into its directory', async () => {

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { FileTransferJson } from '../../src/service/control-protocol.js';
 import { ServiceClient, type ServiceEvent } from '../../src/service/service-client.js';
 import { waitFor } from '../support/wait.js';
-import { cleanUp, person, run, start, waitForEvent, type Person } from './service-people.js';
+import { cleanUp, isRunning, person, run, servicePid, start, waitForEvent, type Person } from './service-people.js';
 
 /**
  * File transfer (issue 12) between two real services of distinct identities
@@ -105,6 +105,26 @@ describe('file transfer through the clique service and the CLI', () => {
     expect(sent.code).toBe(1);
     expect(sent.stdout).toMatch(/^half\.bin: failed/);
     b.close();
+  });
+
+  it('a receiver that crashes mid-way: send-file ends with failed, and the receiver leaves no file under the final name', async () => {
+    const { alice, bob, b, bobEvents } = await twoServices();
+    const bytes = randomBytes(50 * 1024 * 1024);
+    const src = join(alice.dir, 'crash.bin');
+    writeFileSync(src, bytes);
+    const sending = run(alice, ['send-file', b.identity.name, src]);
+    await waitFor('the offer', () => offered(bobEvents).length === 1);
+    const id = offered(bobEvents)[0]!.id;
+    const pid = servicePid(bob)!;
+    b.on('event', (e) => {
+      if (e.event === 'file.progress' && e.params.id === id) process.kill(pid, 'SIGKILL');
+    });
+    await b.request('files.accept', { id, dir: bob.dir });
+    await waitFor('bob\'s service to die', () => !isRunning(pid));
+    const sent = await sending;
+    expect(sent.code).toBe(1);
+    expect(sent.stdout).toMatch(/^crash\.bin: failed: .*stopped fetching/);
+    expect(readdirSync(bob.dir)).not.toContain('crash.bin');
   });
 
   it('online --accept-files receives every offer into its directory while it runs', async () => {
