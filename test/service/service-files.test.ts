@@ -127,6 +127,24 @@ describe('file transfer through the clique service and the CLI', () => {
     expect(readdirSync(bob.dir)).not.toContain('crash.bin');
   });
 
+  it('join shows an offer and /accept receives it into the given directory', async () => {
+    const { alice, bob, b } = await twoServices();
+    const chat = start(bob, 'bob join', ['join', `files${process.pid}`]);
+    const line = (text: string) => (e: Record<string, unknown>): boolean => typeof e['line'] === 'string' && e['line'].includes(text);
+    await waitForEvent(chat, 'the chat to start', line('/help for commands'));
+    const src = join(alice.dir, 'for join.txt');
+    writeFileSync(src, 'via join');
+    const sending = run(alice, ['send-file', b.identity.name, src, '--desc', 'see this']);
+    await waitForEvent(chat, 'the offer shown', line('offers you a file, for join.txt (8 B): see this'));
+    const inbox = join(bob.dir, 'inbox');
+    mkdirSync(inbox);
+    chat.child.stdin.write(`/accept 1 ${inbox}\n`);
+    await waitForEvent(chat, 'the file received', line('received for join.txt'));
+    expect(readFileSync(join(inbox, 'for join.txt'), 'utf8')).toBe('via join');
+    expect((await sending).stdout).toContain('for join.txt: accepted by');
+    chat.child.stdin.end();
+  });
+
   it('online --accept-files receives every offer into its directory while it runs', async () => {
     const { alice, bob, b } = await twoServices();
     const inbox = join(bob.dir, 'inbox');
