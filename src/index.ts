@@ -19,6 +19,21 @@ export type { CliqueInvitation } from './xml/invitation.js';
 export type { RoomDirectory, RoomDirectoryEvents } from './linklocal/room-directory.js';
 export type { RoomAddress, AdvertiseResult } from './linklocal/room-advertiser.js';
 
+// 1-1 file transfer over the XEP-0174 link (XEP-0066 OOB, as salut and iChat).
+export {
+  FileTransfers,
+  OutgoingTransfer,
+  type FileTransfersOptions,
+  type FileTransfersEvents,
+  type OfferOptions,
+  type TransferInfo,
+  type FileLink,
+  type IncomingOfferInfo,
+  type OutgoingOfferInfo,
+  type ReceiveOutcome,
+  type TransferOutcome,
+} from './files/index.js';
+
 // Rooms: join, chat, topic, members, invitations, local history.
 export {
   Clique,
@@ -108,6 +123,7 @@ export { TransportError, type TransportErrorCode } from './net/transport-error.j
 export { DiskError, type DiskErrorCode } from './base/disk-error.js';
 export { RoomTubesError, DBusTubeError, DBusError, type RoomTubesErrorCode, type DBusTubeErrorCode, type DBusErrorCode } from './tubes/index.js';
 export { IqErrorAnswer } from './linklocal/iq-error-answer.js';
+export { FileTransferError, type FileTransferErrorCode } from './files/file-transfer-error.js';
 export { ServiceError, ServiceRequestError, type ServiceErrorCode, type RemoteErrorCode } from './service/index.js';
 
 // Logging.

@@ -46,7 +46,9 @@ export type CliEventName =
   | 'typing'
   | 'rejected'
   | 'moved'
-  | 'left';
+  | 'left'
+  | 'file-offered'
+  | 'file';
 
 export interface CliEvent {
   event: CliEventName;

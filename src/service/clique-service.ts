@@ -20,6 +20,7 @@ import { warningJson } from '../rooms/room-warning.js';
 import { RoomTubes } from '../tubes/room-tubes.js';
 import { tubesOf } from './tube-json.js';
 import { ServiceStreamTubes } from './stream-tube-rpc.js';
+import { FileRpc } from './file-rpc.js';
 
 export interface CliqueServiceOptions {
   /** IPv4 address of the interface (as for Clique); also part of the socket's name. */
@@ -38,6 +39,8 @@ export interface CliqueServiceOptions {
   /** Paths (default: servicePaths(interface)). */
   paths?: ServicePaths;
   limits?: Partial<ControlLimits>;
+  /** Receive every file offered to us into this directory (`clique up --accept-files`). */
+  acceptFilesDir?: string;
   logger?: Logger;
 }
 
@@ -92,6 +95,8 @@ export class CliqueService implements ControlHandler {
   private stopping: Promise<void> | undefined;
   private resolveStopped!: () => void;
   private readonly streamTubes: ServiceStreamTubes;
+  /** files.* (set in start(), before the socket listens). */
+  private files!: FileRpc;
 
   private constructor(
     private readonly clique: Clique,
@@ -155,6 +160,7 @@ export class CliqueService implements ControlHandler {
         ...(options.logger !== undefined ? { logger: options.logger } : {}),
       });
       const service = new CliqueService(clique, paths, releaseLock, options);
+      service.files = await FileRpc.start(clique.link, { logger: service.logger, ...(options.acceptFilesDir !== undefined ? { acceptFilesDir: options.acceptFilesDir } : {}) });
       await service.server.listen(paths.socket);
       makeOwnerOnly(paths.socket);
       service.logger.info('listening', { socket: paths.socket, name: clique.name });
@@ -189,6 +195,7 @@ export class CliqueService implements ControlHandler {
       for (const m of this.memberships.values()) clearTimeout(m.lingerTimer);
       await this.streamTubes.stop();
       try {
+        await this.files.close();
         await this.clique.stop();
       } catch (error) {
         this.logger.error('stopping clique failed', { error: errorText(error) });
@@ -282,6 +289,14 @@ export class CliqueService implements ControlHandler {
         return this.presenceSet(new ParamReader(params, ['status', 'message', 'nick']));
       case 'invite':
         return this.invite(new ParamReader(params, ['contact', 'room', 'reason', 'address', 'port', 'timeoutMs']));
+      case 'files.offer':
+      case 'files.list':
+      case 'files.accept':
+      case 'files.decline':
+      case 'files.cancel':
+      case 'files.subscribe':
+      case 'files.auto-accept':
+        return this.files.handle(client, method, params);
       case 'shutdown':
         new ParamReader(params, []);
         // Answer first; the connection closes as the service stops.
@@ -295,6 +310,7 @@ export class CliqueService implements ControlHandler {
   disconnected(client: ControlClient): void {
     this.chatSubscribers.delete(client);
     this.contactSubscribers.delete(client);
+    this.files.disconnected(client);
     for (const m of this.memberships.values()) {
       m.subscribers.delete(client);
       if (m.holders.delete(client.id)) this.reconsider(m);

@@ -147,6 +147,36 @@ export interface ControlMethods {
     result: { to: string; room: string; address: string; port: number };
   };
   shutdown: { params: Record<string, never>; result: { stopping: true } };
+  // Files (issue 12, spec §8): 1-1 transfers; progress and outcomes arrive as file.* events to files.subscribe clients.
+  /** `path` absolute, on the service's machine. Resolves once offered; `file.done` tells the outcome. */
+  'files.offer': { params: { contact: string; path: string; desc?: string; timeoutMs?: number }; result: FileTransferJson };
+  'files.list': { params: Record<string, never>; result: { transfers: FileTransferJson[] } };
+  /** Starts receiving into `dir` (absolute); `file.done` tells the outcome. */
+  'files.accept': { params: { id: string; dir: string }; result: FileTransferJson };
+  'files.decline': { params: { id: string }; result: FileTransferJson };
+  'files.cancel': { params: { id: string }; result: { cancelled: boolean } };
+  'files.subscribe': { params: Record<string, never>; result: { transfers: FileTransferJson[] } };
+  /** Receive every offer into `dir` (null: ask again); 'client' only while this connection is open. */
+  'files.auto-accept': { params: { dir: string | null; hold?: 'stay' | 'client' }; result: { dir: string | null } };
+}
+
+/** One file transfer, in or out (offered to us, or by us). */
+export interface FileTransferJson {
+  [key: string]: JsonValue;
+  direction: 'in' | 'out';
+  id: string;
+  /** The other side: who offered it (in) or whom we offered it to (out). */
+  peer: string;
+  name: string;
+  size: number | null;
+  sha256: string | null;
+  desc: string | null;
+  state: 'offered' | 'receiving' | 'received' | 'accepted' | 'declined' | 'failed' | 'cancelled';
+  /** Bytes moved so far. */
+  bytes: number;
+  /** Where the received file is (in, once received). */
+  path: string | null;
+  error: string | null;
 }
 
 export type ControlMethod = keyof ControlMethods;
@@ -220,6 +250,10 @@ export interface ControlEvents {
   'presence.name-contested': { name: string; from: string };
   /** Our name was really taken (a rival answered our probes): we now go by `name`. */
   'presence.name-changed': { name: string; previous: string };
+  /** Files (to files.subscribe clients): an offer to us, bytes moved, a transfer ended. */
+  'file.offered': FileTransferJson;
+  'file.progress': FileTransferJson;
+  'file.done': FileTransferJson;
   /** The service is stopping: clients should expect the connection to close. */
   'service.stopping': { reason: string };
 }

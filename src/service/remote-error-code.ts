@@ -1,4 +1,5 @@
 import type { DiskErrorCode } from '../base/disk-error.js';
+import type { FileTransferErrorCode } from '../files/file-transfer-error.js';
 import type { LinkErrorCode } from '../linklocal/link-error.js';
 import type { LinkLocalServiceErrorCode } from '../linklocal/link-local-service-error.js';
 import type { MdnsErrorCode } from '../mdns/mdns-error.js';
@@ -26,4 +27,5 @@ export type RemoteErrorCode =
   | EngineErrorCode
   | DriverErrorCode
   | TransportErrorCode
-  | DiskErrorCode;
+  | DiskErrorCode
+  | FileTransferErrorCode;

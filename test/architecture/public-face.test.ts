@@ -49,6 +49,9 @@ const VALUES = [
   'DBusTubeError',
   'DBusError',
   'IqErrorAnswer',
+  'FileTransfers',
+  'OutgoingTransfer',
+  'FileTransferError',
 ];
 
 /** Names that are types only. */
@@ -70,6 +73,17 @@ const TYPES = [
   'RoomDirectoryEvents',
   'RoomAddress',
   'AdvertiseResult',
+  // 1-1 file transfer
+  'FileTransfersOptions',
+  'FileTransfersEvents',
+  'OfferOptions',
+  'TransferInfo',
+  'FileLink',
+  'IncomingOfferInfo',
+  'OutgoingOfferInfo',
+  'ReceiveOutcome',
+  'TransferOutcome',
+  'FileTransferErrorCode',
   // rooms
   'CliqueOptions',
   'CliqueEvents',

@@ -15,6 +15,9 @@ export type ChatInput =
   | { kind: 'history'; limit: number }
   | { kind: 'msg'; to: string; text: string }
   | { kind: 'query'; to: string | undefined }
+  /** `/accept [id] [dir]`: receive a file offered to us (the latest offer without an id; dir default the current one). */
+  | { kind: 'accept'; id: string | undefined; dir: string | undefined }
+  | { kind: 'decline'; id: string | undefined }
   | { kind: 'help' }
   | { kind: 'quit' }
   | { kind: 'empty' }
@@ -32,6 +35,8 @@ export const CHAT_HELP = [
   '  /msg <nick|contact> text  send a 1-1 message (a room nick or a contact\'s name or alias)',
   '  /query [nick|contact]     plain lines go 1-1 to them from now on; /query alone: back to the room',
   '  /paste                    type or paste several lines as one message (a line with . sends it)',
+  '  /accept [id] [dir]        receive a file offered to you (the latest without an id) into dir (default: here)',
+  '  /decline [id]             decline a file offered to you (the latest without an id)',
   '  /help                     this help',
   '  /quit                     leave the room (also Ctrl-C or Ctrl-D)',
   '  //text                    send a line that starts with /',
@@ -75,6 +80,13 @@ export function parseChatInput(line: string): ChatInput {
     case 'query':
       if (/\s/.test(rest)) return { kind: 'error', message: 'usage: /query [nick|contact]' };
       return { kind: 'query', to: rest === '' ? undefined : rest };
+    case 'accept': {
+      const m = /^(\S+)?(?:\s+(.+))?$/s.exec(rest);
+      return { kind: 'accept', id: m?.[1], dir: m?.[2] };
+    }
+    case 'decline':
+      if (/\s/.test(rest)) return { kind: 'error', message: 'usage: /decline [id]' };
+      return { kind: 'decline', id: rest === '' ? undefined : rest };
     case 'help':
     case '?':
       return { kind: 'help' };

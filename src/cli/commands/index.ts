@@ -3,6 +3,7 @@ import { registerCompletionCommand } from './completion.js';
 import { registerContactsCommand } from './contacts.js';
 import { registerDownCommand } from './down.js';
 import { registerHelpCommand } from './help.js';
+import { registerFilesCommands } from './files.js';
 import { registerInviteCommand } from './invite.js';
 import { registerJoinCommand } from './join.js';
 import { registerListenCommand } from './listen.js';
@@ -23,6 +24,7 @@ export function registerCommands(program: Command): void {
   registerContactsCommand(program);
   registerDownCommand(program);
   registerHelpCommand(program);
+  registerFilesCommands(program);
   registerInviteCommand(program);
   registerJoinCommand(program);
   registerListenCommand(program);

@@ -1,4 +1,6 @@
+import { resolve } from 'node:path';
 import { errorText } from '../../base/error-text.js';
+import { formatBytes } from './files.js';
 import type { HistoryKind } from '../../rooms/history-store.js';
 import type { ContactJson, ControlEvents, MemberJson, RoomSnapshot } from '../../service/control-protocol.js';
 import { parseChatInput, type ChatInput } from '../chat/chat-commands.js';
@@ -34,6 +36,7 @@ export async function runServiceChat(roomName: string, options: ServiceChatOptio
   out.write(`* joining ${printable(roomName)} as ${printable(self)}…\n`);
   try {
     await client.request('chat.subscribe', {});
+    await client.request('files.subscribe', {});
     await client.request('rooms.join', {
       room: roomName,
       hold: 'client',
@@ -54,6 +57,8 @@ export async function runServiceChat(roomName: string, options: ServiceChatOptio
   let topic: { topic: string; setBy: string; setAt: Date } | undefined =
     snapshot.topic !== null ? { topic: snapshot.topic.topic, setBy: snapshot.topic.setBy, setAt: new Date() } : undefined;
   let query: string | undefined;
+  /** File offers to us shown here and not yet answered, oldest first (`/accept` alone takes the latest). */
+  const fileOffers: string[] = [];
   /** Everyone in the room as far as naming goes, ourselves included. */
   const named = (): NamedMember[] => [{ name: self, nick: myNick }, ...[...members.values()].map((m) => ({ name: m.member, nick: m.nick }))];
   const displayName = (name: string): string => memberNameInRoom(name, named());
@@ -255,6 +260,20 @@ export async function runServiceChat(roomName: string, options: ServiceChatOptio
           screen.print(showOwnNick(self, myNick, named()));
           return;
         }
+        case 'accept':
+        case 'decline': {
+          const id = input.id ?? fileOffers.at(-1);
+          if (id === undefined) return screen.print('* no file offer waiting (see clique files)');
+          if (input.kind === 'decline') {
+            const t = await client.request('files.decline', { id });
+            screen.print(`* declined ${printable(t.name)} from ${printable(t.peer)}`);
+          } else {
+            const t = await client.request('files.accept', { id, dir: resolve(input.dir ?? '.') });
+            screen.print(`* receiving ${printable(t.name)} from ${printable(t.peer)}…`);
+          }
+          fileOffers.splice(fileOffers.indexOf(id), 1);
+          return;
+        }
         case 'history': {
           const { entries } = await client.request('rooms.history', { room: roomName, limit: input.limit });
           if (entries.length === 0) screen.print('* no local history for this room');
@@ -277,6 +296,23 @@ export async function runServiceChat(roomName: string, options: ServiceChatOptio
         const i = e.params;
         const reason = i.reason === '' ? '' : `: ${i.reason}`;
         screen.print(`* ${printable(i.from)} invites you to ${printable(i.room)} (${i.address}:${i.port})${printable(reason)} — run: clique join ${printable(i.room)} --address ${i.address} --port ${i.port}`);
+        return;
+      }
+      case 'file.offered': {
+        const t = e.params;
+        fileOffers.push(t.id);
+        const size = t.size !== null ? ` (${formatBytes(t.size)})` : '';
+        const desc = t.desc !== null ? `: ${printable(t.desc)}` : '';
+        screen.print(`* ${printable(t.peer)} offers you a file, ${printable(t.name)}${size}${desc} — /accept ${t.id} [dir] or /decline ${t.id}`);
+        return;
+      }
+      case 'file.done': {
+        const t = e.params;
+        if (t.direction !== 'in') return;
+        const waiting = fileOffers.indexOf(t.id);
+        if (waiting >= 0) fileOffers.splice(waiting, 1);
+        if (t.state === 'received') screen.print(`* received ${printable(t.name)} from ${printable(t.peer)}: ${printable(t.path ?? '')}`);
+        else if (t.state !== 'declined') screen.print(`! file ${printable(t.name)} from ${printable(t.peer)}: ${t.state}${t.error !== null ? ` (${printable(t.error)})` : ''}`);
         return;
       }
       case 'service.stopping':

@@ -154,6 +154,10 @@ async function runChat(roomName: string, options: JoinCommandOptions): Promise<v
         case 'show-nick':
           screen.print(showOwnNick(current.selfName, current.member(current.selfName)?.nick ?? myNick, named()));
           return;
+        case 'accept':
+        case 'decline':
+          screen.print('! files in `clique join` need the clique service (this one runs with --no-service)');
+          return;
         case 'msg':
         case 'query':
           screen.print('! 1-1 chat in `clique join` needs the clique service (this one runs with --no-service; use clique say)');

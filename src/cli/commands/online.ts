@@ -1,4 +1,6 @@
+import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
+import { FileTransfers } from '../../files/file-transfers.js';
 import type { Contact } from '../../linklocal/contact.js';
 import type { ChatMessageEvent, InvitationEvent } from '../../linklocal/link-local-messenger.js';
 import { interfaceOption } from '../interface-option.js';
@@ -12,6 +14,8 @@ import { acceptCommand } from '../invitation-command.js';
 
 interface OnlineOptions extends PresenceCliOptions {
   json?: boolean;
+  /** Receive every file offered to us into this directory while we are online. */
+  acceptFiles?: string;
   /** False with --no-service. */
   service: boolean;
 }
@@ -31,11 +35,18 @@ export function registerOnlineCommand(program: Command): void {
     .option('--name <user@host>', 'our name on the network, exactly (exit 1 if it is in use); default <login>@<host>, or <login>-2@<host>… if that is taken', parseSelfName)
     .option('--tcp-port <port>', 'TCP port for incoming chats with --no-service (default 5298, else 5299, else any; 0 = any); the service keeps the port it started with', parseTcpPort)
     .option('--json', 'print one JSON object per line')
+    .option('--accept-files <dir>', 'receive every file offered to us into this directory while this runs')
     .addOption(interfaceOption())
     .addOption(noServiceOption())
     .action(async (options: OnlineOptions) => {
       if (options.service) return await serviceOnline(options);
       const service = await startCliService(options);
+      const files = options.acceptFiles !== undefined ? await FileTransfers.start(service, { autoAcceptDir: resolve(options.acceptFiles) }) : undefined;
+      files?.on('done', (t) => {
+        if (t.direction !== 'in') return;
+        if (options.json) writeEvent({ event: 'file', from: t.from, name: t.name, state: t.state, path: t.path ?? null, error: t.error ?? null });
+        else writeLine(t.state === 'received' ? `* received ${printable(t.name)} from ${printable(t.from)}: ${printable(t.path ?? '')}` : `* file ${printable(t.name)} from ${printable(t.from)}: ${t.state}${t.error !== undefined ? ` (${printable(t.error)})` : ''}`);
+      });
       const out = options.json ? jsonPrinter(options.interface) : textPrinter(options.interface);
       out.online(service.name, service.interfaceAddress, service.port);
       // Contacts found while we were probing our name came before we listened.
@@ -68,6 +79,7 @@ export function registerOnlineCommand(program: Command): void {
         });
       });
       const name = service.name;
+      await files?.close();
       await service.stop();
       if (!outputClosed) out.offline(name);
     });
@@ -150,6 +162,15 @@ async function serviceOnline(options: OnlineOptions): Promise<void> {
         writeLine(`${printable(i.from)} invites you to ${printable(i.room)} (${hostPort(i.address, i.port)})${reason}`);
         return writeAcceptLine(i, options.interface);
       }
+      case 'file.done': {
+        const t = e.params;
+        if (t.direction !== 'in') return;
+        if (json) return writeEvent({ event: 'file', from: t.peer, name: t.name, state: t.state, path: t.path, error: t.error });
+        return writeLine(t.state === 'received' ? `* received ${printable(t.name)} from ${printable(t.peer)}: ${printable(t.path ?? '')}` : `* file ${printable(t.name)} from ${printable(t.peer)}: ${t.state}${t.error !== null ? ` (${printable(t.error)})` : ''}`);
+      }
+      case 'file.offered':
+        if (json) return writeEvent({ event: 'file-offered', id: e.params.id, from: e.params.peer, name: e.params.name, size: e.params.size });
+        return writeLine(`* ${printable(e.params.peer)} offers ${printable(e.params.name)} (clique accept-file ${e.params.id})`);
       case 'presence.name-contested':
         return warnContested(e.params.name, e.params.from);
       case 'presence.name-changed':
@@ -174,6 +195,8 @@ async function serviceOnline(options: OnlineOptions): Promise<void> {
   if (json) writeEvent({ event: 'online', name, service: client.identity.pid });
   else writeLine(`* online as ${printable(name)} (the clique service, pid ${client.identity.pid}); Ctrl-C stops watching, the service stays online (clique down)`);
   await client.request('chat.subscribe', {});
+  await client.request('files.subscribe', {});
+  if (options.acceptFiles !== undefined) await client.request('files.auto-accept', { dir: resolve(options.acceptFiles), hold: 'client' });
   const { contacts } = await client.request('contacts.subscribe', {});
   for (const c of contacts) contact('added', c);
   await new Promise<void>((resolve) => {

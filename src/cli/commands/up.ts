@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { Logger, levelFromEnv, type LogLevel } from '../../base/logger.js';
 import { MdnsError } from '../../mdns/mdns-error.js';
@@ -20,6 +21,7 @@ interface UpOptions {
   lingerMs: number;
   logLevel?: LogLevel;
   lookupMs?: number;
+  acceptFiles?: string;
 }
 
 /**
@@ -38,6 +40,7 @@ export function registerUpCommand(program: Command): void {
     .addOption(interfaceOption())
     .option('--linger-ms <ms>', `how long a room joined only for \`send\` stays joined after the last send`, wholeNumberParser(86_400_000), DEFAULT_LINGER_MS)
     .option('--lookup-ms <ms>', 'right after start, how long to look for a room on mDNS before creating it (default 3000)', wholeNumberParser(3_600_000))
+    .option('--accept-files <dir>', 'receive every file offered to us into this directory, without asking')
     .addOption(new Option('--log-level <level>', 'log to stderr at this level (default: CLIQUE_LOG or warn)').choices(['debug', 'info', 'warn', 'error', 'silent']))
     .addHelpText(
       'after',
@@ -54,6 +57,7 @@ export function registerUpCommand(program: Command): void {
 async function runDaemon(options: UpOptions): Promise<void> {
   const { client, started } = await connectService(options);
   const me = client.identity;
+  if (options.acceptFiles !== undefined) await client.request('files.auto-accept', { dir: resolve(options.acceptFiles), hold: 'stay' });
   client.close();
   process.stdout.write(`${started ? 'started' : 'already running:'} clique service ${printable(me.name)} (pid ${me.pid}) on ${me.socket}\n`);
 }
@@ -68,6 +72,7 @@ async function runForeground(options: UpOptions): Promise<void> {
       ...(options.name !== undefined ? { name: options.name, rename: false } : {}),
       ...(options.nick !== undefined ? { nick: options.nick } : {}),
       lingerMs: options.lingerMs,
+      ...(options.acceptFiles !== undefined ? { acceptFilesDir: resolve(options.acceptFiles) } : {}),
       ...(options.lookupMs !== undefined ? { lookupMs: options.lookupMs } : {}),
       paths: servicePaths(options.interface),
       logger: new Logger({ level: options.logLevel ?? levelFromEnv() }),
