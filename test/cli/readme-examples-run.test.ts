@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Clique } from '../../src/rooms/index.js';
 import { LinkLocalService } from '../../src/linklocal/link-local-service.js';
+import { FileTransfers } from '../../src/files/file-transfers.js';
 import { openMulticastNode } from '../../src/net/multicast-node.js';
 import { repoRoot } from '../support/cli-runner.js';
 import { waitFor } from '../support/wait.js';
@@ -42,11 +43,13 @@ interface ExampleRun {
 }
 
 /** Runs one example as a module of its own (top-level await), importing the library from src. */
-function runExample(code: string, name: string): ExampleRun {
+function runExample(code: string, name: string, cwd: string = repoRoot): ExampleRun {
   const source = code.replace(/from 'clique';/g, `from ${JSON.stringify(pathToFileURL(join(repoRoot, 'src/index.ts')).href)};`);
   const file = join(dir, `${name}.mts`);
   writeFileSync(file, source);
-  const child = spawn(process.execPath, ['--import', 'tsx', file], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CLIQUE_LOG: 'warn' } });
+  // tsx by path, so an example may run in a directory of its own (relative file names).
+  const tsx = pathToFileURL(join(repoRoot, 'node_modules/tsx/dist/loader.mjs')).href;
+  const child = spawn(process.execPath, ['--import', tsx, file], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CLIQUE_LOG: 'warn' } });
   const run: ExampleRun = { stdout: '', stderr: '', exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))) };
   child.stdout.setEncoding('utf8').on('data', (d: string) => (run.stdout += d));
   child.stderr.setEncoding('utf8').on('data', (d: string) => (run.stderr += d));
@@ -57,9 +60,33 @@ function runExample(code: string, name: string): ExampleRun {
 }
 
 describe('README library examples run as written', () => {
-  it('has the four examples', () => {
-    expect(blocks).toHaveLength(4);
+  it('has the five examples', () => {
+    expect(blocks).toHaveLength(5);
   });
+
+  it('files: sends notes.txt to bob@desk, then takes the file bob offers back', async () => {
+    const bob = await LinkLocalService.start({ name: 'bob@desk', interface: '127.0.0.1' });
+    cleanups.push(() => bob.stop());
+    const inbox = mkdtempSync(join(tmpdir(), 'clique-readme-bob-'));
+    const files = await FileTransfers.start(bob, { autoAcceptDir: inbox });
+    cleanups.push(() => files.close());
+    const work = mkdtempSync(join(tmpdir(), 'clique-readme-files-'));
+    writeFileSync(join(work, 'notes.txt'), 'my notes\n');
+    writeFileSync(join(inbox, 'reply.txt'), 'thanks\n');
+    files.on('done', (t) => {
+      // Once alice's file is in, offer her one back (from the inbox, so bob's copy is not the one received).
+      if (t.direction === 'in' && t.state === 'received') void files.offer(t.from, join(inbox, 'reply.txt'));
+    });
+    const example = runExample(block('FileTransfers.start'), 'files', work);
+    const code = await Promise.race([example.exited, new Promise((r) => setTimeout(() => r('timeout'), 40_000))]);
+    expect(code, `${example.stdout}\n${example.stderr}`).toBe(0);
+    expect(example.stdout).toContain('accepted');
+    expect(readFileSync(join(inbox, 'notes.txt'), 'utf8')).toBe('my notes\n');
+    expect(example.stdout).toMatch(/saved .*reply\.txt/);
+    expect(readFileSync(join(work, 'reply.txt'), 'utf8')).toBe('thanks\n');
+    rmSync(inbox, { recursive: true, force: true });
+    rmSync(work, { recursive: true, force: true });
+  }, 120_000);
 
   it('rooms: joins Witchcraft, says hello, prints lines until bye, leaves', async () => {
     const peer = await Clique.start({ name: `bob${process.pid}@desk`, nick: 'bob', interface: '127.0.0.1', presence: false, history: false });
