@@ -19,6 +19,7 @@ import { ensurePrivateDir, makeOwnerOnly, servicePaths, type ServicePaths } from
 import { warningJson } from '../rooms/room-warning.js';
 import { RoomTubes } from '../tubes/room-tubes.js';
 import { tubesOf } from './tube-json.js';
+import { contactJson, historyJson, memberJson, messageJson, others, snapshot } from './service-json.js';
 import { ServiceStreamTubes } from './stream-tube-rpc.js';
 import { FileRpc } from './file-rpc.js';
 
@@ -565,45 +566,6 @@ function readJoinOptions(reader: ParamReader): JoinOptions {
   };
 }
 
-function others(room: Room): RoomMember[] {
-  return room.members.filter((m) => !m.self);
-}
-
-export function memberJson(member: RoomMember): MemberJson {
-  return { member: member.name, nick: member.nick ?? null, status: member.status, statusMessage: member.statusMessage ?? null };
-}
-
-export function messageJson(m: RoomMessage): MessageJson {
-  return {
-    room: m.room,
-    id: m.id,
-    sender: m.sender,
-    senderName: m.senderName,
-    kind: m.kind,
-    text: m.text,
-    time: m.time.toISOString(),
-    outgoing: m.outgoing,
-    replyTo: m.replyTo?.id ?? null,
-    delayedFrom: m.delayedFrom?.toISOString() ?? null,
-  };
-}
-
-function snapshot(room: Room): RoomSnapshot {
-  const { address, port } = room.roomAddress;
-  const topic = room.topic;
-  return {
-    room: room.name,
-    address,
-    port,
-    self: room.selfName,
-    nick: room.member(room.selfName)?.nick ?? null,
-    creator: room.creator,
-    joined: room.joined,
-    members: others(room).map(memberJson),
-    topic: topic === undefined ? null : { topic: topic.topic, setBy: topic.setBy },
-  };
-}
-
 function roomStatus(m: Membership): RoomStatusJson {
   return {
     ...snapshot(m.room),
@@ -611,22 +573,5 @@ function roomStatus(m: Membership): RoomStatusJson {
     stay: m.stay,
     lingerUntil: m.lingerUntil?.toISOString() ?? null,
     subscribers: m.subscribers.size,
-  };
-}
-
-function contactJson(c: Contact): ContactJson {
-  return { name: c.name, alias: c.alias ?? null, status: c.status, message: c.message ?? null, addresses: [...c.addresses], port: c.port };
-}
-
-function historyJson(e: HistoryEntry): JsonValue {
-  return {
-    id: e.id,
-    sender: e.sender,
-    senderName: e.senderName ?? null,
-    kind: e.kind,
-    text: e.text,
-    time: e.time.toISOString(),
-    outgoing: e.outgoing,
-    replyTo: e.replyTo ?? null,
   };
 }
