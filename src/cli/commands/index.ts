@@ -13,6 +13,7 @@ import { registerSendCommand } from './send.js';
 import { registerStatusCommand } from './status.js';
 import { registerTubesCommand } from './tubes.js';
 import { registerUpCommand } from './up.js';
+import { registerWebCommand } from './web.js';
 
 /** One line per command file; keep alphabetical to avoid merge conflicts. */
 export function registerCommands(program: Command): void {
@@ -30,4 +31,5 @@ export function registerCommands(program: Command): void {
   registerStatusCommand(program);
   registerTubesCommand(program);
   registerUpCommand(program);
+  registerWebCommand(program);
 }

@@ -1,0 +1,94 @@
+import { spawn } from 'node:child_process';
+import type { Command } from 'commander';
+import { Logger, levelFromEnv } from '../../base/logger.js';
+import { ServiceClient } from '../../service/service-client.js';
+import { servicePaths } from '../../service/service-paths.js';
+import { defaultAssetsDir } from '../../web/assets-dir.js';
+import { WebError } from '../../web/web-error.js';
+import { WebServer } from '../../web/web-server.js';
+import { checkListenAddress, isLoopback } from '../../web/web-security.js';
+import { interfaceOption } from '../interface-option.js';
+import { wholeNumberParser } from '../number-options.js';
+import { connectService } from '../service-session.js';
+import { UsageError } from '../usage-error.js';
+
+
+interface WebOptions {
+  interface?: string;
+  port: number;
+  open?: boolean;
+  listen: string;
+}
+
+/**
+ * `clique web`: the page in the browser, one more client of the person's
+ * service (started on demand). Prints the page's URL (with its token) as the
+ * first line of stdout and serves until Ctrl-C.
+ */
+export function registerWebCommand(program: Command): void {
+  program
+    .command('web')
+    .description("serve the chat page on 127.0.0.1 (a client of the clique service); prints its URL with a token, serves until Ctrl-C")
+    .addOption(interfaceOption())
+    .option('--port <port>', 'TCP port of the page (default: any free port)', wholeNumberParser(65535), 0)
+    .option('--open', 'open the page in the default browser')
+    .option('--listen <address>', 'serve on this IP address instead of 127.0.0.1 (others on that network can then try the token)', '127.0.0.1')
+    .addHelpText('after', '\nThe URL carries a random token; without it the page and its WebSocket answer 401.\n\nExample:\n  clique web --open')
+    .action(async (options: WebOptions) => runWeb(options));
+}
+
+async function runWeb(options: WebOptions): Promise<void> {
+  try {
+    checkListenAddress(options.listen);
+  } catch (error) {
+    if (error instanceof WebError) throw new UsageError(error.message);
+    throw error;
+  }
+  if (!isLoopback(options.listen)) {
+    process.stderr.write(`clique: warning: serving the page on ${options.listen}, beyond this machine: anyone who learns the URL's token can chat as you\n`);
+  }
+  const assetsDir = defaultAssetsDir();
+  const { client } = await connectService(options);
+  const socket = servicePaths(options.interface).socket;
+  const logger = new Logger({ level: levelFromEnv() });
+  const server = await WebServer.start({
+    address: options.listen,
+    port: options.port,
+    assetsDir,
+    logger,
+    connectClient: () => ServiceClient.connect(socket, { client: 'clique web page' }),
+    initialRooms: async () => ({
+      lan: (await client.request('rooms.list', {}, { timeoutMs: 5000 })).rooms.map((r) => r.room).sort(),
+      joined: (await client.request('status', {}, { timeoutMs: 5000 })).rooms.map((r) => r.room).sort(),
+    }),
+  });
+  process.stdout.write(`${server.url}\n`);
+  process.stderr.write('clique: serving the page until Ctrl-C\n');
+  if (options.open === true) openBrowser(server.url);
+  let stopping = false;
+  const stop = async (code: number): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    await server.close();
+    client.close();
+    process.exit(code);
+  };
+  process.once('SIGINT', () => void stop(0));
+  process.once('SIGTERM', () => void stop(0));
+  client.once('close', () => {
+    if (stopping) return;
+    process.stderr.write('clique: the clique service stopped\n');
+    void stop(1);
+  });
+}
+
+function openBrowser(url: string): void {
+  const command = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
+  try {
+    const child = spawn(command, [url], { detached: true, stdio: 'ignore' });
+    child.on('error', () => process.stderr.write(`clique: could not start ${command}; open the URL yourself\n`));
+    child.unref();
+  } catch {
+    process.stderr.write(`clique: could not start ${command}; open the URL yourself\n`);
+  }
+}
