@@ -95,6 +95,10 @@ export class WebServer {
       res.setHeader('Set-Cookie', `${tokenCookieName(this.port)}=${this.token}; Path=/; HttpOnly; SameSite=Strict`);
     }
     try {
+      if (url.pathname === '/favicon.ico') {
+        res.statusCode = 204;
+        return void res.end();
+      }
       if (url.pathname === '/') {
         const rooms = await this.initialRooms();
         res.setHeader('Content-Type', 'text/html; charset=utf-8');
@@ -124,18 +128,17 @@ export class WebServer {
       socket.end(`HTTP/1.1 ${refusal.status} ${refusal.status === 401 ? 'Unauthorized' : refusal.status === 404 ? 'Not Found' : 'Forbidden'}\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n${refusal.text}\n`);
       return;
     }
-    this.sockets.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-      this.options.connectClient().then(
-        (client) => {
-          if (ws.readyState !== ws.OPEN) return client.close();
-          relay(ws, client, this.options.logger);
-        },
-        (error: unknown) => {
-          this.options.logger.warn('cannot reach the clique service for a page', { error: errorText(error) });
-          ws.close(1011, 'the clique service is not reachable');
-        },
-      );
-    });
+    // The service connection comes first: the page may send as soon as the socket opens, and nothing may be lost.
+    this.options.connectClient().then(
+      (client) => {
+        if (socket.destroyed) return client.close();
+        this.sockets.handleUpgrade(req, socket, head, (ws: WebSocket) => relay(ws, client, this.options.logger));
+      },
+      (error: unknown) => {
+        this.options.logger.warn('cannot reach the clique service for a page', { error: errorText(error) });
+        socket.end('HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nthe clique service is not reachable\n');
+      },
+    );
   }
 
   /** Why a request is refused (Host, then Origin for WebSockets, then token), or undefined. */

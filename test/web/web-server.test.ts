@@ -45,10 +45,12 @@ beforeAll(async () => {
   server = await WebServer.start({
     assetsDir: assets,
     logger: new Logger({ level: 'silent' }),
-    connectClient: () => {
+    // A service connection that takes a while, as a real one may: the page's first frames must not be lost meanwhile.
+    connectClient: async () => {
+      await new Promise((resolve) => setTimeout(resolve, 100));
       const fake = new FakeClient();
       fakes.push(fake);
-      return Promise.resolve(fake as unknown as ServiceClient);
+      return fake as unknown as ServiceClient;
     },
     initialRooms: () => Promise.resolve({ lan: ['lunch', HOSTILE_ROOM], joined: ['den'] }),
   });
@@ -181,6 +183,16 @@ describe('clique web: the WebSocket', () => {
     expect(await openSocket({ origin: origin(), cookie: cookie() }, '/elsewhere')).toBe(404);
     // None of them reached the service.
     expect(fakes).toEqual([]);
+  });
+
+  it('answers a request sent the moment the socket opens', async () => {
+    const frames: Array<Record<string, unknown>> = [];
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws`, { headers: { origin: origin(), cookie: cookie() } });
+    ws.on('message', (data) => frames.push(JSON.parse(String(data)) as Record<string, unknown>));
+    ws.once('open', () => ws.send(JSON.stringify({ id: 7, method: 'status', params: {} })));
+    await waitFor(() => `the answer: ${JSON.stringify(frames)}`, () => frames.some((f) => f['id'] === 7));
+    expect(frames.find((f) => f['id'] === 7)).toEqual({ id: 7, result: { echoed: 'status' } });
+    ws.close();
   });
 
   it('relays requests of allowed methods, refuses the others, passes events on, and closes the service connection with the page', async () => {

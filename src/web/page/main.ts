@@ -350,6 +350,7 @@ async function connect(): Promise<void> {
     const status = await connection.request('status', {});
     state.rooms.clear();
     for (const r of status.rooms) await attachRoom(r);
+    state.loaded = true;
     await refreshLanRooms();
     setConnection('connected');
     document.body.dataset['ready'] = 'true';

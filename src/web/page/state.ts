@@ -54,10 +54,12 @@ export interface PageState {
   active: Target | null;
   /** The last line sent in each conversation, for Up. */
   lastSent: Map<string, string>;
+  /** The service's rooms have been fetched (until then the lists the server wrote into the HTML stay). */
+  loaded: boolean;
 }
 
 export function newState(): PageState {
-  return { identity: null, lanRooms: [], rooms: new Map(), contacts: new Map(), chats: new Map(), invitations: [], active: null, lastSent: new Map() };
+  return { identity: null, lanRooms: [], rooms: new Map(), contacts: new Map(), chats: new Map(), invitations: [], active: null, lastSent: new Map(), loaded: false };
 }
 
 export function newRoom(name: string, self: string, nick: string | null): RoomState {

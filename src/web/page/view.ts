@@ -65,6 +65,9 @@ export function buildLayout(actions: Actions): void {
     actions.send(line);
   });
 
+  // The room lists the server wrote into the HTML stay until the service's own answer replaces them.
+  const joinedList = document.getElementById('joined-rooms') ?? el('ul', { id: 'joined-rooms' });
+  const lanList = document.getElementById('lan-rooms') ?? el('ul', { id: 'lan-rooms' });
   replaceChildren(
     byId('app'),
     el(
@@ -80,8 +83,8 @@ export function buildLayout(actions: Actions): void {
     el(
       'nav',
       { id: 'sidebar', 'aria-label': 'Rooms and people' },
-      el('section', { 'aria-labelledby': 'joined-title' }, el('h2', { id: 'joined-title' }, 'Your rooms'), el('ul', { id: 'joined-rooms' })),
-      el('section', { 'aria-labelledby': 'lan-title' }, el('h2', { id: 'lan-title' }, 'Rooms on the network'), el('ul', { id: 'lan-rooms' }), createForm),
+      el('section', { 'aria-labelledby': 'joined-title' }, el('h2', { id: 'joined-title' }, 'Your rooms'), joinedList),
+      el('section', { 'aria-labelledby': 'lan-title' }, el('h2', { id: 'lan-title' }, 'Rooms on the network'), lanList, createForm),
       el('section', { 'aria-labelledby': 'people-title' }, el('h2', { id: 'people-title' }, 'People'), el('ul', { id: 'contacts' })),
       el('section', { 'aria-labelledby': 'invitations-title' }, el('h2', { id: 'invitations-title' }, 'Invitations'), el('ul', { id: 'invitations' })),
     ),
@@ -113,6 +116,7 @@ export function renderSidebar(state: PageState, actions: Actions): void {
   const me = byId('me');
   if (state.identity !== null) replaceChildren(me, 'You are ', isolated(shown(state.identity.name, state.identity.nick), 'name'));
 
+  if (!state.loaded) return renderPeople(state, actions);
   const joined = [...state.rooms.values()].sort((a, b) => a.name.localeCompare(b.name));
   replaceChildren(
     byId('joined-rooms'),
@@ -134,6 +138,10 @@ export function renderSidebar(state: PageState, actions: Actions): void {
       : lan.map((r) => el('li', { class: 'room-item', 'data-room': r }, isolated(r, 'room-name'), button('Join', () => actions.join(r), { 'aria-label': `Join ${r}` })))),
   );
 
+  renderPeople(state, actions);
+}
+
+function renderPeople(state: PageState, actions: Actions): void {
   const contacts = [...state.contacts.values()].sort((a, b) => contactLabel(a).localeCompare(contactLabel(b)));
   replaceChildren(
     byId('contacts'),
