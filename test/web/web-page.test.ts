@@ -137,7 +137,7 @@ describe.skipIf(noChromium !== undefined)('clique web in Chromium: two browsers 
     const long = `${'long line '.repeat(6000)}END`;
     await say(pageA, long);
     for (const line of Object.values(HOSTILE)) await logLine(pageB, line).waitFor();
-    await logLine(pageB, 'END').waitFor();
+    await pageB.locator('#log .show-all').waitFor();
     await pageB.locator('#conversation-topic', { hasText: '<b>bold</b>' }).waitFor();
     for (const page of [pageA, pageB]) {
       expect(await page.locator('#log img, #log a, #log script, #log b, #conversation-topic b, #conversation-topic img').count()).toBe(0);
@@ -148,7 +148,12 @@ describe.skipIf(noChromium !== undefined)('clique web in Chromium: two browsers 
       const rtl = logLine(page, 'gnp.exe').locator('.text');
       expect(await rtl.evaluate((e) => e.tagName)).toBe('BDI');
       expect(await rtl.innerText()).toBe(HOSTILE.rtl);
-      expect((await logLine(page, 'END').locator('.text').innerText()).length).toBe(long.length);
+      // The long line shows its start and a button for the rest.
+      const longLine = logLine(page, 'long line long line').last();
+      expect((await longLine.locator('.text').innerText()).length).toBeLessThan(long.length);
+      await longLine.locator('.show-all').click();
+      expect(await longLine.locator('.show-all').count()).toBe(0);
+      expect((await longLine.locator('.text').innerText()).length).toBe(long.length);
     }
     expect(dialogs).toEqual([]);
     await pageB.screenshot({ path: join(mkdirP(SCREENSHOTS), 'web-hostile-lines.png') });

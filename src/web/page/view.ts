@@ -219,6 +219,9 @@ export function renderConversation(state: PageState, actions: Actions): void {
   renderTyping(state);
 }
 
+/** Lines longer than this show their start until asked for the rest. */
+const LONG_LINE = 2000;
+
 /** Adds a line at the end of the log (with a day separator when the day changes), keeping the view at the bottom if it was. */
 export function appendLine(line: Line): void {
   const log = byId('log');
@@ -233,12 +236,20 @@ export function appendLine(line: Line): void {
   const row = el('div', { class: `line ${line.kind}${line.mention ? ' mention' : ''}${line.outgoing ? ' outgoing' : ''}`, 'data-kind': line.kind }, when, ' ');
   const who = isolated(line.senderName, 'sender');
   who.title = line.sender;
-  const text = isolated(line.text, 'text');
+  const text = isolated(line.text.length > LONG_LINE ? line.text.slice(0, LONG_LINE) : line.text, 'text');
   if (line.kind === 'action') append(row, '* ', who, ' ', text);
   else if (line.kind === 'notice') append(row, '-', who, '- ', text);
   else if (line.kind === 'event') append(row, '— ', text);
   else if (line.kind === 'topic') append(row, '— ', who, ' set the topic: ', text);
   else append(row, who, ': ', text);
+  if (line.text.length > LONG_LINE) {
+    // A huge line stays readable without burying the conversation: its start, and a button for the rest.
+    const more = button(`Show all (${line.text.length - LONG_LINE} more characters)`, () => {
+      text.textContent = line.text;
+      more.remove();
+    }, { class: 'show-all' });
+    append(row, ' ', more);
+  }
   append(log, row);
   if (atBottom) log.scrollTop = log.scrollHeight;
 }
@@ -249,7 +260,7 @@ export function renderMembers(state: PageState): void {
   const room = active?.kind === 'room' ? state.rooms.get(active.name) : undefined;
   byId('members').hidden = room === undefined;
   if (room === undefined) return list.replaceChildren();
-  const me = el('li', { class: 'member self' }, isolated(shown(room.self, room.nick), 'name'), ' (you)');
+  const me = el('li', { class: 'member self' }, isolated(shown(room.self, room.nick ?? state.identity?.nick), 'name'), ' (you)');
   const others = [...room.members.values()].sort((a, b) => shown(a.member, a.nick).localeCompare(shown(b.member, b.nick)));
   replaceChildren(
     list,
