@@ -221,6 +221,11 @@ describe.skipIf(noChromium !== undefined)('clique web in Chromium: two browsers 
     const dom = await dumpDom(bobWeb.url);
     expect(dom.code).toBe(0);
     expect(dom.stdout).toMatch(/id="lan-rooms"[\s\S]*data-room="lobby"/);
+    // Someone new: `clique web` starts their service, and the first page already lists the LAN's rooms.
+    const dave = person('web-d');
+    const daveWeb = await startWeb(dave, 'dave web');
+    const first = await dumpDom(daveWeb.url);
+    expect(first.stdout).toMatch(/id="lan-rooms"[\s\S]*data-room="lobby"/);
     const bare = bobWeb.url.replace(/\?token=.*$/, '');
     expect((await fetch(bare)).status).toBe(401);
     const refused = await dumpDom(bare);

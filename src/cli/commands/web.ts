@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { Logger, levelFromEnv } from '../../base/logger.js';
 import { ServiceClient } from '../../service/service-client.js';
@@ -12,6 +13,9 @@ import { wholeNumberParser } from '../number-options.js';
 import { connectService } from '../service-session.js';
 import { UsageError } from '../usage-error.js';
 
+
+/** How long a new service browses before the page lists the LAN's rooms. */
+const FIRST_BROWSE_MS = 3000;
 
 interface WebOptions {
   interface?: string;
@@ -57,10 +61,16 @@ async function runWeb(options: WebOptions): Promise<void> {
     assetsDir,
     logger,
     connectClient: () => ServiceClient.connect(socket, { client: 'clique web page' }),
-    initialRooms: async () => ({
-      lan: (await client.request('rooms.list', {}, { timeoutMs: 5000 })).rooms.map((r) => r.room).sort(),
-      joined: (await client.request('status', {}, { timeoutMs: 5000 })).rooms.map((r) => r.room).sort(),
-    }),
+    initialRooms: async () => {
+      const status = await client.request('status', {}, { timeoutMs: 5000 });
+      // A service started just now has not heard the LAN's answers yet: let it browse first (as `clique rooms` does).
+      const age = Date.now() - Date.parse(status.startedAt);
+      if (age < FIRST_BROWSE_MS) await sleep(FIRST_BROWSE_MS - age);
+      return {
+        lan: (await client.request('rooms.list', {}, { timeoutMs: 5000 })).rooms.map((r) => r.room).sort(),
+        joined: status.rooms.map((r) => r.room).sort(),
+      };
+    },
   });
   process.stdout.write(`${server.url}\n`);
   process.stderr.write('clique: serving the page until Ctrl-C\n');
