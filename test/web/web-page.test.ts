@@ -1,10 +1,13 @@
+import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { WebSocket } from 'ws';
 import { ServiceClient } from '../../src/service/service-client.js';
 import { repoRoot } from '../support/cli-runner.js';
+import { waitFor } from '../support/wait.js';
 import { cleanUp, person, run, start, waitForEvent, type Person, type Proc } from '../service/service-people.js';
 import { buildPage, closeBrowsers, dumpDom, noChromium, openBrowser } from './browser.js';
 
@@ -196,6 +199,24 @@ describe.skipIf(noChromium !== undefined)('clique web in Chromium: two browsers 
     await logLine(pageA, 'Bob joined').last().waitFor();
   });
 
+  it('shows who is typing, and a member lost by silence as timed out', async () => {
+    await pageA.locator(`#joined-rooms li[data-room="${ROOM}"] button`).click();
+    const member = spawn(process.execPath, ['--import', 'tsx', 'test/web/typing-member.ts', `eve${process.pid}`, ROOM], { cwd: repoRoot, env: { ...alice.env } });
+    const said: string[] = [];
+    createInterface({ input: member.stdout }).on('line', (line) => said.push(line));
+    try {
+      await waitFor('eve to type', () => said.includes('typing'), 60_000);
+      await pageA.locator('#typing', { hasText: 'Eve is typing' }).waitFor();
+      member.stdin.write('stop\n');
+      await waitFor('eve to stop', () => said.includes('stopped'));
+      await pageA.waitForFunction("document.getElementById('typing').textContent === ''");
+      member.kill('SIGKILL');
+      await logLine(pageA, 'Eve left (timed out)').waitFor({ timeout: 90_000 });
+    } finally {
+      member.kill('SIGKILL');
+    }
+  }, 150_000);
+
   it('shows a leave', async () => {
     await pageB.locator(`#joined-rooms li[data-room="${ROOM}"] button`).click();
     await pageA.locator(`#joined-rooms li[data-room="${ROOM}"] button`).click();
@@ -205,7 +226,7 @@ describe.skipIf(noChromium !== undefined)('clique web in Chromium: two browsers 
     await pageA.locator(`#member-list [data-member="${bobName}"]`).waitFor({ state: 'detached' });
   });
 
-  it('fits a phone-sized screen', async () => {
+  it("a new page of the same person shows the room's history, and fits a phone-sized screen", async () => {
     const phone = await (await openBrowser({ width: 390, height: 844 })).newPage();
     await phone.goto(aliceWeb.url);
     await phone.waitForSelector('body[data-ready="true"]', { state: 'attached' });
@@ -214,6 +235,24 @@ describe.skipIf(noChromium !== undefined)('clique web in Chromium: two browsers 
     // Nothing is wider than the screen: no sideways scrolling.
     expect(await phone.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
     await phone.screenshot({ path: join(mkdirP(SCREENSHOTS), 'web-phone.png'), fullPage: false });
+  });
+
+  it('tells of a mention by a desktop notification when the page is not in front', async () => {
+    const page = await pageA.context().newPage();
+    // Notifications are granted and the page is behind another window: record what the page shows.
+    await page.addInitScript(`
+      window.shown = [];
+      window.Notification = class { static permission = 'granted'; static requestPermission() { return Promise.resolve('granted'); } constructor(title, options) { window.shown.push({ title, body: options.body }); } };
+      document.hasFocus = () => false;
+    `);
+    await page.goto(aliceWeb.url.replace(/\?token=.*$/, ''));
+    await page.waitForSelector('body[data-ready="true"]', { state: 'attached' });
+    expect((await run(carol, ['send', ROOM, 'Alice, are you there?'])).code).toBe(0);
+    expect((await run(carol, ['send', ROOM, 'nobody in particular'])).code).toBe(0);
+    await logLine(pageA, 'nobody in particular').waitFor();
+    await page.waitForFunction('window.shown.length > 0');
+    expect(await page.evaluate('window.shown')).toEqual([{ title: `Carol in ${ROOM}`, body: 'Alice, are you there?' }]);
+    await page.close();
   });
 
   it('chromium --dump-dom of the printed URL shows a room another process advertises; without the token it is refused', async () => {
