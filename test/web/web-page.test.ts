@@ -217,6 +217,25 @@ describe.skipIf(noChromium !== undefined)('clique web in Chromium: two browsers 
     }
   }, 150_000);
 
+  it('counts unread lines of a room that is not open, until it is opened', async () => {
+    // Bob has back-room open; a line in lobby counts there.
+    await pageB.locator('#joined-rooms li[data-room="back-room"] button').click();
+    expect((await run(carol, ['send', ROOM, 'while bob looks elsewhere'])).code).toBe(0);
+    const lobby = pageB.locator(`#joined-rooms li[data-room="${ROOM}"] button`);
+    await lobby.locator('.badge', { hasText: '1' }).waitFor();
+    expect(await lobby.locator('.badge').getAttribute('aria-label')).toBe('1 unread');
+    await lobby.click();
+    await logLine(pageB, 'while bob looks elsewhere').waitFor();
+    expect(await lobby.locator('.badge').count()).toBe(0);
+  });
+
+  it('labels every control', async () => {
+    const unlabelled = await pageA.evaluate(`[...document.querySelectorAll('input, select')].filter((e) => e.labels.length === 0).map((e) => e.id)`);
+    expect(unlabelled).toEqual([]);
+    const nameless = await pageA.evaluate(`[...document.querySelectorAll('button')].filter((b) => (b.getAttribute('aria-label') ?? b.textContent).trim() === '' && b.querySelector('bdi') === null).length`);
+    expect(nameless).toBe(0);
+  });
+
   it('shows a leave', async () => {
     await pageB.locator(`#joined-rooms li[data-room="${ROOM}"] button`).click();
     await pageA.locator(`#joined-rooms li[data-room="${ROOM}"] button`).click();
