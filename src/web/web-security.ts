@@ -52,6 +52,12 @@ export function checkListenAddress(address: string): void {
   if (address === '0.0.0.0' || address === '::') throw new WebError('bad-listen-address', `--listen: give the address of one interface, not the wildcard ${address}`);
 }
 
+/** What `clique web --listen` says before serving beyond this machine (undefined on loopback). */
+export function listenWarning(address: string): string | undefined {
+  if (isLoopback(address)) return undefined;
+  return `warning: serving the page on ${address}, beyond this machine: anyone there who learns the URL's token can chat as you`;
+}
+
 /** `host:port` as it appears in a Host header and in URLs (IPv6 in brackets). */
 export function hostPort(address: string, port: number): string {
   return isIP(address) === 6 ? `[${address}]:${port}` : `${address}:${port}`;

@@ -9,7 +9,7 @@ import { Logger } from '../../src/base/logger.js';
 import type { ServiceClient } from '../../src/service/service-client.js';
 import { ServiceRequestError } from '../../src/service/service-request-error.js';
 import { WebServer } from '../../src/web/web-server.js';
-import { CONTENT_SECURITY_POLICY, checkListenAddress, cookieValue, originAllowed, allowedHosts, tokenMatches } from '../../src/web/web-security.js';
+import { CONTENT_SECURITY_POLICY, checkListenAddress, listenWarning, cookieValue, originAllowed, allowedHosts, tokenMatches } from '../../src/web/web-security.js';
 import { waitFor } from '../support/wait.js';
 
 /**
@@ -224,6 +224,12 @@ describe('clique web: the rules as functions', () => {
     expect(() => checkListenAddress('::')).toThrow(/wildcard/);
     expect(() => checkListenAddress('example.com')).toThrow(/not an IP address/);
     expect(() => checkListenAddress('192.168.1.5')).not.toThrow();
+    // Beyond loopback, a warning first.
+    expect(listenWarning('127.0.0.1')).toBeUndefined();
+    expect(listenWarning('127.0.0.2')).toBeUndefined();
+    expect(listenWarning('::1')).toBeUndefined();
+    expect(listenWarning('192.168.1.5')).toContain('beyond this machine');
+    expect(listenWarning('fe80::1')).toContain('beyond this machine');
   });
 
   it('matches Origin to the served host and port, and compares tokens exactly', () => {

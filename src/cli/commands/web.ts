@@ -7,7 +7,7 @@ import { servicePaths } from '../../service/service-paths.js';
 import { defaultAssetsDir } from '../../web/assets-dir.js';
 import { WebError } from '../../web/web-error.js';
 import { WebServer } from '../../web/web-server.js';
-import { checkListenAddress, isLoopback } from '../../web/web-security.js';
+import { checkListenAddress, listenWarning } from '../../web/web-security.js';
 import { interfaceOption } from '../interface-option.js';
 import { wholeNumberParser } from '../number-options.js';
 import { connectService } from '../service-session.js';
@@ -48,13 +48,13 @@ async function runWeb(options: WebOptions): Promise<void> {
     if (error instanceof WebError) throw new UsageError(error.message);
     throw error;
   }
-  if (!isLoopback(options.listen)) {
-    process.stderr.write(`clique: warning: serving the page on ${options.listen}, beyond this machine: anyone who learns the URL's token can chat as you\n`);
-  }
+  const warning = listenWarning(options.listen);
+  if (warning !== undefined) process.stderr.write(`clique: ${warning}\n`);
   const assetsDir = defaultAssetsDir();
-  const { client } = await connectService(options);
   const socket = servicePaths(options.interface).socket;
   const logger = new Logger({ level: levelFromEnv() });
+  // The address is taken first, so a port in use or a foreign address never leaves a service started for nothing.
+  let service: ServiceClient | undefined;
   const server = await WebServer.start({
     address: options.listen,
     port: options.port,
@@ -62,16 +62,25 @@ async function runWeb(options: WebOptions): Promise<void> {
     logger,
     connectClient: () => ServiceClient.connect(socket, { client: 'clique web page' }),
     initialRooms: async () => {
-      const status = await client.request('status', {}, { timeoutMs: 5000 });
+      if (service === undefined) throw new Error('not connected to the service yet');
+      const status = await service.request('status', {}, { timeoutMs: 5000 });
       // A service started just now has not heard the LAN's answers yet: let it browse first (as `clique rooms` does).
       const age = Date.now() - Date.parse(status.startedAt);
       if (age < FIRST_BROWSE_MS) await sleep(FIRST_BROWSE_MS - age);
       return {
-        lan: (await client.request('rooms.list', {}, { timeoutMs: 5000 })).rooms.map((r) => r.room).sort(),
+        lan: (await service.request('rooms.list', {}, { timeoutMs: 5000 })).rooms.map((r) => r.room).sort(),
         joined: status.rooms.map((r) => r.room).sort(),
       };
     },
   });
+  let client: ServiceClient;
+  try {
+    client = (await connectService(options)).client;
+  } catch (error) {
+    await server.close();
+    throw error;
+  }
+  service = client;
   process.stdout.write(`${server.url}\n`);
   process.stderr.write('clique: serving the page until Ctrl-C\n');
   if (options.open === true) openBrowser(server.url);
