@@ -236,6 +236,15 @@ describe.skipIf(noChromium !== undefined)('clique web in Chromium: two browsers 
     expect(nameless).toBe(0);
   });
 
+  it('keeps the keyboard focus where it was when the lists change', async () => {
+    // Alice has back-room open and the keyboard on its button; a line in lobby redraws the lists (its unread count).
+    await pageA.locator(`#joined-rooms li[data-room="back-room"] button`).click();
+    await pageA.locator(`#joined-rooms li[data-room="back-room"] button`).focus();
+    expect((await run(carol, ['send', ROOM, 'a line that redraws the lists'])).code).toBe(0);
+    await pageA.locator(`#joined-rooms li[data-room="${ROOM}"] .badge`).waitFor();
+    expect(await pageA.evaluate(`document.activeElement.closest('li').dataset.room`)).toBe('back-room');
+  });
+
   it('shows a leave', async () => {
     await pageB.locator(`#joined-rooms li[data-room="${ROOM}"] button`).click();
     await pageA.locator(`#joined-rooms li[data-room="${ROOM}"] button`).click();

@@ -33,10 +33,13 @@ export class Connection {
       if (frame.error !== undefined) waiter.reject(new RequestError(frame.error.code, frame.error.message));
       else waiter.resolve(frame.result);
     });
+    let opened = false;
+    socket.addEventListener('open', () => (opened = true), { once: true });
     socket.addEventListener('close', () => {
       for (const waiter of this.pending.values()) waiter.reject(new RequestError('disconnected', 'the connection closed'));
       this.pending.clear();
-      onClose();
+      // A socket that never opened is reported by open()'s rejection alone, so the page retries once, not twice.
+      if (opened) onClose();
     });
   }
 

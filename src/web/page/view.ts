@@ -112,7 +112,31 @@ function badge(count: number): HTMLElement | null {
   return count > 0 ? el('span', { class: 'badge', 'aria-label': `${count} unread` }, String(count)) : null;
 }
 
+/** Where the keyboard focus is in the lists (list, item, control), so a re-render can put it back. */
+function focusPlace(): [string, number, number] | undefined {
+  const active = document.activeElement;
+  const item = active?.closest('li');
+  const list = item?.parentElement;
+  if (active === null || item === null || item === undefined || list === null || list === undefined || list.id === '') return undefined;
+  return [list.id, [...list.children].indexOf(item), [...item.querySelectorAll('button')].indexOf(active as HTMLButtonElement)];
+}
+
+function restoreFocus(place: [string, number, number] | undefined): void {
+  if (place === undefined || document.activeElement !== document.body) return;
+  const [listId, itemIndex, buttonIndex] = place;
+  const item = document.getElementById(listId)?.children[Math.max(0, itemIndex)];
+  const buttons = item?.querySelectorAll('button');
+  const target = buttons?.[Math.min(Math.max(0, buttonIndex), buttons.length - 1)] ?? null;
+  target?.focus();
+}
+
 export function renderSidebar(state: PageState, actions: Actions): void {
+  const place = focusPlace();
+  renderLists(state, actions);
+  restoreFocus(place);
+}
+
+function renderLists(state: PageState, actions: Actions): void {
   const me = byId('me');
   if (state.identity !== null) replaceChildren(me, 'You are ', isolated(shown(state.identity.name, state.identity.nick), 'name'));
 
