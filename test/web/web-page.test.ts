@@ -262,6 +262,7 @@ describe.skipIf(noChromium !== undefined)('clique web in Chromium: two browsers 
     await logLine(phone, 'hello from browser A').waitFor();
     // Nothing is wider than the screen: no sideways scrolling.
     expect(await phone.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
+    await phone.evaluate('window.scrollTo(0, 0)');
     await phone.screenshot({ path: join(mkdirP(SCREENSHOTS), 'web-phone.png'), fullPage: false });
   });
 
