@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
  * test machinery (simulator, checker): it may import any layer, no production
  * file may import it, and the build leaves it out of dist/.
  */
-const LAYERS = ['base', 'wire', 'rmcast', 'net', 'xml', 'mdns', 'linklocal', 'rooms', 'tubes', 'files', 'service', 'cli'];
+const LAYERS = ['base', 'wire', 'rmcast', 'net', 'xml', 'mdns', 'linklocal', 'rooms', 'tubes', 'files', 'service', 'web', 'cli'];
 const TESTING = 'testing';
 const SRC = resolve(import.meta.dirname, '../../src');
 

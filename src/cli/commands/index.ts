@@ -17,6 +17,7 @@ import { registerStatusCommand } from './status.js';
 import { registerTubeCommand } from './tube.js';
 import { registerTubesCommand } from './tubes.js';
 import { registerUpCommand } from './up.js';
+import { registerWebCommand } from './web.js';
 
 /** One line per command file; keep alphabetical to avoid merge conflicts. */
 export function registerCommands(program: Command): void {
@@ -38,4 +39,5 @@ export function registerCommands(program: Command): void {
   registerTubeCommand(program);
   registerTubesCommand(program);
   registerUpCommand(program);
+  registerWebCommand(program);
 }
