@@ -34,6 +34,8 @@ export interface FileTransfersOptions {
    * (default 15 s; five times as long after a complete download, for its checks).
    */
   abandonedAfterMs?: number;
+  /** How often a pending offer checks that its receiver is still on the link (default 5 s). */
+  contactCheckMs?: number;
   /** Offers to us waiting at once; more are declined (default 64). */
   maxPendingOffers?: number;
   /** Receive every offer into this directory without asking. */
@@ -64,6 +66,8 @@ const DEFAULT_MAX_BYTES = 64 * 1024 ** 3;
 const DEFAULT_OFFER_TIMEOUT_MS = 3_600_000;
 const DEFAULT_PENDING_MAX = 64;
 const DEFAULT_ABANDONED_MS = 15_000;
+/** How often a pending offer checks that its receiver is still on the link. */
+const CONTACT_CHECK_MS = 5_000;
 /** Finished transfers kept for `list()`. */
 const MAX_FINISHED_KEPT = 100;
 const PROGRESS_STEP_MIN = 1024 * 1024;
@@ -192,6 +196,13 @@ export class FileTransfers extends EventEmitter<FileTransfersEvents> {
       const release = this.link.holdStream(to);
       const abandoned = new AbortController();
       let abandonTimer: ReturnType<typeof setTimeout> | undefined;
+      let serving = 0;
+      const gone = new AbortController();
+      // A receiver that went offline before fetching would otherwise keep the offer for the whole offer timeout.
+      const presence = setInterval(() => {
+        if (serving === 0 && this.link.contacts.get(to) === undefined) gone.abort();
+      }, this.options.contactCheckMs ?? CONTACT_CHECK_MS);
+      presence.unref?.();
       const abandonAfter = this.options.abandonedAfterMs ?? DEFAULT_ABANDONED_MS;
       const served: ServedOffer = this.server.publish({
         path,
@@ -199,8 +210,12 @@ export class FileTransfers extends EventEmitter<FileTransfersEvents> {
         size,
         ...(options.mimeType !== undefined ? { mimeType: options.mimeType } : {}),
         allowedAddresses: () => this.addressesOf(to),
-        onResponseStart: () => clearTimeout(abandonTimer),
+        onResponseStart: () => {
+          serving += 1;
+          clearTimeout(abandonTimer);
+        },
         onResponseEnd: (complete) => {
+          serving -= 1;
           clearTimeout(abandonTimer);
           abandonTimer = setTimeout(() => abandoned.abort(), complete ? abandonAfter * 5 : abandonAfter);
         },
@@ -214,7 +229,7 @@ export class FileTransfers extends EventEmitter<FileTransfersEvents> {
         },
       });
       const cancelled = options.signal === undefined ? signal : AbortSignal.any([signal, options.signal]);
-      const signals = AbortSignal.any([cancelled, abandoned.signal]);
+      const signals = AbortSignal.any([cancelled, abandoned.signal, gone.signal]);
       try {
         const host = this.link.streamAddresses(to)?.local ?? this.link.interfaceAddress;
         const url = `http://${host.includes(':') ? `[${host}]` : host}:${this.server.port}${served.urlPath}`;
@@ -223,6 +238,9 @@ export class FileTransfers extends EventEmitter<FileTransfersEvents> {
         return this.endOutgoing(info, { state: 'accepted' });
       } catch (error) {
         if (cancelled.aborted) return this.endOutgoing(info, { state: 'cancelled' });
+        if (gone.signal.aborted) {
+          return this.endOutgoing(info, { state: 'failed', error: new FileTransferError('file-remote-error', `${to} went offline before taking the file`) });
+        }
         if (abandoned.signal.aborted) {
           return this.endOutgoing(info, { state: 'failed', error: new FileTransferError('file-http-failed', `${to} stopped fetching the file and did not answer (crashed or gone?)`) });
         }
@@ -233,6 +251,7 @@ export class FileTransfers extends EventEmitter<FileTransfersEvents> {
         return this.endOutgoing(info, { state: 'failed', error: reason });
       } finally {
         clearTimeout(abandonTimer);
+        clearInterval(presence);
         served.withdraw();
         release();
       }

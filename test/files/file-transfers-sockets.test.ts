@@ -11,7 +11,8 @@ import type { IncomingOfferInfo, TransferInfo } from '../../src/files/index.js';
 import { buildOobOffer } from '../../src/files/oob-stanzas.js';
 import { IqErrorAnswer } from '../../src/linklocal/iq-router.js';
 import { waitFor } from '../support/wait.js';
-import { FileKit, sha256 } from './file-kit.js';
+import { FileKit, fileLink, sha256 } from './file-kit.js';
+import { FileTransfers } from '../../src/files/file-transfers.js';
 import { startPeer } from '../linklocal/xmpp-link-kit.js';
 
 let kit = new FileKit();
@@ -139,6 +140,24 @@ describe('FileTransfers between two peers (real TCP and HTTP)', () => {
     expect(cut).toBe(1);
     expect(done.state === 'failed' && done.error.code).toBe('file-http-failed');
     await bob.link.stop();
+  });
+
+  it('an offer to a receiver that goes offline before fetching fails instead of waiting for the offer timeout', async () => {
+    const directory = kit.directory;
+    const alicePeer = await startPeer(directory, 'alice@laptop', '127.0.0.1', { timeouts: { idleMs: 60_000 } });
+    const bob = await startPeer(directory, 'bob@desk', '127.0.0.2', { timeouts: { idleMs: 60_000 } });
+    bob.link.handleIq(() => new Promise(() => undefined)); // takes the offer, never fetches or answers
+    let bobOnline = true;
+    const link = fileLink(alicePeer, directory);
+    const files = await FileTransfers.start({ ...link, contacts: { ...directory, get: (n) => (n === 'bob@desk' && !bobOnline ? undefined : directory.get(n)), findByAddress: (a) => directory.findByAddress(a), list: () => directory.list() } }, { contactCheckMs: 50 });
+    const sent = await files.offer('bob@desk', kit.file('x.bin', 10).path);
+    await waitFor('bob to hold the offer', () => bob.opened.length > 0);
+    bobOnline = false;
+    const done = await sent.done;
+    expect(done.state === 'failed' && done.error.message).toMatch(/went offline/);
+    await files.close();
+    await bob.link.stop();
+    await alicePeer.link.stop();
   });
 
   it('auto-accept receives every offer into its directory', async () => {
