@@ -11,7 +11,7 @@ import {
 import { seqAdd, seqDiff } from '../wire/sequence.js';
 import type { EngineContext } from './engine-context.js';
 import { MAX_SENDER_RECORDS, PACKET_CACHE_SIZE } from './engine-defaults.js';
-import { SenderRecord, SenderState, type CacheEntry } from './sender-record.js';
+import { newCacheEntry, SenderRecord, SenderState, type CacheEntry } from './sender-record.js';
 import { hex, sameBytes } from './datagram-bytes.js';
 import type { SenderTableCore, SenderTableHooks, SuppressedCounts } from './sender-table-core.js';
 import { SenderLists } from './sender-lists.js';
@@ -269,7 +269,7 @@ export class SenderTable implements SenderTableCore {
   storeOwn(packet: ReliablePacket, bytes: Uint8Array, repeating: boolean): void {
     const own = this.own;
     if (own === undefined) return;
-    own.cache.set(packet.packetId, { packet, bytes, processed: false, repeating });
+    own.cache.set(packet.packetId, newCacheEntry(packet, bytes, repeating));
     own.nextInput = seqAdd(packet.packetId, 1);
     this.repairs.noteOwnSent(packet.packetId);
     this.processAll();
@@ -393,7 +393,7 @@ export class SenderTable implements SenderTableCore {
         entry.packet = packet;
         entry.bytes = bytes;
       } else {
-        record.cache.set(i, { packet, bytes, processed: false, repeating: false });
+        record.cache.set(i, newCacheEntry(packet, bytes, false));
       }
       if (seqDiff(record.nextInput, i) >= 0) {
         // News (not a copy, nor a repair we awaited): its positions are current (SenderRepairs.positionsFrom).
