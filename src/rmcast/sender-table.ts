@@ -524,9 +524,12 @@ export class SenderTable implements SenderTableCore {
 
   private processRecord(x: SenderRecord): boolean {
     if (x.state < SenderState.Preparing || x.state > SenderState.Failed) return false;
+    // Only a control packet's membership work removes records: checked here
+    // and after each control packet below, not per data packet (a Map lookup each).
+    if (this.records.get(x.id) !== x) return false;
     let progressed = false;
     for (;;) {
-      if (this.records.get(x.id) !== x || x.state > SenderState.Failed) return progressed;
+      if (x.state > SenderState.Failed) return progressed;
       if (x.nextOutputData !== x.nextOutput) {
         const result = this.reassembly.deliverAtDataPointer(x);
         if (result !== 'blocked') {
@@ -549,6 +552,7 @@ export class SenderTable implements SenderTableCore {
       if (packet.type !== 'data') this.waitsOnOthers = true;
       this.processPacket(x, entry, packet);
       progressed = true;
+      if (packet.type !== 'data' && this.records.get(x.id) !== x) return progressed;
     }
   }
 
