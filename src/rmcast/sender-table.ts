@@ -88,8 +88,11 @@ export class SenderTable implements SenderTableCore {
   }
 
   get own(): SenderRecord | undefined {
-    return this.records.get(this.ownId);
+    return this.ownRecord;
   }
+
+  /** The own record, kept beside the Map: read several times per datagram. Only createOwn and clear change it (the own record is never removed alone). */
+  private ownRecord: SenderRecord | undefined;
 
   findByName(name: string): SenderRecord | undefined {
     for (const record of this.records.values()) if (record.name === name) return record;
@@ -102,6 +105,7 @@ export class SenderTable implements SenderTableCore {
     record.name = name;
     this.records.set(id, record);
     this.ownId = id;
+    this.ownRecord = record;
     this.setStart(record, initialPacketId);
     record.dataStart = initialPacketId;
     return record;
@@ -239,6 +243,7 @@ export class SenderTable implements SenderTableCore {
       for (const entry of record.cache.values()) this.dropEntry(entry);
     }
     this.records.clear();
+    this.ownRecord = undefined;
     this.pendingRemoval.clear();
     this.failedQueue.length = 0;
     this.leaving = false;
@@ -608,6 +613,7 @@ export class SenderTable implements SenderTableCore {
     record.cache.clear();
     this.pendingRemoval.delete(record.id);
     if (this.records.get(record.id) === record) this.records.delete(record.id);
+    if (record === this.ownRecord) this.ownRecord = undefined;
     for (const other of this.records.values()) other.acks.delete(record.id);
   }
 
