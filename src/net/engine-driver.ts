@@ -101,9 +101,17 @@ export class EngineDriver extends EventEmitter<EngineDriverEvents> {
     const forgetListeners = (event: string | symbol): void => {
       if (event === 'message') this.messageListeners = undefined;
     };
+    // The flow-control figure is computed per flush only while somebody listens
+    // for 'acknowledged' (a waiting sender): a first listener starts from now.
+    const startCounting = (event: string | symbol): void => {
+      if (event === 'acknowledged' && this.listenerCount('acknowledged') === 0) {
+        this.lastUnacknowledged = this.engine.unacknowledgedPackets;
+      }
+    };
     // Node's own bookkeeping events, outside the typed event map.
     const plain = this as unknown as EventEmitter;
     plain.on('newListener', forgetListeners);
+    plain.on('newListener', startCounting);
     plain.on('removeListener', forgetListeners);
     transport.onDatagram((bytes) => this.onDatagram(bytes));
     transport.onError((error) => this.reportError(error));
@@ -256,9 +264,11 @@ export class EngineDriver extends EventEmitter<EngineDriverEvents> {
     }
     const events = output.events;
     for (let i = 0; i < events.length; i++) this.dispatch(events[i]!);
-    const unacknowledged = this.engine.unacknowledgedPackets;
-    if (unacknowledged < this.lastUnacknowledged) emitSafely(this, this.logger, 'acknowledged', unacknowledged);
-    this.lastUnacknowledged = unacknowledged;
+    if (this.listenerCount('acknowledged') > 0) {
+      const unacknowledged = this.engine.unacknowledgedPackets;
+      if (unacknowledged < this.lastUnacknowledged) emitSafely(this, this.logger, 'acknowledged', unacknowledged);
+      this.lastUnacknowledged = unacknowledged;
+    }
     if (!this.closed) this.arm();
   }
 

@@ -43,12 +43,23 @@ export function unacknowledgedOwnPackets(
   counts: (record: SenderRecord) => boolean,
 ): number {
   if (own === undefined) return 0;
-  const cached = own.cache.size;
-  if (cached === 0) return 0;
-  const end = own.nextInput;
-  // Everything before the cache front was acknowledged by all; nothing can be ahead of our next id.
+  return outstandingFrom(own, lowestMemberProgress(records, own, counts));
+}
+
+/**
+ * The lowest progress (see unacknowledgedOwnPackets) of the members that
+ * count, or undefined when none does. Never behind our cache front, and not
+ * clamped to our next id: it does not change as we send (OwnFlowProgress
+ * keeps it across sends).
+ */
+function lowestMemberProgress(
+  records: ReadonlyMap<number, SenderRecord>,
+  own: SenderRecord,
+  counts: (record: SenderRecord) => boolean,
+): number | undefined {
+  // Everything before the cache front was acknowledged by all.
   const front = own.firstPacket;
-  let lowest = end;
+  let lowest: number | undefined;
   for (const s of records.values()) {
     if (s === own || s.state >= SenderState.Stopped || !counts(s)) continue;
     let progress = front;
@@ -56,11 +67,21 @@ export function unacknowledgedOwnPackets(
     if (ack !== undefined && seqDiff(progress, ack.value) > 0) progress = ack.value;
     const received = s.sessionPositionOfOwn;
     if (received !== undefined && seqDiff(progress, received) > 0) progress = received;
-    // A position beyond our next id is a lie or a stale incarnation: it opens nothing.
-    if (seqDiff(end, progress) > 0) progress = end;
-    if (seqDiff(lowest, progress) < 0) lowest = progress;
+    if (lowest === undefined || seqDiff(lowest, progress) < 0) lowest = progress;
   }
-  const outstanding = seqDiff(lowest, end);
+  return lowest;
+}
+
+/** Outstanding own packets given the members' lowest progress, and never less than the cache size demands. */
+function outstandingFrom(own: SenderRecord, lowest: number | undefined): number {
+  const cached = own.cache.size;
+  if (cached === 0) return 0;
+  const end = own.nextInput;
+  // Nothing can be ahead of our next id: a position beyond it is a lie or a
+  // stale incarnation, and opens nothing. (Every progress lies within 2^31
+  // after the front, so clamping the lowest equals the lowest of the clamped.)
+  const low = lowest === undefined || seqDiff(end, lowest) > 0 ? end : lowest;
+  const outstanding = seqDiff(low, end);
   const byCache = cached - (OWN_CACHE_LIMIT - SEND_WINDOW);
   return outstanding > byCache ? outstanding : byCache;
 }
@@ -74,9 +95,15 @@ export function unacknowledgedOwnPackets(
  */
 const REUSE_MS = 50;
 
-/** unacknowledgedOwnPackets, computed again only when something it reads moved (or REUSE_MS passed). */
+/**
+ * unacknowledgedOwnPackets, with the loop over members run again only when
+ * something it reads moved (or REUSE_MS passed). Our own sends move only our
+ * next id and cache size, which the figure takes from the kept lowest
+ * progress in constant time: a busy sender reads the figure twice per
+ * message.
+ */
 export class OwnFlowProgress {
-  private figure = 0;
+  private lowest: number | undefined;
   private key: readonly number[] = [];
   private own: SenderRecord | undefined;
 
@@ -90,20 +117,16 @@ export class OwnFlowProgress {
     const key = this.key;
     const bucket = Math.floor(now / REUSE_MS);
     if (
-      own === this.own &&
-      key[0] === version &&
-      key[1] === own.nextInput &&
-      key[2] === own.firstPacket &&
-      key[3] === own.cache.size &&
-      key[4] === this.records.size &&
-      key[5] === bucket
+      own !== this.own ||
+      key[0] !== version ||
+      key[1] !== own.firstPacket ||
+      key[2] !== this.records.size ||
+      key[3] !== bucket
     ) {
-      return this.figure;
+      this.own = own;
+      this.key = [version, own.firstPacket, this.records.size, bucket];
+      this.lowest = lowestMemberProgress(this.records, own, this.counts);
     }
-    this.own = own;
-    this.key = [version, own.nextInput, own.firstPacket, own.cache.size, this.records.size, bucket];
-    this.figure = unacknowledgedOwnPackets(this.records, own, this.counts);
-    return this.figure;
+    return outstandingFrom(own, this.lowest);
   }
 }
-

@@ -199,7 +199,12 @@ export class RMulticastEngine implements MulticastEngine {
 
   receive(datagram: Uint8Array, now: number): void {
     this.stats.datagramsIn++;
-    this.guarded('receive', () => this.receiveDatagram(datagram, now));
+    // guarded() inlined: this runs per datagram, so no closure for it.
+    try {
+      this.receiveDatagram(datagram, now);
+    } catch (error) {
+      this.failedIn('receive', error);
+    }
   }
 
   private receiveDatagram(datagram: Uint8Array, now: number): void {
@@ -240,7 +245,12 @@ export class RMulticastEngine implements MulticastEngine {
   }
 
   send(streamId: number, payload: Uint8Array, now: number): void {
-    this.guarded('tick', () => this.advance(now));
+    // guarded() inlined (twice): this runs per message, so no closures for it.
+    try {
+      this.advance(now);
+    } catch (error) {
+      this.failedIn('tick', error);
+    }
     if (this.phase !== 'connected' || this.id === undefined) {
       throw new EngineError('not-connected', `cannot send while ${this.state}`);
     }
@@ -253,7 +263,11 @@ export class RMulticastEngine implements MulticastEngine {
         `message of ${payload.length} bytes exceeds the maximum of ${this.ctx.maxMessageSize} bytes`,
       );
     }
-    this.guarded('send', () => this.sendMessage(streamId, payload));
+    try {
+      this.sendMessage(streamId, payload);
+    } catch (error) {
+      this.failedIn('send', error);
+    }
   }
 
   private sendMessage(streamId: number, payload: Uint8Array): void {
@@ -348,9 +362,13 @@ export class RMulticastEngine implements MulticastEngine {
     try {
       run();
     } catch (error) {
-      if (this.recovering) throw error;
-      this.recover(what, error);
+      this.failedIn(what, error);
     }
+  }
+
+  private failedIn(what: string, error: unknown): void {
+    if (this.recovering) throw error;
+    this.recover(what, error);
   }
 
   private recover(what: string, error: unknown): void {

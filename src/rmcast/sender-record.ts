@@ -27,6 +27,17 @@ export interface CacheEntry {
   repeating: boolean;
   /** Repair requests sent for it so far (their repeat interval backs off). */
   naks?: number;
+  /** Our own packets: when we originated it (RepairHints). */
+  sentAt?: number;
+}
+
+/**
+ * A new cache entry. Every entry gets every field at once, in one order, so
+ * they share one object shape: the hot paths that read them stay monomorphic,
+ * and a later `entry.naks = ...` does not move the entry to a new shape.
+ */
+export function newCacheEntry(packet: ReliablePacket | undefined, bytes: Uint8Array | undefined, repeating: boolean): CacheEntry {
+  return { packet, bytes, nakTimer: undefined, resendTimer: undefined, processed: false, repeating, naks: undefined, sentAt: undefined };
 }
 
 export interface AckRecord {

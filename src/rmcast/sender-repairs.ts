@@ -6,7 +6,7 @@ import { NAK_BACKOFF_AFTER, NAK_BACKOFF_MAX, NAK_GIVE_UP, PACKET_CACHE_SIZE, RAT
 import { KeyedRateLimiter } from './rate-limit.js';
 import { RepairHints } from './repair-hints.js';
 import { RepairAnswerPolicy } from './repair-suppression.js';
-import { SenderState, type CacheEntry, type SenderRecord } from './sender-record.js';
+import { newCacheEntry, SenderState, type CacheEntry, type SenderRecord } from './sender-record.js';
 import { hex } from './datagram-bytes.js';
 import type { SenderTableCore } from './sender-table-core.js';
 
@@ -139,7 +139,7 @@ export class SenderRepairs {
     let entry = record.cache.get(id);
     if (entry?.packet !== undefined || entry?.nakTimer?.active) return;
     if (entry === undefined) {
-      entry = { processed: false, repeating: false };
+      entry = newCacheEntry(undefined, undefined, false);
       record.cache.set(id, entry);
     }
     this.armNak(record, id, entry, this.ctx.timing.repairFirstRequest);

@@ -11,7 +11,7 @@ import {
 import { seqAdd, seqDiff } from '../wire/sequence.js';
 import type { EngineContext } from './engine-context.js';
 import { MAX_SENDER_RECORDS, PACKET_CACHE_SIZE } from './engine-defaults.js';
-import { SenderRecord, SenderState, type CacheEntry } from './sender-record.js';
+import { newCacheEntry, SenderRecord, SenderState, type CacheEntry } from './sender-record.js';
 import { hex, sameBytes } from './datagram-bytes.js';
 import type { SenderTableCore, SenderTableHooks, SuppressedCounts } from './sender-table-core.js';
 import { SenderLists } from './sender-lists.js';
@@ -88,8 +88,11 @@ export class SenderTable implements SenderTableCore {
   }
 
   get own(): SenderRecord | undefined {
-    return this.records.get(this.ownId);
+    return this.ownRecord;
   }
+
+  /** The own record, kept beside the Map: read several times per datagram. Only createOwn and clear change it (the own record is never removed alone). */
+  private ownRecord: SenderRecord | undefined;
 
   findByName(name: string): SenderRecord | undefined {
     for (const record of this.records.values()) if (record.name === name) return record;
@@ -102,6 +105,7 @@ export class SenderTable implements SenderTableCore {
     record.name = name;
     this.records.set(id, record);
     this.ownId = id;
+    this.ownRecord = record;
     this.setStart(record, initialPacketId);
     record.dataStart = initialPacketId;
     return record;
@@ -239,6 +243,7 @@ export class SenderTable implements SenderTableCore {
       for (const entry of record.cache.values()) this.dropEntry(entry);
     }
     this.records.clear();
+    this.ownRecord = undefined;
     this.pendingRemoval.clear();
     this.failedQueue.length = 0;
     this.leaving = false;
@@ -269,7 +274,7 @@ export class SenderTable implements SenderTableCore {
   storeOwn(packet: ReliablePacket, bytes: Uint8Array, repeating: boolean): void {
     const own = this.own;
     if (own === undefined) return;
-    own.cache.set(packet.packetId, { packet, bytes, processed: false, repeating });
+    own.cache.set(packet.packetId, newCacheEntry(packet, bytes, repeating));
     own.nextInput = seqAdd(packet.packetId, 1);
     this.repairs.noteOwnSent(packet.packetId);
     this.processAll();
@@ -393,7 +398,7 @@ export class SenderTable implements SenderTableCore {
         entry.packet = packet;
         entry.bytes = bytes;
       } else {
-        record.cache.set(i, { packet, bytes, processed: false, repeating: false });
+        record.cache.set(i, newCacheEntry(packet, bytes, false));
       }
       if (seqDiff(record.nextInput, i) >= 0) {
         // News (not a copy, nor a repair we awaited): its positions are current (SenderRepairs.positionsFrom).
@@ -524,9 +529,12 @@ export class SenderTable implements SenderTableCore {
 
   private processRecord(x: SenderRecord): boolean {
     if (x.state < SenderState.Preparing || x.state > SenderState.Failed) return false;
+    // Only a control packet's membership work removes records: checked here
+    // and after each control packet below, not per data packet (a Map lookup each).
+    if (this.records.get(x.id) !== x) return false;
     let progressed = false;
     for (;;) {
-      if (this.records.get(x.id) !== x || x.state > SenderState.Failed) return progressed;
+      if (x.state > SenderState.Failed) return progressed;
       if (x.nextOutputData !== x.nextOutput) {
         const result = this.reassembly.deliverAtDataPointer(x);
         if (result !== 'blocked') {
@@ -549,6 +557,7 @@ export class SenderTable implements SenderTableCore {
       if (packet.type !== 'data') this.waitsOnOthers = true;
       this.processPacket(x, entry, packet);
       progressed = true;
+      if (packet.type !== 'data' && this.records.get(x.id) !== x) return progressed;
     }
   }
 
@@ -604,6 +613,7 @@ export class SenderTable implements SenderTableCore {
     record.cache.clear();
     this.pendingRemoval.delete(record.id);
     if (this.records.get(record.id) === record) this.records.delete(record.id);
+    if (record === this.ownRecord) this.ownRecord = undefined;
     for (const other of this.records.values()) other.acks.delete(record.id);
   }
 

@@ -132,6 +132,8 @@ class Reader {
  * (lists are size-checked before they are built), and throws only PacketError.
  */
 export function decodePacket(datagram: Uint8Array): Packet {
+  // The bulk of traffic: read in place, without a Reader (each field is known to fit).
+  if (isWellFormedData(datagram)) return decodeWellFormedData(datagram);
   if (datagram.length < HEADER_SIZE) {
     throw new PacketError('too-short', `datagram of ${datagram.length} bytes is shorter than the 12-byte header`);
   }
@@ -217,6 +219,26 @@ export function checkPacket(datagram: Uint8Array): PacketError | undefined {
 
 const DATA_CODE = PacketTypeCode.data;
 
+/** decodePacket of a datagram isWellFormedData accepted: the same packet, read straight from the bytes. */
+function decodeWellFormedData(d: Uint8Array): DataPacket {
+  const count = d[RELIABLE_PREFIX_SIZE - 1]!;
+  const depends: SenderPosition[] = new Array(count);
+  let o = RELIABLE_PREFIX_SIZE;
+  for (let i = 0; i < count; i++, o += SENDER_POSITION_SIZE) {
+    depends[i] = { senderId: readU32(d, o), packetId: readU32(d, o + 4) };
+  }
+  return {
+    type: 'data',
+    sender: readU32(d, 8),
+    packetId: readU32(d, 12),
+    depends,
+    flags: d[o]!,
+    streamId: (d[o + 1]! << 8) | d[o + 2]!,
+    totalSize: readU32(d, o + 3),
+    payload: d.subarray(o + 7),
+  };
+}
+
 /** A DATA packet is well formed iff its header is and its depends list and fixed fields fit; the payload is the rest. */
 function isWellFormedData(d: Uint8Array): boolean {
   return (
@@ -228,9 +250,10 @@ function isWellFormedData(d: Uint8Array): boolean {
   );
 }
 
-function checkU32(value: number, what: string): void {
+/** `what` and `part` name the field; joined only when an error is thrown (no string built per field). */
+function checkU32(value: number, what: string, part = ''): void {
   if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) {
-    throw new PacketError('bad-field', `${what} must be an unsigned 32-bit integer, got ${value}`);
+    throw new PacketError('bad-field', `${what}${part} must be an unsigned 32-bit integer, got ${value}`);
   }
 }
 
@@ -283,27 +306,15 @@ export function encodePacket(packet: Packet, maxSize?: number): Uint8Array {
     throw new PacketError('too-large', `${packet.type} packet of ${size} bytes exceeds the ${maxSize}-byte datagram limit`);
   }
   const out = allocateDatagram(size);
-  const view = new DataView(out.buffer, out.byteOffset, size);
   out.set(PACKET_PREFIX, 0);
   out[6] = PROTOCOL_VERSION;
   out[7] = PacketTypeCode[packet.type];
-  view.setUint32(8, packet.sender);
+  writeU32(out, 8, packet.sender);
   let o = HEADER_SIZE;
-  const positions = (list: SenderPosition[], what: string): void => {
-    checkCount(list.length, what);
-    out[o++] = list.length;
-    for (const p of list) {
-      checkU32(p.senderId, `${what} sender id`);
-      checkU32(p.packetId, `${what} packet id`);
-      view.setUint32(o, p.senderId);
-      view.setUint32(o + 4, p.packetId);
-      o += 8;
-    }
-  };
   switch (packet.type) {
     case 'whois-request':
       checkU32(packet.queriedId, 'queried id');
-      view.setUint32(o, packet.queriedId);
+      writeU32(out, o, packet.queriedId);
       break;
     case 'whois-reply':
       out[o++] = nameBytes!.length;
@@ -312,25 +323,47 @@ export function encodePacket(packet: Packet, maxSize?: number): Uint8Array {
     case 'repair-request':
       checkU32(packet.originalSender, 'original sender');
       checkU32(packet.packetId, 'packet id');
-      view.setUint32(o, packet.originalSender);
-      view.setUint32(o + 4, packet.packetId);
+      writeU32(out, o, packet.originalSender);
+      writeU32(out, o + 4, packet.packetId);
       break;
     case 'session':
-      positions(packet.positions, 'session');
+      encodePositions(packet.positions, 'session', out, o);
       break;
     default: {
       checkU32(packet.packetId, 'packet id');
-      view.setUint32(o, packet.packetId);
-      o += 4;
-      positions(packet.depends, 'depends');
-      if (packet.type === 'data') encodeDataBody(packet, out, view, o);
-      else if (packet.type !== 'no-data' && packet.type !== 'bye') encodeIdList(packet, out, view, o);
+      writeU32(out, o, packet.packetId);
+      o = encodePositions(packet.depends, 'depends', out, o + 4);
+      if (packet.type === 'data') encodeDataBody(packet, out, o);
+      else if (packet.type !== 'no-data' && packet.type !== 'bye') encodeIdList(packet, out, o);
     }
   }
   return out;
 }
 
-function encodeDataBody(packet: DataPacket, out: Uint8Array, view: DataView, o: number): void {
+/** Big-endian unsigned 32-bit write (the value is checked); no DataView per datagram on the hot path. */
+function writeU32(out: Uint8Array, o: number, value: number): void {
+  out[o] = value >>> 24;
+  out[o + 1] = value >>> 16;
+  out[o + 2] = value >>> 8;
+  out[o + 3] = value;
+}
+
+/** A count byte and the list at `o`; returns the offset after it. */
+function encodePositions(list: SenderPosition[], what: string, out: Uint8Array, o: number): number {
+  checkCount(list.length, what);
+  out[o++] = list.length;
+  for (let i = 0; i < list.length; i++) {
+    const p = list[i]!;
+    checkU32(p.senderId, what, ' sender id');
+    checkU32(p.packetId, what, ' packet id');
+    writeU32(out, o, p.senderId);
+    writeU32(out, o + 4, p.packetId);
+    o += 8;
+  }
+  return o;
+}
+
+function encodeDataBody(packet: DataPacket, out: Uint8Array, o: number): void {
   if (!Number.isInteger(packet.flags) || packet.flags < 0 || packet.flags > 0xff) {
     throw new PacketError('bad-field', `flags must be a byte, got ${packet.flags}`);
   }
@@ -339,17 +372,18 @@ function encodeDataBody(packet: DataPacket, out: Uint8Array, view: DataView, o: 
   }
   checkU32(packet.totalSize, 'total size');
   out[o] = packet.flags;
-  view.setUint16(o + 1, packet.streamId);
-  view.setUint32(o + 3, packet.totalSize);
+  out[o + 1] = packet.streamId >>> 8;
+  out[o + 2] = packet.streamId;
+  writeU32(out, o + 3, packet.totalSize);
   out.set(packet.payload, o + 7);
 }
 
-function encodeIdList(packet: IdListPacket, out: Uint8Array, view: DataView, o: number): void {
+function encodeIdList(packet: IdListPacket, out: Uint8Array, o: number): void {
   checkCount(packet.ids.length, `${packet.type} id list`);
   out[o++] = packet.ids.length;
   for (const id of packet.ids) {
-    checkU32(id, `${packet.type} id`);
-    view.setUint32(o, id);
+    checkU32(id, packet.type, ' id');
+    writeU32(out, o, id);
     o += 4;
   }
 }
