@@ -6,7 +6,9 @@ export type WebErrorCode =
   /** The page's assets were not built. */
   | 'no-assets'
   /** The address or port could not be taken. */
-  | 'listen-failed';
+  | 'listen-failed'
+  /** A file sent up by the page was refused (too large, bad name, broken off). */
+  | 'upload-refused';
 
 /** Problems of the web page's server. */
 export class WebError extends CliqueError {

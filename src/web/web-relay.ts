@@ -6,6 +6,7 @@ import type { JsonValue, RpcParams } from '../service/json-rpc.js';
 import type { ServiceClient, ServiceEvent } from '../service/service-client.js';
 import { ServiceRequestError } from '../service/service-request-error.js';
 import { ServiceError } from '../service/service-error.js';
+import { isUploaded, type WebFiles } from './web-uploads.js';
 
 /**
  * What the page may ask the service. Everything a chat window needs, and
@@ -29,6 +30,13 @@ export const PAGE_METHODS: readonly ControlMethod[] = [
   'chat.subscribe',
   'presence.set',
   'invite',
+  // Files: only what the page uploaded may be offered, and accepted files land in the downloads directory (see policy below).
+  'files.offer',
+  'files.list',
+  'files.accept',
+  'files.decline',
+  'files.cancel',
+  'files.subscribe',
 ];
 
 /** Frames to the page: answers to its requests, and the service's events as they are. */
@@ -47,7 +55,7 @@ const MAX_BUFFERED_BYTES = 32 * 1024 * 1024;
  * come back. The web server keeps no chat state of its own, so the page and
  * the CLI never disagree. Either side closing closes the other.
  */
-export function relay(socket: WebSocket, client: ServiceClient, logger: Logger): void {
+export function relay(socket: WebSocket, client: ServiceClient, logger: Logger, files?: WebFiles): void {
   const send = (frame: PageFrame): void => {
     if (socket.readyState !== socket.OPEN) return;
     if (socket.bufferedAmount > MAX_BUFFERED_BYTES) {
@@ -78,14 +86,30 @@ export function relay(socket: WebSocket, client: ServiceClient, logger: Logger):
     if (!(PAGE_METHODS as readonly string[]).includes(method)) {
       return send({ id, error: { code: 'method-not-allowed', message: `the page may not call ${JSON.stringify(method.slice(0, 40))}` } });
     }
+    const allowed = filePolicy(method, params, files);
+    if (typeof allowed === 'string') return send({ id, error: { code: 'forbidden', message: allowed } });
     try {
       const request = client.request as (method: ControlMethod, params: RpcParams) => Promise<JsonValue>;
-      send({ id, result: await request.call(client, method as ControlMethod, params) });
+      send({ id, result: await request.call(client, method as ControlMethod, allowed) });
     } catch (error) {
       const code = error instanceof ServiceRequestError || error instanceof ServiceError ? error.code : 'internal-error';
       send({ id, error: { code, message: errorText(error) } });
     }
   }
+}
+
+/**
+ * What the page may do with files: offer only a file it uploaded (never any
+ * path of this machine: a page is not a shell), and accept only into the
+ * downloads directory. Returns the params to pass on, or why not.
+ */
+function filePolicy(method: string, params: RpcParams, files: WebFiles | undefined): RpcParams | string {
+  if (!method.startsWith('files.')) return params;
+  if (files === undefined) return 'this page server takes no files';
+  const object = params as { [key: string]: JsonValue };
+  if (method === 'files.offer') return typeof object['path'] === 'string' && isUploaded(object['path'], files) ? params : 'the page may offer only files it sent up';
+  if (method === 'files.accept') return { ...object, dir: files.downloadDir };
+  return params;
 }
 
 function parseFrame(text: string): { id: number; method: string; params: RpcParams } | string {

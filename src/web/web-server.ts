@@ -8,6 +8,7 @@ import type { Logger } from '../base/logger.js';
 import type { ServiceClient } from '../service/service-client.js';
 import { pageHtml, type InitialRooms } from './page-html.js';
 import { relay } from './web-relay.js';
+import { receiveUpload, type WebFiles } from './web-uploads.js';
 import { WebError } from './web-error.js';
 import { SECURITY_HEADERS, allowedHosts, checkListenAddress, cookieValue, hostAllowed, hostPort, newToken, originAllowed, tokenCookieName, tokenMatches } from './web-security.js';
 
@@ -25,6 +26,8 @@ export interface WebServerOptions {
   logger: Logger;
   /** Default: a new random token. */
   token?: string;
+  /** Files from and to the page; without it the page cannot send or accept files. */
+  files?: WebFiles;
 }
 
 const ASSET_TYPES: Record<string, string> = { js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8', map: 'application/json' };
@@ -83,6 +86,8 @@ export class WebServer {
 
   private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
+    const url0 = new URL(req.url ?? '/', 'http://page.invalid');
+    if (req.method === 'POST' && url0.pathname === '/upload') return this.onUpload(req, res);
     const refusal = this.refusal(req, false);
     if (refusal !== undefined) return plain(res, refusal.status, refusal.text);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -132,13 +137,36 @@ export class WebServer {
     this.options.connectClient().then(
       (client) => {
         if (socket.destroyed) return client.close();
-        this.sockets.handleUpgrade(req, socket, head, (ws: WebSocket) => relay(ws, client, this.options.logger));
+        this.sockets.handleUpgrade(req, socket, head, (ws: WebSocket) => relay(ws, client, this.options.logger, this.options.files));
       },
       (error: unknown) => {
         this.options.logger.warn('cannot reach the clique service for a page', { error: errorText(error) });
         socket.end('HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nthe clique service is not reachable\n');
       },
     );
+  }
+
+  /** A file from the page: the same checks as a WebSocket (Host, Origin, token), then streamed to disk. */
+  private async onUpload(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const refusal = this.refusal(req, true);
+    if (refusal !== undefined) {
+      req.resume();
+      return plain(res, refusal.status, refusal.text);
+    }
+    if (this.options.files === undefined) {
+      req.resume();
+      return plain(res, 404, 'this page server takes no files');
+    }
+    try {
+      const path = await receiveUpload(req, this.options.files);
+      res.statusCode = 201;
+      res.setHeader('Content-Type', 'application/json');
+      res.end(JSON.stringify({ path }));
+    } catch (error) {
+      this.options.logger.info('upload refused', { error: errorText(error) });
+      res.setHeader('Connection', 'close');
+      plain(res, 413, errorText(error));
+    }
   }
 
   /** Why a request is refused (Host, then Origin for WebSockets, then token), or undefined. */

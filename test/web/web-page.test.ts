@@ -1,6 +1,8 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { localHostLabel } from '../../src/linklocal/presence-publisher.js';
 import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -192,6 +194,32 @@ describe.skipIf(noChromium !== undefined)('clique web in Chromium: two browsers 
     await logLine(pageA, 'got it').waitFor();
     expect(await pageB.locator('#conversation-title').innerText()).toContain('Alice');
     await pageB.screenshot({ path: join(mkdirP(SCREENSHOTS), 'web-chat.png') });
+  });
+
+  it('sends a file 1-1 from the page: the other page shows Accept, the file lands in its downloads intact', async () => {
+    // Alice still has the chat with bob open.
+    const data = randomBytes(300 * 1024);
+    const source = join(mkdtempSync(join(tmpdir(), 'clique-web-file-')), 'page notes.bin');
+    writeFileSync(source, data);
+    await pageA.setInputFiles('#file-input', source);
+    const offer = pageB.locator('#transfers li[data-state="offered"]', { hasText: 'page notes.bin' });
+    await offer.waitFor({ timeout: 30_000 });
+    await offer.getByRole('button', { name: 'Accept page notes.bin' }).click();
+    await pageB.locator('#transfers li[data-state="received"]', { hasText: 'page notes.bin' }).waitFor({ timeout: 30_000 });
+    await pageA.locator('#transfers li[data-state="accepted"]', { hasText: 'page notes.bin' }).waitFor({ timeout: 30_000 });
+    const saved = readFileSync(join(bob.env.HOME!, 'Downloads', 'page notes.bin'));
+    expect(createHash('sha256').update(saved).digest('hex')).toBe(createHash('sha256').update(data).digest('hex'));
+    // The page may offer only what it sent up: any other path of the machine is refused by the page server.
+    // (A string, run as is in the page: the browser's own WebSocket, with the page's cookie and Origin.)
+    const refused = await pageA.evaluate(`new Promise((resolve) => {
+      const socket = new WebSocket('ws://' + location.host + '/ws');
+      socket.addEventListener('message', (m) => {
+        const frame = JSON.parse(String(m.data));
+        if (frame.id === 7) resolve(frame.error ? frame.error.code : 'accepted');
+      });
+      socket.addEventListener('open', () => socket.send(JSON.stringify({ id: 7, method: 'files.offer', params: { contact: 'x@y', path: '/etc/passwd' } })));
+    })`);
+    expect(refused).toBe('forbidden');
   });
 
   it('shows an invitation with a Join button', async () => {

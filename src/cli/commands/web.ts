@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { Logger, levelFromEnv } from '../../base/logger.js';
@@ -22,6 +25,7 @@ interface WebOptions {
   port: number;
   open?: boolean;
   listen: string;
+  downloads?: string;
 }
 
 /**
@@ -37,6 +41,7 @@ export function registerWebCommand(program: Command): void {
     .option('--port <port>', 'TCP port of the page (default: any free port)', wholeNumberParser(65535), 0)
     .option('--open', 'open the page in the default browser')
     .option('--listen <address>', 'serve on this IP address instead of 127.0.0.1 (others on that network can then try the token)', '127.0.0.1')
+    .option('--downloads <dir>', 'where files accepted in the page are saved (default: ~/Downloads)')
     .addHelpText('after', '\nThe URL carries a random token; without it the page and its WebSocket answer 401.\n\nExample:\n  clique web --open')
     .action(async (options: WebOptions) => runWeb(options));
 }
@@ -51,6 +56,10 @@ async function runWeb(options: WebOptions): Promise<void> {
   const warning = listenWarning(options.listen);
   if (warning !== undefined) process.stderr.write(`clique: ${warning}\n`);
   const assetsDir = defaultAssetsDir();
+  // Files the page sends up wait here (private, removed on exit); accepted ones go to the downloads directory.
+  const uploadDir = mkdtempSync(join(tmpdir(), 'clique-web-'));
+  const downloadDir = resolve(options.downloads ?? join(homedir(), 'Downloads'));
+  mkdirSync(downloadDir, { recursive: true });
   const socket = servicePaths(options.interface).socket;
   const logger = new Logger({ level: levelFromEnv() });
   // The address is taken first, so a port in use or a foreign address never leaves a service started for nothing.
@@ -60,6 +69,7 @@ async function runWeb(options: WebOptions): Promise<void> {
     port: options.port,
     assetsDir,
     logger,
+    files: { uploadDir, downloadDir },
     connectClient: () => ServiceClient.connect(socket, { client: 'clique web page' }),
     initialRooms: async () => {
       if (service === undefined) throw new Error('not connected to the service yet');
@@ -78,6 +88,7 @@ async function runWeb(options: WebOptions): Promise<void> {
     client = (await connectService(options)).client;
   } catch (error) {
     await server.close();
+    rmSync(uploadDir, { recursive: true, force: true });
     throw error;
   }
   service = client;
@@ -90,6 +101,7 @@ async function runWeb(options: WebOptions): Promise<void> {
     stopping = true;
     await server.close();
     client.close();
+    rmSync(uploadDir, { recursive: true, force: true });
     process.exit(code);
   };
   process.once('SIGINT', () => void stop(0));

@@ -2,6 +2,7 @@ import type { MemberJson, RoomSnapshot } from '../../service/control-protocol.js
 import { Connection, RequestError, type PageEvent } from './connection.js';
 import { mentions, parseComposer, shown } from './format.js';
 import { isActive, newRoom, newState, targetKey, type Line, type RoomState, type Target } from './state.js';
+import { buildFilesPanel, type FilesPanel } from './files-panel.js';
 import { appendLine, buildLayout, renderConversation, renderMembers, renderSidebar, renderTyping, setConnection, type Actions } from './view.js';
 
 /**
@@ -31,6 +32,7 @@ if (new URL(location.href).searchParams.has('token')) history.replaceState(null,
 const actions: Actions = {
   open(target) {
     state.active = target;
+    filesPanel?.setContact(target.kind === 'chat' ? target.name : undefined);
     if (target.kind === 'room') {
       const room = state.rooms.get(target.name);
       if (room !== undefined) room.unread = 0;
@@ -244,8 +246,15 @@ function memberName(room: RoomState, m: MemberJson): string {
   return shown(m.member, m.nick ?? room.members.get(m.member)?.nick);
 }
 
+let filesPanel: FilesPanel | undefined;
+
 function onEvent(e: PageEvent): void {
   switch (e.event) {
+    case 'file.offered':
+    case 'file.progress':
+    case 'file.done':
+      if (e.event === 'file.offered' && e.params.direction === 'in') notify(`${e.params.peer} offers a file`, e.params.name);
+      return filesPanel?.onEvent(e.params);
     case 'web.hello':
       state.identity = e.params.service;
       return renderSidebar(state, actions);
@@ -387,6 +396,7 @@ async function connect(): Promise<void> {
     const contacts = await connection.request('contacts.subscribe', {});
     state.contacts = new Map(contacts.contacts.map((c) => [c.name, c]));
     await connection.request('chat.subscribe', {});
+    await filesPanel?.connected(connection);
     const status = await connection.request('status', {});
     state.rooms.clear();
     for (const r of status.rooms) await attachRoom(r);
@@ -402,6 +412,7 @@ async function connect(): Promise<void> {
 
 function start(): void {
   buildLayout(actions);
+  filesPanel = buildFilesPanel(note);
   renderAll();
   setInterval(() => void refreshLanRooms(), LAN_POLL_MS);
   setInterval(() => {
