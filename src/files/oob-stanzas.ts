@@ -79,7 +79,9 @@ function buildForm(formType: string, fields: Record<string, string[]>): XmlEleme
 
 /** True for a set iq carrying a `jabber:iq:oob` query (whether or not it is usable). */
 export function isOobOffer(iq: XmlElement): boolean {
-  return iq.name === 'iq' && iq.getAttr('type') === 'set' && iq.getChild('query', NS_IQ_OOB) !== undefined;
+  const query = iq.getChild('query', NS_IQ_OOB);
+  // A query with a `sid` is a stream tube's connection (spec §7.5), not a file: the tubes' handler takes it.
+  return iq.name === 'iq' && iq.getAttr('type') === 'set' && query !== undefined && query.getAttr('sid') === undefined;
 }
 
 /**

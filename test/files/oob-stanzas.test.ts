@@ -30,6 +30,8 @@ describe('OOB offers (spec §8.1)', () => {
   it('reads the spec offer: url, name decoded from the last segment, size, mime type, desc', () => {
     const iq = parse(SALUT_OFFER);
     expect(isOobOffer(iq)).toBe(true);
+    // A stream tube's OOB iq (a sid, an x-tcp URL, spec §7.5) is not a file offer: the tubes take it.
+    expect(isOobOffer(parse('<iq xmlns="jabber:client" type="set" id="q"><query xmlns="jabber:iq:oob" sid="137"><url>x-tcp://desk.local:45678</url></query></iq>'))).toBe(false);
     expect(readOobOffer(iq)).toEqual({
       ok: true,
       offer: {
