@@ -1,9 +1,9 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { hasTmux, shellQuote, TmuxServer } from '../support/tmux-session.js';
+import { personEnv, ROOT, stopServices } from '../support/tmux-people.js';
 
 /**
  * Drives `clique join` like a person: two terminals, typing with send-keys and
@@ -11,21 +11,10 @@ import { hasTmux, shellQuote, TmuxServer } from '../support/tmux-session.js';
  * has their own HOME and XDG dirs, so the clique service `join` starts on
  * demand is theirs; it is stopped after (`clique down`).
  */
-const ROOT = resolve(import.meta.dirname, '../..');
 if (!hasTmux) console.log('join-chat: tmux not installed; skipping the terminal session test');
 
 let tmux: TmuxServer | undefined;
 const dirs: string[] = [];
-/** Everyone whose service may run: stopped after each test. */
-const homes = new Set<string>();
-
-/** A person's own HOME, XDG_RUNTIME_DIR and XDG_DATA_HOME under `dir` (so their own service). */
-function personEnv(dir: string, who: string): Record<string, string> {
-  const home = join(dir, who);
-  for (const d of ['home', 'run', 'data']) mkdirSync(join(home, d), { recursive: true, mode: 0o700 });
-  homes.add(home);
-  return { HOME: join(home, 'home'), XDG_RUNTIME_DIR: join(home, 'run'), XDG_DATA_HOME: join(home, 'data'), CLIQUE_INTERFACE: '127.0.0.1' };
-}
 
 function startChat(server: TmuxServer, session: string, room: string, nick: string, dir: string, extra: string[] = []): void {
   const command = shellQuote([
@@ -33,19 +22,6 @@ function startChat(server: TmuxServer, session: string, room: string, nick: stri
     'join', room, '--nick', nick, '--failure-timeout-ms', '5000', ...extra,
   ]);
   server.start(session, ROOT, command, personEnv(dir, nick));
-}
-
-/** `clique down` for every person of the test: their services leave and exit. */
-function stopServices(): void {
-  for (const home of homes) {
-    const env = { ...process.env, HOME: join(home, 'home'), XDG_RUNTIME_DIR: join(home, 'run'), XDG_DATA_HOME: join(home, 'data'), CLIQUE_INTERFACE: '127.0.0.1' };
-    try {
-      execFileSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'down'], { cwd: ROOT, env, stdio: 'ignore', timeout: 30_000 });
-    } catch {
-      // Not running (or already gone): nothing to stop.
-    }
-  }
-  homes.clear();
 }
 
 afterEach(() => {

@@ -1,9 +1,9 @@
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { hasTmux, shellQuote, TmuxServer } from '../support/tmux-session.js';
+import { personEnv, ROOT, stopServices } from '../support/tmux-people.js';
 
 /**
  * `clique join` at irssi level, driven in tmux like a person (issue 14): two
@@ -14,19 +14,10 @@ import { hasTmux, shellQuote, TmuxServer } from '../support/tmux-session.js';
  * paste asks, /paste mode, the typing indicator, day lines, and a clean
  * redraw under a 300-character input line while messages arrive.
  */
-const ROOT = resolve(import.meta.dirname, '../..');
 if (!hasTmux) console.log('join-terminal: tmux not installed; skipping the terminal session test');
 
 let tmux: TmuxServer | undefined;
 const dirs: string[] = [];
-const homes = new Set<string>();
-
-function personEnv(dir: string, who: string): Record<string, string> {
-  const home = join(dir, who);
-  for (const d of ['home', 'run', 'data']) mkdirSync(join(home, d), { recursive: true, mode: 0o700 });
-  homes.add(home);
-  return { HOME: join(home, 'home'), XDG_RUNTIME_DIR: join(home, 'run'), XDG_DATA_HOME: join(home, 'data'), CLIQUE_INTERFACE: '127.0.0.1' };
-}
 
 function clique(t: TmuxServer, session: string, dir: string, args: string[]): void {
   t.start(session, ROOT, shellQuote([process.execPath, '--import', 'tsx', 'src/cli/main.ts', ...args]), personEnv(dir, session));
@@ -34,15 +25,7 @@ function clique(t: TmuxServer, session: string, dir: string, args: string[]): vo
 
 afterEach(() => {
   tmux?.kill();
-  for (const home of homes) {
-    const env = { ...process.env, HOME: join(home, 'home'), XDG_RUNTIME_DIR: join(home, 'run'), XDG_DATA_HOME: join(home, 'data'), CLIQUE_INTERFACE: '127.0.0.1' };
-    try {
-      execFileSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'down'], { cwd: ROOT, env, stdio: 'ignore', timeout: 30_000 });
-    } catch {
-      // not running
-    }
-  }
-  homes.clear();
+  stopServices();
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 

@@ -6,6 +6,7 @@ import { RoomTubes } from '../../src/tubes/room-tubes.js';
 import { tubeDBusName } from '../../src/tubes/tube-dbus-name.js';
 import { runId, startClique, stopAll } from '../rooms/room-test-kit.js';
 import { waitFor } from '../support/wait.js';
+import { roundTrip, startEchoServer } from '../support/tcp-echo.js';
 import { cleanUp, person, run } from './service-people.js';
 
 /**
@@ -91,12 +92,8 @@ describe('clique tubes ROOM', () => {
 describe('clique tube offer / accept / close (two services of distinct identities)', () => {
   it('an echo service offered by alice is accepted by bob: 10 MB go through both ways intact; close cuts it', async () => {
     const name = `echo-${runId()}`;
-    const echo = net.createServer({ allowHalfOpen: true }, (socket) => {
-      socket.on('error', () => undefined);
-      socket.pipe(socket);
-    });
-    await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
-    const echoPort = (echo.address() as net.AddressInfo).port;
+    const echo = await startEchoServer();
+    const echoPort = echo.port;
     try {
       const alice = person('tube-alice');
       const bob = person('tube-bob');
@@ -113,7 +110,7 @@ describe('clique tube offer / accept / close (two services of distinct identitie
       expect(accepted.stderr).toContain(`127.0.0.1:${port}`);
 
       const big = randomBytes(10 * 1024 * 1024);
-      const back = await echoThrough(port, big);
+      const back = await roundTrip(port, big);
       expect(back.length).toBe(big.length);
       expect(createHash('sha256').update(back).digest('hex')).toBe(createHash('sha256').update(big).digest('hex'));
 
@@ -137,7 +134,7 @@ describe('clique tube offer / accept / close (two services of distinct identitie
       await run(alice, ['down']);
       await run(bob, ['down']);
     } finally {
-      echo.close();
+      await echo.close();
     }
   }, 180_000);
 
@@ -150,17 +147,3 @@ describe('clique tube offer / accept / close (two services of distinct identitie
     expect(zero.code).toBe(2);
   }, 60_000);
 });
-
-function echoThrough(port: number, data: Buffer): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: '127.0.0.1', port, allowHalfOpen: true });
-    const chunks: Buffer[] = [];
-    socket.on('data', (c: Buffer) => chunks.push(c));
-    socket.on('end', () => {
-      socket.end();
-      resolve(Buffer.concat(chunks));
-    });
-    socket.on('error', reject);
-    socket.end(data);
-  });
-}

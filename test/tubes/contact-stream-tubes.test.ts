@@ -13,6 +13,7 @@ import { el } from '../../src/xml/xml-element.js';
 import { serializeElement } from '../../src/xml/xml-serialize.js';
 import { propertySeed } from '../support/fast-check-seed.js';
 import { waitFor } from '../support/wait.js';
+import { roundTrip, startEchoServer } from '../support/tcp-echo.js';
 import { StaticDirectory, startPeer, type TestPeer } from '../linklocal/xmpp-link-kit.js';
 
 /**
@@ -107,27 +108,9 @@ async function pair(options: { maxInvites?: number } = {}): Promise<{ alice: Sid
 }
 
 async function echo(): Promise<number> {
-  const server = net.createServer({ allowHalfOpen: true }, (s) => {
-    s.on('error', () => undefined);
-    s.pipe(s);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const server = await startEchoServer();
   cleanups.push(() => server.close());
-  return (server.address() as net.AddressInfo).port;
-}
-
-function roundTrip(host: string, port: number, data: Buffer): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect({ host, port, allowHalfOpen: true });
-    const chunks: Buffer[] = [];
-    s.on('data', (c: Buffer) => chunks.push(c));
-    s.on('end', () => {
-      s.end();
-      resolve(Buffer.concat(chunks));
-    });
-    s.on('error', reject);
-    s.end(data);
-  });
+  return server.port;
 }
 
 async function rejection(p: Promise<unknown>): Promise<IqErrorAnswer> {
@@ -155,7 +138,7 @@ describe('1-1 stream tubes over real XEP-0174 streams and TCP', () => {
     await new Promise((r) => setTimeout(r, 1000)); // longer than the idle timeout
     expect(bob.peer.link.streamAddresses('alice@laptop')).toBeDefined();
     const data = randomBytes(4 * 1024 * 1024);
-    const back = await roundTrip(accepted.host, accepted.port, data);
+    const back = await roundTrip(accepted.port, data);
     expect(createHash('sha256').update(back).digest('hex')).toBe(createHash('sha256').update(data).digest('hex'));
 
     const closedAtBob = new Promise((resolve) => bob.tubes.once('tube-closed', (t, reason) => resolve([t.id, reason])));
@@ -176,7 +159,7 @@ describe('1-1 stream tubes over real XEP-0174 streams and TCP', () => {
     await waitFor('the second invite', () => alice.invites.length === 2, 10_000);
     const accepted = await alice.tubes.accept('bob@desk', alice.invites[1]!.id);
     await second;
-    expect((await roundTrip(accepted.host, accepted.port, Buffer.from('both ways'))).toString()).toBe('both ways');
+    expect((await roundTrip(accepted.port, Buffer.from('both ways'))).toString()).toBe('both ways');
   }, 60_000);
 
   it('hostile: a foreign source on the offer port is dropped; bad, duplicate and flooding offers are refused; unknown close is item-not-found', async () => {

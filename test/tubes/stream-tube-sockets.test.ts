@@ -14,6 +14,7 @@ import { buildIq } from '../../src/xml/stanzas.js';
 import { el } from '../../src/xml/xml-element.js';
 import { runId, startClique, stopAll } from '../rooms/room-test-kit.js';
 import { waitFor } from '../support/wait.js';
+import { roundTrip, startEchoServer, type EchoServer } from '../support/tcp-echo.js';
 
 /**
  * Room stream tubes over real parts (run inside `unshare -n`): two cliques
@@ -53,31 +54,10 @@ async function pair(): Promise<Pair> {
   };
 }
 
-async function echoServer(): Promise<{ port: number; connections: () => number }> {
-  let connections = 0;
-  const server = net.createServer({ allowHalfOpen: true }, (socket) => {
-    connections++;
-    socket.on('error', () => undefined);
-    socket.pipe(socket);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  closers.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  return { port: (server.address() as net.AddressInfo).port, connections: () => connections };
-}
-
-/** Sends `data`, half-closes, and collects everything until the other side ends. */
-function roundTrip(port: number, data: Buffer): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: '127.0.0.1', port, allowHalfOpen: true });
-    const chunks: Buffer[] = [];
-    socket.on('data', (c: Buffer) => chunks.push(c));
-    socket.on('end', () => {
-      socket.end();
-      resolve(Buffer.concat(chunks));
-    });
-    socket.on('error', reject);
-    socket.end(data);
-  });
+async function echoServer(): Promise<EchoServer> {
+  const server = await startEchoServer();
+  closers.push(() => server.close());
+  return server;
 }
 
 /** Connects and resolves when the connection ends (by either side), with what it received. */
