@@ -72,6 +72,7 @@ describe('clique join in a terminal, irssi-style', () => {
     t.run('paste-buffer', '-b', 'three', '-t', 'bob');
     await t.waitFor('bob', /you pasted 3 lines/);
     expect(t.screen('alice')).not.toContain('line one');
+    await new Promise((r) => setTimeout(r, 300)); // a person reads the question before answering
     t.type('bob', 'y');
     await t.waitFor('alice', /<bob> line one\n +line two\n +line three/);
     await t.waitFor('carol', /line one/);

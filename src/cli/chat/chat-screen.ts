@@ -16,13 +16,19 @@ export interface ChatScreenOptions {
   /**
    * Several lines arriving at once on a terminal (a paste): given together
    * instead of one onLine each, so the chat can ask before sending them.
-   * Scripts piping lines (no TTY) always get onLine.
+   * `continued`: more of the same paste (it came in several reads). Scripts
+   * piping lines (no TTY) always get onLine.
    */
-  onPaste?: (lines: string[]) => void;
+  onPaste?: (lines: string[], continued: boolean) => void;
 }
 
-/** Lines entered within this window of the first one came in one paste: no one types Enter that fast. */
-export const PASTE_WINDOW_MS = 25;
+/**
+ * A paste is several lines in one read of the terminal (readline hands them
+ * over in one turn of the event loop; typed lines come one read each). A
+ * paste too big for one read goes on in reads that follow within this
+ * window of the last.
+ */
+export const PASTE_WINDOW_MS = 10;
 export const PAUSED_AFTER_MS = 5000;
 
 /**
@@ -39,7 +45,8 @@ export class ChatScreen {
   private typing: TypingState = 'active';
   private pausedTimer: ReturnType<typeof setTimeout> | undefined;
   private pasted: string[] = [];
-  private pasteTimer: ReturnType<typeof setTimeout> | undefined;
+  private flushQueued = false;
+  private lastPasteAt = -Infinity;
 
   constructor(
     input: NodeJS.ReadableStream,
@@ -134,16 +141,21 @@ export class ChatScreen {
   private collect(line: string): void {
     if (this.options.onPaste === undefined) return this.onLine(line);
     this.pasted.push(line);
-    this.pasteTimer ??= setTimeout(() => this.flushPaste(), PASTE_WINDOW_MS);
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      setImmediate(() => this.flushPaste());
+    }
   }
 
   private flushPaste(): void {
-    clearTimeout(this.pasteTimer);
-    this.pasteTimer = undefined;
+    this.flushQueued = false;
     const lines = this.pasted;
     this.pasted = [];
-    if (lines.length === 1) this.onLine(lines[0]!);
-    else if (lines.length > 1) this.options.onPaste?.(lines);
+    if (lines.length === 0) return;
+    const continued = performance.now() - this.lastPasteAt < PASTE_WINDOW_MS;
+    if (lines.length === 1 && !continued) return this.onLine(lines[0]!);
+    this.lastPasteAt = performance.now();
+    this.options.onPaste?.(lines, continued);
   }
 
   private keyTyped(): void {

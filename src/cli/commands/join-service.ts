@@ -119,7 +119,13 @@ export async function runServiceChat(roomName: string, options: ServiceChatOptio
       onTyping: (state) => {
         if (query === undefined) void client.request('rooms.typing', { room: roomName, state }).catch(() => undefined);
       },
-      onPaste: (lines) => {
+      onPaste: (lines, continued) => {
+        if (continued && pendingPaste !== undefined) {
+          // The rest of a paste that came in several reads: still one paste, still one question.
+          pendingPaste.push(...lines);
+          screen.print(`* … ${pendingPaste.length} lines now`);
+          return;
+        }
         // In /paste mode (or while a paste waits for its answer) lines are taken one by one as usual.
         if (pasteMode !== undefined || pendingPaste !== undefined) {
           for (const line of lines) onLine(line);
