@@ -1,3 +1,4 @@
+import { localHostLabel } from '../../src/linklocal/presence-publisher.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,8 +15,9 @@ import { cleanUp, isRunning, person, run, servicePid, start, waitForEvent, type 
  */
 afterEach(cleanUp, 60_000);
 
-const ALICE = `alice${process.pid}`;
-const BOB = `bob${process.pid}`;
+// Names are user@host (the host as the library would fill it in).
+const ALICE = `alice${process.pid}@${localHostLabel()}`;
+const BOB = `bob${process.pid}@${localHostLabel()}`;
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
 async function twoServices(): Promise<{ alice: Person; bob: Person; a: ServiceClient; b: ServiceClient; bobEvents: ServiceEvent[] }> {

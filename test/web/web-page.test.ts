@@ -178,7 +178,8 @@ describe.skipIf(noChromium !== undefined)('clique web in Chromium: two browsers 
     await pageB.fill('#message-input', 'half a thought');
     await pageA.locator('#typing', { hasText: 'Bob is typing' }).waitFor();
     await pageB.fill('#message-input', '');
-    await pageA.waitForFunction("document.getElementById('typing').textContent === ''");
+    // Polled from here: a string predicate would be eval'd in the page, which its CSP forbids.
+    await expect.poll(() => pageA.locator('#typing').textContent(), { timeout: 30_000 }).toBe('');
   });
 
   it('shows a 1-1 chat, with an unread count on the contact', async () => {
@@ -246,7 +247,8 @@ describe.skipIf(noChromium !== undefined)('clique web in Chromium: two browsers 
       await pageA.locator('#typing', { hasText: 'Eve is typing' }).waitFor();
       member.stdin.write('stop\n');
       await waitFor('eve to stop', () => said.includes('stopped'));
-      await pageA.waitForFunction("document.getElementById('typing').textContent === ''");
+      // Polled from here: a string predicate would be eval'd in the page, which its CSP forbids.
+    await expect.poll(() => pageA.locator('#typing').textContent(), { timeout: 30_000 }).toBe('');
       member.kill('SIGKILL');
       await logLine(pageA, 'Eve left (timed out)').waitFor({ timeout: 90_000 });
     } finally {
@@ -316,7 +318,7 @@ describe.skipIf(noChromium !== undefined)('clique web in Chromium: two browsers 
     expect((await run(carol, ['send', ROOM, 'Alice, are you there?'])).code).toBe(0);
     expect((await run(carol, ['send', ROOM, 'nobody in particular'])).code).toBe(0);
     await logLine(pageA, 'nobody in particular').waitFor();
-    await page.waitForFunction('window.shown.length > 0');
+    await expect.poll(() => page.evaluate('window.shown.length'), { timeout: 30_000 }).toBeGreaterThan(0);
     expect(await page.evaluate('window.shown')).toEqual([{ title: `Carol in ${ROOM}`, body: 'Alice, are you there?' }]);
     await page.close();
   });

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { Logger, levelFromEnv } from '../../base/logger.js';
 import { ServiceClient } from '../../service/service-client.js';
 import { servicePaths } from '../../service/service-paths.js';
@@ -38,7 +38,7 @@ export function registerWebCommand(program: Command): void {
     .command('web')
     .description("serve the chat page on 127.0.0.1 (a client of the clique service); prints its URL with a token, serves until Ctrl-C")
     .addOption(interfaceOption())
-    .option('--port <port>', 'TCP port of the page (default: any free port)', wholeNumberParser(65535), 0)
+    .addOption(new Option('--port <port>', 'TCP port of the page').argParser(wholeNumberParser(65535)).default(0, 'any free port'))
     .option('--open', 'open the page in the default browser')
     .option('--listen <address>', 'serve on this IP address instead of 127.0.0.1 (others on that network can then try the token)', '127.0.0.1')
     .option('--downloads <dir>', 'where files accepted in the page are saved (default: ~/Downloads)')
