@@ -170,11 +170,16 @@ export class HistoryStore {
     }
   }
 
-  /** The last `limit` entries of a room, oldest first. */
-  recent(room: string, limit = 50): HistoryEntry[] {
+  /**
+   * The last `limit` entries of a room, oldest first. With `reader` (a member
+   * name), `outgoing` says whether that member wrote the entry.
+   */
+  recent(room: string, limit = 50, reader?: string): HistoryEntry[] {
     if (!Number.isSafeInteger(limit) || limit < 0) throw new RoomError('bad-argument', `history limit must be a non-negative integer, got ${limit}`);
     try {
-      return this.selectRecent.all(room, limit).map(fromRow);
+      const entries = this.selectRecent.all(room, limit).map(fromRow);
+      // One file may serve several members of one login (--no-service processes): "ours" is the reader's, not the writer's.
+      return reader === undefined ? entries : entries.map((e) => ({ ...e, outgoing: e.sender === reader }));
     } catch (error) {
       throw new RoomError('history-failed', `cannot read history of ${JSON.stringify(room)}: ${errorText(error)}`, { cause: error });
     }

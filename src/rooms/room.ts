@@ -273,9 +273,12 @@ export class Room extends EventEmitter<RoomEvents> implements AsyncIterable<Room
     });
   }
 
-  /** The last `limit` stored entries of this room (messages and topic changes, oldest first); [] without a store. */
+  /**
+   * The last `limit` stored entries of this room (messages and topic changes,
+   * oldest first), `outgoing` when we (this member) wrote them; [] without a store.
+   */
   history(limit = 50): HistoryEntry[] {
-    return this.setup.history?.recent(this.name, limit) ?? [];
+    return this.setup.history?.recent(this.name, limit, this.selfName) ?? [];
   }
 
   /**

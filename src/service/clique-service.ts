@@ -271,7 +271,7 @@ export class CliqueService implements ControlHandler {
         const reader = new ParamReader(params, ['room', 'limit']);
         const room = reader.string('room', { maxLength: 256 });
         const limit = reader.optionalInteger('limit', 0, MAX_HISTORY) ?? 50;
-        return { entries: (this.clique.history?.recent(room, limit) ?? []).map(historyJson) };
+        return { entries: (this.clique.history?.recent(room, limit, this.clique.name) ?? []).map(historyJson) };
       }
       case 'contacts.list':
         new ParamReader(params, []);

@@ -70,6 +70,26 @@ describe('HistoryStore (better-sqlite3)', () => {
     ]);
   });
 
+  it('one file shared by several members of one login: "outgoing" is the reader\'s, not the first writer\'s', () => {
+    const path = join(tempDir(), 'history.sqlite');
+    const first = open(path);
+    const second = open(path);
+    // root@vm stores its own line first (outgoing); root-2@vm, another process of the login, stores the same line as received.
+    first.add(entry('lunch', 'a1', { sender: 'root@vm', outgoing: true }));
+    second.add(entry('lunch', 'a1', { sender: 'root@vm', outgoing: false }));
+    second.add(entry('lunch', 'b1', { sender: 'root-2@vm', outgoing: true }));
+    expect(second.recent('lunch', 10, 'root-2@vm').map((e) => [e.id, e.outgoing])).toEqual([
+      ['a1', false],
+      ['b1', true],
+    ]);
+    expect(first.recent('lunch', 10, 'root@vm').map((e) => [e.id, e.outgoing])).toEqual([
+      ['a1', true],
+      ['b1', false],
+    ]);
+    // Without a reader, what the writer stored.
+    expect(second.recent('lunch', 10).map((e) => e.outgoing)).toEqual([true, true]);
+  });
+
   it('keeps at most maxPerRoom entries per room, dropping the oldest', () => {
     const store = open(':memory:', 5);
     for (let i = 0; i < 12; i++) store.add(entry('lunch', `m${i}`));
