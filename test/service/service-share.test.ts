@@ -29,7 +29,7 @@ async function up(p: Person, name: string): Promise<ServiceClient> {
 }
 
 describe('a file shared to a room of three services', () => {
-  it('30 MB shared once reaches the member that accepts (hash matches); the one that did not accept has an offer and nothing on disk', async () => {
+  it('50 MB shared once reaches the member that accepts (hash matches); the one that did not accept has an offer and nothing on disk', async () => {
     const alice = person('share-a');
     const bob = person('share-b');
     const carol = person('share-c');
@@ -49,7 +49,7 @@ describe('a file shared to a room of three services', () => {
     await c.request('rooms.join', { room: 'den', address: den.address, port: den.port, hold: 'stay' });
     await a.request('rooms.send', { room: 'den', texts: ['files coming'], waitMembers: 2, timeoutMs: 30_000 });
 
-    const bytes = randomBytes(30 * 1024 * 1024);
+    const bytes = randomBytes(50 * 1024 * 1024);
     const src = join(alice.dir, 'big share.bin');
     writeFileSync(src, bytes);
     const shared = await run(alice, ['share', 'den', src], undefined, 180_000);
