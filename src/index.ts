@@ -19,7 +19,7 @@ export type { CliqueInvitation } from './xml/invitation.js';
 export type { RoomDirectory, RoomDirectoryEvents } from './linklocal/room-directory.js';
 export type { RoomAddress, AdvertiseResult } from './linklocal/room-advertiser.js';
 
-// 1-1 file transfer over the XEP-0174 link (XEP-0066 OOB, as salut and iChat), and room shares.
+// 1-1 file transfer over the XEP-0174 link (XEP-0066 OOB, as salut and iChat).
 export {
   FileTransfers,
   OutgoingTransfer,
@@ -32,11 +32,6 @@ export {
   type OutgoingOfferInfo,
   type ReceiveOutcome,
   type TransferOutcome,
-  // A file to the whole room over rMulticast (our extension).
-  RoomShares,
-  type RoomShareInfo,
-  type RoomSharesEvents,
-  type RoomSharesOptions,
 } from './files/index.js';
 
 // Rooms: join, chat, topic, members, invitations, local history.
