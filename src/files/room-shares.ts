@@ -14,7 +14,18 @@ import { buildShareOffer, NS_CLIQUE_FILES, readShareOffer, ShareReceiver, stream
 import { SafeReceiver } from './safe-receiver.js';
 
 /** What a share needs of a room. */
-export type ShareRoom = Pick<Room, 'name' | 'selfName' | 'sendElement' | 'sendStream' | 'on' | 'off'>;
+export type ShareRoom = Pick<Room, 'name' | 'selfName' | 'members' | 'sendElement' | 'sendStream' | 'on' | 'off'>;
+
+/** A share this member missed the start of (joined late, or accepted too late): what a 1-1 fetch from its sender needs. */
+export interface MissedShare {
+  room: string;
+  sender: string;
+  /** The sender's id of the share (the `<share id>`). */
+  offerId: string;
+  name: string;
+  size: number;
+  sha256: string;
+}
 /** Our data stream ids, from the pool the room's tubes use (RoomTubes). */
 export interface ShareStreamPool {
   reserveStream(): number;
@@ -54,6 +65,12 @@ export interface RoomSharesOptions {
   autoAcceptDir?: () => string | undefined;
   /** Largest share taken at all. */
   maxBytes?: number;
+  /**
+   * Gets a share whose start went by 1-1 from its sender into `dir`
+   * (ShareFetch); resolves with where the file is. Without it, accepting such
+   * a share fails with 'file-short'.
+   */
+  fetchMissed?: (share: MissedShare, dir: string) => Promise<string>;
 }
 
 const DEFAULT_MAX_BYTES = 64 * 1024 * 1024 * 1024;
@@ -85,6 +102,8 @@ interface Incoming {
 interface Outgoing {
   info: RoomShareInfo;
   abort: AbortController;
+  /** The file, for members that fetch it 1-1 later. */
+  path: string;
 }
 
 /**
@@ -170,7 +189,7 @@ export class RoomShares extends EventEmitter<RoomSharesEvents> {
     const streamId = pool.reserveStream();
     const id = this.newId();
     const info: RoomShareInfo = { direction: 'out', id, room: roomName, peer: roomName, name: basename(path), size, sha256, state: 'sending', bytes: 0 };
-    const out: Outgoing = { info, abort: new AbortController() };
+    const out: Outgoing = { info, abort: new AbortController(), path };
     this.remember(id, () => this.outgoing.set(id, out));
     const done = (async (): Promise<RoomShareInfo> => {
       try {
@@ -203,10 +222,7 @@ export class RoomShares extends EventEmitter<RoomSharesEvents> {
   async accept(id: string, dir: string): Promise<RoomShareInfo> {
     const entry = this.incoming.get(id);
     if (entry === undefined || entry.info.state !== 'offered') throw new FileTransferError('file-not-found', `room share ${id} is not pending`);
-    if (entry.missed) {
-      this.endIncoming(entry, new FileTransferError('file-short', 'the share had already begun: fetch it from the sender 1-1'));
-      throw new FileTransferError('file-short', `room share ${id} had already begun when accepted`);
-    }
+    if (entry.missed) return this.fetchMissed(entry, dir);
     entry.info.state = 'receiving';
     entry.pending = [];
     try {
@@ -232,6 +248,38 @@ export class RoomShares extends EventEmitter<RoomSharesEvents> {
     } catch (error) {
       this.endIncoming(entry, error);
     }
+    return { ...entry.info };
+  }
+
+  /**
+   * The file of a share of ours that `member` may fetch 1-1: only a share we
+   * sent completely into a room `member` is in now. Undefined otherwise.
+   */
+  sharedFile(room: string, offerId: string, member: string): string | undefined {
+    const out = this.outgoing.get(offerId);
+    if (out === undefined || out.info.room !== room || out.info.state !== 'sent') return undefined;
+    const attached = this.rooms.get(room);
+    if (attached === undefined || !attached.room.members.some((m) => m.name === member && !m.self)) return undefined;
+    return out.path;
+  }
+
+  private fetchMissed(entry: Incoming, dir: string): RoomShareInfo {
+    const fetch = this.options.fetchMissed;
+    if (fetch === undefined) {
+      this.endIncoming(entry, new FileTransferError('file-short', 'the share had already begun: fetch it from the sender 1-1'));
+      throw new FileTransferError('file-short', `room share ${entry.info.id} had already begun when accepted`);
+    }
+    entry.info.state = 'receiving';
+    const { room, name, size, sha256 } = entry.info;
+    fetch({ room, sender: entry.sender, offerId: entry.offer.id, name, size, sha256 }, dir).then(
+      (path) => {
+        if (entry.info.state !== 'receiving') return;
+        entry.info.path = path;
+        entry.info.bytes = size;
+        this.finish(entry.info, 'received');
+      },
+      (error: unknown) => this.endIncoming(entry, error),
+    );
     return { ...entry.info };
   }
 
@@ -287,7 +335,7 @@ export class RoomShares extends EventEmitter<RoomSharesEvents> {
 
   private dataReceived(room: string, data: RoomStreamData): void {
     const entry = this.byStream(room, data.sender, data.streamId);
-    if (entry === undefined) return;
+    if (entry === undefined || (entry.missed && entry.receiver === undefined)) return;
     if (entry.info.state === 'offered') {
       // Not accepted (yet): the chunk is dropped, and this share can no longer complete here.
       entry.missed = true;

@@ -4,6 +4,7 @@ import { FileTransfers, type TransferInfo } from '../files/file-transfers.js';
 import { FileTransferError } from '../files/file-transfer-error.js';
 import type { LinkLocalService } from '../linklocal/link-local-service.js';
 import { RoomShares, type RoomShareInfo, type ShareRoom, type ShareStreamPool } from '../files/room-shares.js';
+import { ShareFetch } from '../files/share-fetch.js';
 import { ParamReader, type FileTransferJson } from './control-protocol.js';
 import type { ControlClient } from './control-server.js';
 import type { JsonValue, RpcParams } from './json-rpc.js';
@@ -26,6 +27,8 @@ export class FileRpc {
   private clientAutoAccept: { client: number; dir: string } | undefined;
   /** Room shares (issue 12 item 2) in every room the service is in; auto-accept covers them too. */
   private readonly shares: RoomShares;
+  /** Late members' 1-1 fetches of room shares (needs a presence). */
+  private readonly fetcher: ShareFetch | undefined;
 
   private constructor(
     private readonly files: FileTransfers | undefined,
@@ -34,7 +37,13 @@ export class FileRpc {
     private stayAutoAccept: string | undefined,
     logger: Logger,
   ) {
-    this.shares = new RoomShares({ logger: logger.child('shares'), autoAcceptDir: () => this.autoAcceptDir() });
+    this.shares = new RoomShares({
+      logger: logger.child('shares'),
+      autoAcceptDir: () => this.autoAcceptDir(),
+      fetchMissed: (share, dir) =>
+        this.fetcher !== undefined ? this.fetcher.fetch(share, dir) : Promise.reject(new FileTransferError('file-short', 'the share began before it was accepted, and without a presence it cannot be fetched 1-1')),
+    });
+    this.fetcher = files !== undefined && link !== undefined ? new ShareFetch(link, files, () => this.shares, { logger: logger.child('share-fetch') }) : undefined;
     this.shares.on('offer', (info) => this.tell('file.offered', shareJson(info)));
     this.shares.on('progress', (info) => this.progress(shareJson(info)));
     this.shares.on('done', (info) => this.finished(shareJson(info)));
@@ -182,6 +191,7 @@ export class FileRpc {
 
   close(): Promise<void> {
     this.shares.close();
+    this.fetcher?.close();
     return this.files?.close() ?? Promise.resolve();
   }
 

@@ -110,6 +110,11 @@ describe(`RoomShares on simulated rooms (seed ${seed}; replay with CLIQUE_SEED=$
     expect(tubeData).toEqual([]);
     expect(bob!.tubes.stats.dataDropped['unannounced-stream']).toBeGreaterThan(0);
     expect(alice!.shares.list().map((s) => [s.direction, s.state])).toEqual([['out', 'sent']]);
+    // A member that missed it may fetch it 1-1 (ShareFetch): only members of that room, only shares sent whole.
+    expect(alice!.shares.sharedFile('lunch', info.id, 'carol@c')).toBe(src);
+    expect(alice!.shares.sharedFile('lunch', info.id, 'eve@e')).toBeUndefined();
+    expect(alice!.shares.sharedFile('dinner', info.id, 'carol@c')).toBeUndefined();
+    expect(alice!.shares.sharedFile('lunch', 'r99', 'carol@c')).toBeUndefined();
   });
 
   it('a cancelled share ends at its receivers with no file; the sender leaving ends it too; a decline is final', async () => {

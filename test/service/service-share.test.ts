@@ -11,7 +11,8 @@ import { cleanUp, person, run, start, waitForEvent, type Person } from './servic
  * identities (run inside `unshare -n`): `clique share ROOM FILE` sends the
  * file once over the room's rMulticast; bob takes it with
  * `clique listen ROOM --accept-files DIR`, carol does not accept and gets
- * an offer and nothing on disk.
+ * an offer and nothing on disk, until she accepts late and her service
+ * fetches it 1-1 from alice.
  */
 afterEach(cleanUp, 60_000);
 
@@ -29,7 +30,7 @@ async function up(p: Person, name: string): Promise<ServiceClient> {
 }
 
 describe('a file shared to a room of three services', () => {
-  it('50 MB shared once reaches the member that accepts (hash matches); the one that did not accept has an offer and nothing on disk', async () => {
+  it('50 MB shared once reaches the member that accepts (hash matches); the one that did not accept has an offer and nothing on disk, then fetches it 1-1 late', async () => {
     const alice = person('share-a');
     const bob = person('share-b');
     const carol = person('share-c');
@@ -70,10 +71,27 @@ describe('a file shared to a room of three services', () => {
     expect(carolOffer).toMatchObject({ room: 'den', name: 'big share.bin' });
     const listed = await run(carol, ['files', '--json']);
     expect(JSON.parse(listed.stdout)).toMatchObject([{ id: carolOffer.id, direction: 'in', room: 'den', state: 'offered', bytes: 0 }]);
-    // Accepting now is refused (it began before): the late way is a 1-1 fetch, and nothing is written.
-    const late = await run(carol, ['accept-file', carolOffer.id, '--dir', carol.dir]);
-    expect(late.code).not.toBe(0);
     expect(filesUnder(carol.dir).filter((f) => f.includes('big share'))).toEqual([]);
+
+    // Carol takes it late: her service fetches it 1-1 (OOB) from alice, who shared it; the hash matches.
+    for (const [client, other] of [[a, c], [c, a]] as const) {
+      for (let i = 0; i < 200; i++) {
+        if ((await client.request('contacts.list', {})).contacts.some((x) => x.name === other.identity.name)) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    const carolInbox = join(carol.dir, 'inbox');
+    mkdirSync(carolInbox);
+    const late = await run(carol, ['accept-file', carolOffer.id, '--dir', carolInbox], undefined, 120_000);
+    expect(late.code, late.stderr).toBe(0);
+    expect(late.stdout).toContain(`received big share.bin from ${a.identity.name}`);
+    expect(readdirSync(carolInbox)).toEqual(['big share.bin']);
+    expect(sha256(readFileSync(join(carolInbox, 'big share.bin')))).toBe(sha256(bytes));
+    // Alice made that 1-1 offer only because carol is in the room she shared into.
+    expect((await a.request('files.list', {})).transfers).toMatchObject([
+      { direction: 'out', room: null, peer: c.identity.name, state: 'accepted' },
+      { direction: 'out', room: 'den', state: 'sent' },
+    ]);
     a.close();
     b.close();
     c.close();
