@@ -14,8 +14,8 @@ import { cleanUp, isRunning, person, run, servicePid, start, waitForEvent, type 
  */
 afterEach(cleanUp, 60_000);
 
-const ALICE = `alice${process.pid}`;
-const BOB = `bob${process.pid}`;
+const ALICE = `alice${process.pid}@desk`;
+const BOB = `bob${process.pid}@desk`;
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
 async function twoServices(): Promise<{ alice: Person; bob: Person; a: ServiceClient; b: ServiceClient; bobEvents: ServiceEvent[] }> {
