@@ -3,6 +3,7 @@ import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ServiceClient, type ServiceEvent } from '../../src/service/service-client.js';
+import { validate, type Schema } from '../cli/json-schema-subset.js';
 import { waitFor } from '../support/wait.js';
 import { cleanUp, person, run, start, waitForEvent, type Person } from './service-people.js';
 
@@ -16,6 +17,7 @@ import { cleanUp, person, run, start, waitForEvent, type Person } from './servic
  */
 afterEach(cleanUp, 60_000);
 
+const eventSchema = JSON.parse(readFileSync(new URL('../../docs/events.schema.json', import.meta.url), 'utf8')) as Schema;
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
 /** Every file under `dir`, recursively (to show nothing of the share landed anywhere). */
@@ -64,6 +66,8 @@ describe('a file shared to a room of three services', () => {
     expect(received).toMatchObject({ from: a.identity.name, room: 'den', state: 'received', path: join(inbox, 'big share.bin') });
     expect(readdirSync(inbox)).toEqual(['big share.bin']);
     expect(sha256(readFileSync(join(inbox, 'big share.bin')))).toBe(sha256(bytes));
+    // listen's new file events keep the --json contract (docs/events.schema.json).
+    for (const e of listening.events) expect(validate(e, eventSchema), JSON.stringify(e)).toEqual([]);
 
     // Carol: the offer, still 'offered' (its chunks went by unaccepted), listed by `clique files`; no data anywhere.
     await waitFor(() => `carol's offer: ${JSON.stringify(carolEvents)}`, () => carolEvents.some((e) => e.event === 'file.offered'));

@@ -49,7 +49,8 @@ export function registerListenCommand(program: Command): void {
         '"* x left (timed out)" (lost by silence), "* a is now known as b", "* topic: ..."; a nick two members share\n' +
         'shows as "nick (user@host)".\n' +
         'Output (--json), one object per line, "event" is one of: history, joined, ready, member-joined, member-left\n' +
-        '(with "reason": "left" or "timed-out"), member-updated, message, topic, typing, moved, left (rejected only\n' +
+        '(with "reason": "left" or "timed-out"), member-updated, message, topic, typing, moved, left, file-offered and file\n' +
+        '(with --accept-files), rejected (only\n' +
         'with --no-service); each also has "time" (ISO 8601, UTC). Fields: docs/events.md, or `clique help json`.\n' +
         "The person's own sends come as messages with \"outgoing\": true.\n\n" +
         'Example:\n  clique listen Witchcraft --json --interface 127.0.0.1',
