@@ -4,6 +4,7 @@ import { membershipRun, type MembershipRun } from './membership-bench.js';
 import { next, startPeer, stopPeers, type Peer } from './peer-process.js';
 import { runJoinSimulation, runSimulation, type SimFigures } from './sim-bench.js';
 import { streamTubeRun } from './stream-tube-bench.js';
+import { shareRun } from './share-bench.js';
 
 /**
  * `npm run bench`: rMulticast throughput and latency for 3 members on real
@@ -270,6 +271,9 @@ async function main(): Promise<void> {
       `${fmt(tube.tubeMbPerS, 0)} MB/s through the tube, ${fmt(tube.directMbPerS, 0)} MB/s direct loopback TCP (median of 3 pairs)`,
   );
   console.log(`stream_tube_vs_tcp=${fmt(tube.ratio, 3)}`);
+  const share = await shareRun();
+  console.log(`room share, ${share.bytes / 1024 / 1024} MB to 3 members, one process: ${fmt(share.shareMs / 1000, 1)} s shared once, ${fmt(share.httpMs / 1000, 1)} s as 3 HTTP copies one after the other`);
+  console.log(`share_vs_3_http=${fmt(share.ratio, 3)} share_wire_ratio=${fmt(share.wireRatio, 3)}`);
   console.log('');
   const simJoin = join.virtualMs !== undefined ? fmt(join.virtualMs, 0) : `timeout>${join.capMs}`;
   console.log(

@@ -3,3 +3,4 @@ export { FileTransfers, OutgoingTransfer, type FileTransfersEvents, type FileTra
 export type { FileLink, IncomingOfferInfo, OutgoingOfferInfo, ReceiveOutcome, TransferOutcome } from './file-transfer-types.js';
 export { FileTransferError, type FileTransferErrorCode } from './file-transfer-error.js';
 export { sanitizeFileName } from './file-name.js';
+export { RoomShares, type RoomShareInfo, type RoomSharesEvents, type RoomSharesOptions, type ShareRoom, type ShareStreamPool } from './room-shares.js';

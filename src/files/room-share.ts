@@ -7,8 +7,7 @@
  * reliably and in order, and its flow control paces the sender).
  *
  * This module is the wire format and the two ends over a small interface;
- * the room plumbing (surfacing a `<share>` from stream 0, one stream-id
- * allocator shared with tubes) is not built yet.
+ * RoomShares (room-shares.ts) runs them over real rooms.
  */
 import { createReadStream } from 'node:fs';
 import { el, type XmlElement } from '../xml/xml-element.js';

@@ -1,4 +1,4 @@
-import { NS_CLIENT } from '../xml/namespaces.js';
+import { NS_CLIENT, NS_TUBES } from '../xml/namespaces.js';
 import { XmlElement } from '../xml/xml-element.js';
 import { RoomError } from './room-error.js';
 
@@ -30,4 +30,16 @@ export function streamPayload(streamId: number, data: Uint8Array, limit: number)
   if (!(data instanceof Uint8Array) || data.length === 0) throw new RoomError('bad-argument', 'stream data must be a non-empty Uint8Array');
   if (data.length > limit) throw new RoomError('too-large', `stream data of ${data.length} bytes exceeds the room limit of ${limit} bytes`);
   return Uint8Array.from(data);
+}
+
+/**
+ * The element a body-less groupchat message carries for an extension of ours
+ * or another client (e.g. a room share, `urn:x-clique:files:0`): its first
+ * child outside jabber:client and the tubes namespace (tube lists have their
+ * own event). Undefined for anything else.
+ */
+export function extensionElementOf(stanza: XmlElement): XmlElement | undefined {
+  if (stanza.name !== 'message' || stanza.getAttr('type') !== 'groupchat') return undefined;
+  if (stanza.getChild('body', stanza.namespace) !== undefined) return undefined;
+  return stanza.children.find((child): child is XmlElement => child instanceof XmlElement && child.namespace !== NS_CLIENT && child.namespace !== NS_TUBES && child.namespace !== stanza.namespace);
 }

@@ -8,6 +8,7 @@ import { RoomError } from './room-error.js';
 import type { GroupMessage } from './group-link.js';
 import type { HistoryEntry } from './history-store.js';
 import { RecentIds } from './recent-ids.js';
+import { extensionElementOf } from './room-extensions.js';
 import type { RoomClock } from './room-clock.js';
 import type { RoomOutput } from './room-output.js';
 import type { Roster } from './room-roster.js';
@@ -93,7 +94,13 @@ export class RoomInbound {
       }
       case 'ignored': {
         const element = read.reason === 'tubes' ? stanza.getChild('tubes', NS_TUBES) : undefined;
-        if (element !== undefined) this.room.output({ type: 'event', name: 'tubes', args: [{ room: this.room.name, sender, stanza, element }] });
+        if (element !== undefined) {
+          this.room.output({ type: 'event', name: 'tubes', args: [{ room: this.room.name, sender, stanza, element }] });
+          return;
+        }
+        // Other body-less extensions (a room share offer, …) are for the layers above to read.
+        const extension = read.reason === 'unknown' ? extensionElementOf(stanza) : undefined;
+        if (extension !== undefined) this.room.output({ type: 'event', name: 'extension', args: [{ room: this.room.name, sender, stanza, element: extension }] });
         return;
       }
     }

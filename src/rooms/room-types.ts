@@ -91,6 +91,21 @@ export interface RoomTubesStanza {
   element: XmlElement;
 }
 
+/**
+ * A body-less stream-0 groupchat message of another member whose child is in
+ * a namespace other than jabber:client and tubes (e.g. a room share offer,
+ * `urn:x-clique:files:0`), addressed and checked like every stanza.
+ */
+export interface RoomExtensionStanza {
+  room: string;
+  /** The rMulticast sender (never the XML `from`). */
+  sender: string;
+  /** The whole `<message>`. */
+  stanza: XmlElement;
+  /** Its first child in a foreign namespace. */
+  element: XmlElement;
+}
+
 /** One rMulticast message of another member on a data stream (1..65535; tube data, spec §7.4). */
 export interface RoomStreamData {
   room: string;
@@ -130,6 +145,8 @@ export interface RoomEvents {
   typing: [event: TypingEvent];
   /** Another member's tube list (stream 0, spec §7.2); ours are never reported. */
   tubes: [announcement: RoomTubesStanza];
+  /** Another member's body-less extension element on stream 0 (not a tube list); ours are never reported. */
+  extension: [extension: RoomExtensionStanza];
   /** Another member's message on a data stream 1..65535 (tube data, spec §7.4). */
   'stream-data': [data: RoomStreamData];
   /** Stream-0 input we refused (broken XML, wrong room, forged `from`, duplicate id). Also logged. */

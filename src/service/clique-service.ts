@@ -291,6 +291,7 @@ export class CliqueService implements ControlHandler {
       case 'invite':
         return this.invite(new ParamReader(params, ['contact', 'room', 'reason', 'address', 'port', 'timeoutMs']));
       case 'files.offer':
+      case 'files.share':
       case 'files.list':
       case 'files.accept':
       case 'files.decline':
@@ -462,6 +463,7 @@ export class CliqueService implements ControlHandler {
     const room = await this.clique.join(name, joinOptions);
     const m: Membership = { room, tubes: new RoomTubes(room, { logger: this.logger.child(`tubes:${name}`) }), stay: false, holders: new Set(), subscribers: new Set(), lingerTimer: undefined, lingerUntil: undefined, leaveOnRelease: false };
     this.memberships.set(name, m);
+    this.files.roomJoined(room, m.tubes);
     const tell = <K extends keyof ControlEvents>(event: K, params: ControlEvents[K]): void => this.tell(m.subscribers, event, params);
     room.on('ready', () => tell('room.ready', { room: name, members: others(room).map(memberJson) }));
     room.on('message', (msg) => tell('room.message', messageJson(msg)));

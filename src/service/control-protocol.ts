@@ -150,6 +150,8 @@ export interface ControlMethods {
   // Files (issue 12, spec §8): 1-1 transfers; progress and outcomes arrive as file.* events to files.subscribe clients.
   /** `path` absolute, on the service's machine. Resolves once offered; `file.done` tells the outcome. */
   'files.offer': { params: { contact: string; path: string; desc?: string; timeoutMs?: number }; result: FileTransferJson };
+  /** Shares a file (absolute path) once to every member of a room the service is in (issue 12 item 2); file.progress/file.done follow. */
+  'files.share': { params: { room: string; path: string }; result: FileTransferJson };
   'files.list': { params: Record<string, never>; result: { transfers: FileTransferJson[] } };
   /** Starts receiving into `dir` (absolute); `file.done` tells the outcome. */
   'files.accept': { params: { id: string; dir: string }; result: FileTransferJson };
@@ -165,13 +167,16 @@ export interface FileTransferJson {
   [key: string]: JsonValue;
   direction: 'in' | 'out';
   id: string;
-  /** The other side: who offered it (in) or whom we offered it to (out). */
+  /** The other side: who offered it (in) or whom we offered it to (out); for a room share we sent, the room. */
   peer: string;
+  /** A room share's room; null for a 1-1 transfer. */
+  room: string | null;
   name: string;
   size: number | null;
   sha256: string | null;
   desc: string | null;
-  state: 'offered' | 'receiving' | 'received' | 'accepted' | 'declined' | 'failed' | 'cancelled';
+  /** 'sending'/'sent': a room share of ours (sent: every chunk handed to rMulticast). */
+  state: 'offered' | 'receiving' | 'received' | 'accepted' | 'sending' | 'sent' | 'declined' | 'failed' | 'cancelled';
   /** Bytes moved so far. */
   bytes: number;
   /** Where the received file is (in, once received). */

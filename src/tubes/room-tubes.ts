@@ -106,6 +106,8 @@ export class RoomTubes extends EventEmitter<RoomTubesEvents> {
   /** Each member's data streams: stream id → tube id (§7.4). */
   private readonly peerStreams = new Map<string, Map<number, number>>();
   private readonly streamIds = new TubeStreamIds();
+  /** Stream ids lent out by reserveStream() (room shares): never a tube's, and only releaseStream() frees them. */
+  private readonly reservedStreams = new Set<number>();
   /** Ids of tubes closed here, oldest first (bounded). */
   private readonly closedIds = new Set<number>();
   private readonly limits: RoomTubesLimits;
@@ -165,6 +167,28 @@ export class RoomTubes extends EventEmitter<RoomTubesEvents> {
   tube(id: number): RoomTubeInfo | undefined {
     const row = this.table.get(id);
     return row === undefined ? undefined : this.info(row);
+  }
+
+  /**
+   * Takes one of our data stream ids for something other than a tube (a
+   * room share's content): the same pool as the tubes', so a D-Bus tube
+   * never gets a stream whose data is something else (its receivers would
+   * read it as D-Bus messages). Members that were not told of the stream
+   * drop its data (counted as 'unannounced-stream'). Free it with
+   * releaseStream().
+   */
+  reserveStream(): number {
+    this.mustBeAttached();
+    const streamId = this.streamIds.allocate();
+    if (streamId === undefined) throw new RoomTubesError('too-many-tubes', 'all 65535 stream ids are in use');
+    this.reservedStreams.add(streamId);
+    return streamId;
+  }
+
+  /** Gives back a stream id from reserveStream(); false if it was not one (a tube's id is never freed here). */
+  releaseStream(streamId: number): boolean {
+    if (!this.reservedStreams.delete(streamId)) return false;
+    return this.streamIds.release(streamId);
   }
 
   /** Offers a D-Bus tube: open at once, our stream id reserved, the list broadcast (§7.4). */

@@ -22,7 +22,7 @@ describe('the file commands in words', () => {
   it('the table of transfers: one line each, peers and names made printable', () => {
     expect(transferTable([])).toBe('no file transfers\n');
     const line = transferTable([
-      { direction: 'in', id: '7', peer: 'bob@desk', name: 'x\u001b[2J.txt', size: 2048, sha256: null, desc: 'hi', state: 'offered', bytes: 0, path: null, error: null },
+      { direction: 'in', id: '7', peer: 'bob@desk', room: null, name: 'x\u001b[2J.txt', size: 2048, sha256: null, desc: 'hi', state: 'offered', bytes: 0, path: null, error: null },
     ]);
     expect(line).toContain('7  in   x');
     expect(line).toContain('2.0 KiB  from bob@desk  offered  "hi"');

@@ -159,6 +159,25 @@ describe(`RoomCore tube extension points (seed ${seed}; replay with CLIQUE_SEED=
     expect(events(h.drain()).map((e) => e.name)).toEqual(['message']);
   });
 
+  it('another member’s body-less extension element (not a tube list) is reported as extension; with a body it is text; chat states stay typing', () => {
+    const h = member();
+    const share = '<share xmlns="urn:x-clique:files:0" id="s1" name="a.bin" size="3" sha256="00" stream="4"/>';
+    h.core.received(h.core.groupId, { sender: 'bob@b', streamId: 0, data: doc(`<message xmlns="jabber:client" type="groupchat" from="bob@b" to="lunch">${share}</message>`) });
+    const [event] = events(h.drain());
+    expect(event).toMatchObject({ name: 'extension', args: [{ room: 'lunch', sender: 'bob@b' }] });
+    const extension = event!.name === 'extension' ? event!.args[0] : undefined;
+    expect(extension?.element.is('share', 'urn:x-clique:files:0')).toBe(true);
+    expect(extension?.element.getAttr('stream')).toBe('4');
+    expect(extension?.stanza.name).toBe('message');
+    // Forged or misaddressed: refused like any stanza, never surfaced.
+    h.core.received(h.core.groupId, { sender: 'bob@b', streamId: 0, data: doc(`<message xmlns="jabber:client" type="groupchat" from="eve@e" to="lunch">${share}</message>`) });
+    expect(events(h.drain()).map((e) => e.name)).toEqual(['rejected']);
+    // With a body it is a text message; a body-less one with only jabber:client children is nothing.
+    h.core.received(h.core.groupId, { sender: 'bob@b', streamId: 0, data: doc(`<message xmlns="jabber:client" type="groupchat" from="bob@b" to="lunch"><body>hi</body>${share}</message>`) });
+    h.core.received(h.core.groupId, { sender: 'bob@b', streamId: 0, data: doc(`<message xmlns="jabber:client" type="groupchat" from="bob@b" to="lunch"><thread>x</thread></message>`) });
+    expect(events(h.drain()).map((e) => e.name)).toEqual(['message']);
+  });
+
   it('a tube list parses back from what sendElement sent', () => {
     const h = member();
     const tubes = new XmlElement('tubes', NS_TUBES);

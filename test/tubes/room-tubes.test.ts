@@ -171,6 +171,30 @@ describe(`RoomTubes on simulated rooms (seed ${seed}; replay with CLIQUE_SEED=${
     expect(alice!.offered).toEqual([]);
   });
 
+  it('reserveStream shares the tubes’ stream pool: a tube never gets a reserved stream, releaseStream frees only reserved ones, others drop the data', async () => {
+    const sim = roomSimulation(seed);
+    const rooms = ['alice@a', 'bob@b'].map((name) => sim.host(name).join('lunch'));
+    await run(10_000);
+    const [alice, bob] = rooms.map((r) => person(r));
+    const reserved = alice!.tubes.reserveStream();
+    const tube = alice!.tubes.offerDBusTube({ service: 'com.example.Chess' });
+    expect(tube.streamId).not.toBe(reserved);
+    expect(alice!.tubes.releaseStream(tube.streamId!)).toBe(false);
+    await run(500);
+    bob!.tubes.acceptTube(tube.id);
+    await run(500);
+    // Data on the reserved stream is nobody's tube data: bob drops it, counted.
+    await rooms[0]!.sendStream(reserved, encoder.encode('share chunk'));
+    await run(500);
+    expect(bob!.data).toEqual([]);
+    expect(bob!.tubes.stats.dataDropped['unannounced-stream']).toBe(1);
+    expect(alice!.tubes.releaseStream(reserved)).toBe(true);
+    expect(alice!.tubes.releaseStream(reserved)).toBe(false);
+    // The tube's stream is still in use after all that.
+    const second = alice!.tubes.reserveStream();
+    expect(second).not.toBe(tube.streamId);
+  });
+
   it('a newcomer learns the open tubes from the lists every member sends when it joins', async () => {
     const sim = roomSimulation(seed);
     const alice = person(sim.host('alice@a').join('lunch'));

@@ -18,7 +18,7 @@ interface FilesCliOptions {
 /**
  * The file commands (issue 12, spec §8), all through the clique service:
  * `send-file CONTACT FILE…` offers files and shows each one's progress and
- * outcome; `files` lists offers and transfers; `accept-file ID` receives one
+ * outcome; `share ROOM FILE…` sends files once to a whole room; `files` lists offers and transfers; `accept-file ID` receives one
  * offer; `decline-file ID` refuses it.
  */
 export function registerFilesCommands(program: Command): void {
@@ -55,6 +55,50 @@ export function registerFilesCommands(program: Command): void {
           const done = await watcher.done('out', offered.id, progressBar(offered.name));
           current = undefined;
           if (done.state !== 'accepted') failures += 1;
+          process.stdout.write(`${printable(done.name)}: ${outcomeText(done)}\n`);
+        }
+      } catch (error) {
+        throw serviceUsageError(error);
+      } finally {
+        process.off('SIGINT', interrupt);
+        client.close();
+      }
+      if (failures > 0) process.exitCode = 1;
+    });
+
+  program
+    .command('share')
+    .description('share files once to every member of a room, over the room\'s reliable multicast (our extension; members that accept write it, salut members ignore it); shows progress (exit 1 unless all were sent)')
+    .argument('<room>', 'a room (the service joins it if it is not in it, and stays a while after)')
+    .argument('<files...>', 'files to share, one after the other')
+    .addOption(interfaceOption())
+    .action(async (room: string, paths: string[], options: FilesCliOptions) => {
+      const { client } = await connectService(options);
+      const watcher = new TransferWatcher(client);
+      let current: string | undefined;
+      const interrupt = (): void => {
+        if (current !== undefined) void client.request('files.cancel', { id: current }).catch(() => undefined);
+        else process.exit(130);
+      };
+      process.once('SIGINT', interrupt);
+      let failures = 0;
+      try {
+        await client.request('rooms.join', { room, hold: 'client', create: false });
+        await client.request('files.subscribe', {});
+        for (const path of paths) {
+          let shared: FileTransferJson;
+          try {
+            shared = await client.request('files.share', { room, path: resolve(path) });
+          } catch (error) {
+            failures += 1;
+            process.stderr.write(`clique: ${printable(path)}: ${printable(error instanceof Error ? error.message : String(error))}\n`);
+            continue;
+          }
+          current = shared.id;
+          process.stderr.write(`sharing ${printable(shared.name)} (${formatBytes(shared.size ?? 0)}) in ${printable(room)}…\n`);
+          const done = await watcher.done('out', shared.id, progressBar(shared.name));
+          current = undefined;
+          if (done.state !== 'sent') failures += 1;
           process.stdout.write(`${printable(done.name)}: ${outcomeText(done)}\n`);
         }
       } catch (error) {
@@ -167,7 +211,7 @@ class TransferWatcher {
     client.once('close', () => {
       for (const [key, waiter] of this.waiting) {
         const [direction, id] = key.split(':') as ['in' | 'out', string];
-        waiter.resolve({ direction, id, peer: '', name: id, size: null, sha256: null, desc: null, state: 'failed', bytes: 0, path: null, error: 'the clique service went away' });
+        waiter.resolve({ direction, id, peer: '', room: null, name: id, size: null, sha256: null, desc: null, state: 'failed', bytes: 0, path: null, error: 'the clique service went away' });
       }
       this.waiting.clear();
     });
@@ -187,7 +231,7 @@ function progressBar(name: string): (t: FileTransferJson) => void {
   const started = Date.now();
   let drawn = false;
   return (t) => {
-    if (t.state !== 'offered' && t.state !== 'receiving' && drawn) {
+    if (t.state !== 'offered' && t.state !== 'receiving' && t.state !== 'sending' && drawn) {
       process.stderr.write('\r\u001b[2K');
       return;
     }
@@ -229,6 +273,8 @@ function outcomeText(t: FileTransferJson): string {
   switch (t.state) {
     case 'accepted':
       return `accepted by ${printable(t.peer)}`;
+    case 'sent':
+      return `sent to ${printable(t.peer)}`;
     case 'received':
       return `received from ${printable(t.peer)}`;
     case 'declined':
@@ -245,7 +291,7 @@ export function transferTable(transfers: FileTransferJson[]): string {
   if (transfers.length === 0) return 'no file transfers\n';
   return `${transfers
     .map((t) => {
-      const arrow = t.direction === 'in' ? `from ${printable(t.peer)}` : `to ${printable(t.peer)}`;
+      const arrow = (t.direction === 'in' ? `from ${printable(t.peer)}` : `to ${printable(t.peer)}`) + (t.room !== null && t.direction === 'in' ? ` in ${printable(t.room)}` : '');
       const size = t.size !== null ? formatBytes(t.size) : 'size unknown';
       const desc = t.desc !== null ? `  "${printable(t.desc)}"` : '';
       const where = t.path !== null ? `  -> ${printable(t.path)}` : '';

@@ -309,7 +309,8 @@ export async function runServiceChat(roomName: string, options: ServiceChatOptio
         fileOffers.push(t.id);
         const size = t.size !== null ? ` (${formatBytes(t.size)})` : '';
         const desc = t.desc !== null ? `: ${printable(t.desc)}` : '';
-        screen.print(`* ${printable(t.peer)} offers you a file, ${printable(t.name)}${size}${desc} — /accept ${t.id} [dir] or /decline ${t.id}`);
+        const where = t.room !== null ? ` in ${printable(t.room)}` : '';
+        screen.print(`* ${printable(t.peer)} offers you a file${where}, ${printable(t.name)}${size}${desc} — /accept ${t.id} [dir] or /decline ${t.id}`);
         return;
       }
       case 'file.done': {

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { HistoryEntry } from '../../rooms/history-store.js';
 import type { RoomMember, RoomMessage, TopicChange } from '../../rooms/room-types.js';
@@ -18,6 +19,8 @@ interface ListenOptions extends RoomScriptOptions {
   history: number;
   /** False with --no-service. */
   service: boolean;
+  /** Receive every file shared into the room (and every 1-1 offer) into this directory while listening. */
+  acceptFiles?: string;
 }
 
 /**
@@ -35,6 +38,7 @@ export function registerListenCommand(program: Command): void {
     .description('print what happens in a chat room until Ctrl-C (through the clique service, which joins it or creates it)')
     .argument('<room>', 'room name: any text up to 63 bytes', parseRoomName)
     .option('--history <n>', 'first print the last N entries of the local history of this room', countUpTo10000, 0)
+    .option('--accept-files <dir>', 'receive every file shared into the room (and offered to us) into this directory while listening (through the service)')
     .addOption(noServiceOption());
   addRoomScriptOptions(command)
     .addHelpText(
@@ -45,13 +49,15 @@ export function registerListenCommand(program: Command): void {
         '"* x left (timed out)" (lost by silence), "* a is now known as b", "* topic: ..."; a nick two members share\n' +
         'shows as "nick (user@host)".\n' +
         'Output (--json), one object per line, "event" is one of: history, joined, ready, member-joined, member-left\n' +
-        '(with "reason": "left" or "timed-out"), member-updated, message, topic, typing, moved, left (rejected only\n' +
+        '(with "reason": "left" or "timed-out"), member-updated, message, topic, typing, moved, left, file-offered and file\n' +
+        '(with --accept-files), rejected (only\n' +
         'with --no-service); each also has "time" (ISO 8601, UTC). Fields: docs/events.md, or `clique help json`.\n' +
         "The person's own sends come as messages with \"outgoing\": true.\n\n" +
         'Example:\n  clique listen Witchcraft --json --interface 127.0.0.1',
     )
     .action(async (roomName: string, options: ListenOptions) => {
       if (options.service) await runServiceListen(roomName, options);
+      else if (options.acceptFiles !== undefined) throw new UsageError('--accept-files needs the service (leave out --no-service)');
       else await runListen(roomName, options);
     });
 }
@@ -147,6 +153,11 @@ async function runServiceListen(roomName: string, options: ListenOptions): Promi
       ...(options.failureTimeoutMs !== undefined ? { failureTimeoutMs: options.failureTimeoutMs } : {}),
     });
     snapshot = await client.request('rooms.subscribe', { room: roomName });
+    if (options.acceptFiles !== undefined) {
+      // Held by this connection: the service stops taking files when we stop listening.
+      await client.request('files.subscribe', {});
+      await client.request('files.auto-accept', { dir: resolve(options.acceptFiles), hold: 'client' });
+    }
     if (options.history > 0) {
       const { entries } = await client.request('rooms.history', { room: roomName, limit: options.history });
       for (const entry of entries as unknown as HistoryJson[]) say(historyJsonLine(entry), { event: 'history', ...entry }, new Date(entry.time));
@@ -222,6 +233,16 @@ async function runServiceListen(roomName: string, options: ListenOptions): Promi
         return say(`* the room moved to ${e.params.address}:${e.params.port}`, { event: 'moved', address: e.params.address, port: e.params.port });
       case 'room.left':
         return void finish(e.params.reason, 0);
+      case 'file.offered': {
+        const t = e.params;
+        return say(`* ${printable(t.peer)} shares ${printable(t.name)} (${t.size ?? '?'} bytes)`, { event: 'file-offered', id: t.id, from: t.peer, room: t.room, name: t.name, size: t.size, sha256: t.sha256 });
+      }
+      case 'file.done': {
+        const t = e.params;
+        if (t.direction !== 'in') return;
+        const line = t.state === 'received' ? `* received ${printable(t.name)} from ${printable(t.peer)}: ${printable(t.path ?? '')}` : `* file ${printable(t.name)} from ${printable(t.peer)}: ${t.state}${t.error !== null ? ` (${printable(t.error)})` : ''}`;
+        return say(line, { event: 'file', id: t.id, from: t.peer, room: t.room, name: t.name, state: t.state, path: t.path, error: t.error });
+      }
       default:
         return;
     }
