@@ -75,13 +75,13 @@ export interface RoomSharesOptions {
 
 const DEFAULT_MAX_BYTES = 64 * 1024 * 1024 * 1024;
 /**
- * Content messages of two rMulticast fragments. Measured on loopback (two
- * members, 4 MB, one message in flight): messages of 1-2 fragments move at
- * 20-40 MB/s, while messages of 3 fragments or more crawl at about 190
- * fragments/s (0.3 MB/s) whatever their size: something in the engine paces
- * multi-fragment messages. Until that is understood, shares stay below it.
+ * Content messages of 16 rMulticast fragments (about 22 KB): few messages to
+ * handle per megabyte, and 12 of them fill the sender's 192-packet window.
+ * (Shares once used two-fragment messages: receivers acknowledged every 64
+ * messages, so larger ones waited for the 1 s ack timer each window; they
+ * acknowledge by packets now, periodic-packets.ts.)
  */
-export const ROOM_SHARE_CHUNK_BYTES = 2 * DATA_FRAGMENT_PAYLOAD;
+export const ROOM_SHARE_CHUNK_BYTES = 16 * DATA_FRAGMENT_PAYLOAD;
 /** Finished shares kept for listing. */
 const MAX_FINISHED = 100;
 /** Bytes held while an accepted share's part file is being opened. */

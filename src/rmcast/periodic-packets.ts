@@ -17,10 +17,15 @@ export interface PeriodicHost {
  * Ours: a receiver that only listens would otherwise acknowledge nothing until
  * its 180 s keepalive, so senders keep every packet cached. After delivering
  * messages we send a NO_DATA (an ordinary reliable packet, understood by the
- * original) within this delay, or at once after this many deliveries.
+ * original) within this delay, or at once once the messages delivered since
+ * took this many packets. Counted in packets, not messages: the sender's
+ * window is 192 packets (SEND_WINDOW), so 64 messages of three or more
+ * fragments each never got their ack before the window closed, and every
+ * window then waited out ACK_DELAY_MS (large messages crawled at ~190
+ * packets/s).
  */
 const ACK_DELAY_MS = 1000;
-const ACK_AFTER_MESSAGES = 64;
+const ACK_AFTER_PACKETS = 64;
 
 /**
  * Periodic packets (spec §5.5, §5.6) and liveness sweeps: SESSION every
@@ -33,7 +38,8 @@ export class PeriodicPackets {
   private sweepTimer: TimerHandle | undefined;
   private keepaliveDeadline = 0;
   private ackTimer: TimerHandle | undefined;
-  private unackedDeliveries = 0;
+  /** Packets (fragments) of the messages delivered since our last originated packet. */
+  private unackedPackets = 0;
 
   constructor(
     private readonly ctx: EngineContext,
@@ -58,25 +64,26 @@ export class PeriodicPackets {
     for (const timer of [this.sessionTimer, this.keepaliveTimer, this.sweepTimer, this.ackTimer]) this.ctx.timers.cancel(timer);
     this.sessionTimer = this.keepaliveTimer = this.sweepTimer = this.ackTimer = undefined;
     this.keepaliveDeadline = 0;
-    this.unackedDeliveries = 0;
+    this.unackedPackets = 0;
   }
 
-  /** We delivered a message: acknowledge it soon (see ACK_DELAY_MS). */
-  noteDelivery(): void {
+  /** We delivered a message of `packets` fragments: acknowledge it soon (see ACK_DELAY_MS). */
+  noteDelivery(packets = 1): void {
     if (this.imitateOriginal) return;
-    if (++this.unackedDeliveries >= ACK_AFTER_MESSAGES) {
+    this.unackedPackets += packets;
+    if (this.unackedPackets >= ACK_AFTER_PACKETS) {
       this.sendAck();
     } else if (!this.ackTimer?.active) {
       this.ackTimer = this.ctx.timers.schedule(this.ctx.now() + ACK_DELAY_MS, () => {
         this.ackTimer = undefined;
-        if (this.unackedDeliveries > 0) this.sendAck();
+        if (this.unackedPackets > 0) this.sendAck();
       });
     }
   }
 
   /** Any packet we originate carries our acks (and resets the count). */
   noteOriginated(): void {
-    this.unackedDeliveries = 0;
+    this.unackedPackets = 0;
   }
 
   private sendAck(): void {

@@ -16,7 +16,7 @@ import {
 } from '../wire/packet.js';
 import { PacketError } from '../wire/packet-error.js';
 import type { EngineContext } from './engine-context.js';
-import { DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_TIMING } from './engine-defaults.js';
+import { DATA_FRAGMENT_PAYLOAD, DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_TIMING } from './engine-defaults.js';
 import { EngineError } from './engine-error.js';
 import type {
   EngineEvent,
@@ -425,7 +425,7 @@ export class RMulticastEngine implements MulticastEngine {
   private deliver(sender: string, senderId: number, streamId: number, data: Uint8Array): void {
     this.stats.messagesDelivered++;
     this.emit({ type: 'message', sender, senderId, streamId, data });
-    this.periodic.noteDelivery();
+    this.periodic.noteDelivery(data.length <= DATA_FRAGMENT_PAYLOAD ? 1 : Math.ceil(data.length / DATA_FRAGMENT_PAYLOAD));
   }
 
   // Identity (spec §4.1, §4.2).
