@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { README_EXAMPLES, readmeExampleTests } from '../support/readme-examples.js';
 import { repoRoot } from '../support/cli-runner.js';
 
 /**
@@ -77,4 +78,22 @@ describe('the packed package', () => {
     expect(bare.stderr).toMatch(/better-sqlite3/);
     expect(bare.stderr).not.toMatch(/clique@/);
   }, 240_000);
+});
+
+/*
+ * The README's examples run here only (not also against src in a file of their own): they use fixed names
+ * and groups, and two files running them at once would talk to each other's peers.
+ */
+describe('the README library examples, run from the package installed in an empty project', () => {
+  it('has the five examples', () => {
+    expect(README_EXAMPLES).toHaveLength(5);
+  });
+  let project: string;
+  beforeAll(async () => {
+    project = emptyProject('readme-examples');
+    await npm(['install', '--ignore-scripts', tarball], project);
+    // --ignore-scripts skipped better-sqlite3's native build (the history store): the repo's, built for this Node, is the same.
+    cpSync(join(repoRoot, 'node_modules/better-sqlite3/build'), join(project, 'node_modules/better-sqlite3/build'), { recursive: true });
+  }, 240_000);
+  readmeExampleTests(() => ({ kind: 'installed', project }));
 });

@@ -3,38 +3,25 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, expect, it } from 'vitest';
 import { Clique } from '../../src/rooms/index.js';
 import { LinkLocalService } from '../../src/linklocal/link-local-service.js';
 import { FileTransfers } from '../../src/files/file-transfers.js';
 import { openMulticastNode } from '../../src/net/multicast-node.js';
-import { repoRoot } from '../support/cli-runner.js';
-import { waitFor } from '../support/wait.js';
+import { repoRoot } from './cli-runner.js';
+import { waitFor } from './wait.js';
 
 /**
- * Each ```ts example of the README's Library section, run as written (tsx,
- * its `from 'clique'` pointed at src/index.ts) against a peer this test plays:
- * an example that hangs, throws or misses its peer fails here. Run inside
- * `unshare -n` (the examples use 127.0.0.1 and fixed names and groups).
- * test/cli/package-install.test.ts checks that `from 'clique'` resolves in an
- * installed package.
+ * The README's Library examples (its ```ts blocks), and the peers a test plays
+ * for each: run as written, with `from 'clique'` resolved either to src or to
+ * the package installed from its tarball in an empty project (what
+ * test/cli/package-install.test.ts does). An example
+ * that hangs, throws or misses its peer fails. Run inside `unshare -n` (the
+ * examples use 127.0.0.1 and fixed names and groups).
  */
 const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
 const library = readme.slice(readme.indexOf('## Library\n'), readme.indexOf('That is the whole public face'));
-const blocks = [...library.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
-const dir = mkdtempSync(join(tmpdir(), 'clique-readme-run-'));
-const cleanups: Array<() => Promise<void>> = [];
-
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-}, 60_000);
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function block(entry: string): string {
-  const found = blocks.find((b) => b.includes(entry));
-  if (found === undefined) throw new Error(`no README example uses ${entry}`);
-  return found;
-}
+export const README_EXAMPLES = [...library.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
 
 interface ExampleRun {
   stdout: string;
@@ -42,27 +29,42 @@ interface ExampleRun {
   exited: Promise<number | null>;
 }
 
-/** Runs one example as a module of its own (top-level await), importing the library from src. */
-function runExample(code: string, name: string, cwd: string = repoRoot): ExampleRun {
-  const source = code.replace(/from 'clique';/g, `from ${JSON.stringify(pathToFileURL(join(repoRoot, 'src/index.ts')).href)};`);
-  const file = join(dir, `${name}.mts`);
-  writeFileSync(file, source);
-  // tsx by path, so an example may run in a directory of its own (relative file names).
-  const tsx = pathToFileURL(join(repoRoot, 'node_modules/tsx/dist/loader.mjs')).href;
-  const child = spawn(process.execPath, ['--import', tsx, file], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CLIQUE_LOG: 'warn' } });
-  const run: ExampleRun = { stdout: '', stderr: '', exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))) };
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (run.stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (run.stderr += d));
-  cleanups.push(async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  return run;
-}
+/** Where `from 'clique'` comes from: the sources, or a project with the package installed. */
+export type CliqueSource = { kind: 'src' } | { kind: 'installed'; project: string };
 
-describe('README library examples run as written', () => {
-  it('has the five examples', () => {
-    expect(blocks).toHaveLength(5);
-  });
+/** Registers one `it` per README example, each running it against its peer. */
+export function readmeExampleTests(source: () => CliqueSource): void {
+  const dir = mkdtempSync(join(tmpdir(), 'clique-readme-run-'));
+  const cleanups: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  }, 60_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const block = (entry: string): string => {
+    const found = README_EXAMPLES.find((b) => b.includes(entry));
+    if (found === undefined) throw new Error(`no README example uses ${entry}`);
+    return found;
+  };
+
+  /** Runs one example as a module of its own (top-level await). */
+  const runExample = (code: string, name: string, cwd: string = repoRoot): ExampleRun => {
+    const from = source();
+    // Installed: the file sits in the project, so `clique` resolves from its node_modules as for a user.
+    const file = from.kind === 'src' ? join(dir, `${name}.mts`) : join(from.project, `${name}.mts`);
+    const text = from.kind === 'src' ? code.replace(/from 'clique';/g, `from ${JSON.stringify(pathToFileURL(join(repoRoot, 'src/index.ts')).href)};`) : code;
+    writeFileSync(file, text);
+    // tsx by path, so an example may run in a directory of its own (relative file names).
+    const tsx = pathToFileURL(join(repoRoot, 'node_modules/tsx/dist/loader.mjs')).href;
+    const child = spawn(process.execPath, ['--import', tsx, file], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CLIQUE_LOG: 'warn' } });
+    const run: ExampleRun = { stdout: '', stderr: '', exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))) };
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (run.stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (run.stderr += d));
+    cleanups.push(async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    });
+    return run;
+  };
 
   it('files: sends notes.txt to bob@desk, then takes the file bob offers back', async () => {
     const bob = await LinkLocalService.start({ name: 'bob@desk', interface: '127.0.0.1' });
@@ -131,4 +133,4 @@ describe('README library examples run as written', () => {
     expect(await example.exited, example.stderr).toBe(0);
     expect(example.stdout.trim()).toBe('alice@laptop: hello');
   }, 60_000);
-});
+}
