@@ -32,6 +32,7 @@ export const PAGE_METHODS: readonly ControlMethod[] = [
   'invite',
   // Files: only what the page uploaded may be offered, and accepted files land in the downloads directory (see policy below).
   'files.offer',
+  'files.share',
   'files.list',
   'files.accept',
   'files.decline',
@@ -107,7 +108,9 @@ function filePolicy(method: string, params: RpcParams, files: WebFiles | undefin
   if (!method.startsWith('files.')) return params;
   if (files === undefined) return 'this page server takes no files';
   const object = params as { [key: string]: JsonValue };
-  if (method === 'files.offer') return typeof object['path'] === 'string' && isUploaded(object['path'], files) ? params : 'the page may offer only files it sent up';
+  if (method === 'files.offer' || method === 'files.share') {
+    return typeof object['path'] === 'string' && isUploaded(object['path'], files) ? params : 'the page may offer only files it sent up';
+  }
   if (method === 'files.accept') return { ...object, dir: files.downloadDir };
   return params;
 }

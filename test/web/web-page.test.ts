@@ -223,6 +223,21 @@ describe.skipIf(noChromium !== undefined)('clique web in Chromium: two browsers 
     expect(refused).toBe('forbidden');
   });
 
+  it('shares a file with the room from the page: a member\'s page accepts it, and it lands intact', async () => {
+    await pageA.locator(`#joined-rooms li[data-room="${ROOM}"] button`).click();
+    const data = randomBytes(200 * 1024);
+    const source = join(mkdtempSync(join(tmpdir(), 'clique-web-share-')), 'room notes.bin');
+    writeFileSync(source, data);
+    await pageA.setInputFiles('#file-input', source);
+    const offer = pageB.locator('#transfers li[data-state="offered"]', { hasText: 'room notes.bin' });
+    await offer.waitFor({ timeout: 30_000 });
+    expect(await offer.innerText()).toContain(ROOM);
+    await offer.getByRole('button', { name: 'Accept room notes.bin' }).click();
+    await pageB.locator('#transfers li[data-state="received"]', { hasText: 'room notes.bin' }).waitFor({ timeout: 60_000 });
+    const saved = readFileSync(join(bob.env.HOME!, 'Downloads', 'room notes.bin'));
+    expect(createHash('sha256').update(saved).digest('hex')).toBe(createHash('sha256').update(data).digest('hex'));
+  });
+
   it('shows an invitation with a Join button', async () => {
     // Back in the room, alice invites bob into a second room; his page offers to join it.
     await pageA.fill('#new-room', 'back-room');

@@ -3,8 +3,9 @@ import type { Connection } from './connection.js';
 import { button, el, isolated, replaceChildren } from './dom.js';
 
 /**
- * Files in the page (1-1, XEP-0066 through the service): a "Send a file"
- * picker and a drop zone for the open contact chat, and every transfer with
+ * Files in the page (through the service): a "Send a file" picker and a drop
+ * zone for the open conversation — 1-1 (XEP-0066) to a contact, or shared
+ * once over rMulticast to everyone in a room — and every transfer with
  * its progress bar, Accept and Decline for offers to us. The file goes up to
  * the page server (POST /upload, same token and Origin rules as the rest),
  * which keeps it in a private directory; the service offers it from there. A
@@ -15,14 +16,14 @@ export interface FilesPanel {
   onEvent(transfer: FileTransferJson): void;
   /** The service connection is (re)made: subscribe and show what it holds. */
   connected(connection: Connection): Promise<void>;
-  /** The open conversation changed (the picker works for a contact chat only). */
-  setContact(contact: string | undefined): void;
+  /** The open conversation changed: files go to that contact (1-1) or that room (shared once to every member). */
+  setTarget(target: { kind: 'room' | 'chat'; name: string } | undefined): void;
 }
 
 export function buildFilesPanel(note: (text: string) => void): FilesPanel {
   const transfers = new Map<string, FileTransferJson>();
   let connection: Connection | null = null;
-  let contact: string | undefined;
+  let target: { kind: 'room' | 'chat'; name: string } | undefined;
 
   const input = el('input', { id: 'file-input', type: 'file' });
   input.multiple = true;
@@ -33,8 +34,8 @@ export function buildFilesPanel(note: (text: string) => void): FilesPanel {
   const key = (t: FileTransferJson): string => `${t.direction}:${t.id}`;
 
   const send = async (files: Iterable<File>): Promise<void> => {
-    const to = contact;
-    if (to === undefined || connection === null) return note('open a chat with a person to send a file');
+    const to = target;
+    if (to === undefined || connection === null) return note('open a room or a chat with a person to send a file');
     for (const file of files) {
       // Streamed up as is; the server checks token, Host and Origin as for every request.
       const response = await fetch('/upload', { method: 'POST', headers: { 'X-File-Name': encodeURIComponent(file.name) }, body: file });
@@ -43,7 +44,7 @@ export function buildFilesPanel(note: (text: string) => void): FilesPanel {
         continue;
       }
       const { path } = (await response.json()) as { path: string };
-      const offered = await connection.request('files.offer', { contact: to, path });
+      const offered = to.kind === 'chat' ? await connection.request('files.offer', { contact: to.name, path }) : await connection.request('files.share', { room: to.name, path });
       transfers.set(key(offered), offered);
       render();
     }
@@ -55,7 +56,7 @@ export function buildFilesPanel(note: (text: string) => void): FilesPanel {
   });
   const log = document.getElementById('log');
   log?.addEventListener('dragover', (e) => {
-    if (contact !== undefined) e.preventDefault();
+    if (target !== undefined) e.preventDefault();
   });
   log?.addEventListener('drop', (e) => {
     e.preventDefault();
@@ -77,13 +78,19 @@ export function buildFilesPanel(note: (text: string) => void): FilesPanel {
   };
 
   const render = (): void => {
-    label.textContent = contact === undefined ? 'Send a file (open a chat with a person first)' : `Send a file to ${contact}`;
-    input.disabled = contact === undefined;
-    const rows = [...transfers.values()].slice(-20).reverse();
+    label.textContent = target === undefined ? 'Send a file (open a room or a chat first)' : `Send a file to ${target.kind === 'room' ? 'everyone in ' : ''}${target.name}`;
+    input.disabled = target === undefined;
+    // A room share accepted late is fetched 1-1 from its sender (the service's fallback): one file, shown once, as the share.
+    const shares = new Set([...transfers.values()].filter((t) => t.room !== null && t.sha256 !== null).map((t) => `${t.peer}\n${t.sha256}`));
+    const rows = [...transfers.values()]
+      .filter((t) => !(t.direction === 'in' && t.room === null && t.sha256 !== null && shares.has(`${t.peer}\n${t.sha256}`)))
+      .slice(-20)
+      .reverse();
     replaceChildren(
       list,
       ...rows.map((t) => {
         const who = t.direction === 'in' ? 'from' : 'to';
+        const peer = t.room !== null && t.room !== undefined ? (t.direction === 'in' ? `${t.peer} in ${t.room}` : `everyone in ${t.room}`) : t.peer;
         const progress = t.size !== null && t.size > 0 && (t.state === 'receiving' || t.state === 'offered' || t.state === 'accepted') ? el('progress', { 'aria-label': `${t.name} progress` }) : null;
         if (progress !== null) {
           progress.max = t.size ?? 0;
@@ -95,7 +102,7 @@ export function buildFilesPanel(note: (text: string) => void): FilesPanel {
           { class: 'transfer', 'data-transfer': key(t), 'data-state': t.state },
           isolated(t.name, 'file-name'),
           ` ${who} `,
-          isolated(t.peer, 'file-peer'),
+          isolated(peer, 'file-peer'),
           el('span', { class: 'file-state' }, ` ${t.state}${t.error !== null ? `: ${t.error}` : ''}`),
           progress,
           offeredToUs ? button(`Accept ${t.name}`, () => act('files.accept', t.id), { class: 'accept' }) : null,
@@ -117,8 +124,8 @@ export function buildFilesPanel(note: (text: string) => void): FilesPanel {
       for (const t of held) transfers.set(key(t), t);
       render();
     },
-    setContact(name) {
-      contact = name;
+    setTarget(next) {
+      target = next;
       render();
     },
   };

@@ -32,7 +32,7 @@ if (new URL(location.href).searchParams.has('token')) history.replaceState(null,
 const actions: Actions = {
   open(target) {
     state.active = target;
-    filesPanel?.setContact(target.kind === 'chat' ? target.name : undefined);
+    filesPanel?.setTarget(target);
     if (target.kind === 'room') {
       const room = state.rooms.get(target.name);
       if (room !== undefined) room.unread = 0;
