@@ -31,39 +31,10 @@ export function registerFilesCommands(program: Command): void {
     .addOption(interfaceOption())
     .action(async (contact: string, paths: string[], options: FilesCliOptions) => {
       const { client } = await connectService(options);
-      const watcher = new TransferWatcher(client);
       await client.request('files.subscribe', {});
-      let current: string | undefined;
-      const interrupt = (): void => {
-        if (current !== undefined) void client.request('files.cancel', { id: current }).catch(() => undefined);
-        else process.exit(130);
-      };
-      process.once('SIGINT', interrupt);
-      let failures = 0;
-      try {
-        for (const path of paths) {
-          let offered: FileTransferJson;
-          try {
-            offered = await client.request('files.offer', { contact, path: resolve(path), ...(options.desc !== undefined ? { desc: options.desc } : {}) });
-          } catch (error) {
-            failures += 1;
-            process.stderr.write(`clique: ${printable(path)}: ${printable(error instanceof Error ? error.message : String(error))}\n`);
-            continue;
-          }
-          current = offered.id;
-          process.stderr.write(`offered ${printable(offered.name)} (${formatBytes(offered.size ?? 0)}) to ${printable(contact)}; waiting for an answer…\n`);
-          const done = await watcher.done('out', offered.id, progressBar(offered.name));
-          current = undefined;
-          if (done.state !== 'accepted') failures += 1;
-          process.stdout.write(`${printable(done.name)}: ${outcomeText(done)}\n`);
-        }
-      } catch (error) {
-        throw serviceUsageError(error);
-      } finally {
-        process.off('SIGINT', interrupt);
-        client.close();
-      }
-      if (failures > 0) process.exitCode = 1;
+      await sendEach(client, paths, 'accepted', (path) => client.request('files.offer', { contact, path, ...(options.desc !== undefined ? { desc: options.desc } : {}) }), (t) =>
+        `offered ${printable(t.name)} (${formatBytes(t.size ?? 0)}) to ${printable(contact)}; waiting for an answer…`,
+      );
     });
 
   program
@@ -74,40 +45,14 @@ export function registerFilesCommands(program: Command): void {
     .addOption(interfaceOption())
     .action(async (room: string, paths: string[], options: FilesCliOptions) => {
       const { client } = await connectService(options);
-      const watcher = new TransferWatcher(client);
-      let current: string | undefined;
-      const interrupt = (): void => {
-        if (current !== undefined) void client.request('files.cancel', { id: current }).catch(() => undefined);
-        else process.exit(130);
-      };
-      process.once('SIGINT', interrupt);
-      let failures = 0;
       try {
         await client.request('rooms.join', { room, hold: 'client', create: false });
         await client.request('files.subscribe', {});
-        for (const path of paths) {
-          let shared: FileTransferJson;
-          try {
-            shared = await client.request('files.share', { room, path: resolve(path) });
-          } catch (error) {
-            failures += 1;
-            process.stderr.write(`clique: ${printable(path)}: ${printable(error instanceof Error ? error.message : String(error))}\n`);
-            continue;
-          }
-          current = shared.id;
-          process.stderr.write(`sharing ${printable(shared.name)} (${formatBytes(shared.size ?? 0)}) in ${printable(room)}…\n`);
-          const done = await watcher.done('out', shared.id, progressBar(shared.name));
-          current = undefined;
-          if (done.state !== 'sent') failures += 1;
-          process.stdout.write(`${printable(done.name)}: ${outcomeText(done)}\n`);
-        }
       } catch (error) {
-        throw serviceUsageError(error);
-      } finally {
-        process.off('SIGINT', interrupt);
         client.close();
+        throw serviceUsageError(error);
       }
-      if (failures > 0) process.exitCode = 1;
+      await sendEach(client, paths, 'sent', (path) => client.request('files.share', { room, path }), (t) => `sharing ${printable(t.name)} (${formatBytes(t.size ?? 0)}) in ${printable(room)}…`);
     });
 
   program
@@ -299,4 +244,50 @@ export function transferTable(transfers: FileTransferJson[]): string {
       return `${t.id}  ${t.direction === 'in' ? 'in ' : 'out'}  ${printable(t.name)}  ${size}  ${arrow}  ${t.state}${desc}${where}${error}`;
     })
     .join('\n')}\n`;
+}
+
+/**
+ * Offers (or shares) files one after the other with a progress bar each, one
+ * outcome line each on stdout; Ctrl-C cancels the current one. Exit status 1
+ * unless every one ended in `success`. Closes the client.
+ */
+async function sendEach(
+  client: ServiceClient,
+  paths: string[],
+  success: FileTransferJson['state'],
+  start: (path: string) => Promise<FileTransferJson>,
+  startedText: (transfer: FileTransferJson) => string,
+): Promise<void> {
+  const watcher = new TransferWatcher(client);
+  let current: string | undefined;
+  const interrupt = (): void => {
+    if (current !== undefined) void client.request('files.cancel', { id: current }).catch(() => undefined);
+    else process.exit(130);
+  };
+  process.once('SIGINT', interrupt);
+  let failures = 0;
+  try {
+    for (const path of paths) {
+      let started: FileTransferJson;
+      try {
+        started = await start(resolve(path));
+      } catch (error) {
+        failures += 1;
+        process.stderr.write(`clique: ${printable(path)}: ${printable(error instanceof Error ? error.message : String(error))}\n`);
+        continue;
+      }
+      current = started.id;
+      process.stderr.write(`${startedText(started)}\n`);
+      const done = await watcher.done('out', started.id, progressBar(started.name));
+      current = undefined;
+      if (done.state !== success) failures += 1;
+      process.stdout.write(`${printable(done.name)}: ${outcomeText(done)}\n`);
+    }
+  } catch (error) {
+    throw serviceUsageError(error);
+  } finally {
+    process.off('SIGINT', interrupt);
+    client.close();
+  }
+  if (failures > 0) process.exitCode = 1;
 }
