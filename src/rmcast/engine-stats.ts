@@ -25,6 +25,8 @@ export interface EngineFootprint {
   cacheEntries: number;
   /** Bytes of the datagrams held in those caches. */
   cachedBytes: number;
+  /** Bytes of datagrams kept from senders we have no start for yet (pre-start-stash.ts; at most PRE_START_BYTES). */
+  stashedBytes: number;
   /** Members known to the membership layer (view, gathering, failing). */
   memberRecords: number;
   /** Armed timers (cancelled ones not yet purged included). */
@@ -38,5 +40,13 @@ export function measureFootprint(table: SenderTable, memberRecords: number, time
     cacheEntries += record.cache.size;
     for (const entry of record.cache.values()) cachedBytes += entry.bytes?.length ?? 0;
   }
-  return { senderRecords: table.records.size, pendingRemoval: table.pendingRemoval.size, cacheEntries, cachedBytes, memberRecords, timers };
+  return {
+    senderRecords: table.records.size,
+    pendingRemoval: table.pendingRemoval.size,
+    cacheEntries,
+    cachedBytes,
+    stashedBytes: table.preStart.held.bytes,
+    memberRecords,
+    timers,
+  };
 }

@@ -19,6 +19,7 @@ import { SenderNaming } from './sender-naming.js';
 import { SenderReassembly } from './sender-reassembly.js';
 import { SenderRepairs } from './sender-repairs.js';
 import { SenderStability } from './sender-stability.js';
+import { PreStartStash } from './pre-start-stash.js';
 
 
 /**
@@ -55,6 +56,8 @@ export class SenderTable implements SenderTableCore {
   /** @internal */ readonly repairs: SenderRepairs;
   /** @internal */ readonly naming: SenderNaming;
   /** @internal */ readonly lists: SenderLists;
+  /** @internal Packets of senders without a start yet (pre-start-stash.ts). */
+  readonly preStart = new PreStartStash();
 
   constructor(
     private readonly ctx: EngineContext,
@@ -155,6 +158,14 @@ export class SenderTable implements SenderTableCore {
       record.firstPacket = record.nextInput = record.nextOutput = record.nextOutputData = start;
       record.stableUpTo = start;
       record.lastProgress = record.startedAt = this.ctx.now();
+      // Packets heard before the start: those from it on are ours now, as if just received.
+      const stashed = this.preStart.take(record.id);
+      if (stashed.length > 0) {
+        stashed.sort((a, b) => seqDiff(b.packet.packetId, a.packet.packetId));
+        for (const { packet, bytes } of stashed) {
+          if (seqDiff(start, packet.packetId) >= 0) this.pushReliable(packet, bytes, false);
+        }
+      }
       this.processAll();
       return;
     }
@@ -192,6 +203,7 @@ export class SenderTable implements SenderTableCore {
     if (record.state >= SenderState.Failed) return;
     if (record.state === SenderState.New) {
       record.state = SenderState.UnknownFailed;
+      this.preStart.forget(record.id);
       return;
     }
     record.state = SenderState.Failed;
@@ -204,6 +216,7 @@ export class SenderTable implements SenderTableCore {
     if (record === undefined || record.isOwn) return;
     this.records.delete(id);
     this.naming.cancelWhois(record);
+    this.preStart.forget(id);
     const end = record.state === SenderState.Failed ? record.endPoint : record.nextInput;
     const spans = record.hasStart && record.firstPacket !== end && hasStoredPackets(record);
     for (const entry of record.cache.values()) {
@@ -246,6 +259,7 @@ export class SenderTable implements SenderTableCore {
     this.ownRecord = undefined;
     this.pendingRemoval.clear();
     this.failedQueue.length = 0;
+    this.preStart.clear();
     this.leaving = false;
     this.processing = this.processAgain = this.drainingFailures = false;
     this.lists.clear();
@@ -364,11 +378,18 @@ export class SenderTable implements SenderTableCore {
     }
   }
 
-  /** Reliable packet: stored if its sender has a start (spec §5.2). */
-  pushReliable(packet: ReliablePacket, bytes: Uint8Array): boolean {
+  /**
+   * Reliable packet: stored if its sender has a start (spec §5.2). `fresh`:
+   * just received (not replayed from the pre-start stash), so its depends are
+   * current positions.
+   */
+  pushReliable(packet: ReliablePacket, bytes: Uint8Array, fresh = true): boolean {
     const record = this.records.get(packet.sender);
     if (record === undefined) return this.pendingRemoval.has(packet.sender);
-    if (record.state === SenderState.New) return false;
+    if (record.state === SenderState.New) {
+      this.preStart.put(packet, bytes);
+      return false;
+    }
     record.lastHeard = this.ctx.now();
     if (record.state === SenderState.UnknownFailed) return true;
     const i = packet.packetId;
@@ -402,7 +423,7 @@ export class SenderTable implements SenderTableCore {
       }
       if (seqDiff(record.nextInput, i) >= 0) {
         // News (not a copy, nor a repair we awaited): its positions are current (SenderRepairs.positionsFrom).
-        if (entry === undefined && this.tellsPositions(packet.sender)) this.repairs.positionsFrom(packet);
+        if (fresh && entry === undefined && this.tellsPositions(packet.sender)) this.repairs.positionsFrom(packet);
         if (record.state < SenderState.Stopped) {
           for (let id = record.nextInput; id !== i; id = seqAdd(id, 1)) this.repairs.scheduleRepair(record, id);
         }
@@ -611,6 +632,7 @@ export class SenderTable implements SenderTableCore {
   deleteForever(record: SenderRecord): void {
     for (const entry of record.cache.values()) this.dropEntry(entry);
     record.cache.clear();
+    this.preStart.forget(record.id);
     this.pendingRemoval.delete(record.id);
     if (this.records.get(record.id) === record) this.records.delete(record.id);
     if (record === this.ownRecord) this.ownRecord = undefined;

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { SeededRandom, randomInRange, type RandomSource } from '../../src/base/random.js';
 import { MAX_SENDER_RECORDS, PACKET_CACHE_SIZE } from '../../src/rmcast/engine-defaults.js';
 import type { RMulticastEngine } from '../../src/rmcast/rmulticast-engine.js';
+import { PRE_START_BYTES } from '../../src/rmcast/pre-start-stash.js';
 import { assertHistory } from '../../src/testing/delivery-checker.js';
 import { SimulatedNetwork, type SimNode } from '../../src/testing/simulated-network.js';
 import { decodePacket, encodePacket } from '../../src/wire/codec.js';
@@ -260,6 +261,7 @@ describe('engine fuzz: hostile packets into a chatting group (issue 15)', () => 
             expect(f.senderRecords, `${node.name} sender records`).toBeLessThanOrEqual(MAX_RECORDS);
             expect(f.cacheEntries, `${node.name} cache entries`).toBeLessThanOrEqual(PACKET_CACHE_SIZE * (f.senderRecords + f.pendingRemoval));
             expect(f.cachedBytes, `${node.name} cached bytes`).toBeLessThanOrEqual(MAX_CACHED_BYTES);
+            expect(f.stashedBytes, `${node.name} stashed bytes`).toBeLessThanOrEqual(PRE_START_BYTES);
             for (const [k, v] of Object.entries(f)) peak.set(k, Math.max(peak.get(k) ?? 0, v));
             expect(f.memberRecords, `${node.name} member records`).toBeLessThanOrEqual(MAX_MEMBER_RECORDS);
             expect(f.timers, `${node.name} timers`).toBeLessThanOrEqual(MAX_TIMERS);

@@ -109,3 +109,52 @@ describe('packets a newcomer may be given as its start stay repairable (spec §5
     });
   }
 });
+
+/**
+ * The newcomer's side of the same race (pre-start-stash.ts): packets it heard
+ * while it had no start for their sender, and that a start taken from a third
+ * member's depends then points back at, are kept and used, not asked for
+ * again. The members may have freed them before they heard of the newcomer
+ * (a 5-node mesh at 30 % loss waited on such a packet until its join timed out).
+ */
+describe('a newcomer keeps packets heard before it had a start (pre-start-stash.ts)', () => {
+  /** x and y announce themselves; x's packets `heard` reach the newcomer; then y's ATTEMPT_JOIN gives x's start (1000) and x sends 1002. */
+  function run(seed: number, heard: number[]): { asked: number[] } {
+    const net = new SimulatedNetwork({ seed, link: { delay: [1, 5] } });
+    const newcomer = net.addNode('newcomer', factory);
+    net.runUntil(() => newcomer.engine.state === 'connected', { timeoutMs: 10_000, what: 'the newcomer to connect' });
+    const raw = addRawNode(net, 'raw');
+    const random = new SeededRandom(seed ^ 0x5eed);
+    const x = randomId(random);
+    const y = randomId(random);
+    for (const [id, name] of [
+      [x, 'x@lab'],
+      [y, 'y@lab'],
+    ] as const) {
+      raw.inject(encodePacket({ type: 'whois-reply', sender: id, name }));
+      raw.inject(encodePacket({ type: 'session', sender: id, positions: [] }));
+    }
+    net.runFor(10);
+    for (const packetId of heard) raw.inject(encodePacket({ type: 'no-data', sender: x, packetId, depends: [] }));
+    net.runFor(10);
+    // y asks the newcomer for its position (its id listed): the newcomer takes y's depends as its starts.
+    raw.inject(encodePacket({ type: 'attempt-join', sender: y, packetId: 5000, depends: [{ senderId: x, packetId: 1000 }], ids: [engineOf(newcomer).senderId!] }));
+    net.runFor(10);
+    raw.inject(encodePacket({ type: 'no-data', sender: x, packetId: 1002, depends: [] }));
+    net.runFor(3000);
+    const asked = raw.engine.received
+      .map(({ datagram }) => decodePacket(datagram))
+      .flatMap((p) => (p.type === 'repair-request' && p.originalSender === x ? [p.packetId] : []));
+    return { asked: [...new Set(asked)].sort((a, b) => a - b) };
+  }
+
+  for (const seed of scenarioSeeds(2)) {
+    it(`packets heard before the start need no repair; only the one never heard is asked for (seed ${seed})`, () => {
+      withSeed(seed, () => {
+        expect(run(seed, [1000, 1001]).asked, 'both were heard').toEqual([]);
+        expect(run(seed, [1001]).asked, '1000 was lost').toEqual([1000]);
+        expect(run(seed, []).asked, 'nothing was heard').toEqual([1000, 1001]);
+      });
+    });
+  }
+});

@@ -295,4 +295,18 @@ describe('scenarios: regression seeds (view formation)', () => {
       withSeed(seed, () => causalOrdering(seed));
     });
   }
+  // The newcomer's side (pre-start-stash.ts): the retriever dropped a packet
+  // of node0's it heard before it had node0's start, took a start pointing at
+  // it from node2's ATTEMPT_JOIN, and nobody held it any more; its join timed
+  // out and failed the whole group (CI, 2026-11-28).
+  for (const seed of [1809160769]) {
+    it(`repair-after-node-disconnected's 5-node view at 30 % loss (seed ${seed})`, () => {
+      withSeed(seed, () => {
+        const net = new SimulatedNetwork({ seed, link: { loss: 0.3 } });
+        const nodes = startMesh(net, ['node0', 'node1', 'node2', 'node3', 'retriever']);
+        net.runUntil(viewIs(nodes), { timeoutMs: 60_000, what: 'the 5-node view' });
+        for (const node of nodes) expect(node.eventsOf('reset'), node.name).toEqual([]);
+      });
+    });
+  }
 });
