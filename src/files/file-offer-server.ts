@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { errorText } from '../base/error-text.js';
 import { silentLogger, type Logger } from '../base/logger.js';
+import { comparableAddress } from '../linklocal/peer-identity.js';
 import { appleSingleHeader, APPLE_SINGLE_HEADER_BYTES, wantsAppleSingle } from './apple-single.js';
 
 export interface FileOfferServerOptions {
@@ -132,11 +133,11 @@ export class FileOfferServer {
   }
 
   private onRequest(request: IncomingMessage, response: ServerResponse): void {
-    const remote = normalizeAddress(request.socket.remoteAddress ?? '');
+    const remote = comparableAddress(request.socket.remoteAddress ?? '');
     const token = (request.url ?? '').split('?')[0]!.split('/')[1] ?? '';
     const entry = this.offers.get(token);
     // Unknown path, wrong client or wrong method: the same 404, so nothing can be probed.
-    if (entry === undefined || !entry.file.allowedAddresses().map(normalizeAddress).includes(remote) || (request.method !== 'GET' && request.method !== 'HEAD')) {
+    if (entry === undefined || !entry.file.allowedAddresses().map(comparableAddress).includes(remote) || (request.method !== 'GET' && request.method !== 'HEAD')) {
       this.logger.debug('refusing a file request', { remote, method: request.method, known: entry !== undefined });
       response.writeHead(404, { 'Content-Length': '0', Connection: 'close' }).end();
       return;
@@ -189,7 +190,3 @@ export class FileOfferServer {
   }
 }
 
-/** `::ffff:10.0.0.1` → `10.0.0.1`, so v4 clients on a dual-stack socket match advertised v4 addresses. */
-function normalizeAddress(address: string): string {
-  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
-}

@@ -9,6 +9,7 @@ import { emitSafely } from '../base/emit-safely.js';
 import { errorText } from '../base/error-text.js';
 import { silentLogger, type Logger } from '../base/logger.js';
 import type { Contact } from '../linklocal/contact.js';
+import { comparableAddress } from '../linklocal/peer-identity.js';
 import { IqErrorAnswer, type IqAnswer } from '../linklocal/iq-router.js';
 import type { XmlElement } from '../xml/xml-element.js';
 import { fetchFile } from './file-fetcher.js';
@@ -349,7 +350,7 @@ export class FileTransfers extends EventEmitter<FileTransfersEvents> {
     const { offer } = read;
     // The URL must point at the offerer: otherwise a peer could make us GET anything on the LAN.
     const host = new URL(offer.url).hostname.replace(/^\[|\]$/g, '');
-    if (!this.addressesOf(from).includes(normalizeAddress(host))) {
+    if (!this.addressesOf(from).includes(comparableAddress(host))) {
       this.logger.debug('refusing a file offer whose URL is not at the offerer', { from, host });
       return buildOobRefusal(request, 'bad-request');
     }
@@ -449,7 +450,7 @@ export class FileTransfers extends EventEmitter<FileTransfersEvents> {
     const addresses = [...(this.link.contacts.get(name)?.addresses ?? [])];
     const remote = this.link.streamAddresses(name)?.remote;
     if (remote !== undefined) addresses.push(remote);
-    return addresses.map(normalizeAddress);
+    return addresses.map(comparableAddress);
   }
 
   /** Forgets the oldest finished transfers beyond the kept number. */
@@ -459,10 +460,6 @@ export class FileTransfers extends EventEmitter<FileTransfersEvents> {
     const finishedOut = [...this.outgoing.entries()].filter(([, o]) => o.info.state !== 'offered');
     for (const [id] of finishedOut.slice(0, Math.max(0, finishedOut.length - MAX_FINISHED_KEPT))) this.outgoing.delete(id);
   }
-}
-
-function normalizeAddress(address: string): string {
-  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }
 
 async function hashFile(path: string, signal: AbortSignal | undefined): Promise<string> {

@@ -5,9 +5,8 @@ import { emitSafely } from '../base/emit-safely.js';
 import { silentLogger, type Logger } from '../base/logger.js';
 import { CryptoRandom, randomInRange, type RandomSource } from '../base/random.js';
 import type { IqAnswer } from '../linklocal/iq-router.js';
-import { NS_CLIENT, NS_STANZA_ERRORS } from '../xml/namespaces.js';
-import { buildIq } from '../xml/stanzas.js';
-import { el, type XmlElement } from '../xml/xml-element.js';
+import { buildIq, buildIqError } from '../xml/stanzas.js';
+import type { XmlElement } from '../xml/xml-element.js';
 import { buildContactTubeClose, buildContactTubeOffer, isContactTubeIq, readContactTubeIq, type ContactTubeOffer } from './contact-tube-iq.js';
 import { RoomTubesError } from './room-tubes-error.js';
 import { ConnectionBudget, isAdvertisedAddress } from './stream-tube-guard.js';
@@ -185,7 +184,7 @@ export class ContactStreamTubes extends EventEmitter<ContactStreamTubesEvents> {
     const pending = this.invites.get(key(contact, id));
     if (pending === undefined) return false;
     this.forgetInvite(pending);
-    pending.answer(errorReply(this.link.name, contact, 'forbidden', 'cancel', 'Offer declined'));
+    pending.answer(buildIqError({ from: this.link.name, to: contact, condition: 'forbidden', errorType: 'cancel', text: 'Offer declined' }));
     return true;
   }
 
@@ -207,7 +206,7 @@ export class ContactStreamTubes extends EventEmitter<ContactStreamTubesEvents> {
     this.removeHandler();
     for (const pending of [...this.invites.values()]) {
       this.forgetInvite(pending);
-      pending.answer(errorReply(this.link.name, pending.invite.contact, 'service-unavailable', 'cancel'));
+      pending.answer(buildIqError({ from: this.link.name, to: pending.invite.contact, condition: 'service-unavailable', errorType: 'cancel' }));
     }
     for (const tube of [...this.open.values()]) this.teardown(tube, 'stopped');
   }
@@ -217,23 +216,23 @@ export class ContactStreamTubes extends EventEmitter<ContactStreamTubesEvents> {
     const read = readContactTubeIq(request);
     if (read.kind === 'bad-request') {
       this.logger.debug('bad 1-1 tube iq', { from, why: read.why });
-      return errorReply(this.link.name, from, 'bad-request', 'modify');
+      return buildIqError({ from: this.link.name, to: from, condition: 'bad-request', errorType: 'modify' });
     }
     if (read.kind === 'close') {
       const tube = this.open.get(key(from, read.id));
       const invite = this.invites.get(key(from, read.id));
-      if (tube === undefined && invite === undefined) return errorReply(this.link.name, from, 'item-not-found', 'cancel');
+      if (tube === undefined && invite === undefined) return buildIqError({ from: this.link.name, to: from, condition: 'item-not-found', errorType: 'cancel' });
       if (tube !== undefined) this.teardown(tube, 'closed-by-contact');
       if (invite !== undefined) {
         this.forgetInvite(invite);
-        invite.answer(errorReply(this.link.name, from, 'item-not-found', 'cancel'));
+        invite.answer(buildIqError({ from: this.link.name, to: from, condition: 'item-not-found', errorType: 'cancel' }));
       }
       return buildIq({ type: 'result', from: this.link.name, to: from });
     }
     const { offer } = read;
     const k = key(from, offer.id);
-    if (this.open.has(k) || this.invites.has(k)) return errorReply(this.link.name, from, 'conflict', 'cancel', `tube ${offer.id} is already in use`);
-    if (this.invites.size >= (this.options.maxInvites ?? 32)) return errorReply(this.link.name, from, 'resource-constraint', 'wait', 'Too many offers waiting');
+    if (this.open.has(k) || this.invites.has(k)) return buildIqError({ from: this.link.name, to: from, condition: 'conflict', errorType: 'cancel', text: `tube ${offer.id} is already in use` });
+    if (this.invites.size >= (this.options.maxInvites ?? 32)) return buildIqError({ from: this.link.name, to: from, condition: 'resource-constraint', errorType: 'wait', text: 'Too many offers waiting' });
     const invite: ContactTubeInvite = { contact: from, id: offer.id, service: offer.service, parameters: offer.parameters, receivedAt: new Date() };
     return new Promise<XmlElement>((resolve) => {
       const pending: PendingInvite = {
@@ -243,7 +242,7 @@ export class ContactStreamTubes extends EventEmitter<ContactStreamTubesEvents> {
         timer: setTimeout(() => {
           if (this.invites.get(k) !== pending) return;
           this.forgetInvite(pending);
-          resolve(errorReply(this.link.name, from, 'forbidden', 'cancel', 'Offer not answered'));
+          resolve(buildIqError({ from: this.link.name, to: from, condition: 'forbidden', errorType: 'cancel', text: 'Offer not answered' }));
         }, this.answerTimeoutMs),
       };
       this.invites.set(k, pending);
@@ -338,8 +337,3 @@ function key(contact: string, id: number): string {
   return `${contact}\n${id}`;
 }
 
-function errorReply(from: string, to: string, condition: string, type: string, text?: string): XmlElement {
-  const error = el('error', NS_CLIENT, { type }, el(condition, NS_STANZA_ERRORS));
-  if (text !== undefined) error.append(el('text', NS_STANZA_ERRORS, {}, text));
-  return buildIq({ type: 'error', from, to }, error);
-}

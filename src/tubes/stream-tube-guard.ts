@@ -4,25 +4,17 @@
  * and the SI id a requester picks.
  */
 import { randomInRange, type RandomSource } from '../base/random.js';
+import { comparableAddress } from '../linklocal/peer-identity.js';
 
 /** `si@id` is a random decimal 1..254 (§7.5 step 3). */
 export function pickSiId(random: RandomSource): string {
   return String(randomInRange(random, 1, 255));
 }
 
-/** An IPv4 address seen through a dual-stack socket arrives as ::ffff:a.b.c.d; compare the plain form. */
-export function normalizeAddress(address: string): string {
-  const lower = address.toLowerCase();
-  const mapped = /^::ffff:([0-9]+\.[0-9]+\.[0-9]+\.[0-9]+)$/.exec(lower);
-  if (mapped !== null) return mapped[1]!;
-  const zone = lower.indexOf('%');
-  return zone >= 0 ? lower.slice(0, zone) : lower;
-}
-
 /** A TCP connection is only accepted from one of the contact's advertised addresses (§7.5 step 7). */
 export function isAdvertisedAddress(remote: string, advertised: readonly string[]): boolean {
-  const plain = normalizeAddress(remote);
-  return advertised.some((a) => normalizeAddress(a) === plain);
+  const plain = comparableAddress(remote);
+  return advertised.some((a) => comparableAddress(a) === plain);
 }
 
 /** Bounds the connections one tube holds at once, so a flood of SI requests or connects cannot exhaust sockets. */

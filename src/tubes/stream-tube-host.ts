@@ -2,10 +2,8 @@ import type net from 'node:net';
 import { errorText } from '../base/error-text.js';
 import { silentLogger, type Logger } from '../base/logger.js';
 import type { IqAnswer } from '../linklocal/iq-router.js';
-import { buildIq } from '../xml/stanzas.js';
+import { buildIq, buildIqError } from '../xml/stanzas.js';
 import type { XmlElement } from '../xml/xml-element.js';
-import { NS_CLIENT, NS_STANZA_ERRORS } from '../xml/namespaces.js';
-import { el } from '../xml/xml-element.js';
 import type { RoomTubes } from './room-tubes.js';
 import { RoomTubesError } from './room-tubes-error.js';
 import type { RoomTubeInfo, TubeCloseReason } from './room-tubes-types.js';
@@ -218,7 +216,7 @@ export class StreamTubeHost {
   private async onOob(request: XmlElement, from: string, sid: string): Promise<XmlElement> {
     const key = pendingKey(from, sid);
     const pending = this.pending.get(key);
-    if (pending === undefined) return oobError(request, this.link.name, 'item-not-found', 'cancel');
+    if (pending === undefined) return buildIqError({ from: this.link.name, to: request.getAttr('from'), condition: 'item-not-found', errorType: 'cancel' });
     this.pending.delete(key);
     pending.share.pending.delete(pending);
     clearTimeout(pending.timer);
@@ -226,7 +224,7 @@ export class StreamTubeHost {
     const stream = this.link.streamAddresses(from);
     if (port === undefined || stream === undefined) {
       this.release(pending.share, pending.service);
-      return oobError(request, this.link.name, 'bad-request', 'modify');
+      return buildIqError({ from: this.link.name, to: request.getAttr('from'), condition: 'bad-request', errorType: 'modify' });
     }
     let peer: net.Socket;
     try {
@@ -234,13 +232,13 @@ export class StreamTubeHost {
     } catch (error) {
       this.release(pending.share, pending.service);
       this.logger.info('could not connect to a tube requester', { from, remote: stream.remote, port, error: errorText(error) });
-      return oobError(request, this.link.name, 'remote-server-not-found', 'cancel');
+      return buildIqError({ from: this.link.name, to: request.getAttr('from'), condition: 'remote-server-not-found', errorType: 'cancel' });
     }
     const share = pending.share;
     if (!this.shares.has(shareKey(share.tubes.room, share.tubeId))) {
       peer.destroy();
       this.release(share, pending.service);
-      return oobError(request, this.link.name, 'item-not-found', 'cancel');
+      return buildIqError({ from: this.link.name, to: request.getAttr('from'), condition: 'item-not-found', errorType: 'cancel' });
     }
     const relay = new TcpRelay(pending.service, peer);
     share.relays.add(relay);
@@ -277,6 +275,3 @@ function pendingKey(contact: string, sid: string): string {
   return `${contact}\n${sid}`;
 }
 
-function oobError(request: XmlElement, from: string, condition: string, type: string): XmlElement {
-  return buildIq({ type: 'error', from, to: request.getAttr('from') }, el('error', NS_CLIENT, { type }, el(condition, NS_STANZA_ERRORS)));
-}

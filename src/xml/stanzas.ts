@@ -1,4 +1,4 @@
-import { XmlElement } from './xml-element.js';
+import { el, XmlElement } from './xml-element.js';
 import { NS_CLIENT, NS_STANZA_ERRORS, NS_XHTML, NS_XHTML_IM, NS_X_EVENT } from './namespaces.js';
 
 /**
@@ -125,9 +125,9 @@ export type IqType = 'get' | 'set' | 'result' | 'error';
 export interface IqOptions {
   type: IqType;
   /** Omitted on requests sent with requestIq (it stamps a fresh one) and on replies the messenger stamps. */
-  id?: string;
-  from?: string;
-  to?: string;
+  id?: string | undefined;
+  from?: string | undefined;
+  to?: string | undefined;
 }
 
 export function buildIq(options: IqOptions, ...payload: XmlElement[]): XmlElement {
@@ -148,7 +148,9 @@ export interface IqErrorOptions {
   /** Error type; default `cancel`. */
   errorType?: 'auth' | 'cancel' | 'continue' | 'modify' | 'wait';
   /** Overrides `to` (default: the request's `from`). */
-  to?: string;
+  to?: string | undefined;
+  /** Human-readable `<text>`. */
+  text?: string;
 }
 
 /**
@@ -160,9 +162,12 @@ export interface IqErrorOptions {
 export function buildIqErrorReply(request: XmlElement, options: IqErrorOptions = {}): XmlElement | undefined {
   const id = request.getAttr('id');
   if (id === undefined) return undefined;
-  const reply = buildIq({ type: 'error', id, from: options.from, to: options.to ?? request.getAttr('from') });
-  reply
-    .child('error', NS_CLIENT, { type: options.errorType ?? 'cancel' })
-    .child(options.condition ?? 'service-unavailable', NS_STANZA_ERRORS);
-  return reply;
+  return buildIqError({ ...options, id, to: options.to ?? request.getAttr('from') });
+}
+
+/** An `<iq type="error">` (RFC 6120 §8.3); `id` may be left to whoever sends it as an answer (IqRouter). */
+export function buildIqError(options: IqErrorOptions & { id?: string | undefined }): XmlElement {
+  const error = el('error', NS_CLIENT, { type: options.errorType ?? 'cancel' }, el(options.condition ?? 'service-unavailable', NS_STANZA_ERRORS));
+  if (options.text !== undefined) error.append(el('text', NS_STANZA_ERRORS, {}, options.text));
+  return buildIq({ type: 'error', id: options.id, from: options.from, to: options.to }, error);
 }

@@ -3,6 +3,7 @@ import { LinkError } from '../../src/linklocal/link-error.js';
 import { el } from '../../src/xml/xml-element.js';
 import { rawServer, StaticDirectory, startPeer, type PeerOptions, type TestPeer } from './xmpp-link-kit.js';
 import { sleep, waitFor } from '../support/wait.js';
+import { rejectionOf } from '../support/rejection.js';
 
 // Long idle timeout unless a test is about idling, so streams stay put while we look at them.
 const STEADY: PeerOptions = { timeouts: { idleMs: 60_000 } };
@@ -21,16 +22,6 @@ async function start(directory: StaticDirectory, name: string, address: string, 
   const peer = await startPeer(directory, name, address, options);
   peers.push(peer);
   return peer;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<LinkError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(LinkError);
-    return error as LinkError;
-  }
-  throw new Error('expected the send to be rejected');
 }
 
 describe('XEP-0174 1-1 chat between our own peers over TCP', () => {
@@ -89,9 +80,9 @@ describe('XEP-0174 1-1 chat between our own peers over TCP', () => {
     const directory = new StaticDirectory();
     const alice = await start(directory, 'alice@laptop', '127.0.0.1');
     await start(directory, 'bob@desk', '127.0.0.2');
-    expect((await rejection(alice.link.sendInvitation('bob@desk', { room: 'x', address: 'desk.local', port: 1 }))).code).toBe('invalid-argument');
-    expect((await rejection(alice.link.sendInvitation('bob@desk', { room: 'x', address: '1.2.3.4', port: 0 }))).code).toBe('invalid-argument');
-    expect((await rejection(alice.link.sendInvitation('bob@desk', { room: '', address: '1.2.3.4', port: 1 }))).code).toBe('invalid-argument');
+    expect((await rejectionOf(alice.link.sendInvitation('bob@desk', { room: 'x', address: 'desk.local', port: 1 }), LinkError)).code).toBe('invalid-argument');
+    expect((await rejectionOf(alice.link.sendInvitation('bob@desk', { room: 'x', address: '1.2.3.4', port: 0 }), LinkError)).code).toBe('invalid-argument');
+    expect((await rejectionOf(alice.link.sendInvitation('bob@desk', { room: '', address: '1.2.3.4', port: 1 }), LinkError)).code).toBe('invalid-argument');
   });
 
   it('delivers messages sent while the stream is still being opened, in order', async () => {
@@ -214,17 +205,17 @@ describe('XEP-0174 send failures are typed', () => {
   it('unknown contact, unreachable contact, not started / stopped', async () => {
     const directory = new StaticDirectory();
     const alice = await start(directory, 'alice@laptop', '127.0.0.1');
-    expect((await rejection(alice.link.sendMessage('nobody@nowhere', 'x'))).code).toBe('unknown-contact');
+    expect((await rejectionOf(alice.link.sendMessage('nobody@nowhere', 'x'), LinkError)).code).toBe('unknown-contact');
 
     // A port nobody listens on: take a free one and close it again.
     const server = await rawServer('127.0.0.9');
     await server.close();
     directory.add('gone@away', '127.0.0.9', server.port);
-    expect((await rejection(alice.link.sendMessage('gone@away', 'x'))).code).toBe('unreachable');
+    expect((await rejectionOf(alice.link.sendMessage('gone@away', 'x'), LinkError)).code).toBe('unreachable');
     expect(alice.link.streamsOf('gone@away')).toHaveLength(0);
 
     await alice.link.stop();
-    expect((await rejection(alice.link.sendMessage('gone@away', 'x'))).code).toBe('stopped');
+    expect((await rejectionOf(alice.link.sendMessage('gone@away', 'x'), LinkError)).code).toBe('stopped');
   });
 
   it('a contact that accepts TCP but never answers the header: connect-timeout, queued messages all rejected', async () => {
@@ -272,7 +263,7 @@ describe('XEP-0174 send failures are typed', () => {
     const silent = await rawServer('127.0.0.8');
     cleanups.push(() => silent.close());
     directory.add('silent@box', '127.0.0.8', silent.port);
-    const pending = rejection(alice.link.sendMessage('silent@box', 'never'));
+    const pending = rejectionOf(alice.link.sendMessage('silent@box', 'never'), LinkError);
     await waitFor('connection made', () => silent.accepted.length === 1);
     await alice.link.stop();
     expect((await pending).code).toBe('stopped');

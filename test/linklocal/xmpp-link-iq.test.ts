@@ -5,6 +5,7 @@ import { silentLogger } from '../../src/base/logger.js';
 import { buildIq } from '../../src/xml/stanzas.js';
 import { el } from '../../src/xml/xml-element.js';
 import { StaticDirectory, startPeer, type TestPeer } from './xmpp-link-kit.js';
+import { rejectionOf } from '../support/rejection.js';
 
 let peers: TestPeer[] = [];
 afterEach(async () => {
@@ -18,16 +19,6 @@ async function pair(): Promise<{ alice: TestPeer; bob: TestPeer }> {
   const bob = await startPeer(directory, 'bob@desk', '127.0.0.2', { timeouts: { idleMs: 60_000 } });
   peers.push(alice, bob);
   return { alice, bob };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<LinkError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(LinkError);
-    return error as LinkError;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('iq requests and answers over the XEP-0174 stream (real TCP)', () => {
@@ -49,7 +40,7 @@ describe('iq requests and answers over the XEP-0174 stream (real TCP)', () => {
   it('a request no handler takes gets service-unavailable, as an IqErrorAnswer', async () => {
     const { alice, bob } = await pair();
     alice.link.handleIq((request) => (request.getChild('other', 'urn:test') !== undefined ? buildIq({ type: 'result' }) : undefined));
-    const error = await rejection(bob.link.requestIq('alice@laptop', buildIq({ type: 'set' }, el('ping', 'urn:test'))));
+    const error = await rejectionOf(bob.link.requestIq('alice@laptop', buildIq({ type: 'set' }, el('ping', 'urn:test'))), LinkError);
     expect(error).toBeInstanceOf(IqErrorAnswer);
     expect(error.code).toBe('iq-error');
     expect((error as IqErrorAnswer).condition).toBe('service-unavailable');
@@ -63,18 +54,18 @@ describe('iq requests and answers over the XEP-0174 stream (real TCP)', () => {
       if (calls === 1) throw new Error('boom');
       return buildIq({ type: 'result' });
     });
-    expect(((await rejection(bob.link.requestIq('alice@laptop', buildIq({ type: 'get' })))) as IqErrorAnswer).condition).toBe('service-unavailable');
+    expect(((await rejectionOf(bob.link.requestIq('alice@laptop', buildIq({ type: 'get' })), LinkError)) as IqErrorAnswer).condition).toBe('service-unavailable');
     expect((await bob.link.requestIq('alice@laptop', buildIq({ type: 'get' }))).getAttr('type')).toBe('result');
   });
 
   it('a request nobody answers times out, and an aborted one rejects at once', async () => {
     const { alice, bob } = await pair();
     alice.link.handleIq(() => new Promise(() => undefined));
-    expect((await rejection(bob.link.requestIq('alice@laptop', buildIq({ type: 'get' }), { timeoutMs: 200 }))).code).toBe('iq-timeout');
+    expect((await rejectionOf(bob.link.requestIq('alice@laptop', buildIq({ type: 'get' }), { timeoutMs: 200 }), LinkError)).code).toBe('iq-timeout');
     const abort = new AbortController();
     const pending = bob.link.requestIq('alice@laptop', buildIq({ type: 'get' }), { signal: abort.signal });
     abort.abort();
-    expect((await rejection(pending)).code).toBe('iq-aborted');
+    expect((await rejectionOf(pending, LinkError)).code).toBe('iq-aborted');
   });
 
   it('stopping the messenger fails its waiting requests with stopped', async () => {
@@ -82,7 +73,7 @@ describe('iq requests and answers over the XEP-0174 stream (real TCP)', () => {
     alice.link.handleIq(() => new Promise(() => undefined));
     const pending = bob.link.requestIq('alice@laptop', buildIq({ type: 'get' }));
     await bob.link.stop();
-    expect((await rejection(pending)).code).toBe('stopped');
+    expect((await rejectionOf(pending, LinkError)).code).toBe('stopped');
   });
 });
 
@@ -104,7 +95,7 @@ describe('IqRouter', () => {
     const ids = new Set(Array.from({ length: 1000 }, () => router.newId()));
     expect(ids.size).toBe(1000);
     const waiting = Array.from({ length: MAX_PENDING_IQ_REQUESTS }, (_, i) => router.expect('a@b', `id${i}`, { timeoutMs: 60_000 }).catch((e: unknown) => e));
-    expect((await rejection(router.expect('a@b', 'one-more'))).code).toBe('queue-full');
+    expect((await rejectionOf(router.expect('a@b', 'one-more'), LinkError)).code).toBe('queue-full');
     router.close(new LinkError('stopped', 'done'));
     expect((await Promise.all(waiting)).every((e) => e instanceof LinkError && e.code === 'stopped')).toBe(true);
   });

@@ -15,6 +15,7 @@ import { propertySeed } from '../support/fast-check-seed.js';
 import { waitFor } from '../support/wait.js';
 import { roundTrip, startEchoServer } from '../support/tcp-echo.js';
 import { StaticDirectory, startPeer, type TestPeer } from '../linklocal/xmpp-link-kit.js';
+import { rejectionOf } from '../support/rejection.js';
 
 /**
  * 1-1 stream tubes (spec §7.6): the iqs byte for byte, and both directions
@@ -113,16 +114,6 @@ async function echo(): Promise<number> {
   return server.port;
 }
 
-async function rejection(p: Promise<unknown>): Promise<IqErrorAnswer> {
-  try {
-    await p;
-  } catch (error) {
-    expect(error).toBeInstanceOf(IqErrorAnswer);
-    return error as IqErrorAnswer;
-  }
-  throw new Error('expected an error answer');
-}
-
 describe('1-1 stream tubes over real XEP-0174 streams and TCP', () => {
   it('alice offers her echo service, bob accepts: 4 MB round trip; parameters arrive; alice closes and bob hears it', async () => {
     const { alice, bob } = await pair();
@@ -154,7 +145,7 @@ describe('1-1 stream tubes over real XEP-0174 streams and TCP', () => {
     const first = bob.tubes.offer('alice@laptop', { service: 'echo', target: { host: '127.0.0.1', port } });
     await waitFor('the first invite', () => alice.invites.length === 1, 10_000);
     expect(alice.tubes.decline('bob@desk', alice.invites[0]!.id)).toBe(true);
-    expect((await rejection(first)).condition).toBe('forbidden');
+    expect((await rejectionOf(first, IqErrorAnswer)).condition).toBe('forbidden');
     const second = bob.tubes.offer('alice@laptop', { service: 'echo', target: { host: '127.0.0.1', port } });
     await waitFor('the second invite', () => alice.invites.length === 2, 10_000);
     const accepted = await alice.tubes.accept('bob@desk', alice.invites[1]!.id);
@@ -180,7 +171,7 @@ describe('1-1 stream tubes over real XEP-0174 streams and TCP', () => {
     });
     expect(foreign).toBe(0);
 
-    const ask = (iq: ReturnType<typeof buildIq>) => rejection(bob.peer.link.requestIq('alice@laptop', iq, { timeoutMs: 10_000 })).then((e) => e.condition);
+    const ask = (iq: ReturnType<typeof buildIq>) => rejectionOf(bob.peer.link.requestIq('alice@laptop', iq, { timeoutMs: 10_000 }), IqErrorAnswer).then((e) => e.condition);
     expect(await ask(buildIq({ type: 'set' }, el('tube', NS_TUBES, { type: 'stream', service: 's', id: '0' }, el('transport', NS_TUBES, { port: '1' }))))).toBe('bad-request');
     expect(await ask(buildIq({ type: 'set' }, el('close', NS_TUBES, { id: '999' })))).toBe('item-not-found');
     // Bob floods alice with offers: three wait for her answer, the rest are refused at once.
@@ -209,7 +200,7 @@ describe('1-1 stream tubes over real XEP-0174 streams and TCP', () => {
     });
     cleanups.push(() => tubes.stop());
     const port = await echo();
-    const error = await rejection(tubes.offer('carol@old', { service: 'echo', target: { host: '127.0.0.1', port } }));
+    const error = await rejectionOf(tubes.offer('carol@old', { service: 'echo', target: { host: '127.0.0.1', port } }), IqErrorAnswer);
     expect(error.condition).toBe('service-unavailable');
     expect(tubes.tubes()).toEqual([]);
   }, 30_000);

@@ -79,14 +79,20 @@ async function offered(p: Pair, service: string): Promise<number> {
   return tube.id;
 }
 
+/** Alice offers an echo service in the room and shares it through a StreamTubeHost. */
+async function sharedEcho(p: Pair, hostOptions: { maxConnectionsPerTube?: number } = {}, share: Parameters<StreamTubeHost['share']>[3] = {}): Promise<{ echo: EchoServer; host: StreamTubeHost; id: number }> {
+  const echo = await echoServer();
+  const host = new StreamTubeHost(p.alice.link, { logger: silentLogger, ...hostOptions });
+  closers.push(() => host.close());
+  const id = await offered(p, 'echo');
+  host.share(p.alice.tubes, id, { host: '127.0.0.1', port: echo.port }, share);
+  return { echo, host, id };
+}
+
 describe('room stream tubes over XEP-0174 SI + OOB and TCP (real sockets)', () => {
   it('an echo service shared by alice carries 10 MB both ways, intact, for bob; several connections at once', async () => {
     const p = await pair();
-    const echo = await echoServer();
-    const host = new StreamTubeHost(p.alice.link, { logger: silentLogger });
-    closers.push(() => host.close());
-    const id = await offered(p, 'echo');
-    host.share(p.alice.tubes, id, { host: '127.0.0.1', port: echo.port }, { mayConnect: (n) => n === p.bob.link.name });
+    const { echo, host, id } = await sharedEcho(p, {}, { mayConnect: (n) => n === p.bob.link.name });
     const acceptor = await StreamTubeAcceptor.open(p.bob.link, p.bob.tubes, id, { logger: silentLogger });
     closers.push(() => acceptor.close());
     expect(p.bob.tubes.tube(id)?.state).toBe('open');
@@ -106,11 +112,7 @@ describe('room stream tubes over XEP-0174 SI + OOB and TCP (real sockets)', () =
 
   it('closing the offer cuts live connections; bob keeps his tube until he closes it', async () => {
     const p = await pair();
-    const echo = await echoServer();
-    const host = new StreamTubeHost(p.alice.link, { logger: silentLogger });
-    closers.push(() => host.close());
-    const id = await offered(p, 'echo');
-    host.share(p.alice.tubes, id, { host: '127.0.0.1', port: echo.port });
+    const { echo, host, id } = await sharedEcho(p);
     const acceptor = await StreamTubeAcceptor.open(p.bob.link, p.bob.tubes, id, { logger: silentLogger });
     closers.push(() => acceptor.close());
     const live = connectAndWait(acceptor.address.port);
@@ -159,11 +161,7 @@ describe('room stream tubes over XEP-0174 SI + OOB and TCP (real sockets)', () =
 
   it('the OOB URL cannot send alice elsewhere, and the OOB port drops sources the initiator never advertised', async () => {
     const p = await pair();
-    const echo = await echoServer();
-    const host = new StreamTubeHost(p.alice.link, { logger: silentLogger });
-    closers.push(() => host.close());
-    const id = await offered(p, 'echo');
-    host.share(p.alice.tubes, id, { host: '127.0.0.1', port: echo.port });
+    const { echo, host, id } = await sharedEcho(p);
     // Bob's link, seen through a wrapper that rewrites his OOB URL's host and, before sending it,
     // connects to his OOB port from 127.0.0.3, an address alice never advertised.
     const foreign: Array<Promise<boolean>> = [];
@@ -201,11 +199,7 @@ describe('room stream tubes over XEP-0174 SI + OOB and TCP (real sockets)', () =
 
   it('a flood of connections costs only the budget: alice holds at most her limit, refusals are counted', async () => {
     const p = await pair();
-    const echo = await echoServer();
-    const host = new StreamTubeHost(p.alice.link, { logger: silentLogger, maxConnectionsPerTube: 3 });
-    closers.push(() => host.close());
-    const id = await offered(p, 'echo');
-    host.share(p.alice.tubes, id, { host: '127.0.0.1', port: echo.port });
+    const { echo, host, id } = await sharedEcho(p, { maxConnectionsPerTube: 3 });
     const acceptor = await StreamTubeAcceptor.open(p.bob.link, p.bob.tubes, id, { logger: silentLogger, maxConnections: 5 });
     closers.push(() => acceptor.close());
     const sockets: net.Socket[] = [];
