@@ -1,7 +1,8 @@
-import { isStart, type IdListPacket, type Packet, type ReliablePacket } from '../wire/packet.js';
+import { isStart, MAX_LIST_ENTRIES, type IdListPacket, type Packet, type ReliablePacket } from '../wire/packet.js';
 import { seqAdd } from '../wire/sequence.js';
 import type { EngineContext } from './engine-context.js';
 import { MAX_SENDER_RECORDS } from './engine-defaults.js';
+import { fitControlLists } from './list-limits.js';
 import { hex, type SenderTable } from './sender-table.js';
 import type { SenderRecord } from './sender-record.js';
 import { FailureRounds } from './membership-failures.js';
@@ -300,12 +301,11 @@ export class Membership implements MembershipCore {
     const own = this.table.own;
     if (own !== undefined) this.table.setHold(own, own.nextInput);
     const { packetId, ids } = this.host.originateControl('join', this.joinFailures, false);
-    if (ids.length < this.joinFailures.length) {
-      // Compare later JOINs with what we announced (spec §8.5 compares counts).
-      this.ctx.log.warn('JOIN failure list cut to fit a datagram', { wanted: this.joinFailures.length, sent: ids.length });
-      this.joinFailures = ids;
-    }
-    this.ctx.log.debug('sent JOIN', { packetId, members: this.joinList.map(hex), failures: this.joinFailures.map(hex) });
+    // The failures left out stay in joinFailures: they still leave our member
+    // records when the view installs, and checkJoin compares a full list as
+    // "at least" (see there).
+    if (ids.length < this.joinFailures.length) this.ctx.log.warn('JOIN failure list cut to fit a datagram', { wanted: this.joinFailures.length, sent: ids.length });
+    this.ctx.log.debug('sent JOIN', { packetId, members: this.joinList.map(hex), failures: ids.map(hex) });
     this.markPendingFailed();
     this.ctx.timers.cancel(this.joinTimer);
     this.joinTimer = this.ctx.timers.schedule(this.ctx.now() + this.ctx.timing.joinTimeout, () => {
@@ -390,7 +390,14 @@ export class Membership implements MembershipCore {
       }
     }
     if (result === 'less-info') return result;
-    if (this.joinFailures.length !== packet.ids.length) result = 'more-info';
+    // Spec §8.5 compares counts: fewer failures than ours means the sender has
+    // yet to learn some (wait for its next JOIN). A JOIN whose list is as long
+    // as a datagram allows (255 ids, list-limits.ts) may have left out some it
+    // knows, and would never grow: ours at least as long counts as equal (ours:
+    // with forged ids filling the gathering, members waited for a longer JOIN
+    // that could not come until the join timed out and failed one of them).
+    const listFull = packet.ids.length >= fitControlLists(packet.depends.length, MAX_LIST_ENTRIES, this.ctx.maxDatagramSize).ids;
+    if (listFull ? this.joinFailures.length < packet.ids.length : this.joinFailures.length !== packet.ids.length) result = 'more-info';
     if (!packet.depends.some((d) => d.senderId === own)) {
       this.host.reset();
       return 'failed';

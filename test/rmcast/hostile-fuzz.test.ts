@@ -113,8 +113,16 @@ function mutate(random: RandomSource, source: Uint8Array): Uint8Array {
   return bytes;
 }
 
+/**
+ * Seeds that once failed, replayed on every run: 3625600108 filled the
+ * gathering with forged ids until the JOIN failure lists no longer fitted a
+ * datagram; members waited for a longer list that could not come until the
+ * join timed out and failed one of them (membership.ts checkJoin).
+ */
+const REGRESSION_SEEDS = [3625600108];
+
 describe('engine fuzz: hostile packets into a chatting group (issue 15)', () => {
-  for (const seed of scenarioSeeds(1)) {
+  for (const seed of process.env['CLIQUE_SEED'] ? scenarioSeeds(1) : [...scenarioSeeds(1), ...REGRESSION_SEEDS]) {
     it(`${COUNT} mutated and crafted packets: exactly once, still joined, bounded memory and traffic (seed ${seed})`, { timeout: 600_000 }, () => {
       withSeed(seed, () => {
         const net = new SimulatedNetwork({ seed, link: { delay: [1, 5] }, maxEventsPerRun: 100_000_000 });
