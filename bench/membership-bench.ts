@@ -18,6 +18,8 @@ export interface MembershipRun {
 
 const JOIN_TIMEOUT_MS = 60_000;
 const CRASH_TIMEOUT_MS = 180_000;
+/** How long the group has heard the member it then kills (see the comment where it is used). */
+const HEARD_BEFORE_CRASH_MS = 20_000;
 
 function startMember(name: string, group: string, port: number): Peer {
   return startPeer({ cmd: 'setup', mode: 'member', role: 'receiver', name, group, port });
@@ -52,8 +54,9 @@ export async function membershipRun(): Promise<MembershipRun> {
       seesAll(c, ['a', 'b'], JOIN_TIMEOUT_MS),
     ]);
     const joinedAt = Math.max(...views);
-    // Let the group settle before the crash, so detection starts from a quiet, formed group.
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    // Members earn their silence limit from the SESSIONs they heard (silence-rule.ts): one that
+    // crashes seconds after joining is given up to ~15 s, one heard for 20 s under 10 s.
+    await new Promise((resolve) => setTimeout(resolve, HEARD_BEFORE_CRASH_MS));
     const killedAt = absoluteNow();
     c.child.kill('SIGKILL');
     const lostAt = await Promise.all([loses(a, 'c', CRASH_TIMEOUT_MS), loses(b, 'c', CRASH_TIMEOUT_MS)]);

@@ -16,7 +16,7 @@ import { shareRun } from './share-bench.js';
 const THROUGHPUT = { count: 20_000, size: 1000 };
 const SMALL = { count: 100_000, size: 64 };
 const LATENCY = { count: 2000, size: 64, intervalMs: 1 };
-/** Join and crash-detection runs of three real processes (each run ~40 s with default timing). */
+/** Join and crash-detection runs of three real processes (each run ~30 s with default timing). */
 const MEMBERSHIP_RUNS = 3;
 /** 100 simulated members at 10% loss; the simulator is slower than real time at this size, hence a cap. */
 const SIM_JOIN = { nodes: 100, loss: 0.1, capMs: 60_000 };

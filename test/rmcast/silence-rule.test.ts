@@ -40,11 +40,13 @@ function gapsOf(random: SeededRandom, count: number, interval: [number, number],
 
 describe('the silence limit a member earns (silence-rule.ts)', () => {
   const random = new SeededRandom(7);
-  it('is the full silence timeout until we have seen a gap between two SESSIONs; an original-sized first gap keeps it over 15 s', () => {
+  it('is the full silence timeout until we have seen a gap between two SESSIONs; a few gaps earn little, twenty clean ones under 10 s', () => {
     expect(silenceLimit(new SenderRecord(0x1234, 0, false), DEFAULT_TIMING)).toBe(DEFAULT_TIMING.silenceTimeout);
     expect(silenceLimit(recordWithGaps([]), DEFAULT_TIMING)).toBe(DEFAULT_TIMING.silenceTimeout);
     expect(silenceLimit(recordWithGaps([2000]), DEFAULT_TIMING)).toBeGreaterThan(15_000);
-    expect(silenceLimit(recordWithGaps([1000]), DEFAULT_TIMING)).toBeLessThan(10_000);
+    // Four SESSIONs in a row also get through a link that loses 30 %: not yet a reason for a short limit.
+    expect(silenceLimit(recordWithGaps([1000, 1000, 1000, 1000]), DEFAULT_TIMING)).toBeGreaterThan(10_000);
+    expect(silenceLimit(recordWithGaps(Array.from({ length: 20 }, () => 1000)), DEFAULT_TIMING)).toBeLessThan(10_000);
   });
   it('comes down to about 6-8 s for a member whose SESSIONs all arrive', () => {
     const limit = silenceLimit(recordWithGaps(gapsOf(random, 40, DEFAULT_TIMING.sessionInterval, 0)), DEFAULT_TIMING);
@@ -99,7 +101,8 @@ describe('crash notice in the simulator', () => {
     });
   }
 
-  for (const seed of scenarioSeeds(2)) {
+  // 1097503240: a member heard for four SESSIONs was failed by one that then missed six in a row (the prior was a tenth of a loss).
+  for (const seed of [...scenarioSeeds(2), ...(process.env['CLIQUE_SEED'] ? [] : [1097503240])]) {
     it(`20 idle minutes at 30 % loss fail nobody, and idle members send about one datagram a second (seed ${seed})`, () => {
       withSeed(seed, () => {
         const net = new SimulatedNetwork({ seed, link: { loss: 0.3, delay: [1, 5] } });
