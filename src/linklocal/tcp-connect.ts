@@ -13,6 +13,8 @@ export interface ConnectOptions {
   /** Local address to connect from (our interface); ignored for targets of the other family. */
   localAddress?: string;
   signal?: AbortSignal;
+  /** Keep our side writable after the peer's FIN (relays forward half-closes, TcpRelay). */
+  allowHalfOpen?: boolean;
 }
 
 /**
@@ -26,7 +28,7 @@ export async function connectFirst(addresses: readonly string[], port: number, o
   for (const address of addresses) {
     if (options.signal?.aborted) break;
     try {
-      return await connectOne(address, port, options);
+      return await connectTcp(address, port, options);
     } catch (error) {
       if (error instanceof LinkError && error.code === 'connect-timeout') timedOut = true;
       failures.push(`${address}: ${error instanceof Error ? error.message : String(error)}`);
@@ -38,12 +40,21 @@ export async function connectFirst(addresses: readonly string[], port: number, o
   throw timedOut ? new LinkError('connect-timeout', `could not connect in time (${detail})`) : new LinkError('unreachable', `could not connect (${detail})`);
 }
 
-function connectOne(address: string, port: number, options: ConnectOptions): Promise<net.Socket> {
+/**
+ * One TCP connection to one address, from `localAddress` when it is of the
+ * target's family. Rejects with 'connect-timeout', 'stream-closed' (aborted)
+ * or the socket's error.
+ */
+export function connectTcp(address: string, port: number, options: ConnectOptions): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
+    if (options.signal?.aborted === true) {
+      reject(new LinkError('stream-closed', 'connection attempt abandoned'));
+      return;
+    }
     const family = net.isIP(address.replace(/%.*$/, ''));
     const local = options.localAddress;
     const useLocal = local !== undefined && family !== 0 && net.isIP(local) === family && local !== '0.0.0.0' && local !== '::';
-    const socket = net.connect({ host: address, port, ...(useLocal ? { localAddress: local } : {}) });
+    const socket = net.connect({ host: address, port, allowHalfOpen: options.allowHalfOpen === true, ...(useLocal ? { localAddress: local } : {}) });
     const cleanup = (): void => {
       clearTimeout(timer);
       socket.removeListener('connect', onConnect);

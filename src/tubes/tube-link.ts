@@ -1,6 +1,7 @@
-import net from 'node:net';
+import type net from 'node:net';
 import type { ContactDirectory } from '../linklocal/contact.js';
 import type { IqHandler, IqRequestOptions } from '../linklocal/iq-router.js';
+import { connectTcp } from '../linklocal/tcp-connect.js';
 import type { XmlElement } from '../xml/xml-element.js';
 
 /**
@@ -25,28 +26,5 @@ export interface TubeLink {
  * from an address the contact knows us by (it checks, §7.5 step 7).
  */
 export function connectHalfOpen(host: string, port: number, timeoutMs: number, options: { localAddress?: string; signal?: AbortSignal } = {}): Promise<net.Socket> {
-  const { localAddress, signal } = options;
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ host, port, allowHalfOpen: true, ...(localAddress !== undefined ? { localAddress } : {}) });
-    const fail = (error: Error): void => {
-      cleanup();
-      socket.destroy();
-      reject(error);
-    };
-    const timer = setTimeout(() => fail(new Error(`no TCP connection to ${host}:${port} within ${timeoutMs} ms`)), timeoutMs);
-    const onAbort = (): void => fail(new Error('connection attempt abandoned'));
-    const onError = (error: Error): void => fail(error);
-    const cleanup = (): void => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      socket.off('error', onError);
-    };
-    socket.once('error', onError);
-    socket.once('connect', () => {
-      cleanup();
-      resolve(socket);
-    });
-    if (signal?.aborted === true) onAbort();
-    else signal?.addEventListener('abort', onAbort, { once: true });
-  });
+  return connectTcp(host, port, { timeoutMs, allowHalfOpen: true, ...options });
 }
