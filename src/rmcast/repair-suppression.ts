@@ -28,8 +28,8 @@ interface Rounds {
  * - While the originator is a live member, each other holder answers a
  *   request round only with probability k * BACKUP_ANSWERERS / holders in
  *   round k (so everybody answers by round holders / BACKUP_ANSWERERS if the
- *   originator stays deaf), one window later than the originator.
- * - Once the originator failed or left, every holder answers, one window later.
+ *   originator stays deaf), one window (and a tenth) later than the originator.
+ * - Once the originator failed or left, every holder answers, as late.
  * - Any answer cancels ours when it arrives first (the same bytes are seen,
  *   SenderTable.pushReliable), and other holders do not answer a request
  *   that arrives within HINT_AGE_MS of such a copy (it crossed the copy; if
@@ -59,7 +59,12 @@ export class RepairAnswerPolicy {
       // A request that crossed our last copy (an answer or RepairHints') on the way.
       return this.resentWithin(entry, HINT_AGE_MS) ? undefined : [low, high];
     }
-    const backup: [number, number] = [high, 2 * high];
+    // One window after the originator's, and a tenth of a window more: the
+    // request reaches us a little before it reaches the originator, and its
+    // copy takes a moment to reach us (at [high, 2 high] a backup fired as
+    // the originator's answer of 95 ms was on its way, seed 3445804757).
+    const slack = high / 10;
+    const backup: [number, number] = [high + slack, 2 * high + slack];
     const now = this.ctx.now();
     // Somebody's copy just arrived: a request now crossed it on the way (if
     // the requester lost it, it asks again).
