@@ -44,6 +44,16 @@ function offered(events: ServiceEvent[]): FileTransferJson[] {
   return events.flatMap((e) => (e.event === 'file.offered' ? [e.params] : []));
 }
 
+/** Alice sends a 50 MB file `name` to bob with send-file; resolves once bob's service lists the offer. */
+async function offerFiftyMegabytes(alice: Person, bobName: string, bobEvents: ServiceEvent[], name: string): Promise<{ bytes: Buffer; sending: ReturnType<typeof run>; id: string }> {
+  const bytes = randomBytes(50 * 1024 * 1024);
+  const src = join(alice.dir, name);
+  writeFileSync(src, bytes);
+  const sending = run(alice, ['send-file', bobName, src]);
+  await waitFor('the offer', () => offered(bobEvents).length === 1);
+  return { bytes, sending, id: offered(bobEvents)[0]!.id };
+}
+
 describe('file transfer through the clique service and the CLI', () => {
   it('a 50 MB file: send-file, the offer in `files`, accept-file into a directory, the hash matches', async () => {
     const { alice, bob, a, b, bobEvents } = await twoServices();
@@ -88,12 +98,7 @@ describe('file transfer through the clique service and the CLI', () => {
 
   it('a cancel mid-way: the receiver cancels after the first bytes; no file or .part is left, the sender hears it failed', async () => {
     const { alice, bob, b, bobEvents } = await twoServices();
-    const bytes = randomBytes(50 * 1024 * 1024);
-    const src = join(alice.dir, 'half.bin');
-    writeFileSync(src, bytes);
-    const sending = run(alice, ['send-file', b.identity.name, src]);
-    await waitFor('the offer', () => offered(bobEvents).length === 1);
-    const id = offered(bobEvents)[0]!.id;
+    const { bytes, sending, id } = await offerFiftyMegabytes(alice, b.identity.name, bobEvents, 'half.bin');
     b.on('event', (e) => {
       if (e.event === 'file.progress' && e.params.id === id) void b.request('files.cancel', { id });
     });
@@ -111,12 +116,7 @@ describe('file transfer through the clique service and the CLI', () => {
 
   it('a receiver that crashes mid-way: send-file ends with failed, and the receiver leaves no file under the final name', async () => {
     const { alice, bob, b, bobEvents } = await twoServices();
-    const bytes = randomBytes(50 * 1024 * 1024);
-    const src = join(alice.dir, 'crash.bin');
-    writeFileSync(src, bytes);
-    const sending = run(alice, ['send-file', b.identity.name, src]);
-    await waitFor('the offer', () => offered(bobEvents).length === 1);
-    const id = offered(bobEvents)[0]!.id;
+    const { sending, id } = await offerFiftyMegabytes(alice, b.identity.name, bobEvents, 'crash.bin');
     const pid = servicePid(bob)!;
     b.on('event', (e) => {
       if (e.event === 'file.progress' && e.params.id === id) process.kill(pid, 'SIGKILL');
