@@ -1,12 +1,12 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HistoryStore } from '../../src/rooms/history-store.js';
 import { LOOPBACK, runId } from './room-test-kit.js';
 import { waitFor } from '../support/wait.js';
+import { followJsonLines, type JsonLinesProcess } from '../support/json-lines-process.js';
 
 /**
  * Three separate processes on one host over real UDP multicast and mDNS on
@@ -14,32 +14,15 @@ import { waitFor } from '../support/wait.js';
  * shortened): `clique listen --json`, an answering member (echo-peer.ts, on
  * the library) and `clique send`.
  */
-interface Proc {
-  label: string;
-  child: ChildProcessWithoutNullStreams;
-  events: Array<Record<string, unknown>>;
-  stderr: string;
-  exit: number | null | undefined;
-}
+type Proc = JsonLinesProcess;
 
 const procs: Proc[] = [];
 const dirs: string[] = [];
 const FAILURE_TIMEOUT_MS = '4000';
 
 function start(label: string, args: string[], stdin?: string): Proc {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: process.cwd() });
-  const proc: Proc = { label, child, events: [], stderr: '', exit: undefined };
-  createInterface({ input: child.stdout }).on('line', (line) => {
-    try {
-      proc.events.push(JSON.parse(line) as Record<string, unknown>);
-    } catch {
-      proc.events.push({ event: 'unparsable', line });
-    }
-  });
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (chunk: string) => (proc.stderr += chunk));
-  child.on('exit', (code) => (proc.exit = code));
-  if (stdin !== undefined) child.stdin.end(stdin);
+  const proc = followJsonLines(label, spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: process.cwd() }));
+  if (stdin !== undefined) proc.child.stdin.end(stdin);
   procs.push(proc);
   return proc;
 }

@@ -1,13 +1,13 @@
 import { shellQuote, type TmuxServer } from '../support/tmux-session.js';
-import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { readHolder } from '../../src/service/service-lock.js';
 import { servicePaths, type ServicePaths } from '../../src/service/service-paths.js';
 import { CLI_ARGS, repoRoot, type CliRun } from '../support/cli-runner.js';
 import { waitFor } from '../support/wait.js';
+import { followJsonLines, type JsonLinesProcess } from '../support/json-lines-process.js';
 
 /**
  * Test people for the service's process tests: each has its own HOME,
@@ -25,15 +25,7 @@ export interface Person {
 }
 
 /** A long-running clique process whose stdout is JSON lines. */
-export interface Proc {
-  label: string;
-  child: ChildProcessWithoutNullStreams;
-  events: Array<Record<string, unknown>>;
-  /** When each event line arrived (Date.now()), same index as events. */
-  times: number[];
-  stderr: string;
-  exit: number | null | undefined;
-}
+export type Proc = JsonLinesProcess;
 
 const people: Person[] = [];
 const procs: Proc[] = [];
@@ -69,19 +61,7 @@ export function run(p: Person, args: string[], input?: string, timeoutMs = 90_00
 
 /** Starts a long-running `clique ...args` as this person (listen, up). */
 export function start(p: Person, label: string, args: string[]): Proc {
-  const child = spawn(process.execPath, [...CLI_ARGS, ...args], { cwd: repoRoot, env: p.env });
-  const proc: Proc = { label, child, events: [], times: [], stderr: '', exit: undefined };
-  createInterface({ input: child.stdout }).on('line', (line) => {
-    proc.times.push(Date.now());
-    try {
-      proc.events.push(JSON.parse(line) as Record<string, unknown>);
-    } catch {
-      proc.events.push({ event: 'text', line });
-    }
-  });
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (chunk: string) => (proc.stderr += chunk));
-  child.on('exit', (code) => (proc.exit = code));
+  const proc = followJsonLines(label, spawn(process.execPath, [...CLI_ARGS, ...args], { cwd: repoRoot, env: p.env }));
   procs.push(proc);
   return proc;
 }
