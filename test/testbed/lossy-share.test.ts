@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { canLoseFrames, canRunTestbed, startTestbed, type Testbed } from '../support/testbed.js';
 import { waitFor } from '../support/wait.js';
-import { describeMembers, sees, type Member } from './testbed-members.js';
+import { describeMembers, sees, spawnMember, type Member } from './testbed-members.js';
 
 /*
  * Issue 12 item 2 under loss: three hosts on a bridge that drops 10 % of the
@@ -30,27 +30,7 @@ function freshDir(): string {
 }
 
 function startSharer(bed: Testbed, host: number, name: string, group: string, port: number, dir: string): Member {
-  const args = ['--import', 'tsx', 'test/testbed/share-member.ts', name, bed.address(host), group, String(port), dir];
-  const child = bed.spawn(host, process.execPath, args);
-  const member: Member = { name, child, events: [], stderr: [], say: (text) => child.stdin.write(`${text}\n`) };
-  child.stdout.setEncoding('utf8');
-  let buffer = '';
-  child.stdout.on('data', (chunk: string) => {
-    buffer += chunk;
-    for (let i = buffer.indexOf('\n'); i >= 0; i = buffer.indexOf('\n')) {
-      const line = buffer.slice(0, i);
-      buffer = buffer.slice(i + 1);
-      try {
-        member.events.push(JSON.parse(line) as Record<string, unknown>);
-      } catch {
-        member.stderr.push(`stdout: ${line}`);
-      }
-    }
-  });
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (chunk: string) => member.stderr.push(chunk));
-  members.push(member);
-  return member;
+  return spawnMember(bed, host, name, 'share-member.ts', [group, String(port), dir], members);
 }
 
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');

@@ -2,7 +2,7 @@ import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Testbed } from '../support/testbed.js';
 
-/** A room member process (chat-member.ts) on a testbed host, and what it printed. */
+/** A room member process (chat-member.ts, share-member.ts) on a testbed host, and what it printed. */
 export interface Member {
   name: string;
   child: ChildProcessWithoutNullStreams;
@@ -13,8 +13,16 @@ export interface Member {
 
 /** Starts chat-member.ts as `name` on `host`, in the room at group:port; adds it to `members`. */
 export function startMember(bed: Testbed, host: number, name: string, where: { group: string; port: number; failureTimeoutMs: number }, members: Member[]): Member {
-  const args = ['--import', 'tsx', 'test/testbed/chat-member.ts', name, bed.address(host), where.group, String(where.port), String(where.failureTimeoutMs)];
-  const child = bed.spawn(host, process.execPath, args);
+  return spawnMember(bed, host, name, 'chat-member.ts', [where.group, String(where.port), String(where.failureTimeoutMs)], members);
+}
+
+/**
+ * Starts the member script `test/testbed/<script>` as `name` on `host`
+ * (arguments NAME ADDRESS, then `args`), following the JSON lines it prints;
+ * adds it to `members`.
+ */
+export function spawnMember(bed: Testbed, host: number, name: string, script: string, args: string[], members: Member[]): Member {
+  const child = bed.spawn(host, process.execPath, ['--import', 'tsx', `test/testbed/${script}`, name, bed.address(host), ...args]);
   const member: Member = { name, child, events: [], stderr: [], say: (text) => child.stdin.write(`${text}\n`) };
   createInterface({ input: child.stdout }).on('line', (line) => {
     try {

@@ -197,19 +197,30 @@ describe.skipIf(noChromium !== undefined)('clique web in Chromium: two browsers 
     await pageB.screenshot({ path: join(mkdirP(SCREENSHOTS), 'web-chat.png') });
   });
 
-  it('sends a file 1-1 from the page: the other page shows Accept, the file lands in its downloads intact', async () => {
-    // Alice still has the chat with bob open.
-    const data = randomBytes(300 * 1024);
-    const source = join(mkdtempSync(join(tmpdir(), 'clique-web-file-')), 'page notes.bin');
+  /** Alice picks a new file of `size` random bytes called `name` in her page; its bytes, and the offer once bob's page shows it. */
+  async function pickInAlicesPage(name: string, size: number): Promise<{ data: Buffer; offer: ReturnType<Page['locator']> }> {
+    const data = randomBytes(size);
+    const source = join(mkdtempSync(join(tmpdir(), 'clique-web-file-')), name);
     writeFileSync(source, data);
     await pageA.setInputFiles('#file-input', source);
-    const offer = pageB.locator('#transfers li[data-state="offered"]', { hasText: 'page notes.bin' });
+    const offer = pageB.locator('#transfers li[data-state="offered"]', { hasText: name });
     await offer.waitFor({ timeout: 30_000 });
+    return { data, offer };
+  }
+
+  /** Bob's downloads hold `name`, byte for byte `data` (compared by SHA-256). */
+  function expectInBobsDownloads(name: string, data: Buffer): void {
+    const saved = readFileSync(join(bob.env.HOME!, 'Downloads', name));
+    expect(createHash('sha256').update(saved).digest('hex')).toBe(createHash('sha256').update(data).digest('hex'));
+  }
+
+  it('sends a file 1-1 from the page: the other page shows Accept, the file lands in its downloads intact', async () => {
+    // Alice still has the chat with bob open.
+    const { data, offer } = await pickInAlicesPage('page notes.bin', 300 * 1024);
     await offer.getByRole('button', { name: 'Accept page notes.bin' }).click();
     await pageB.locator('#transfers li[data-state="received"]', { hasText: 'page notes.bin' }).waitFor({ timeout: 30_000 });
     await pageA.locator('#transfers li[data-state="accepted"]', { hasText: 'page notes.bin' }).waitFor({ timeout: 30_000 });
-    const saved = readFileSync(join(bob.env.HOME!, 'Downloads', 'page notes.bin'));
-    expect(createHash('sha256').update(saved).digest('hex')).toBe(createHash('sha256').update(data).digest('hex'));
+    expectInBobsDownloads('page notes.bin', data);
     // The page may offer only what it sent up: any other path of the machine is refused by the page server.
     // (A string, run as is in the page: the browser's own WebSocket, with the page's cookie and Origin.)
     const refused = await pageA.evaluate(`new Promise((resolve) => {
@@ -225,17 +236,11 @@ describe.skipIf(noChromium !== undefined)('clique web in Chromium: two browsers 
 
   it('shares a file with the room from the page: a member\'s page accepts it, and it lands intact', async () => {
     await pageA.locator(`#joined-rooms li[data-room="${ROOM}"] button`).click();
-    const data = randomBytes(200 * 1024);
-    const source = join(mkdtempSync(join(tmpdir(), 'clique-web-share-')), 'room notes.bin');
-    writeFileSync(source, data);
-    await pageA.setInputFiles('#file-input', source);
-    const offer = pageB.locator('#transfers li[data-state="offered"]', { hasText: 'room notes.bin' });
-    await offer.waitFor({ timeout: 30_000 });
+    const { data, offer } = await pickInAlicesPage('room notes.bin', 200 * 1024);
     expect(await offer.innerText()).toContain(ROOM);
     await offer.getByRole('button', { name: 'Accept room notes.bin' }).click();
     await pageB.locator('#transfers li[data-state="received"]', { hasText: 'room notes.bin' }).waitFor({ timeout: 60_000 });
-    const saved = readFileSync(join(bob.env.HOME!, 'Downloads', 'room notes.bin'));
-    expect(createHash('sha256').update(saved).digest('hex')).toBe(createHash('sha256').update(data).digest('hex'));
+    expectInBobsDownloads('room notes.bin', data);
   });
 
   it('shows an invitation with a Join button', async () => {
