@@ -158,14 +158,11 @@ export class SenderTable implements SenderTableCore {
       record.firstPacket = record.nextInput = record.nextOutput = record.nextOutputData = start;
       record.stableUpTo = start;
       record.lastProgress = record.startedAt = this.ctx.now();
-      // Packets heard before the start: those from it on are ours now, as if just received.
+      // Packets heard before the start, in id order, as if just received:
+      // pushReliable's window keeps those from the start on and drops the rest.
       const stashed = this.preStart.take(record.id);
-      if (stashed.length > 0) {
-        stashed.sort((a, b) => seqDiff(b.packet.packetId, a.packet.packetId));
-        for (const { packet, bytes } of stashed) {
-          if (seqDiff(start, packet.packetId) >= 0) this.pushReliable(packet, bytes, false);
-        }
-      }
+      stashed.sort((a, b) => seqDiff(b.packet.packetId, a.packet.packetId));
+      for (const { packet, bytes } of stashed) this.pushReliable(packet, bytes, false);
       this.processAll();
       return;
     }
