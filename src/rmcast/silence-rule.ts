@@ -24,13 +24,22 @@ import type { SenderRecord } from './sender-record.js';
 const RISK = 1e-6;
 const PRIOR_MISSED = 1;
 const MARGIN_MS = 1000;
+/**
+ * Arrival gaps jitter around the send intervals (link delay varies; a busy
+ * process fires its timer late), so a gap a little over the longest interval
+ * is no lost SESSION: without this, a lossless link with 1-5 ms of delay
+ * counted one or two "misses" a minute, enough to lengthen the limit by a
+ * whole interval. Two intervals (a real loss) are at least 1.4 s apart, and
+ * below 1.5 s only in about 1.4 % of losses.
+ */
+const JITTER_MS = 200;
 
 /** A SESSION from this member arrived at `now`. */
 export function noteSession(record: SenderRecord, now: number, timing: Readonly<EngineTiming>): void {
   if (record.lastSessionAt !== undefined) {
     const gap = now - record.lastSessionAt;
     record.sessionGaps++;
-    record.missedSessions += Math.max(0, Math.ceil(gap / timing.sessionInterval[1]) - 1);
+    record.missedSessions += Math.max(0, Math.ceil((gap - JITTER_MS) / timing.sessionInterval[1]) - 1);
   }
   record.lastSessionAt = now;
 }

@@ -53,6 +53,14 @@ describe('the silence limit a member earns (silence-rule.ts)', () => {
     expect(limit).toBeGreaterThanOrEqual(DEFAULT_TIMING.quickSilenceTimeout);
     expect(limit).toBeLessThanOrEqual(8000);
   });
+  it('counts no loss for gaps that only jitter a little past the longest interval (link delay, late timers)', () => {
+    const clean = silenceLimit(recordWithGaps(Array.from({ length: 60 }, () => 1000)), DEFAULT_TIMING);
+    const jittered = silenceLimit(recordWithGaps(Array.from({ length: 60 }, (_, i) => (i % 10 === 0 ? DEFAULT_TIMING.sessionInterval[1] + 150 : 1000))), DEFAULT_TIMING);
+    expect(jittered).toBe(clean);
+    // A gap of two intervals is a lost SESSION, and it counts.
+    const lossy = silenceLimit(recordWithGaps(Array.from({ length: 60 }, (_, i) => (i % 10 === 0 ? 2 * DEFAULT_TIMING.sessionInterval[0] + 300 : 1000))), DEFAULT_TIMING);
+    expect(lossy).toBeGreaterThan(clean);
+  });
   it('grows with the loss we measured: longer at 10 % than at none, longer again at 30 %', () => {
     const none = silenceLimit(recordWithGaps(gapsOf(random, 200, DEFAULT_TIMING.sessionInterval, 0)), DEFAULT_TIMING);
     const some = silenceLimit(recordWithGaps(gapsOf(random, 200, DEFAULT_TIMING.sessionInterval, 0.1)), DEFAULT_TIMING);
@@ -89,13 +97,15 @@ function crashDetectionMs(seed: number, loss: number): number {
 }
 
 describe('crash notice in the simulator', () => {
-  for (const seed of scenarioSeeds(2)) {
-    it(`a crashed member is reported by every survivor within 8 s on a lossless link, 16 s at 10 % loss (seed ${seed})`, () => {
+  // 2467502213: link jitter (1-5 ms) counted as lost SESSIONs lengthened the limit to 8.8 s on a lossless link.
+  for (const seed of [...scenarioSeeds(2), ...(process.env['CLIQUE_SEED'] ? [] : [2467502213])]) {
+    // Lossless: the limit a minute of clean SESSIONs earns (7.5 s) from the last one heard, plus one sweep (0.625 s).
+    it(`a crashed member is reported by every survivor within 8.2 s on a lossless link, 16 s at 10 % loss (seed ${seed})`, () => {
       withSeed(seed, () => {
         const lossless = crashDetectionMs(seed, 0);
         const lossy = crashDetectionMs(seed, 0.1);
         console.log(`seed ${seed}: crash reported after ${lossless.toFixed(0)} ms (lossless), ${lossy.toFixed(0)} ms (10 % loss)`);
-        expect(lossless).toBeLessThan(8000);
+        expect(lossless).toBeLessThan(8200);
         expect(lossy).toBeLessThan(16_000);
       });
     });
