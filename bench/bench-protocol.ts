@@ -3,8 +3,13 @@ export type PeerRole = 'sender' | 'receiver';
 
 export interface PeerSetup {
   cmd: 'setup';
-  /** 'member': only joins the group and reports its view (join and failure-detection times). */
-  mode: 'raw' | 'clique' | 'member';
+  /**
+   * 'member': only joins the group and reports its view (join and failure-detection times).
+   * 'raw-listening': raw UDP whose sender, like any member that must hear the
+   * group, turns to its socket after every 32 sends, so it reads all its own
+   * echoes (the plain 'raw' sender reads half: see RunReport.datagramsIn).
+   */
+  mode: 'raw' | 'raw-listening' | 'clique' | 'member';
   role: PeerRole;
   name: string;
   group: string;
@@ -36,6 +41,13 @@ export interface RunReport {
   rssBytes: number;
   heapUsedBytes: number;
   datagramsOut: number;
+  /**
+   * Datagrams this process read from its group socket during the run, all
+   * kinds (a sender's own multicast echoes included: Linux hands every local
+   * group socket a copy; a reliable member must read them all, while a raw
+   * sender whose queue overflows loses some unread).
+   */
+  datagramsIn: number;
   /** CPU time (user + system) this process spent during the run, in microseconds. */
   cpuMicros: number;
 }

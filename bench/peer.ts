@@ -34,7 +34,7 @@ function stamp(seq: number, size: number): Uint8Array {
 function emptyReport(setup: PeerSetup): RunReport {
   return {
     kind: 'report', name: setup.name, role: setup.role, received: 0, bytes: 0, first: 0, last: 0,
-    latencies: [], rssBytes: 0, heapUsedBytes: 0, datagramsOut: 0, cpuMicros: 0,
+    latencies: [], rssBytes: 0, heapUsedBytes: 0, datagramsOut: 0, datagramsIn: 0, cpuMicros: 0,
   };
 }
 
@@ -87,6 +87,7 @@ async function runRaw(setup: PeerSetup): Promise<void> {
   let expected = 0;
   let done: (() => void) | undefined;
   socket.on('message', (msg) => {
+    report.datagramsIn++;
     if (setup.role !== 'receiver' || msg.length < 16 || msg[12] !== 0x42) return;
     recordArrival(report, msg);
     if (report.received >= expected) done?.();
@@ -108,7 +109,7 @@ async function runRaw(setup: PeerSetup): Promise<void> {
         };
       });
     } else {
-      await sendRaw(socket, command, setup.group, setup.port, report);
+      await sendRaw(socket, command, setup.group, setup.port, report, setup.mode === 'raw-listening');
     }
     return report;
   });
@@ -121,6 +122,7 @@ async function sendRaw(
   group: string,
   port: number,
   report: RunReport,
+  listening: boolean,
 ): Promise<void> {
   report.first = absoluteNow();
   let inFlight = 0;
@@ -132,6 +134,8 @@ async function sendRaw(
     socket.send(payload, port, group, () => inFlight--);
     report.datagramsOut++;
     if (command.intervalMs > 0) await new Promise((r) => setTimeout(r, command.intervalMs));
+    // The clique sender's cadence: libuv reads at most 32 datagrams per loop turn.
+    else if (listening && seq % 32 === 31) await yieldToIo();
   }
   while (inFlight > 0) await yieldToIo();
   report.last = absoluteNow();
@@ -162,11 +166,14 @@ async function runClique(setup: PeerSetup): Promise<void> {
     if (setup.role === 'receiver') {
       expected = command.count;
       const before = driver.stats.datagramsOut;
+      const inBefore = driver.stats.datagramsIn;
       await new Promise<void>((resolve) => (done = resolve));
       done = undefined;
       report.datagramsOut = driver.stats.datagramsOut - before;
+      report.datagramsIn = driver.stats.datagramsIn - inBefore;
     } else {
       const before = driver.stats.datagramsOut;
+      const inBefore = driver.stats.datagramsIn;
       report.first = absoluteNow();
       for (let seq = 0; seq < command.count; seq++) {
         if (engine.unacknowledgedPackets > SEND_WINDOW) await driver.whenUnacknowledgedAtMost(SEND_WINDOW / 2);
@@ -176,6 +183,7 @@ async function runClique(setup: PeerSetup): Promise<void> {
       }
       report.last = absoluteNow();
       report.datagramsOut = driver.stats.datagramsOut - before;
+      report.datagramsIn = driver.stats.datagramsIn - inBefore;
     }
     return report;
   });
@@ -200,7 +208,7 @@ async function runMember(setup: PeerSetup): Promise<void> {
 
 const setup = (await waitForCommand()) as PeerSetup;
 try {
-  if (setup.mode === 'raw') await runRaw(setup);
+  if (setup.mode === 'raw' || setup.mode === 'raw-listening') await runRaw(setup);
   else if (setup.mode === 'member') await runMember(setup);
   else await runClique(setup);
 } catch (error) {

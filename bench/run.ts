@@ -5,6 +5,8 @@ import { next, startPeer, stopPeers, type Peer } from './peer-process.js';
 import { runJoinSimulation, runSimulation, type SimFigures } from './sim-bench.js';
 import { streamTubeRun } from './stream-tube-bench.js';
 import { shareRun } from './share-bench.js';
+import { lanShareRun } from './share-lan-bench.js';
+import { canRunTestbed } from '../test/support/testbed.js';
 
 /**
  * `npm run bench`: rMulticast throughput and latency for 3 members on real
@@ -23,7 +25,7 @@ const SIM_JOIN = { nodes: 100, loss: 0.1, capMs: 60_000 };
 /** `npm run bench -- --throughput`: only the real-socket throughput and latency part (for iterating on the hot path). */
 const THROUGHPUT_ONLY = process.argv.includes('--throughput');
 
-async function withGroup<T>(mode: 'raw' | 'clique', body: (sender: Peer, receivers: Peer[]) => Promise<T>): Promise<T> {
+async function withGroup<T>(mode: 'raw' | 'raw-listening' | 'clique', body: (sender: Peer, receivers: Peer[]) => Promise<T>): Promise<T> {
   const group = `239.255.71.${randomInt(1, 254)}`;
   const port = randomInt(20000, 60000);
   const peers = [
@@ -170,13 +172,17 @@ async function main(): Promise<void> {
   console.log('clique benchmark: 3 processes on loopback multicast (127.0.0.1), Node', process.version);
   console.log('');
 
-  const { raw, clique } = await withGroup('raw', (rawSender, rawReceivers) =>
-    withGroup('clique', async (sender, receivers) => {
+  const { raw, clique, listening } = await withGroup('raw', (rawSender, rawReceivers) =>
+    withGroup('clique', (sender, receivers) => withGroup('raw-listening', async (listeningSender, listeningReceivers) => {
       const rawGroup = { sender: rawSender, receivers: rawReceivers };
       const cliqueGroup = { sender, receivers };
+      const listeningGroup = { sender: listeningSender, receivers: listeningReceivers };
       await warmUp(rawGroup, cliqueGroup);
+      for (const run of WARM_UP) await measure(listeningSender, listeningReceivers, run, 120_000);
       const big = await pairedThroughput(rawGroup, cliqueGroup, { ...THROUGHPUT, intervalMs: 0 });
       const small = await pairedThroughput(rawGroup, cliqueGroup, { ...SMALL, intervalMs: 0 });
+      const listeningBig = await pairedThroughput(listeningGroup, cliqueGroup, { ...THROUGHPUT, intervalMs: 0 });
+      const listeningSmall = await pairedThroughput(listeningGroup, cliqueGroup, { ...SMALL, intervalMs: 0 });
       const rawLat = await measure(rawSender, rawReceivers, LATENCY, 120_000);
       const lat = await measure(sender, receivers, LATENCY, 120_000);
       return {
@@ -191,8 +197,9 @@ async function main(): Promise<void> {
           heap: [lat.senderReport, ...lat.receiverReports].map((r) => r.heapUsedBytes),
           datagramsPerMessage: big.clique.reports[0]!.datagramsOut / THROUGHPUT.count,
         },
+        listening: { big: listeningBig, small: listeningSmall },
       };
-    }),
+    })),
   );
 
   const ratio = median(clique.bigPairs.ratios);
@@ -213,8 +220,22 @@ async function main(): Promise<void> {
   console.log(`  clique rMulticast  p50 ${fmt(percentile(clique.latencies, 50), 3)} ms  p99 ${fmt(p99, 3)} ms`);
   console.log(`memory: clique peer processes RSS ${clique.rss.map((b) => fmt(b / 2 ** 20, 1)).join(' / ')} MiB; heap ${clique.heap.map((b) => fmt(b / 2 ** 20, 1)).join(' / ')} MiB`);
   console.log(`datagrams per 1000-byte message at the sender: ${fmt(clique.datagramsPerMessage, 3)}`);
+  // Why the sender is the bottleneck: it reads its own multicast echoes (see RunReport.datagramsIn).
+  const senderReads = (t: Throughput): string => fmt(t.reports[0]!.datagramsIn / t.count, 2);
+  console.log(
+    `datagrams the sender read from its socket per message (its own echoes included): 1000 B raw ${senderReads(raw.big)}, clique ${senderReads(clique.big)}; ` +
+      `64 B raw ${senderReads(raw.small)}, clique ${senderReads(clique.small)}`,
+  );
   const receiverDatagrams = (t: Throughput): string => t.reports.slice(1).map((r) => fmt((1000 * r.datagramsOut) / t.count, 1)).join(' / ');
   console.log(`datagrams sent by each clique receiver per 1000 messages (acknowledgements, SESSIONs, repairs): 1000 B ${receiverDatagrams(clique.big)}, 64 B ${receiverDatagrams(clique.small)}`);
+  const listeningRatio = median(listening.big.ratios);
+  const listeningSmallRatio = median(listening.small.ratios);
+  console.log(
+    `against raw UDP whose sender reads its socket as a member must (all its echoes; ${REPEATS} pairs each): ` +
+      `1000 B ratio ${fmt(listeningRatio, 3)} (${rangeText(listening.big.ratios)}; its ${cpuText(listening.big.raw)}; its sender read ${senderReads(listening.big.raw)} per message), ` +
+      `64 B ratio ${fmt(listeningSmallRatio, 3)} (${rangeText(listening.small.ratios)}; its ${cpuText(listening.small.raw)}; read ${senderReads(listening.small.raw)})`,
+  );
+  console.log(`throughput_vs_listening_udp=${fmt(listeningRatio, 3)} small_vs_listening_udp=${fmt(listeningSmallRatio, 3)}`);
   const cpuBig = median(clique.bigPairs.cpuRatios);
   const cpuSmall = median(clique.smallPairs.cpuRatios);
   const recvCpu = Math.max(cpuBig, cpuSmall);
@@ -273,7 +294,22 @@ async function main(): Promise<void> {
   console.log(`stream_tube_vs_tcp=${fmt(tube.ratio, 3)}`);
   const share = await shareRun();
   console.log(`room share, ${share.bytes / 1024 / 1024} MB to 3 members, one process: ${fmt(share.shareMs / 1000, 1)} s shared once, ${fmt(share.httpMs / 1000, 1)} s as 3 HTTP copies one after the other`);
-  console.log(`share_vs_3_http=${fmt(share.ratio, 3)} share_wire_ratio=${fmt(share.wireRatio, 3)}`);
+  console.log(
+    `  raw UDP multicast, same process, 1440-byte datagrams to 3 sockets, no reliability, disk or hash: ${fmt(share.rawFloorMs / 1000, 2)} s ` +
+      `(the floor under any share at rMulticast's datagram size on this machine)`,
+  );
+  console.log(`share_vs_3_http=${fmt(share.ratio, 3)} share_wire_ratio=${fmt(share.wireRatio, 3)} share_raw_udp_floor_vs_3_http=${fmt(share.rawFloorRatio, 3)}`);
+  if (canRunTestbed()) {
+    for (const rate of ['100mbit', '1gbit']) {
+      const lan = await lanShareRun(rate, 100 * 1024 * 1024);
+      console.log(
+        `room share over a ${rate} LAN (4 hosts on a bridge, the sender's link shaped; real processes): ${fmt(lan.shareMs / 1000, 1)} s shared once, ` +
+          `${fmt(lan.httpMs / 1000, 1)} s as 3 HTTP copies one after the other; share_lan_${rate}_vs_3_http=${fmt(lan.ratio, 3)}`,
+      );
+    }
+  } else {
+    console.log('room share over a shaped LAN: skipped (needs root and network namespaces)');
+  }
   console.log('');
   const simJoin = join.virtualMs !== undefined ? fmt(join.virtualMs, 0) : `timeout>${join.capMs}`;
   console.log(

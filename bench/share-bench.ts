@@ -1,6 +1,6 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import dgram from 'node:dgram';
-import { createReadStream, createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +27,10 @@ export interface ShareFigures {
   ratio: number;
   /** UDP payload bytes of all members during the share / file size. */
   wireRatio: number;
+  /** The same bytes by raw UDP multicast in 1440-byte datagrams to 3 sockets of this process: no reliability, no disk, no hash. */
+  rawFloorMs: number;
+  /** rawFloorMs / httpMs: no share over 1440-byte datagrams on this machine can go below it. */
+  rawFloorRatio: number;
 }
 
 const MB = 1024 * 1024;
@@ -83,16 +87,70 @@ export async function shareRun(totalBytes = 100 * MB): Promise<ShareFigures> {
     }
     const httpMs = performance.now() - httpStarted;
     server.close();
-    return { bytes: totalBytes, shareMs, httpMs, ratio: shareMs / httpMs, wireRatio: wireBytes / totalBytes };
+    const rawFloorMs = await rawMulticastFloor(readFileSync(src));
+    return { bytes: totalBytes, shareMs, httpMs, ratio: shareMs / httpMs, wireRatio: wireBytes / totalBytes, rawFloorMs, rawFloorRatio: rawFloorMs / httpMs };
   } finally {
     await Promise.all(cliques.map((c) => c.stop()));
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
+/** rMulticast's datagram limit (the original reads into 1500 bytes). */
+const DATAGRAM = 1440;
+/** Datagrams the sender may be ahead of the slowest receiver: ~1.4 MB, well inside each 4 MiB receive buffer. */
+const RAW_AHEAD = 1000;
+
+/**
+ * The floor under any share in 1440-byte datagrams on this machine: raw UDP
+ * multicast carrying `data` from one socket to three receiving sockets of
+ * this one process (as the share bench's four members share it), receivers
+ * only counting bytes, paced so that nothing is dropped. Pinned to loopback
+ * (TTL 1); a run that still lost datagrams throws rather than report a floor
+ * it did not carry.
+ */
+async function rawMulticastFloor(data: Uint8Array): Promise<number> {
+  const group = `239.255.75.${randomInt(1, 254)}`;
+  const port = randomInt(20000, 60000);
+  const open = async (receive: boolean): Promise<dgram.Socket> => {
+    const socket = dgram.createSocket({ type: 'udp4', reuseAddr: true });
+    await new Promise<void>((resolve) => socket.bind(receive ? port : 0, '0.0.0.0', resolve));
+    if (receive) {
+      socket.addMembership(group, '127.0.0.1');
+      socket.setRecvBufferSize(4 * MB);
+    }
+    socket.setMulticastInterface('127.0.0.1');
+    socket.setMulticastTTL(1);
+    return socket;
+  };
+  const receivers = await Promise.all([open(true), open(true), open(true)]);
+  const sender = await open(false);
+  // Connected, as our transport's send socket: Node then sends at once instead of resolving the address per datagram.
+  await new Promise<void>((resolve) => sender.connect(port, group, resolve));
+  const counts = receivers.map(() => ({ datagrams: 0, bytes: 0 }));
+  receivers.forEach((r, i) => r.on('message', (m) => {
+    counts[i]!.datagrams++;
+    counts[i]!.bytes += m.length;
+  }));
+  const datagrams = Math.ceil(data.length / DATAGRAM);
+  try {
+    const started = performance.now();
+    for (let i = 0; i < datagrams; i++) {
+      while (i - Math.min(...counts.map((c) => c.datagrams)) > RAW_AHEAD) await new Promise((r) => setImmediate(r));
+      sender.send(data.subarray(i * DATAGRAM, (i + 1) * DATAGRAM));
+    }
+    const deadline = performance.now() + 10_000;
+    while (counts.some((c) => c.datagrams < datagrams) && performance.now() < deadline) await new Promise((r) => setImmediate(r));
+    const elapsed = performance.now() - started;
+    if (counts.some((c) => c.bytes !== data.length)) throw new Error(`raw UDP floor lost datagrams: ${JSON.stringify(counts)} of ${datagrams}`);
+    return elapsed;
+  } finally {
+    for (const s of [sender, ...receivers]) s.close();
+  }
+}
+
 // `node build/bench/share-bench.js`: this line alone.
 if (process.argv[1]?.endsWith('share-bench.js')) {
   const f = await shareRun();
-  console.log(`room share, ${f.bytes / MB} MB to 3 members: ${(f.shareMs / 1000).toFixed(1)} s shared once, ${(f.httpMs / 1000).toFixed(1)} s as 3 HTTP copies one after the other; share_vs_3_http=${f.ratio.toFixed(3)} share_wire_ratio=${f.wireRatio.toFixed(3)}`);
+  console.log(`room share, ${f.bytes / MB} MB to 3 members: ${(f.shareMs / 1000).toFixed(1)} s shared once, ${(f.httpMs / 1000).toFixed(1)} s as 3 HTTP copies one after the other; share_vs_3_http=${f.ratio.toFixed(3)} share_wire_ratio=${f.wireRatio.toFixed(3)}; raw UDP floor ${(f.rawFloorMs / 1000).toFixed(2)} s, share_raw_udp_floor_vs_3_http=${f.rawFloorRatio.toFixed(3)}`);
   process.exit(0);
 }

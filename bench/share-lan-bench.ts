@@ -1,0 +1,143 @@
+import { createHash, randomBytes, randomInt } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { canRunTestbed, startTestbed, type Testbed } from '../test/support/testbed.js';
+import { describeMembers, sees, spawnMember, type Member } from '../test/testbed/testbed-members.js';
+
+/**
+ * `node build/bench/share-lan-bench.js [--mb N] [--rates 100mbit,1gbit]`
+ * (root: network namespaces; run from the project's root, the members are
+ * `test/testbed/share-member.ts` under tsx).
+ *
+ * Issue 12's comparison where a LAN's wire, not one machine's CPU, is the
+ * limit: four hosts on a bridge (`test/support/testbed.ts`), the sender's
+ * link shaped to a LAN rate with a token bucket (this kernel has tbf, no
+ * netem). One `share` puts the file on the sender's link once, and the bridge
+ * floods it to the three members; three HTTP copies, one after the other, put
+ * it there three times. On loopback (`share-bench.ts`) there is no wire and
+ * the share is bound by per-datagram CPU instead. Nothing leaves the
+ * namespaces.
+ */
+const MB = 1024 * 1024;
+
+function argument(name: string, fallback: string): string {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] ?? fallback : fallback;
+}
+
+export interface LanShareFigures {
+  rate: string;
+  bytes: number;
+  shareMs: number;
+  httpMs: number;
+  ratio: number;
+}
+
+const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+
+/** Runs `command args` in host `host` to its end; rejects with its stderr on failure. */
+function runIn(bed: Testbed, host: number, command: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = bed.spawn(host, command, args);
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${command} ${args.join(' ')} in host ${host}: exit ${code}: ${err}`))));
+  });
+}
+
+async function waitUntil(what: string, check: () => boolean, timeoutMs: number, detail: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`${what} within ${timeoutMs} ms\n${detail()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** A plain HTTP server of one file (Node's http), as a LocalSend-like sender would run. */
+const SERVE = `
+const http = require('node:http'); const fs = require('node:fs');
+const [file, address] = process.argv.slice(1);
+const size = fs.statSync(file).size;
+const server = http.createServer((_req, res) => { res.writeHead(200, { 'content-length': String(size) }); fs.createReadStream(file).pipe(res); });
+server.listen(0, address, () => console.log(server.address().port));
+`;
+
+/** One HTTP GET streamed to disk; prints its own milliseconds from request to the last byte written. */
+const FETCH = `
+const http = require('node:http'); const fs = require('node:fs'); const { pipeline } = require('node:stream/promises');
+const [host, port, out] = process.argv.slice(1);
+const started = performance.now();
+http.get({ host, port: Number(port), path: '/file.bin' }, (res) => pipeline(res, fs.createWriteStream(out)).then(() => console.log(performance.now() - started), (e) => { console.error(e); process.exit(1); })).on('error', (e) => { console.error(e); process.exit(1); });
+`;
+
+export async function lanShareRun(rate: string, totalBytes: number): Promise<LanShareFigures> {
+  const bed = startTestbed(4);
+  const members: Member[] = [];
+  const dir = mkdtempSync(join(tmpdir(), 'clique-share-lan-'));
+  let server: ReturnType<Testbed['spawn']> | undefined;
+  try {
+    // The sender's egress is the LAN: every byte it sends (one multicast copy, or each HTTP copy) crosses it.
+    await runIn(bed, 1, 'tc', ['qdisc', 'add', 'dev', 'eth0', 'root', 'tbf', 'rate', rate, 'burst', '256kb', 'latency', '400ms']);
+    const src = join(dir, 'file.bin');
+    const bytes = randomBytes(totalBytes);
+    writeFileSync(src, bytes);
+    const group = `239.255.76.${randomInt(1, 254)}`;
+    const port = randomInt(20000, 60000);
+    const inDirs = [2, 3, 4].map((h) => mkdtempSync(join(dir, `in-${h}-`)));
+    const sharer = spawnMember(bed, 1, 'ann@n1', 'share-member.ts', [group, String(port), '-'], members);
+    [2, 3, 4].forEach((h, i) => spawnMember(bed, h, `member${h}@n${h}`, 'share-member.ts', [group, String(port), inDirs[i]!], members));
+    await waitUntil('all four see each other', () => members.every((m) => members.every((o) => o === m || sees(m, o.name))), 90_000, () => describeMembers(members));
+
+    const done = (m: Member): Record<string, unknown> | undefined => m.events.find((e) => e['event'] === 'done');
+    const started = performance.now();
+    sharer.say(src);
+    await waitUntil('every member done', () => members.every((m) => done(m) !== undefined), 600_000, () => describeMembers(members));
+    const shareMs = performance.now() - started;
+    const want = sha256(bytes);
+    for (const [i, m] of members.slice(1).entries()) {
+      if (done(m)?.['state'] !== 'received') throw new Error(`${m.name} did not receive the share: ${JSON.stringify(done(m))}`);
+      if (sha256(readFileSync(join(inDirs[i]!, readdirSync(inDirs[i]!)[0]!))) !== want) throw new Error(`${m.name}: SHA-256 differs`);
+    }
+    for (const m of members) m.child.stdin.end();
+
+    server = bed.spawn(1, process.execPath, ['-e', SERVE, src, bed.address(1)]);
+    const httpPort = await new Promise<string>((resolve, reject) => {
+      server!.stdout.once('data', (d: Buffer) => resolve(d.toString().trim()));
+      server!.once('exit', (code) => reject(new Error(`HTTP server exited ${code}`)));
+    });
+    let httpMs = 0;
+    for (const h of [2, 3, 4]) {
+      const out = join(dir, `http-${h}.bin`);
+      httpMs += Number(await runIn(bed, h, process.execPath, ['-e', FETCH, bed.address(1), httpPort, out]));
+      if (sha256(readFileSync(out)) !== want) throw new Error(`HTTP copy ${h}: SHA-256 differs`);
+    }
+    return { rate, bytes: totalBytes, shareMs, httpMs, ratio: shareMs / httpMs };
+  } finally {
+    server?.kill('SIGKILL');
+    for (const m of members) m.child.kill('SIGKILL');
+    bed.down();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// `node build/bench/share-lan-bench.js`: these lines alone.
+if (process.argv[1]?.endsWith('share-lan-bench.js')) {
+  if (!canRunTestbed()) {
+    console.log('share over a shaped LAN: skipped (needs root and network namespaces)');
+    process.exit(0);
+  }
+  const mb = Number(argument('--mb', '100'));
+  for (const rate of argument('--rates', '100mbit,1gbit').split(',')) {
+    const f = await lanShareRun(rate, mb * MB);
+    console.log(
+      `room share over a ${rate} LAN (4 hosts on a bridge, the sender's link shaped), ${f.bytes / MB} MB to 3 members: ` +
+        `${(f.shareMs / 1000).toFixed(1)} s shared once, ${(f.httpMs / 1000).toFixed(1)} s as 3 HTTP copies one after the other; ` +
+        `share_lan_${rate}_vs_3_http=${f.ratio.toFixed(3)}`,
+    );
+  }
+  process.exit(0);
+}
