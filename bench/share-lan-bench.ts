@@ -1,6 +1,7 @@
 import { createHash, randomBytes, randomInt } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { canRunTestbed, startTestbed, type Testbed } from '../test/support/testbed.js';
 import { describeMembers, sees, spawnMember, type Member } from '../test/testbed/testbed-members.js';
@@ -32,6 +33,29 @@ export interface LanShareFigures {
   shareMs: number;
   httpMs: number;
   ratio: number;
+  /** Bytes the sender's shaped link carried during the share (Ethernet frames: data, repairs, SESSIONs) / file size. */
+  shareWireRatio: number;
+  /** The same during the three HTTP copies. */
+  httpWireRatio: number;
+  /** Packets the token bucket dropped (queue over its latency) during the share and during the copies. */
+  shareDrops: number;
+  httpDrops: number;
+  /** CPU seconds of the four member processes during the share / its wall time: near 2, this machine's cores are the limit, not the link. */
+  shareCores: number;
+  /** Busy CPU seconds of the whole machine (softirq forwarding, other work) during the share / its wall time. */
+  machineCores: number;
+}
+
+/** Why the LAN bench cannot run here, or undefined when it can. */
+export function lanSkipReason(): string | undefined {
+  if (process.getuid?.() !== 0) return 'needs root for network namespaces';
+  if (!canRunTestbed()) return 'root, but network namespaces cannot be made here';
+  try {
+    execFileSync('tc', ['-V'], { stdio: 'ignore' });
+  } catch {
+    return 'no tc (iproute2) to shape the link';
+  }
+  return undefined;
 }
 
 const sha256 = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
@@ -47,6 +71,31 @@ function runIn(bed: Testbed, host: number, command: string, args: string[]): Pro
     child.on('error', reject);
     child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${command} ${args.join(' ')} in host ${host}: exit ${code}: ${err}`))));
   });
+}
+
+/** The sender's token bucket so far: bytes it passed to eth0 (Ethernet frames) and packets it dropped. */
+async function linkStats(bed: Testbed): Promise<{ bytes: number; drops: number }> {
+  const [tbf] = JSON.parse(await runIn(bed, 1, 'tc', ['-s', '-j', 'qdisc', 'show', 'dev', 'eth0'])) as Array<{ bytes: number; drops: number }>;
+  return { bytes: tbf!.bytes, drops: tbf!.drops };
+}
+
+/** CPU seconds (user + system) of these processes so far: `ip netns exec` execs the command, so the child's pid is the member's. */
+function cpuSeconds(members: readonly Member[]): number {
+  let ticks = 0;
+  for (const m of members) {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const fields = readFileSync(`/proc/${m.child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  // USER_HZ is 100 on Linux whatever the kernel's own tick rate.
+  return ticks / 100;
+}
+
+/** Busy CPU seconds of the whole machine so far (all but idle and iowait in /proc/stat). */
+function machineBusySeconds(): number {
+  const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).map(Number);
+  // user nice system idle iowait irq softirq steal ...; guest time is already inside user.
+  return ticks.slice(0, 8).reduce((sum, t, i) => (i === 3 || i === 4 ? sum : sum + t!), 0) / 100;
 }
 
 async function waitUntil(what: string, check: () => boolean, timeoutMs: number, detail: () => string): Promise<void> {
@@ -93,10 +142,16 @@ export async function lanShareRun(rate: string, totalBytes: number): Promise<Lan
     await waitUntil('all four see each other', () => members.every((m) => members.every((o) => o === m || sees(m, o.name))), 90_000, () => describeMembers(members));
 
     const done = (m: Member): Record<string, unknown> | undefined => m.events.find((e) => e['event'] === 'done');
+    const before = await linkStats(bed);
+    const cpuBefore = cpuSeconds(members);
+    const machineBefore = machineBusySeconds();
     const started = performance.now();
     sharer.say(src);
     await waitUntil('every member done', () => members.every((m) => done(m) !== undefined), 600_000, () => describeMembers(members));
     const shareMs = performance.now() - started;
+    const shareCores = (cpuSeconds(members) - cpuBefore) / (shareMs / 1000);
+    const machineCores = (machineBusySeconds() - machineBefore) / (shareMs / 1000);
+    const afterShare = await linkStats(bed);
     const want = sha256(bytes);
     for (const [i, m] of members.slice(1).entries()) {
       if (done(m)?.['state'] !== 'received') throw new Error(`${m.name} did not receive the share: ${JSON.stringify(done(m))}`);
@@ -115,7 +170,21 @@ export async function lanShareRun(rate: string, totalBytes: number): Promise<Lan
       httpMs += Number(await runIn(bed, h, process.execPath, ['-e', FETCH, bed.address(1), httpPort, out]));
       if (sha256(readFileSync(out)) !== want) throw new Error(`HTTP copy ${h}: SHA-256 differs`);
     }
-    return { rate, bytes: totalBytes, shareMs, httpMs, ratio: shareMs / httpMs };
+    const afterHttp = await linkStats(bed);
+    return {
+      rate,
+      bytes: totalBytes,
+      shareMs,
+      httpMs,
+      ratio: shareMs / httpMs,
+      // The members' goodbyes after the share count toward the copies' bytes: a few datagrams against 300 MB.
+      shareWireRatio: (afterShare.bytes - before.bytes) / totalBytes,
+      httpWireRatio: (afterHttp.bytes - afterShare.bytes) / totalBytes,
+      shareDrops: afterShare.drops - before.drops,
+      httpDrops: afterHttp.drops - afterShare.drops,
+      shareCores,
+      machineCores,
+    };
   } finally {
     server?.kill('SIGKILL');
     for (const m of members) m.child.kill('SIGKILL');
@@ -124,20 +193,25 @@ export async function lanShareRun(rate: string, totalBytes: number): Promise<Lan
   }
 }
 
+/** One run's lines, as both `npm run bench` and the standalone run print them. */
+export function describeLanRun(f: LanShareFigures): string {
+  return (
+    `room share over a ${f.rate} LAN (4 hosts on a bridge, the sender's link shaped; real processes), ${f.bytes / MB} MB to 3 members: ` +
+    `${(f.shareMs / 1000).toFixed(1)} s shared once, ${(f.httpMs / 1000).toFixed(1)} s as 3 HTTP copies one after the other\n` +
+    `  the sender's link carried ${f.shareWireRatio.toFixed(3)}x the file for the share (${f.shareDrops} packets dropped by its token bucket), ` +
+    `${f.httpWireRatio.toFixed(3)}x for the copies (${f.httpDrops} dropped); during the share the members used ${f.shareCores.toFixed(2)} cores, the machine ${f.machineCores.toFixed(2)} of its ${availableParallelism()}\n` +
+    `share_lan_${f.rate}_vs_3_http=${f.ratio.toFixed(3)} share_lan_${f.rate}_wire_ratio=${f.shareWireRatio.toFixed(3)}`
+  );
+}
+
 // `node build/bench/share-lan-bench.js`: these lines alone.
 if (process.argv[1]?.endsWith('share-lan-bench.js')) {
-  if (!canRunTestbed()) {
-    console.log('share over a shaped LAN: skipped (needs root and network namespaces)');
+  const skip = lanSkipReason();
+  if (skip !== undefined) {
+    console.log(`share over a shaped LAN: skipped (${skip})`);
     process.exit(0);
   }
   const mb = Number(argument('--mb', '100'));
-  for (const rate of argument('--rates', '100mbit,1gbit').split(',')) {
-    const f = await lanShareRun(rate, mb * MB);
-    console.log(
-      `room share over a ${rate} LAN (4 hosts on a bridge, the sender's link shaped), ${f.bytes / MB} MB to 3 members: ` +
-        `${(f.shareMs / 1000).toFixed(1)} s shared once, ${(f.httpMs / 1000).toFixed(1)} s as 3 HTTP copies one after the other; ` +
-        `share_lan_${rate}_vs_3_http=${f.ratio.toFixed(3)}`,
-    );
-  }
+  for (const rate of argument('--rates', '100mbit,1gbit').split(',')) console.log(describeLanRun(await lanShareRun(rate, mb * MB)));
   process.exit(0);
 }
