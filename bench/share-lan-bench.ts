@@ -4,6 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { canRunTestbed, startTestbed, type Testbed } from '../test/support/testbed.js';
+import { waitFor } from '../test/support/wait.js';
 import { describeMembers, sees, spawnMember, type Member } from '../test/testbed/testbed-members.js';
 
 /**
@@ -98,14 +99,6 @@ function machineBusySeconds(): number {
   return ticks.slice(0, 8).reduce((sum, t, i) => (i === 3 || i === 4 ? sum : sum + t!), 0) / 100;
 }
 
-async function waitUntil(what: string, check: () => boolean, timeoutMs: number, detail: () => string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`${what} within ${timeoutMs} ms\n${detail()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 /** A plain HTTP server of one file (Node's http), as a LocalSend-like sender would run. */
 const SERVE = `
 const http = require('node:http'); const fs = require('node:fs');
@@ -139,7 +132,7 @@ export async function lanShareRun(rate: string, totalBytes: number): Promise<Lan
     const inDirs = [2, 3, 4].map((h) => mkdtempSync(join(dir, `in-${h}-`)));
     const sharer = spawnMember(bed, 1, 'ann@n1', 'share-member.ts', [group, String(port), '-'], members);
     [2, 3, 4].forEach((h, i) => spawnMember(bed, h, `member${h}@n${h}`, 'share-member.ts', [group, String(port), inDirs[i]!], members));
-    await waitUntil('all four see each other', () => members.every((m) => members.every((o) => o === m || sees(m, o.name))), 90_000, () => describeMembers(members));
+    await waitFor(() => `all four see each other\n${describeMembers(members)}`, () => members.every((m) => members.every((o) => o === m || sees(m, o.name))), 90_000);
 
     const done = (m: Member): Record<string, unknown> | undefined => m.events.find((e) => e['event'] === 'done');
     const before = await linkStats(bed);
@@ -147,7 +140,7 @@ export async function lanShareRun(rate: string, totalBytes: number): Promise<Lan
     const machineBefore = machineBusySeconds();
     const started = performance.now();
     sharer.say(src);
-    await waitUntil('every member done', () => members.every((m) => done(m) !== undefined), 600_000, () => describeMembers(members));
+    await waitFor(() => `every member done\n${describeMembers(members)}`, () => members.every((m) => done(m) !== undefined), 600_000);
     const shareMs = performance.now() - started;
     const shareCores = (cpuSeconds(members) - cpuBefore) / (shareMs / 1000);
     const machineCores = (machineBusySeconds() - machineBefore) / (shareMs / 1000);
