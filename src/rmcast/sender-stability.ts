@@ -26,7 +26,10 @@ export class SenderStability {
   ) {}
 
   recordAcks(x: SenderRecord, packet: ReliablePacket): void {
-    for (const { senderId, packetId } of packet.depends) {
+    // Indexed: this runs per reliable packet, and for-of over the list allocated an iterator result per entry here.
+    const depends = packet.depends;
+    for (let i = 0; i < depends.length; i++) {
+      const { senderId, packetId } = depends[i]!;
       const ack = x.acks.get(senderId);
       // Only senders we hold are worth an ack record: a depends list naming 255
       // made-up ids must not grow this map (GC reads acks of held senders only).

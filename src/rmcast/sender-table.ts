@@ -434,7 +434,9 @@ export class SenderTable implements SenderTableCore {
   /** Post-processing of an accepted reliable packet: its depends reveal packets we miss. */
   afterReliableAccepted(packet: ReliablePacket): void {
     if (!this.tellsPositions(packet.sender)) return;
-    for (const position of packet.depends) {
+    const depends = packet.depends;
+    for (let i = 0; i < depends.length; i++) {
+      const position = depends[i]!;
       const record = this.records.get(position.senderId);
       if (record !== undefined) this.repairs.seen(record, position.packetId);
     }
