@@ -182,6 +182,9 @@ async function main(): Promise<void> {
       const small = await pairedThroughput(rawGroup, cliqueGroup, { ...SMALL, intervalMs: 0 });
       const listeningBig = await pairedThroughput(listeningGroup, cliqueGroup, { ...THROUGHPUT, intervalMs: 0 });
       const listeningSmall = await pairedThroughput(listeningGroup, cliqueGroup, { ...SMALL, intervalMs: 0 });
+      // The two raw senders against each other: what reading every echo alone costs, with no protocol at all.
+      const echoBig = await pairedThroughput(rawGroup, listeningGroup, { ...THROUGHPUT, intervalMs: 0 });
+      const echoSmall = await pairedThroughput(rawGroup, listeningGroup, { ...SMALL, intervalMs: 0 });
       const rawLat = await measure(rawSender, rawReceivers, LATENCY, 120_000);
       const lat = await measure(sender, receivers, LATENCY, 120_000);
       return {
@@ -196,7 +199,7 @@ async function main(): Promise<void> {
           heap: [lat.senderReport, ...lat.receiverReports].map((r) => r.heapUsedBytes),
           datagramsPerMessage: big.clique.reports[0]!.datagramsOut / THROUGHPUT.count,
         },
-        listening: { big: listeningBig, small: listeningSmall },
+        listening: { big: listeningBig, small: listeningSmall, echoBig, echoSmall },
       };
     })),
   );
@@ -235,6 +238,13 @@ async function main(): Promise<void> {
       `64 B ratio ${fmt(listeningSmallRatio, 3)} (${rangeText(listening.small.ratios)}; its ${cpuText(listening.small.raw)}; read ${senderReads(listening.small.raw)})`,
   );
   console.log(`throughput_vs_listening_udp=${fmt(listeningRatio, 3)} small_vs_listening_udp=${fmt(listeningSmallRatio, 3)}`);
+  const echoRatio = median(listening.echoBig.ratios);
+  const echoSmallRatio = median(listening.echoSmall.ratios);
+  console.log(
+    `raw UDP whose sender reads all its echoes, against plain raw UDP (no protocol on either side; ${REPEATS} pairs each): ` +
+      `1000 B ratio ${fmt(echoRatio, 3)} (${rangeText(listening.echoBig.ratios)}), 64 B ratio ${fmt(echoSmallRatio, 3)} (${rangeText(listening.echoSmall.ratios)})`,
+  );
+  console.log(`listening_udp_vs_udp=${fmt(echoRatio, 3)} small_listening_udp_vs_udp=${fmt(echoSmallRatio, 3)}`);
   const cpuBig = median(clique.bigPairs.cpuRatios);
   const cpuSmall = median(clique.smallPairs.cpuRatios);
   const recvCpu = Math.max(cpuBig, cpuSmall);
