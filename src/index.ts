@@ -63,7 +63,7 @@ export {
 // Reliable multicast.
 export { RMulticastEngine, type EngineStats } from './rmcast/rmulticast-engine.js';
 export { CryptoRandom, type RandomSource } from './base/random.js';
-export type { EngineOptions, EngineTiming, EngineState, EngineEvent, EngineOutput, MembersLostReason, MulticastEngine } from './rmcast/engine-types.js';
+export type { EngineOptions, EngineTiming, EngineState, EngineEvent, EngineOutput, MembersLostReason, MulticastEngine, ResetReason } from './rmcast/engine-types.js';
 export { openMulticastNode, type MulticastNodeOptions } from './net/multicast-node.js';
 export type { EngineDriver, EngineDriverEvents, DriverMessage } from './net/engine-driver.js';
 

@@ -5,7 +5,7 @@ import { emitSafely } from '../base/emit-safely.js';
 import { errorText } from '../base/error-text.js';
 import { silentLogger, type Logger } from '../base/logger.js';
 import { waitFor } from '../base/wait-for.js';
-import type { EngineEvent, EngineState, MembersLostReason, MulticastEngine } from '../rmcast/engine-types.js';
+import type { EngineEvent, EngineState, MembersLostReason, MulticastEngine, ResetReason } from '../rmcast/engine-types.js';
 import { checkPacket, peekHeader } from '../wire/codec.js';
 import { PacketError } from '../wire/packet-error.js';
 import { SEND_WINDOW } from '../rmcast/engine-defaults.js';
@@ -38,7 +38,7 @@ export interface EngineDriverEvents {
   /** `reason`: 'left' (BYE), 'failed', or 'reset' (we start over; see EngineEvent 'members-lost'). */
   'members-lost': [names: string[], reason: MembersLostReason];
   /** The engine starts over under a new sender id (see EngineEvent 'reset'). */
-  reset: [reason: 'declared-failed' | 'internal-error', detail: string];
+  reset: [reason: ResetReason, detail: string];
   /** Somebody forges packets of `senderId` (see EngineEvent 'spoof-suspected'). */
   'spoof-suspected': [suspect: { senderId: number; sender: string | undefined; packetId: number }];
   disconnected: [];

@@ -89,6 +89,9 @@ export interface EngineTiming {
 /** Why members left our view (see EngineEvent 'members-lost'). */
 export type MembersLostReason = 'left' | 'failed' | 'reset';
 
+/** Why the engine started over under a new sender id (EngineEvent 'reset'). */
+export type ResetReason = 'declared-failed' | 'join-blocked' | 'internal-error';
+
 export type EngineEvent =
   /** A sender id was chosen; from now on `send` works (delivery starts once a view is shared). */
   | { type: 'connected'; senderId: number }
@@ -107,13 +110,14 @@ export type EngineEvent =
   | { type: 'members-lost'; names: string[]; reason: MembersLostReason }
   /**
    * We start over under a new sender id: the group declared us failed
-   * ('declared-failed'), or the engine hit an internal error and reset itself
+   * ('declared-failed'), our join phase timed out behind packets of members we
+   * still hear, which we could not process ('join-blocked'), or the engine hit an internal error and reset itself
    * to a clean state rather than go on half-updated ('internal-error'). A
    * 'members-lost' with reason 'reset' precedes it when we had members;
    * 'connected' follows once the new id is chosen. Messages sent before it may
    * not have reached everybody.
    */
-  | { type: 'reset'; reason: 'declared-failed' | 'internal-error'; detail: string }
+  | { type: 'reset'; reason: ResetReason; detail: string }
   /**
    * Two different packets arrived under one sender id and packet id (repairs
    * are byte-for-byte copies): somebody on the network forges that sender. The

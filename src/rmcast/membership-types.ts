@@ -62,8 +62,8 @@ export interface MembershipHost {
    * `ids` of the result are the ones sent.
    */
   originateControl(type: IdListPacket['type'], ids: number[], repeating: boolean): { packetId: number; bytes: Uint8Array; ids: number[] };
-  /** We were declared failed: leave under the old id and come back with a new one (spec §8.9). */
-  reset(): void;
+  /** We were declared failed, or are stuck ('join-blocked'): leave under the old id and come back with a new one (spec §8.9). */
+  reset(why?: 'declared-failed' | 'join-blocked'): void;
   emit(event: EngineEvent): void;
 }
 

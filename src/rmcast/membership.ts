@@ -1,10 +1,11 @@
 import { isStart, MAX_LIST_ENTRIES, type IdListPacket, type Packet, type ReliablePacket } from '../wire/packet.js';
-import { seqAdd } from '../wire/sequence.js';
+import { seqAdd, seqDiff } from '../wire/sequence.js';
 import type { EngineContext } from './engine-context.js';
 import { MAX_SENDER_RECORDS } from './engine-defaults.js';
 import { fitControlLists } from './list-limits.js';
 import { hex, type SenderTable } from './sender-table.js';
-import type { SenderRecord } from './sender-record.js';
+import { SenderState, type SenderRecord } from './sender-record.js';
+import { silenceLimit } from './silence-rule.js';
 import { FailureRounds } from './membership-failures.js';
 import { Gathering } from './membership-gathering.js';
 import {
@@ -254,6 +255,14 @@ export class Membership implements MembershipCore {
     }
   }
 
+  /** We hear this member (within its silence limit) and hold packets of it we could not process. */
+  private heardButBlocked(id: number): boolean {
+    const record = this.table.get(id);
+    if (record === undefined || !record.hasStart || record.state >= SenderState.Stopped) return false;
+    const heard = this.ctx.now() - record.lastHeard < silenceLimit(record, this.ctx.timing);
+    return heard && seqDiff(record.nextOutput, record.nextInput) > 0;
+  }
+
   /** Mark failing (MEMBER_FAILING if it was a member, so it is reported LOST) and queue it. */
   /** @internal */
   startFailing(m: MemberRecord): void {
@@ -319,6 +328,18 @@ export class Membership implements MembershipCore {
       // because of a stranger that exchanged positions and never sends a
       // JOIN (it counts in everybody's member list). Fail the silent
       // strangers first and give our view one more round.
+      // Ours: members we still hear, whose packets we hold and cannot
+      // process, are not silent: we are stuck. A newcomer failed out of one
+      // join round can be left waiting for a packet its start points at that
+      // every holder has since freed (it no longer counted for their garbage
+      // collection); failing them all, as the original would, makes each of
+      // them find itself declared failed and the whole group resets. Starting
+      // over under a new id costs only us a rejoin.
+      if (silent.length > 0 && silent.every((id) => this.heardButBlocked(id))) {
+        this.ctx.log.debug('join phase timed out behind packets of members we still hear', { members: silent.map(hex) });
+        this.host.reset('join-blocked');
+        return;
+      }
       const strangers = silent.filter((id) => !this.view.has(id));
       if (strangers.length > 0 && strangers.length < silent.length) {
         this.failMembers(undefined, strangers);

@@ -142,7 +142,7 @@ export class RMulticastEngine implements MulticastEngine {
         return engine.id ?? 0;
       },
       originateControl: (type, ids, repeating) => this.originateControl(type, ids, repeating),
-      reset: () => this.reset(),
+      reset: (why) => this.reset(why),
       emit: (event) => this.emit(event),
     });
     this.initialPacketId = random.nextUint32();
@@ -636,8 +636,8 @@ export class RMulticastEngine implements MulticastEngine {
     this.emit({ type: 'disconnected' });
   }
 
-  /** We were declared failed: BYE under the old id, forget everything, come back with a new id. */
-  private reset(): void {
+  /** We were declared failed (or are stuck): BYE under the old id, forget everything, come back with a new id. */
+  private reset(why: 'declared-failed' | 'join-blocked' = 'declared-failed'): void {
     if (this.phase === 'draining') {
       // Declared failed while leaving anyway: just go.
       this.membership.clear(MembershipState.Disconnected);
@@ -645,11 +645,12 @@ export class RMulticastEngine implements MulticastEngine {
       return;
     }
     if (!this.running) return;
-    this.log.warn('declared failed by the group; rejoining with a new sender id', { sender: hex(this.id ?? 0) });
+    const detail = why === 'declared-failed' ? 'the group declared us failed' : 'our join phase timed out behind packets of members we still hear';
+    this.log.warn(`${detail}; rejoining with a new sender id`, { sender: hex(this.id ?? 0) });
     const lost = this.membership.takeView();
     this.membership.clear(MembershipState.Resetting);
     if (lost.length > 0) this.emit({ type: 'members-lost', names: lost, reason: 'reset' });
-    this.emit({ type: 'reset', reason: 'declared-failed', detail: 'the group declared us failed' });
+    this.emit({ type: 'reset', reason: why, detail });
     this.phase = 'resetting';
     this.sendByes(() => {
       this.table.clear();

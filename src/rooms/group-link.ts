@@ -10,7 +10,7 @@ export interface GroupLinkEvents {
   message: [message: GroupMessage];
   disconnected: [];
   error: [error: CliqueError];
-  /** The group layer started over under a new sender id ('declared-failed' by the others, or an 'internal-error'). */
+  /** The group layer started over under a new sender id ('declared-failed' by the others, 'join-blocked', or an 'internal-error': ResetReason). */
   reset: [reason: string, detail: string];
   /** Someone sends packets under another member's id (same packet id, different bytes). */
   'spoof-suspected': [suspect: { senderId: number; sender: string | undefined; packetId: number }];
