@@ -113,6 +113,7 @@ const TYPES = [
   'EngineEvent',
   'EngineOutput',
   'MembersLostReason',
+  'ResetReason',
   'MulticastEngine',
   'MulticastNodeOptions',
   'EngineDriver',
