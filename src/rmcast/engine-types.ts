@@ -91,6 +91,8 @@ export type MembersLostReason = 'left' | 'failed' | 'reset';
 
 /** Why the engine started over under a new sender id (EngineEvent 'reset'). */
 export type ResetReason = 'declared-failed' | 'join-blocked' | 'internal-error';
+/** The resets membership asks for (an 'internal-error' is the engine's own). */
+export type MembershipResetReason = Exclude<ResetReason, 'internal-error'>;
 
 export type EngineEvent =
   /** A sender id was chosen; from now on `send` works (delivery starts once a view is shared). */

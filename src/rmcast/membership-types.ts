@@ -1,6 +1,6 @@
 import type { IdListPacket } from '../wire/packet.js';
 import type { EngineContext } from './engine-context.js';
-import type { EngineEvent } from './engine-types.js';
+import type { EngineEvent, MembershipResetReason } from './engine-types.js';
 import type { SenderTable } from './sender-table.js';
 import type { TimerHandle } from './timer-queue.js';
 
@@ -63,7 +63,7 @@ export interface MembershipHost {
    */
   originateControl(type: IdListPacket['type'], ids: number[], repeating: boolean): { packetId: number; bytes: Uint8Array; ids: number[] };
   /** We were declared failed, or are stuck ('join-blocked'): leave under the old id and come back with a new one (spec §8.9). */
-  reset(why?: 'declared-failed' | 'join-blocked'): void;
+  reset(why?: MembershipResetReason): void;
   emit(event: EngineEvent): void;
 }
 

@@ -324,10 +324,6 @@ export class Membership implements MembershipCore {
         const m = this.members.get(id);
         return m !== undefined && !m.agreed && m.state < MemberState.Failing;
       });
-      // Ours (issue 15): members of our view may have failed to agree only
-      // because of a stranger that exchanged positions and never sends a
-      // JOIN (it counts in everybody's member list). Fail the silent
-      // strangers first and give our view one more round.
       // Ours: members we still hear, whose packets we hold and cannot
       // process, are not silent: we are stuck. A newcomer failed out of one
       // join round can be left waiting for a packet its start points at that
@@ -340,6 +336,10 @@ export class Membership implements MembershipCore {
         this.host.reset('join-blocked');
         return;
       }
+      // Ours (issue 15): members of our view may have failed to agree only
+      // because of a stranger that exchanged positions and never sends a
+      // JOIN (it counts in everybody's member list). Fail the silent
+      // strangers first and give our view one more round.
       const strangers = silent.filter((id) => !this.view.has(id));
       if (strangers.length > 0 && strangers.length < silent.length) {
         this.failMembers(undefined, strangers);

@@ -24,6 +24,7 @@ import type {
   EngineOutput,
   EngineState,
   EngineTiming,
+  MembershipResetReason,
   MulticastEngine,
 } from './engine-types.js';
 import { fitControlLists } from './list-limits.js';
@@ -637,7 +638,7 @@ export class RMulticastEngine implements MulticastEngine {
   }
 
   /** We were declared failed (or are stuck): BYE under the old id, forget everything, come back with a new id. */
-  private reset(why: 'declared-failed' | 'join-blocked' = 'declared-failed'): void {
+  private reset(why: MembershipResetReason = 'declared-failed'): void {
     if (this.phase === 'draining') {
       // Declared failed while leaving anyway: just go.
       this.membership.clear(MembershipState.Disconnected);

@@ -3,6 +3,7 @@ import { SeededRandom } from '../../src/base/random.js';
 import type { RMulticastEngine } from '../../src/rmcast/rmulticast-engine.js';
 import { SimulatedNetwork, type SimNode } from '../../src/testing/simulated-network.js';
 import { decodePacket, encodePacket } from '../../src/wire/codec.js';
+import { readReliablePacketId } from '../../src/rmcast/datagram-bytes.js';
 import { addRawNode, type RawNode } from '../support/simulated-network-hooks.js';
 import { addStaggered, decode, rmcast, scenarioSeeds, text, viewIs, withSeed } from '../support/scenario.js';
 import { randomId } from './hostile-support.js';
@@ -182,7 +183,7 @@ describe('a newcomer stuck behind a packet nobody can give it starts over alone'
         const c = net.addNode('c', factory);
         c.dropIncoming = (datagram, header) => {
           if (header?.type !== 'join' || header.sender !== aId) return false;
-          const packetId = (decodePacket(datagram) as { packetId: number }).packetId;
+          const packetId = readReliablePacketId(datagram);
           lostJoin ??= packetId;
           return packetId === lostJoin;
         };
